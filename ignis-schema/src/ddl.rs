@@ -1,0 +1,279 @@
+//! sea-query DDL statements built from a model.
+//!
+//! The migrator creates a table in steps, so that tables that reference each other can be created
+//! in any order: [`Model::create_table_statement`] (columns, primary key, unique constraints), then
+//! [`Model::create_index_statements`], then [`Model::create_foreign_key_statements`] once every
+//! table exists. Identifiers are quoted by sea-query; types, defaults and identity clauses come
+//! from the model's author (DDL, never user input).
+
+use sea_query::{
+    Alias, ColumnDef, Expr, ForeignKey as SqForeignKey, ForeignKeyAction as SqAction,
+    ForeignKeyCreateStatement, Index as SqIndex, IndexCreateStatement, IndexType,
+    PostgresQueryBuilder, Table, TableAlterStatement, TableCreateStatement, TableRef,
+};
+
+use crate::column::Column;
+use crate::model::{ForeignKey, ForeignKeyAction, Index, Model, UniqueConstraint};
+
+/// `"name"` with inner double quotes doubled: a Postgres quoted identifier (Postgres manual,
+/// 4.1.1 "Identifiers and Key Words").
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn table_ref(schema: &str, table: &str) -> TableRef {
+    (Alias::new(schema), Alias::new(table)).into()
+}
+
+fn action(a: ForeignKeyAction) -> SqAction {
+    match a {
+        ForeignKeyAction::NoAction => SqAction::NoAction,
+        ForeignKeyAction::Restrict => SqAction::Restrict,
+        ForeignKeyAction::Cascade => SqAction::Cascade,
+        ForeignKeyAction::SetNull => SqAction::SetNull,
+        ForeignKeyAction::SetDefault => SqAction::SetDefault,
+    }
+}
+
+impl Column {
+    /// The column definition: type, `NOT NULL`, `DEFAULT` and identity. The primary key is a
+    /// table constraint ([`Model::create_table_statement`]), not part of the column.
+    pub fn column_def(&self) -> ColumnDef {
+        let mut def = ColumnDef::new(Alias::new(&self.column));
+        def.custom(Alias::new(self.pg_type.to_string()));
+        if self.nullable {
+            def.null();
+        } else {
+            def.not_null();
+        }
+        if let Some(default) = &self.default {
+            def.default(Expr::cust(default.clone()));
+        }
+        if let Some(identity) = &self.identity {
+            def.extra(identity.to_sql());
+        }
+        def
+    }
+}
+
+impl Model {
+    /// The table's `TableRef` (`"schema"."table"`).
+    pub fn table_ref(&self) -> TableRef {
+        table_ref(&self.schema, &self.table)
+    }
+
+    /// `CREATE TABLE` with every column, the primary key and the unique constraints (no indexes,
+    /// no foreign keys).
+    ///
+    /// ```
+    /// use ignis_schema::{Column, Model, PgType};
+    /// use sea_query::PostgresQueryBuilder;
+    /// let m = Model::new("Tag")
+    ///     .column(Column::new("id", PgType::Integer).primary_key())
+    ///     .column(Column::new("label", PgType::Text).not_null().default_sql("''"))
+    ///     .unique("UQ_Tag_label", ["label"]);
+    /// assert_eq!(
+    ///     m.create_table_statement().to_string(PostgresQueryBuilder),
+    ///     r#"CREATE TABLE "public"."Tag" ( "id" integer NOT NULL, "label" text NOT NULL DEFAULT (''), CONSTRAINT "Tag_pkey" PRIMARY KEY ("id"), CONSTRAINT "UQ_Tag_label" UNIQUE ("label") )"#
+    /// );
+    /// ```
+    pub fn create_table_statement(&self) -> TableCreateStatement {
+        let mut stmt = Table::create();
+        stmt.table(self.table_ref());
+        for c in &self.columns {
+            stmt.col(c.column_def());
+        }
+        let pk = self.primary_key();
+        if !pk.is_empty() {
+            let mut idx = SqIndex::create();
+            idx.name(format!("{}_pkey", self.table));
+            for c in pk {
+                idx.col(Alias::new(c));
+            }
+            stmt.primary_key(&mut idx);
+        }
+        for u in &self.uniques {
+            stmt.index(&mut unique_index(u));
+        }
+        stmt
+    }
+
+    /// `CREATE [UNIQUE] INDEX` for each of the model's indexes.
+    pub fn create_index_statements(&self) -> Vec<IndexCreateStatement> {
+        self.indexes
+            .iter()
+            .map(|i| self.index_statement(i))
+            .collect()
+    }
+
+    /// `CREATE [UNIQUE] INDEX "name" ON "schema"."table" [USING method] (columns)`.
+    pub fn index_statement(&self, index: &Index) -> IndexCreateStatement {
+        let mut stmt = SqIndex::create();
+        stmt.name(&index.name).table(self.table_ref());
+        for c in &index.columns {
+            stmt.col(Alias::new(c));
+        }
+        if index.unique {
+            stmt.unique();
+        }
+        if let Some(method) = &index.method {
+            stmt.index_type(match method.to_ascii_lowercase().as_str() {
+                "btree" => IndexType::BTree,
+                "hash" => IndexType::Hash,
+                other => IndexType::Custom(Alias::new(other).into()),
+            });
+        }
+        stmt
+    }
+
+    /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key.
+    pub fn create_foreign_key_statements(&self) -> Vec<ForeignKeyCreateStatement> {
+        self.foreign_keys
+            .iter()
+            .map(|fk| self.foreign_key_statement(fk))
+            .collect()
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (...) REFERENCES ...`.
+    pub fn foreign_key_statement(&self, fk: &ForeignKey) -> ForeignKeyCreateStatement {
+        let mut stmt = SqForeignKey::create();
+        stmt.name(&fk.name)
+            .from_tbl(self.table_ref())
+            .to_tbl(table_ref(&fk.ref_schema, &fk.ref_table))
+            .on_delete(action(fk.on_delete))
+            .on_update(action(fk.on_update));
+        for c in &fk.columns {
+            stmt.from_col(Alias::new(c));
+        }
+        for c in &fk.ref_columns {
+            stmt.to_col(Alias::new(c));
+        }
+        stmt
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD COLUMN ...` for one column of this model.
+    pub fn add_column_statement(&self, column: &Column) -> TableAlterStatement {
+        let mut stmt = Table::alter();
+        stmt.table(self.table_ref()).add_column(column.column_def());
+        stmt
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" UNIQUE (columns)`, as SQL text
+    /// (sea-query has no statement for a named table constraint on an existing table).
+    pub fn add_unique_sql(&self, unique: &UniqueConstraint) -> String {
+        let cols: Vec<String> = unique.columns.iter().map(|c| quote_ident(c)).collect();
+        format!(
+            "ALTER TABLE {}.{} ADD CONSTRAINT {} UNIQUE ({})",
+            quote_ident(&self.schema),
+            quote_ident(&self.table),
+            quote_ident(&unique.name),
+            cols.join(", ")
+        )
+    }
+
+    /// Every statement that creates this model's table from nothing, in order, as SQL text:
+    /// table, indexes, then foreign keys.
+    pub fn create_sql(&self) -> Vec<String> {
+        let mut out = vec![self
+            .create_table_statement()
+            .to_string(PostgresQueryBuilder)];
+        out.extend(
+            self.create_index_statements()
+                .iter()
+                .map(|s| s.to_string(PostgresQueryBuilder)),
+        );
+        out.extend(
+            self.create_foreign_key_statements()
+                .iter()
+                .map(|s| s.to_string(PostgresQueryBuilder)),
+        );
+        out
+    }
+}
+
+fn unique_index(u: &UniqueConstraint) -> IndexCreateStatement {
+    let mut idx = SqIndex::create();
+    idx.name(&u.name).unique();
+    for c in &u.columns {
+        idx.col(Alias::new(c));
+    }
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::{self, Enricher};
+    use crate::model::ForeignKeyAction;
+    use crate::{Column, ForeignKey, Index, PgType};
+
+    #[test]
+    fn identity_and_defaults_render_in_column_definitions() {
+        let m = Model::new("Counter")
+            .enrich(Enricher::Id(enrich::IdOptions::big_number()))
+            .enrich(Enricher::Tz(enrich::TzOptions::default()));
+        assert_eq!(
+            m.create_table_statement().to_string(PostgresQueryBuilder),
+            concat!(
+                r#"CREATE TABLE "public"."Counter" ( "id" bigint NOT NULL GENERATED ALWAYS AS IDENTITY, "#,
+                r#""created_at" timestamp with time zone NOT NULL DEFAULT (now()), "#,
+                r#""modified_at" timestamp with time zone NOT NULL DEFAULT (now()), "#,
+                r#"CONSTRAINT "Counter_pkey" PRIMARY KEY ("id") )"#
+            )
+        );
+    }
+
+    #[test]
+    fn index_and_foreign_key_statements() {
+        let m = Model::new("Post")
+            .schema("blog")
+            .column(Column::new("id", PgType::Integer).primary_key())
+            .column(Column::new("authorId", PgType::Text))
+            .column(Column::new(
+                "tags",
+                "text[]".parse().unwrap_or(PgType::Text),
+            ))
+            .index(Index::new("IDX_Post_author", ["author_id"]).unique())
+            .index(Index::new("IDX_Post_tags", ["tags"]).method("gin"))
+            .foreign_key(
+                ForeignKey::new("FK_Post_author", ["author_id"], "User", ["id"])
+                    .on_delete(ForeignKeyAction::SetNull),
+            );
+        let idx: Vec<String> = m
+            .create_index_statements()
+            .iter()
+            .map(|s| s.to_string(PostgresQueryBuilder))
+            .collect();
+        assert_eq!(
+            idx,
+            vec![
+                r#"CREATE UNIQUE INDEX "IDX_Post_author" ON "blog"."Post" ("author_id")"#,
+                r#"CREATE INDEX "IDX_Post_tags" ON "blog"."Post" USING gin ("tags")"#,
+            ]
+        );
+        assert_eq!(
+            m.create_foreign_key_statements()[0].to_string(PostgresQueryBuilder),
+            concat!(
+                r#"ALTER TABLE "blog"."Post" ADD CONSTRAINT "FK_Post_author" FOREIGN KEY ("author_id") "#,
+                r#"REFERENCES "public"."User" ("id") ON DELETE SET NULL ON UPDATE NO ACTION"#
+            )
+        );
+        assert_eq!(
+            m.add_unique_sql(&crate::UniqueConstraint {
+                name: "UQ_x".into(),
+                columns: vec!["author_id".into(), "id".into()]
+            }),
+            r#"ALTER TABLE "blog"."Post" ADD CONSTRAINT "UQ_x" UNIQUE ("author_id", "id")"#
+        );
+        assert_eq!(
+            m.add_column_statement(&m.columns[1])
+                .to_string(PostgresQueryBuilder),
+            r#"ALTER TABLE "blog"."Post" ADD COLUMN "author_id" text NULL"#
+        );
+    }
+
+    #[test]
+    fn quote_ident_doubles_quotes() {
+        assert_eq!(quote_ident(r#"a"b"#), r#""a""b""#);
+    }
+}

@@ -1,0 +1,689 @@
+//! Models: a table described as data.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::column::{snake_case, Column};
+use crate::enrich::Enricher;
+use crate::error::SchemaError;
+
+/// The longest identifier Postgres keeps (`NAMEDATALEN - 1` bytes); longer ones are truncated.
+pub const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// A model: the Ignis model name, its table, columns, keys, indexes, relations and flags.
+///
+/// Keys and indexes name **column names** (they are SQL); relations, `hidden` and the default
+/// filter name **property names** (they are what filters and JSON rows use).
+///
+/// Build one in Rust with the builder methods, or read it from JSON (see [`crate::Schema`] for the
+/// file format). A model on its own is checked by [`Model::validate`]; a [`crate::Schema`] checks
+/// the references between models too.
+///
+/// ```
+/// use ignis_schema::{enrich, Column, Enricher, Model, PgType};
+/// let user = Model::new("User")
+///     .enrich(Enricher::Id(enrich::IdOptions::string()))
+///     .column(Column::new("email", PgType::Text).not_null())
+///     .unique("UQ_User_email", ["email"]);
+/// assert_eq!(user.table, "User");
+/// assert_eq!(user.primary_key(), vec!["id"]);
+/// user.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "ModelFile")]
+pub struct Model {
+    /// The Ignis model name (`Configuration`), unique in a schema.
+    pub name: String,
+    /// The table name; the model name when not given (Ignis `TABLE_NAME`).
+    pub table: String,
+    /// The Postgres schema (namespace) of the table; `public` by default.
+    pub schema: String,
+    /// Columns in table order.
+    pub columns: Vec<Column>,
+    /// Unique constraints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<UniqueConstraint>,
+    /// Indexes (not constraints).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Foreign keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Relations used by `include` (Ignis `createRelations`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+    /// When true the migrator never creates, alters or drops this model's table (Ignis
+    /// `@model({ skipMigrate: true })`, e.g. a model over a view managed elsewhere).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_migrate: bool,
+    /// Property names that never leave the repository (Ignis hidden properties, e.g. a password
+    /// hash); they can still be used in `where`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<String>,
+    /// A filter applied to every query of this model unless skipped (Ignis default filter, e.g.
+    /// `{"where": {"deletedAt": null}}` for soft delete). Kept as JSON here; ignis-repo parses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_filter: Option<serde_json::Value>,
+}
+
+/// A named `UNIQUE (columns)` constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UniqueConstraint {
+    /// Constraint name (`UQ_Configuration_code`).
+    pub name: String,
+    /// Column names, in key order.
+    pub columns: Vec<String>,
+}
+
+/// A named index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Index {
+    /// Index name (`IDX_Configuration_group`).
+    pub name: String,
+    /// Column names, in key order.
+    pub columns: Vec<String>,
+    /// `CREATE UNIQUE INDEX`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    /// Access method (`btree`, `hash`, `gin`, `gist`, `brin`); `None` is Postgres's default, btree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+impl Index {
+    /// A btree index on the given columns.
+    pub fn new<I, S>(name: impl Into<String>, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Index {
+            name: name.into(),
+            columns: columns.into_iter().map(Into::into).collect(),
+            unique: false,
+            method: None,
+        }
+    }
+
+    /// Makes the index unique.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// Sets the access method (`gin`, `hash`, ...).
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+}
+
+/// What a foreign key does when the referenced row is deleted or its key updated (Postgres
+/// manual, CREATE TABLE, `REFERENCES ... ON DELETE action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ForeignKeyAction {
+    /// `NO ACTION` (the Postgres default): fail at the end of the statement.
+    #[default]
+    NoAction,
+    /// `RESTRICT`: fail at once.
+    Restrict,
+    /// `CASCADE`: delete or update the referencing rows too.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+    /// `SET DEFAULT`.
+    SetDefault,
+}
+
+impl ForeignKeyAction {
+    /// The SQL words (`SET NULL`).
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            ForeignKeyAction::NoAction => "NO ACTION",
+            ForeignKeyAction::Restrict => "RESTRICT",
+            ForeignKeyAction::Cascade => "CASCADE",
+            ForeignKeyAction::SetNull => "SET NULL",
+            ForeignKeyAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == ForeignKeyAction::NoAction
+    }
+}
+
+/// A named foreign key: `FOREIGN KEY (columns) REFERENCES schema.table (ref_columns)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForeignKey {
+    /// Constraint name (`FK_Configuration_createdBy_User_id`).
+    pub name: String,
+    /// Referencing column names of this model's table.
+    pub columns: Vec<String>,
+    /// Referenced table name.
+    pub ref_table: String,
+    /// Referenced table's schema; `public` by default.
+    #[serde(default = "public", skip_serializing_if = "is_public")]
+    pub ref_schema: String,
+    /// Referenced column names, in the order of `columns`.
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` action.
+    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
+    pub on_delete: ForeignKeyAction,
+    /// `ON UPDATE` action.
+    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
+    pub on_update: ForeignKeyAction,
+}
+
+fn public() -> String {
+    "public".to_string()
+}
+
+fn is_public(s: &str) -> bool {
+    s == "public"
+}
+
+impl ForeignKey {
+    /// A foreign key to `ref_table` in schema `public`, with `NO ACTION` on delete and update.
+    pub fn new<I, S, J, T>(
+        name: impl Into<String>,
+        columns: I,
+        ref_table: impl Into<String>,
+        ref_columns: J,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        J: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        ForeignKey {
+            name: name.into(),
+            columns: columns.into_iter().map(Into::into).collect(),
+            ref_table: ref_table.into(),
+            ref_schema: public(),
+            ref_columns: ref_columns.into_iter().map(Into::into).collect(),
+            on_delete: ForeignKeyAction::NoAction,
+            on_update: ForeignKeyAction::NoAction,
+        }
+    }
+
+    /// Sets the `ON DELETE` action.
+    pub fn on_delete(mut self, action: ForeignKeyAction) -> Self {
+        self.on_delete = action;
+        self
+    }
+
+    /// Sets the `ON UPDATE` action.
+    pub fn on_update(mut self, action: ForeignKeyAction) -> Self {
+        self.on_update = action;
+        self
+    }
+}
+
+/// `one` (the result is an object or null) or `many` (an array), as Ignis `RelationTypes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RelationKind {
+    /// At most one target row per source row.
+    One,
+    /// Any number of target rows per source row.
+    Many,
+}
+
+/// A relation for `include` (Ignis `createRelations`): source rows join target rows where
+/// `source.fields[i] = target.references[i]` for every i. `fields` are property names of this
+/// model, `references` property names of the target. A `many` relation states its join the same
+/// way (`User.configurations`: fields `["id"]`, references `["createdBy"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Relation {
+    /// The relation name used in `include` (`creator`).
+    pub name: String,
+    /// `one` or `many`.
+    #[serde(rename = "type")]
+    pub kind: RelationKind,
+    /// The target model's name.
+    pub target: String,
+    /// Property names of this model.
+    pub fields: Vec<String>,
+    /// Property names of the target model.
+    pub references: Vec<String>,
+}
+
+impl Relation {
+    /// A `one` relation.
+    pub fn one<I, S, J, T>(name: &str, target: &str, fields: I, references: J) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        J: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        Relation {
+            name: name.into(),
+            kind: RelationKind::One,
+            target: target.into(),
+            fields: fields.into_iter().map(Into::into).collect(),
+            references: references.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// A `many` relation.
+    pub fn many<I, S, J, T>(name: &str, target: &str, fields: I, references: J) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        J: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        Relation {
+            kind: RelationKind::Many,
+            ..Relation::one(name, target, fields, references)
+        }
+    }
+}
+
+/// The JSON form of a model: the same fields, plus `enrichers`, whose columns come first, in
+/// order, before `columns`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ModelFile {
+    name: String,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default = "public")]
+    schema: String,
+    #[serde(default)]
+    enrichers: Vec<Enricher>,
+    #[serde(default)]
+    columns: Vec<Column>,
+    #[serde(default)]
+    uniques: Vec<UniqueConstraint>,
+    #[serde(default)]
+    indexes: Vec<Index>,
+    #[serde(default)]
+    foreign_keys: Vec<ForeignKey>,
+    #[serde(default)]
+    relations: Vec<Relation>,
+    #[serde(default)]
+    skip_migrate: bool,
+    #[serde(default)]
+    hidden: Vec<String>,
+    #[serde(default)]
+    default_filter: Option<serde_json::Value>,
+}
+
+impl TryFrom<ModelFile> for Model {
+    type Error = SchemaError;
+
+    fn try_from(f: ModelFile) -> Result<Self, SchemaError> {
+        let mut model = Model::new(f.name);
+        if let Some(table) = f.table {
+            model.table = table;
+        }
+        model.schema = f.schema;
+        for e in &f.enrichers {
+            model = model.enrich(e.clone());
+        }
+        for mut c in f.columns {
+            if c.column.is_empty() {
+                c.column = snake_case(&c.property);
+            }
+            if c.primary_key || c.identity.is_some() {
+                c.nullable = false;
+            }
+            model.columns.push(c);
+        }
+        model.uniques = f.uniques;
+        model.indexes = f.indexes;
+        model.foreign_keys = f.foreign_keys;
+        model.relations = f.relations;
+        model.skip_migrate = f.skip_migrate;
+        model.hidden = f.hidden;
+        model.default_filter = f.default_filter;
+        model.validate()?;
+        Ok(model)
+    }
+}
+
+impl Model {
+    /// An empty model whose table is named like the model, in schema `public`.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Model {
+            table: name.clone(),
+            name,
+            schema: public(),
+            columns: Vec::new(),
+            uniques: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            relations: Vec::new(),
+            skip_migrate: false,
+            hidden: Vec::new(),
+            default_filter: None,
+        }
+    }
+
+    /// Sets the table name.
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// Sets the Postgres schema of the table.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = schema.into();
+        self
+    }
+
+    /// Appends the columns of an enricher.
+    pub fn enrich(mut self, enricher: Enricher) -> Self {
+        self.columns.extend(enricher.columns());
+        self
+    }
+
+    /// Appends a column.
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
+    /// Adds a named unique constraint over column names.
+    pub fn unique<I, S>(mut self, name: impl Into<String>, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.uniques.push(UniqueConstraint {
+            name: name.into(),
+            columns: columns.into_iter().map(Into::into).collect(),
+        });
+        self
+    }
+
+    /// Adds an index.
+    pub fn index(mut self, index: Index) -> Self {
+        self.indexes.push(index);
+        self
+    }
+
+    /// Adds a foreign key.
+    pub fn foreign_key(mut self, foreign_key: ForeignKey) -> Self {
+        self.foreign_keys.push(foreign_key);
+        self
+    }
+
+    /// Adds a relation.
+    pub fn relation(mut self, relation: Relation) -> Self {
+        self.relations.push(relation);
+        self
+    }
+
+    /// Marks the model `skip_migrate`.
+    pub fn skip_migrate(mut self) -> Self {
+        self.skip_migrate = true;
+        self
+    }
+
+    /// Hides properties from every result.
+    pub fn hide<I, S>(mut self, properties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.hidden.extend(properties.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets the default filter (Ignis filter JSON).
+    pub fn default_filter(mut self, filter: serde_json::Value) -> Self {
+        self.default_filter = Some(filter);
+        self
+    }
+
+    /// Column names of the primary key, in column order; empty when the model has none.
+    pub fn primary_key(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.column.as_str())
+            .collect()
+    }
+
+    /// The column with this property name.
+    pub fn column_by_property(&self, property: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.property == property)
+    }
+
+    /// The column with this SQL column name.
+    pub fn column_by_name(&self, column: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.column == column)
+    }
+
+    /// The relation with this name.
+    pub fn relation_by_name(&self, name: &str) -> Option<&Relation> {
+        self.relations.iter().find(|r| r.name == name)
+    }
+
+    /// True when the property is hidden.
+    pub fn is_hidden(&self, property: &str) -> bool {
+        self.hidden.iter().any(|h| h == property)
+    }
+
+    /// `"schema"."table"` for messages (not for SQL: statements quote with sea-query).
+    pub fn qualified_table(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+
+    /// Checks the model on its own: identifiers, unique names, that keys, indexes, hidden
+    /// properties and relation fields name existing columns and properties, and that identity
+    /// columns are integers.
+    ///
+    /// # Errors
+    /// The first problem found, as a [`SchemaError`] naming this model and the field.
+    pub fn validate(&self) -> Result<(), SchemaError> {
+        let m = &self.name;
+        if m.is_empty() {
+            return Err(SchemaError::InvalidModel {
+                model: m.clone(),
+                reason: "the model name is empty".into(),
+            });
+        }
+        check_ident(m, "table", &self.table)?;
+        check_ident(m, "schema", &self.schema)?;
+        if self.columns.is_empty() {
+            return Err(SchemaError::InvalidModel {
+                model: m.clone(),
+                reason: "a model needs at least one column".into(),
+            });
+        }
+        let mut columns = HashSet::new();
+        let mut properties = HashSet::new();
+        for c in &self.columns {
+            check_ident(m, "column", &c.column)?;
+            if c.property.is_empty() || c.property.contains('.') || c.property.contains('[') {
+                return Err(SchemaError::InvalidIdentifier {
+                    model: m.clone(),
+                    what: "property",
+                    name: c.property.clone(),
+                    reason: "a property name must be non-empty and contain no `.` or `[` (they \
+                             start JSON paths in filters)"
+                        .into(),
+                });
+            }
+            if !columns.insert(c.column.as_str()) {
+                return Err(SchemaError::DuplicateColumn {
+                    model: m.clone(),
+                    what: "column",
+                    name: c.column.clone(),
+                });
+            }
+            if !properties.insert(c.property.as_str()) {
+                return Err(SchemaError::DuplicateColumn {
+                    model: m.clone(),
+                    what: "property",
+                    name: c.property.clone(),
+                });
+            }
+            if c.identity.is_some() && !c.pg_type.is_integer() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "column `{}` is an identity column but its type is {} (identity needs \
+                         smallint, integer or bigint)",
+                        c.column, c.pg_type
+                    ),
+                });
+            }
+            if c.identity.is_some() && c.default.is_some() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!("column `{}` has both an identity and a default", c.column),
+                });
+            }
+        }
+        let known_column = |context: String, cols: &[String]| -> Result<(), SchemaError> {
+            if cols.is_empty() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!("{context} has no columns"),
+                });
+            }
+            for col in cols {
+                if !columns.contains(col.as_str()) {
+                    return Err(SchemaError::UnknownColumn {
+                        model: m.clone(),
+                        context,
+                        column: col.clone(),
+                    });
+                }
+            }
+            Ok(())
+        };
+        let mut names = HashSet::new();
+        let mut unique_name = |what: &'static str, name: &str| -> Result<(), SchemaError> {
+            check_ident(m, what, name)?;
+            if !names.insert(name.to_string()) {
+                return Err(SchemaError::DuplicateConstraint {
+                    name: name.into(),
+                    first: m.clone(),
+                    second: m.clone(),
+                });
+            }
+            Ok(())
+        };
+        for u in &self.uniques {
+            unique_name("unique constraint", &u.name)?;
+            known_column(format!("unique `{}`", u.name), &u.columns)?;
+        }
+        for i in &self.indexes {
+            unique_name("index", &i.name)?;
+            known_column(format!("index `{}`", i.name), &i.columns)?;
+            if let Some(method) = &i.method {
+                if method.is_empty()
+                    || !method
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    return Err(SchemaError::InvalidModel {
+                        model: m.clone(),
+                        reason: format!("index `{}` has an invalid method `{method}`", i.name),
+                    });
+                }
+            }
+        }
+        for fk in &self.foreign_keys {
+            unique_name("foreign key", &fk.name)?;
+            known_column(format!("foreign key `{}`", fk.name), &fk.columns)?;
+            check_ident(m, "table", &fk.ref_table)?;
+            check_ident(m, "schema", &fk.ref_schema)?;
+            for c in &fk.ref_columns {
+                check_ident(m, "column", c)?;
+            }
+            if fk.columns.len() != fk.ref_columns.len() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "foreign key `{}` has {} columns but references {}",
+                        fk.name,
+                        fk.columns.len(),
+                        fk.ref_columns.len()
+                    ),
+                });
+            }
+        }
+        for h in &self.hidden {
+            if !properties.contains(h.as_str()) {
+                return Err(SchemaError::UnknownProperty {
+                    model: m.clone(),
+                    context: "hidden".into(),
+                    property: h.clone(),
+                });
+            }
+        }
+        let mut relation_names = HashSet::new();
+        for r in &self.relations {
+            if r.name.is_empty() || !relation_names.insert(r.name.as_str()) {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!("relation name `{}` is empty or used twice", r.name),
+                });
+            }
+            if properties.contains(r.name.as_str()) {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!("relation `{}` has the name of a property", r.name),
+                });
+            }
+            if r.fields.is_empty() || r.fields.len() != r.references.len() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "relation `{}` needs as many references as fields, at least one ({} fields, {} references)",
+                        r.name,
+                        r.fields.len(),
+                        r.references.len()
+                    ),
+                });
+            }
+            for f in &r.fields {
+                if !properties.contains(f.as_str()) {
+                    return Err(SchemaError::UnknownProperty {
+                        model: m.clone(),
+                        context: format!("relation `{}`", r.name),
+                        property: f.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that Postgres would keep `name` as written: non-empty, at most 63 bytes, no `"` or NUL.
+pub(crate) fn check_ident(model: &str, what: &'static str, name: &str) -> Result<(), SchemaError> {
+    let reason = if name.is_empty() {
+        "it is empty".to_string()
+    } else if name.len() > MAX_IDENTIFIER_BYTES {
+        format!(
+            "it is {} bytes long and Postgres truncates identifiers to {MAX_IDENTIFIER_BYTES}",
+            name.len()
+        )
+    } else if name.contains('"') || name.contains('\0') {
+        "it contains a double quote or NUL".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(SchemaError::InvalidIdentifier {
+        model: model.to_string(),
+        what,
+        name: name.to_string(),
+        reason,
+    })
+}
