@@ -1,1 +1,242 @@
-//! placeholder
+//! # ignis-migrate: the database follows the models
+//!
+//! The migrator of ignis-rs. A run:
+//! 1. begins one transaction (READ COMMITTED) and takes a Postgres advisory lock
+//!    (`pg_advisory_xact_lock`, key [`ADVISORY_LOCK_KEY`]) held until it ends, so two migrators
+//!    never interleave: the second waits, then sees what the first committed and plans nothing;
+//! 2. normalises the models through Postgres: their DDL is created in a scratch schema inside a
+//!    savepoint, read back with the same whole-schema catalog queries as the live database
+//!    ([`catalog::introspect`]), and rolled back. Types, defaults and definitions then compare as
+//!    Postgres prints them, so a diff never comes from spelling alone;
+//! 3. introspects the live schemas and diffs ([`plan::diff`]): missing schemas, tables, columns,
+//!    unique constraints, indexes and foreign keys become ordered [`Step`]s; every other
+//!    difference becomes a [`Note`] ("not handled yet"), never a silent no-op;
+//! 4. applies the steps with `lock_timeout` and `statement_timeout` set for the transaction, and
+//!    commits; any failure rolls the whole plan back.
+//!
+//! `skip_migrate` models are never created or altered.
+//!
+//! ```no_run
+//! # fn demo(schema: &ignis_schema::Schema) -> Result<(), ignis_migrate::MigrateError> {
+//! let ds = ignis_tx::DataSource::from_env()?;
+//! let migrator = ignis_migrate::Migrator::new(ds);
+//! let plan = migrator.plan(schema)?;           // changes nothing
+//! print!("{plan}");
+//! migrator.migrate(schema, |step| println!("{step}"))?;
+//! assert!(migrator.plan(schema)?.is_empty());  // a second run has nothing to do
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod catalog;
+pub mod error;
+pub mod plan;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ignis_schema::{Model, Schema};
+use ignis_tx::{DataSource, Executor, TransactionOptions};
+use sea_query::PostgresQueryBuilder;
+
+pub use catalog::{introspect, Catalog};
+pub use error::MigrateError;
+pub use plan::{Note, Plan, Step, StepKind};
+
+/// The advisory lock key every ignis-rs migrator takes (Postgres manual, 9.27.10 "Advisory Lock
+/// Functions"): the bytes of `ignis-mg` as a big-endian `i64`.
+pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"ignis-mg");
+
+/// Timeouts of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrateOptions {
+    /// `lock_timeout` for each step: how long a step may wait for a table lock before the run
+    /// fails (so a busy table fails fast instead of stalling traffic behind the migration).
+    /// Default 10 s. The advisory lock itself is waited for without this limit.
+    pub lock_timeout: Duration,
+    /// `statement_timeout` for each step. Default 5 min.
+    pub statement_timeout: Duration,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            lock_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Plans and applies the difference between a [`Schema`] and a database.
+#[derive(Clone)]
+pub struct Migrator {
+    ds: DataSource,
+    options: MigrateOptions,
+}
+
+impl Migrator {
+    /// A migrator over a datasource, with default timeouts.
+    pub fn new(ds: DataSource) -> Self {
+        Migrator {
+            ds,
+            options: MigrateOptions::default(),
+        }
+    }
+
+    /// Replaces the timeouts.
+    pub fn with_options(mut self, options: MigrateOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Plans without changing anything (the `--dry-run` of `cargo xtask migrate`). Takes the
+    /// advisory lock like a real run, so it reports what a run would do at that moment.
+    ///
+    /// # Errors
+    /// [`MigrateError::InvalidModelDdl`] when Postgres rejects a model's DDL, or a database error.
+    pub fn plan(&self, schema: &Schema) -> Result<Plan, MigrateError> {
+        self.run(schema, false, &mut |_| {})
+    }
+
+    /// Plans and applies in one transaction; calls `on_step` before each step runs. Returns the
+    /// plan that was applied (empty when the database already matched).
+    ///
+    /// # Errors
+    /// [`MigrateError::StepFailed`] names the step that failed; the database is left unchanged.
+    pub fn migrate(
+        &self,
+        schema: &Schema,
+        mut on_step: impl FnMut(&Step),
+    ) -> Result<Plan, MigrateError> {
+        self.run(schema, true, &mut on_step)
+    }
+
+    fn run(
+        &self,
+        schema: &Schema,
+        apply: bool,
+        on_step: &mut dyn FnMut(&Step),
+    ) -> Result<Plan, MigrateError> {
+        let mut tx = self.ds.begin(TransactionOptions::default())?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ADVISORY_LOCK_KEY])?;
+        let desired = {
+            let mut sp = tx.savepoint()?;
+            let desired = normalise(&mut sp, schema)?;
+            sp.rollback()?;
+            desired
+        };
+        let mut schemas: Vec<String> = schema.models().iter().map(|m| m.schema.clone()).collect();
+        schemas.sort();
+        schemas.dedup();
+        if schemas.is_empty() {
+            schemas.push("public".into());
+        }
+        let live = introspect(&mut tx, &schemas)?;
+        let plan = plan::diff(schema, &desired, &live);
+        if !apply || plan.is_empty() {
+            tx.rollback()?;
+            return Ok(plan);
+        }
+        tx.batch_execute(&format!(
+            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+            self.options.lock_timeout.as_millis(),
+            self.options.statement_timeout.as_millis()
+        ))?;
+        let total = plan.steps.len();
+        for (i, step) in plan.steps.iter().enumerate() {
+            on_step(step);
+            let started = std::time::Instant::now();
+            tx.batch_execute(&step.sql)
+                .map_err(|source| MigrateError::StepFailed {
+                    number: i + 1,
+                    total,
+                    description: format!("{} {}", step.kind.as_str(), step.object),
+                    sql: step.sql.clone(),
+                    source,
+                })?;
+            tracing::debug!(step = %step.object, elapsed = ?started.elapsed(), "applied");
+        }
+        tx.commit()?;
+        Ok(plan)
+    }
+}
+
+/// Creates the migrated models in scratch schemas (one per real schema, named after the backend
+/// pid so concurrent sessions never collide), reads them back, and returns the catalog keyed by
+/// the real schema names. The caller rolls back to discard the scratch schemas.
+fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Catalog, MigrateError> {
+    let pid: i32 = exec
+        .query_one("SELECT pg_backend_pid()", &[])?
+        .try_get(0)
+        .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+    let managed: Vec<&Model> = schema.models().iter().filter(|m| !m.skip_migrate).collect();
+    let mut scratch: BTreeMap<String, String> = BTreeMap::new();
+    for m in &managed {
+        let n = scratch.len();
+        scratch
+            .entry(m.schema.clone())
+            .or_insert_with(|| format!("ignis_scratch_{pid}_{n}"));
+    }
+    for name in scratch.values() {
+        exec.batch_execute(&format!(
+            "CREATE SCHEMA {}",
+            ignis_schema::quote_ident(name)
+        ))?;
+    }
+    let moved: Vec<Model> = managed
+        .iter()
+        .map(|m| {
+            let mut m = (*m).clone();
+            m.schema = scratch[&m.schema].clone();
+            for fk in &mut m.foreign_keys {
+                let target_migrated = managed
+                    .iter()
+                    .any(|t| t.schema == fk.ref_schema && t.table == fk.ref_table);
+                if target_migrated {
+                    fk.ref_schema = scratch[&fk.ref_schema].clone();
+                }
+            }
+            m
+        })
+        .collect();
+    let run = |exec: &mut E, model: &Model, sql: String| {
+        exec.batch_execute(&sql)
+            .map_err(|source| MigrateError::InvalidModelDdl {
+                model: model.name.clone(),
+                sql,
+                source,
+            })
+    };
+    for m in &moved {
+        run(
+            exec,
+            m,
+            m.create_table_statement().to_string(PostgresQueryBuilder),
+        )?;
+    }
+    for m in &moved {
+        for s in m.create_index_statements() {
+            run(exec, m, s.to_string(PostgresQueryBuilder))?;
+        }
+    }
+    for m in &moved {
+        for s in m.create_foreign_key_statements() {
+            run(exec, m, s.to_string(PostgresQueryBuilder))?;
+        }
+    }
+    let names: Vec<String> = scratch.values().cloned().collect();
+    let read = introspect(exec, &names)?;
+    let back: BTreeMap<&String, &String> = scratch.iter().map(|(real, s)| (s, real)).collect();
+    let mut catalog = Catalog::default();
+    for ((s, table), mut info) in read.tables {
+        for fk in info.foreign_keys.values_mut() {
+            if let Some(real) = back.get(&fk.ref_schema) {
+                fk.ref_schema = (*real).clone();
+            }
+        }
+        let real = back.get(&s).map(|r| (*r).clone()).unwrap_or(s);
+        catalog.tables.insert((real, table), info);
+    }
+    catalog.schemas = scratch.keys().cloned().collect();
+    Ok(catalog)
+}

@@ -1,1 +1,104 @@
-//! placeholder
+//! # ignis-tests: the workspace's integration, property and end-to-end tests
+//!
+//! - [`example`]: the Ignis persistence guide's example application (User, Configuration with
+//!   creator / modifier relations) as ignis-rs models;
+//! - [`TestDb`]: a fresh database per test on the server named by `DATABASE_URL`, dropped when
+//!   the test ends, so tests run in parallel and leave nothing behind (the `#[sqlx::test]` idea).
+//!
+//! `cargo xtask test` starts the local cluster when needed and sets `DATABASE_URL`.
+
+pub mod example;
+
+use ignis_tx::{DataSource, DataSourceConfig, PoolOptions};
+
+/// A database created for one test: `CREATE DATABASE ignis_test_<uuid>` on the server of
+/// `DATABASE_URL`, dropped (`WITH (FORCE)`, closing any connection left open) on drop.
+///
+/// Test support: every constructor panics with a message saying what to do when the server is
+/// unreachable or `DATABASE_URL` is unset.
+pub struct TestDb {
+    /// The database name (`ignis_test_<32 hex digits>`).
+    pub name: String,
+    /// A URL to the new database (contains the password of `DATABASE_URL`, if any).
+    pub url: String,
+    admin: DataSourceConfig,
+}
+
+/// The server tests use: `DATABASE_URL`.
+///
+/// # Panics
+/// When `DATABASE_URL` is unset or does not parse: run the tests with `cargo xtask test`.
+pub fn admin_config() -> DataSourceConfig {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "DATABASE_URL is not set: run the tests with `cargo xtask test` (it starts a local \
+             Postgres), or set DATABASE_URL to a server where this user may CREATE DATABASE"
+        )
+    });
+    DataSourceConfig::from_url(&url).unwrap_or_else(|e| panic!("DATABASE_URL: {e}"))
+}
+
+fn connect(config: &DataSourceConfig) -> postgres::Client {
+    postgres::Client::connect(&config.connection_string(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to {config}: {e}"))
+}
+
+impl TestDb {
+    /// Creates a fresh, empty database.
+    ///
+    /// # Panics
+    /// As [`admin_config`], or when the server refuses `CREATE DATABASE`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        let admin = admin_config();
+        let name = format!("ignis_test_{}", uuid::Uuid::new_v4().simple());
+        connect(&admin)
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {admin}: {e}"));
+        let url = admin.clone().with_database(&name).connection_string();
+        TestDb { name, url, admin }
+    }
+
+    /// The config of this database (default pool options).
+    pub fn config(&self) -> DataSourceConfig {
+        self.admin.clone().with_database(&self.name)
+    }
+
+    /// A datasource over this database with the given pool options.
+    ///
+    /// # Panics
+    /// When the config is refused (it is not, for a URL that parsed).
+    pub fn datasource_with(&self, pool: PoolOptions) -> DataSource {
+        DataSource::new(self.config().with_pool(pool)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A datasource over this database with default pool options.
+    ///
+    /// # Panics
+    /// As [`TestDb::datasource_with`].
+    pub fn datasource(&self) -> DataSource {
+        self.datasource_with(PoolOptions::default())
+    }
+
+    /// A plain `postgres` client on this database, outside ignis-tx: what "another connection"
+    /// sees.
+    ///
+    /// # Panics
+    /// When the server is unreachable.
+    pub fn client(&self) -> postgres::Client {
+        connect(&self.config())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) =
+            postgres::Client::connect(&self.admin.connection_string(), postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}

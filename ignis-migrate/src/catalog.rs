@@ -1,0 +1,287 @@
+//! The catalog shape both sides of a diff are read into, and the whole-schema introspection that
+//! reads it from Postgres.
+//!
+//! Introspection runs a fixed handful of queries over `pg_catalog` for all the requested schemas
+//! at once (relations and columns, constraints, indexes), never one query per table: at 1,000
+//! tables, per-table discovery costs about 90 s on this machine, whole-schema queries about 0.3 s.
+//! Types, defaults and definitions are read as Postgres prints them (`format_type`, `pg_get_expr`,
+//! `pg_get_constraintdef`, `pg_get_indexdef`), so two catalogs compare as text without any
+//! normalisation of our own.
+
+use std::collections::BTreeMap;
+
+use ignis_tx::Executor;
+use postgres::Row;
+
+use crate::error::MigrateError;
+
+/// `(schema, table)`: how tables are keyed.
+pub type TableKey = (String, String);
+
+/// A set of relations read from the catalog, keyed by `(schema, name)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// The requested schemas (namespaces) that exist.
+    pub schemas: std::collections::BTreeSet<String>,
+    /// Tables, views and other relations with columns.
+    pub tables: BTreeMap<TableKey, TableInfo>,
+}
+
+/// What kind of relation a catalog entry is (`pg_class.relkind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    /// An ordinary or partitioned table (`r`, `p`).
+    Table,
+    /// A view or materialized view (`v`, `m`).
+    View,
+    /// A foreign table (`f`).
+    Foreign,
+}
+
+/// One relation of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The relation's kind.
+    pub kind: RelationKind,
+    /// Columns in `attnum` order.
+    pub columns: Vec<ColumnInfo>,
+    /// The primary key constraint, if any.
+    pub primary_key: Option<ConstraintInfo>,
+    /// Unique constraints, by name.
+    pub uniques: BTreeMap<String, ConstraintInfo>,
+    /// Foreign keys, by name.
+    pub foreign_keys: BTreeMap<String, ForeignKeyInfo>,
+    /// Check constraints, by name (read so that they are reported, not managed yet).
+    pub checks: BTreeMap<String, String>,
+    /// Indexes that do not back a constraint, by name.
+    pub indexes: BTreeMap<String, IndexInfo>,
+}
+
+impl TableInfo {
+    fn new(kind: RelationKind) -> Self {
+        TableInfo {
+            kind,
+            columns: Vec::new(),
+            primary_key: None,
+            uniques: BTreeMap::new(),
+            foreign_keys: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+        }
+    }
+
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// One column as the catalog has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// Column name.
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`: `character varying(20)`, `timestamp with time zone`.
+    pub data_type: String,
+    /// Not `attnotnull`.
+    pub nullable: bool,
+    /// `pg_get_expr(adbin)`: the default as Postgres prints it (`''::text`, `now()`).
+    pub default: Option<String>,
+    /// `attidentity`: `Some('a')` ALWAYS, `Some('d')` BY DEFAULT, `None` not an identity.
+    pub identity: Option<char>,
+}
+
+/// A primary key or unique constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintInfo {
+    /// Constraint name.
+    pub name: String,
+    /// Column names in key order.
+    pub columns: Vec<String>,
+}
+
+/// A foreign key constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyInfo {
+    /// Constraint name.
+    pub name: String,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Referenced schema.
+    pub ref_schema: String,
+    /// Referenced table.
+    pub ref_table: String,
+    /// Referenced columns.
+    pub ref_columns: Vec<String>,
+    /// `confdeltype`: `a` no action, `r` restrict, `c` cascade, `n` set null, `d` set default.
+    pub on_delete: char,
+    /// `confupdtype`, same letters.
+    pub on_update: char,
+}
+
+/// An index that backs no constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// Index name.
+    pub name: String,
+    /// Key columns by name; an expression key is its text from `pg_get_indexdef`.
+    pub columns: Vec<String>,
+    /// `indisunique`.
+    pub unique: bool,
+    /// Access method (`btree`, `gin`, ...).
+    pub method: String,
+    /// Partial index predicate, as Postgres prints it.
+    pub predicate: Option<String>,
+}
+
+const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)";
+
+const RELATIONS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
+       format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY n.nspname, c.relname, a.attnum";
+
+const CONSTRAINTS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord),
+       fn.nspname::text, fc.relname::text,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+             ORDER BY k.ord),
+       con.confdeltype::text, con.confupdtype::text, pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE n.nspname = ANY($1) AND con.contype IN ('p', 'u', 'f', 'c')
+ORDER BY n.nspname, c.relname, con.conname";
+
+const INDEXES_SQL: &str = "\
+SELECT n.nspname::text, t.relname::text, i.relname::text, ix.indisunique, am.amname::text,
+       ARRAY(SELECT CASE WHEN k.attnum = 0 THEN pg_get_indexdef(ix.indexrelid, k.ord::int, true)
+                         ELSE a.attname::text END
+             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+             LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+             WHERE k.ord <= ix.indnkeyatts
+             ORDER BY k.ord),
+       pg_get_expr(ix.indpred, ix.indrelid)
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+WHERE n.nspname = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                  WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid
+                    AND con.contype IN ('p', 'u', 'x'))
+ORDER BY n.nspname, t.relname, i.relname";
+
+fn get<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+    query: &str,
+) -> Result<T, MigrateError> {
+    row.try_get(idx)
+        .map_err(|e| MigrateError::Introspect(format!("{query}: column {idx}: {e}")))
+}
+
+fn first_char(s: Option<String>) -> Option<char> {
+    s.and_then(|s| s.chars().next()).filter(|c| *c != '\0')
+}
+
+/// Reads every relation of the given schemas, with columns, keys and indexes, in four queries
+/// (schemas, relations with columns, constraints, indexes).
+///
+/// # Errors
+/// [`MigrateError::Database`] when a query fails, [`MigrateError::Introspect`] when a row does
+/// not have the expected shape.
+pub fn introspect<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<Catalog, MigrateError> {
+    let mut catalog = Catalog::default();
+    for row in exec.query(SCHEMAS_SQL, &[&schemas])? {
+        catalog.schemas.insert(get(&row, 0, "schemas")?);
+    }
+    for row in exec.query(RELATIONS_SQL, &[&schemas])? {
+        let schema: String = get(&row, 0, "relations")?;
+        let table: String = get(&row, 1, "relations")?;
+        let kind = match get::<String>(&row, 2, "relations")?.as_str() {
+            "v" | "m" => RelationKind::View,
+            "f" => RelationKind::Foreign,
+            _ => RelationKind::Table,
+        };
+        let info = catalog
+            .tables
+            .entry((schema, table))
+            .or_insert_with(|| TableInfo::new(kind));
+        let Some(name) = get::<Option<String>>(&row, 3, "relations")? else {
+            continue; // a relation with no columns
+        };
+        info.columns.push(ColumnInfo {
+            name,
+            data_type: get(&row, 4, "relations")?,
+            nullable: !get::<bool>(&row, 5, "relations")?,
+            default: get(&row, 6, "relations")?,
+            identity: first_char(get(&row, 7, "relations")?),
+        });
+    }
+    for row in exec.query(CONSTRAINTS_SQL, &[&schemas])? {
+        let key: TableKey = (get(&row, 0, "constraints")?, get(&row, 1, "constraints")?);
+        let name: String = get(&row, 2, "constraints")?;
+        let kind: String = get(&row, 3, "constraints")?;
+        let columns: Vec<String> = get(&row, 4, "constraints")?;
+        let Some(info) = catalog.tables.get_mut(&key) else {
+            continue;
+        };
+        match kind.as_str() {
+            "p" => info.primary_key = Some(ConstraintInfo { name, columns }),
+            "u" => {
+                info.uniques
+                    .insert(name.clone(), ConstraintInfo { name, columns });
+            }
+            "f" => {
+                let fk = ForeignKeyInfo {
+                    name: name.clone(),
+                    columns,
+                    ref_schema: get::<Option<String>>(&row, 5, "constraints")?.unwrap_or_default(),
+                    ref_table: get::<Option<String>>(&row, 6, "constraints")?.unwrap_or_default(),
+                    ref_columns: get(&row, 7, "constraints")?,
+                    on_delete: first_char(get(&row, 8, "constraints")?).unwrap_or('a'),
+                    on_update: first_char(get(&row, 9, "constraints")?).unwrap_or('a'),
+                };
+                info.foreign_keys.insert(name, fk);
+            }
+            _ => {
+                info.checks.insert(name, get(&row, 10, "constraints")?);
+            }
+        }
+    }
+    for row in exec.query(INDEXES_SQL, &[&schemas])? {
+        let key: TableKey = (get(&row, 0, "indexes")?, get(&row, 1, "indexes")?);
+        let Some(info) = catalog.tables.get_mut(&key) else {
+            continue;
+        };
+        let name: String = get(&row, 2, "indexes")?;
+        info.indexes.insert(
+            name.clone(),
+            IndexInfo {
+                name,
+                unique: get(&row, 3, "indexes")?,
+                method: get(&row, 4, "indexes")?,
+                columns: get(&row, 5, "indexes")?,
+                predicate: get(&row, 6, "indexes")?,
+            },
+        );
+    }
+    Ok(catalog)
+}

@@ -1,0 +1,54 @@
+//! The one error type of ignis-migrate.
+
+/// Why a plan could not be made or applied. In every case the transaction was rolled back and the
+/// database is as it was before the run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// A connection, transaction or catalog query failed.
+    #[error(transparent)]
+    Database(#[from] ignis_tx::Error),
+    /// The models are not a valid schema.
+    #[error(transparent)]
+    Schema(#[from] ignis_schema::SchemaError),
+    /// Postgres rejected a model's own DDL while normalising the models in a scratch schema
+    /// (a default that does not parse, a type that does not exist). Nothing was applied.
+    #[error("model `{model}`: Postgres rejects its DDL ({source}); nothing was applied\n  {sql}")]
+    InvalidModelDdl {
+        /// The model whose statement failed.
+        model: String,
+        /// The statement.
+        sql: String,
+        /// The server's error, with its SQLSTATE.
+        source: ignis_tx::Error,
+    },
+    /// A step of the plan failed; the whole plan was rolled back.
+    #[error("step {number} of {total} ({description}) failed: {source}; the whole plan was rolled back\n  {sql}")]
+    StepFailed {
+        /// 1-based position of the step.
+        number: usize,
+        /// Steps in the plan.
+        total: usize,
+        /// What the step does (`create table public.User`).
+        description: String,
+        /// The statement.
+        sql: String,
+        /// The server's error, with its SQLSTATE.
+        source: ignis_tx::Error,
+    },
+    /// A catalog row did not have the expected shape.
+    #[error("catalog introspection: {0}")]
+    Introspect(String),
+}
+
+impl MigrateError {
+    /// The SQLSTATE of the underlying database error, if there is one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            MigrateError::Database(e)
+            | MigrateError::InvalidModelDdl { source: e, .. }
+            | MigrateError::StepFailed { source: e, .. } => e.sqlstate(),
+            _ => None,
+        }
+    }
+}
