@@ -1,1 +1,166 @@
-fn main() {}
+//! # xtask: the developer commands of ignis-rs
+//!
+//! Run as `cargo xtask <command>` (an alias in `.cargo/config.toml`):
+//! - `db start | stop | status | url | psql [ARGS...]`: one local PostgreSQL cluster under
+//!   `target/ignis-pg/`, created on first start, listening on 127.0.0.1 on a port chosen once
+//!   ([`db`]);
+//! - `migrate [--dry-run] [--schema FILE] [--database-url URL]`: make the database match the
+//!   models, the Ignis example application by default ([`migrate`]);
+//! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]).
+//!
+//! Every command that needs a database takes `--database-url` (where offered), else
+//! `DATABASE_URL`, else the Ignis variables `POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD`, else the
+//! local cluster, which it starts if needed; it prints one line on stderr saying which database
+//! it uses, without the password. Logs go to stderr, filtered by `RUST_LOG` (default `warn`).
+
+mod db;
+mod migrate;
+mod test;
+
+use std::error::Error;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Developer commands of ignis-rs: a local Postgres, migrations and tests.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: XtaskCommand,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+enum XtaskCommand {
+    /// Manage the local PostgreSQL cluster under target/ignis-pg.
+    Db {
+        /// The db subcommand.
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
+    /// Make the database match the models (the Ignis example application by default).
+    Migrate(migrate::MigrateArgs),
+    /// Run every test of the workspace (`cargo test --workspace`) against a database.
+    Test(test::TestArgs),
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Fails only if a subscriber is already set, which nothing here does.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+
+    let cli = Cli::parse_from(keep_test_separator(std::env::args_os().collect()));
+    let result = match &cli.command {
+        XtaskCommand::Db { command } => db::run(command),
+        XtaskCommand::Migrate(args) => db::resolve(args.database_url.as_deref())
+            .and_then(|url| db::check_reachable(&url).map(|()| url))
+            .and_then(|url| migrate::run(args, &url))
+            .map(|()| 0),
+        XtaskCommand::Test(args) => test::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            report(error.as_ref());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask test ARGS` passes ARGS to `cargo test` as given, so `cargo xtask test --
+/// --nocapture` must keep its `--` (clap would take a leading `--` as its own separator).
+fn keep_test_separator(mut argv: Vec<OsString>) -> Vec<OsString> {
+    if argv.get(1).is_some_and(|a| a == "test") && argv.get(2).is_some_and(|a| a == "--") {
+        argv.insert(2, OsString::from("--"));
+    }
+    argv
+}
+
+/// Prints `error: ...` and the chain of sources, skipping a source whose text the line before
+/// already contains (errors that embed their source's message).
+fn report(error: &dyn Error) {
+    let mut previous = error.to_string();
+    eprintln!("error: {previous}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !previous.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        previous = text;
+        source = cause.source();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cargo_test_args(argv: &[&str]) -> Vec<String> {
+        let argv = argv.iter().map(OsString::from).collect();
+        match Cli::try_parse_from(keep_test_separator(argv))
+            .unwrap()
+            .command
+        {
+            XtaskCommand::Test(t) => t
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            other => panic!("not a test command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_arguments_reach_cargo_test_as_given() {
+        assert!(cargo_test_args(&["x", "test"]).is_empty());
+        assert_eq!(
+            cargo_test_args(&["x", "test", "--", "--nocapture"]),
+            ["--", "--nocapture"]
+        );
+        assert_eq!(
+            cargo_test_args(&[
+                "x",
+                "test",
+                "-p",
+                "ignis-tests",
+                "migrate",
+                "--",
+                "--nocapture"
+            ]),
+            ["-p", "ignis-tests", "migrate", "--", "--nocapture"]
+        );
+        assert_eq!(cargo_test_args(&["x", "test", "--release"]), ["--release"]);
+    }
+
+    #[test]
+    fn psql_arguments_pass_through() {
+        let cli = Cli::try_parse_from(["x", "db", "psql", "-c", "select 1"]).unwrap();
+        match cli.command {
+            XtaskCommand::Db {
+                command: db::DbCommand::Psql { args },
+            } => assert_eq!(args, ["-c", "select 1"]),
+            other => panic!("not psql: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn migrate_flags_parse() {
+        let cli = Cli::try_parse_from(["x", "migrate", "--dry-run", "--schema", "s.json"]).unwrap();
+        match cli.command {
+            XtaskCommand::Migrate(args) => {
+                assert!(args.dry_run);
+                assert_eq!(args.schema.as_deref(), Some(std::path::Path::new("s.json")));
+                assert_eq!(args.database_url, None);
+            }
+            other => panic!("not migrate: {other:?}"),
+        }
+    }
+}
