@@ -174,16 +174,37 @@ pub(crate) struct Manager {
     pub(crate) cache_capacity: usize,
 }
 
+/// A connection error whose message includes its cause chain (`error connecting to server:
+/// Connection refused (os error 111)`): r2d2 keeps only the message of the last error, and the
+/// `postgres` crate's own message leaves the cause out.
+#[derive(Debug)]
+pub(crate) struct ConnectError(pub(crate) postgres::Error);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(&self.0);
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, postgres::Error> {
-        Ok(Conn::new(self.inner.connect()?, self.cache_capacity))
+    fn connect(&self) -> Result<Conn, ConnectError> {
+        let client = self.inner.connect().map_err(ConnectError)?;
+        Ok(Conn::new(client, self.cache_capacity))
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        conn.client.simple_query("").map(|_| ()).map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {

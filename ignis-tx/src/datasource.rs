@@ -43,8 +43,8 @@ struct Inner {
 #[derive(Debug)]
 struct TracingErrorHandler;
 
-impl r2d2::HandleError<postgres::Error> for TracingErrorHandler {
-    fn handle_error(&self, error: postgres::Error) {
+impl r2d2::HandleError<crate::conn::ConnectError> for TracingErrorHandler {
+    fn handle_error(&self, error: crate::conn::ConnectError) {
         tracing::warn!(%error, "opening a pooled connection failed");
     }
 }

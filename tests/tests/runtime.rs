@@ -498,6 +498,7 @@ fn the_password_never_appears_in_output_or_errors() {
     let ds = DataSource::new(config.clone()).unwrap();
     let err = ds.ping().unwrap_err();
     assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("refused"), "cause missing: {err}");
     for shown in [
         config.to_string(),
         format!("{config:?}"),
