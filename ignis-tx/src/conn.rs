@@ -204,7 +204,10 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
-        conn.client.simple_query("").map(|_| ()).map_err(ConnectError)
+        conn.client
+            .simple_query("")
+            .map(|_| ())
+            .map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {

@@ -6,6 +6,8 @@
 //!   ([`db`]);
 //! - `migrate [--dry-run] [--schema FILE] [--database-url URL]`: make the database match the
 //!   models, the Ignis example application by default ([`migrate`]);
+//! - `query [--schema FILE] [--database-url URL]`: JSON-line requests to the repositories on
+//!   stdin, answers on stdout ([`query`]);
 //! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]).
 //!
 //! Every command that needs a database takes `--database-url` (where offered), else
@@ -15,6 +17,7 @@
 
 mod db;
 mod migrate;
+mod query;
 mod test;
 
 use std::error::Error;
@@ -43,6 +46,9 @@ enum XtaskCommand {
     },
     /// Make the database match the models (the Ignis example application by default).
     Migrate(migrate::MigrateArgs),
+    /// Answer Ignis repository requests (JSON lines on stdin: find, findOne, findById, count,
+    /// existsWith) with JSON lines on stdout.
+    Query(query::QueryArgs),
     /// Run every test of the workspace (`cargo test --workspace`) against a database.
     Test(test::TestArgs),
 }
@@ -62,6 +68,10 @@ fn main() -> ExitCode {
         XtaskCommand::Migrate(args) => db::resolve(args.database_url.as_deref())
             .and_then(|url| db::check_reachable(&url).map(|()| url))
             .and_then(|url| migrate::run(args, &url))
+            .map(|()| 0),
+        XtaskCommand::Query(args) => db::resolve(args.database_url.as_deref())
+            .and_then(|url| db::check_reachable(&url).map(|()| url))
+            .and_then(|url| query::run(args, &url))
             .map(|()| 0),
         XtaskCommand::Test(args) => test::run(args),
     };

@@ -1,0 +1,111 @@
+//! The one error type of the repositories.
+
+use crate::filter::FilterError;
+
+/// Why a repository call failed. A failed write changed nothing: each call is one statement, or
+/// runs in one transaction (`create_all` in several statements), or inside the caller's
+/// transaction, which the caller then rolls back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The filter or where is invalid for the model (unknown field or operator, wrong value
+    /// type, too deep...). Nothing was sent to the database.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// The database or the pool failed; the server's SQLSTATE is in
+    /// [`RepoError::sqlstate`].
+    #[error(transparent)]
+    Database(#[from] ignis_tx::Error),
+    /// The model is not in the schema the repository was built with.
+    #[error("model `{0}` is not in the schema")]
+    UnknownModel(String),
+    /// The data given to a write is not valid for the model (not an object, unknown property,
+    /// a value of the wrong type, a generated column).
+    #[error("model `{model}`: {message}")]
+    InvalidData {
+        /// The model written to.
+        model: String,
+        /// What is wrong, naming the property.
+        message: String,
+    },
+    /// `update_all` / `delete_all` with an empty where (judged before the default filter is
+    /// merged) would touch every row: refused unless forced.
+    #[error("{operation} on model `{model}` with an empty where would change every row; use .force() to mean it")]
+    EmptyWhere {
+        /// `update_all`, `delete_all`, `soft_delete_all` or `restore_all`.
+        operation: &'static str,
+        /// The model.
+        model: String,
+    },
+    /// The model has no primary key, so `*_by_id` cannot address a row.
+    #[error("model `{0}` has no primary key")]
+    NoPrimaryKey(String),
+    /// The model has no `deletedAt` property, so soft delete is not available.
+    #[error("model `{0}` has no `deletedAt` property: soft delete needs the tz enricher with deleted_at")]
+    NoSoftDelete(String),
+    /// A column could not be decoded to JSON.
+    #[error("model `{model}`, property `{property}`: cannot decode the value: {message}")]
+    Decode {
+        /// The model read.
+        model: String,
+        /// The property whose column failed.
+        property: String,
+        /// Why.
+        message: String,
+    },
+    /// A row did not deserialize into the requested Rust type.
+    #[error("model `{model}`: a row does not deserialize into the requested type: {source}")]
+    Deserialize {
+        /// The model read.
+        model: String,
+        /// serde's error (names the field).
+        source: serde_json::Error,
+    },
+    /// A relation cannot be loaded (e.g. it joins on several columns).
+    #[error("model `{model}`, relation `{relation}`: {message}")]
+    Relation {
+        /// The model.
+        model: String,
+        /// The relation.
+        relation: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl RepoError {
+    /// A short machine-readable name of the variant (`filter`, `database`, `invalidData`,
+    /// `emptyWhere`, ...), for logs and wire formats. For filter errors,
+    /// [`FilterError::kind`] is finer.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RepoError::Filter(_) => "filter",
+            RepoError::Database(_) => "database",
+            RepoError::UnknownModel(_) => "unknownModel",
+            RepoError::InvalidData { .. } => "invalidData",
+            RepoError::EmptyWhere { .. } => "emptyWhere",
+            RepoError::NoPrimaryKey(_) => "noPrimaryKey",
+            RepoError::NoSoftDelete(_) => "noSoftDelete",
+            RepoError::Decode { .. } => "decode",
+            RepoError::Deserialize { .. } => "deserialize",
+            RepoError::Relation { .. } => "relation",
+        }
+    }
+
+    /// The SQLSTATE of the database error, if this is one (e.g. `23505` for a unique violation).
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            RepoError::Database(e) => e.sqlstate(),
+            _ => None,
+        }
+    }
+}
+
+impl ignis_tx::TransactionError for RepoError {
+    fn as_tx_error(&self) -> Option<&ignis_tx::Error> {
+        match self {
+            RepoError::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,1547 @@
+//! Repositories: [`ReadableRepository`] and [`DefaultCrudRepository`] over one model.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ignis_schema::{quote_ident, Model, RelationKind, Schema};
+use ignis_tx::{DataSource, Executor, TransactionOptions};
+use sea_query::{Alias, Expr, PostgresQueryBuilder, Query};
+use sea_query_postgres::{PostgresBinder, PostgresValue, PostgresValues};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value as JsonValue};
+
+use crate::filter::{
+    any_of, coerce_value, is_empty_where, parse_where_with_defaults, Condition, Filter,
+    FilterLimits,
+};
+use crate::row::row_to_object;
+use crate::RepoError;
+
+/// Marker of a read-only repository: [`ReadableRepository`] has no write methods at all (a
+/// compile error, where Ignis throws at run time).
+#[derive(Debug)]
+pub enum ReadOnly {}
+
+/// Marker of a read-write repository: [`DefaultCrudRepository`].
+#[derive(Debug)]
+pub enum ReadWrite {}
+
+/// Ignis `ReadableRepository`: find, find_one, find_by_id, count, exists_with, find with range.
+pub type ReadableRepository = Repository<ReadOnly>;
+
+/// Ignis `DefaultCrudRepository`: the reads, plus create, create_all, update_by_id, update_all,
+/// delete_by_id, delete_all, and soft delete / restore for models with `deletedAt`.
+pub type DefaultCrudRepository = Repository<ReadWrite>;
+
+struct Shared {
+    ds: DataSource,
+    schema: Arc<Schema>,
+    model: usize,
+    limits: FilterLimits,
+}
+
+/// Per-handle call options (Ignis passes them per call in `options`; here a handle carries them,
+/// and handles are cheap to derive: `repo.with_actor(7).create(..)`).
+#[derive(Clone)]
+struct CallOptions {
+    actor: Option<Arc<JsonValue>>,
+    skip_default_filter: bool,
+    should_return: bool,
+    force: bool,
+}
+
+/// A repository over one model of a [`Schema`], on a [`DataSource`].
+///
+/// `Send + Sync + Clone`: the model, schema and pool are shared behind an `Arc`, so a clone costs
+/// two reference counts and rayon worker threads can share one. Every method has two forms with
+/// the same code path: on the repository itself (a pooled connection, each statement
+/// autocommitted; `create_all` in several statements runs in its own transaction), and through
+/// [`Repository::on`] with any [`Executor`]: a [`ignis_tx::Transaction`], a
+/// [`ignis_tx::Savepoint`] or a pooled connection (Ignis's `options.transaction`).
+///
+/// Rows are JSON objects keyed by property name (see [`crate::row`](crate) for the value
+/// shapes), or typed with the `_as` methods. Hidden properties never appear in them.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use ignis_repo::DefaultCrudRepository;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let schema: Arc<ignis_schema::Schema> = unimplemented!();
+/// let ds = ignis_tx::DataSource::from_env()?;
+/// let users = DefaultCrudRepository::new(ds.clone(), schema, "User")?;
+/// let created = users.create(&json!({"name": "Ada", "email": "ada@example.com"}))?;
+/// let found = users.find(&json!({"where": {"name": {"ilike": "a%"}}, "order": "name", "limit": 10}))?;
+/// ds.transaction(ignis_tx::TransactionOptions::default(), |tx| {
+///     users.on(tx).update_all(&json!({"status": "ACTIVE"}), &json!({"name": "Ada"}))?;
+///     Ok::<_, ignis_repo::RepoError>(())
+/// })?;
+/// # Ok(()) }
+/// ```
+pub struct Repository<M> {
+    shared: Arc<Shared>,
+    opts: CallOptions,
+    _mode: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Repository<M> {
+    fn clone(&self) -> Self {
+        Repository {
+            shared: self.shared.clone(),
+            opts: self.opts.clone(),
+            _mode: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Repository<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("model", &self.model().name)
+            .field("skip_default_filter", &self.opts.skip_default_filter)
+            .field("should_return", &self.opts.should_return)
+            .field("force", &self.opts.force)
+            .finish()
+    }
+}
+
+/// `{count, data}`: what a write returns (Ignis `{count, data}`). `data` holds the written rows
+/// (via RETURNING) unless the handle says `should_return(false)`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WriteResult<T> {
+    /// Rows written.
+    pub count: u64,
+    /// The rows as stored (hidden properties left out); `None` / empty with
+    /// `should_return(false)`.
+    pub data: T,
+}
+
+/// `{start, end, total}` of [`Repository::find_with_range`] (Ignis `shouldQueryRange`): rows
+/// `start..=end` (0-based, `end` inclusive) of `total` matching rows. With no rows returned,
+/// `end` is `start` and `data` is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Range {
+    /// Index of the first row returned (the filter's skip).
+    pub start: u64,
+    /// Index of the last row returned.
+    pub end: u64,
+    /// Rows matching the where, ignoring limit and skip.
+    pub total: u64,
+}
+
+/// `{data, range}` of [`Repository::find_with_range`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RangeResult {
+    /// The rows.
+    pub data: Vec<JsonValue>,
+    /// Where they are in the whole result.
+    pub range: Range,
+}
+
+impl<M> Repository<M> {
+    /// A repository over the model named `model` of `schema`, with default [`FilterLimits`].
+    ///
+    /// # Errors
+    /// [`RepoError::UnknownModel`].
+    pub fn new(ds: DataSource, schema: Arc<Schema>, model: &str) -> Result<Self, RepoError> {
+        let index = schema
+            .models()
+            .iter()
+            .position(|m| m.name == model)
+            .ok_or_else(|| RepoError::UnknownModel(model.to_string()))?;
+        Ok(Repository {
+            shared: Arc::new(Shared {
+                ds,
+                schema,
+                model: index,
+                limits: FilterLimits::default(),
+            }),
+            opts: CallOptions {
+                actor: None,
+                skip_default_filter: false,
+                should_return: true,
+                force: false,
+            },
+            _mode: PhantomData,
+        })
+    }
+
+    /// The same repository with other filter limits.
+    pub fn with_limits(&self, limits: FilterLimits) -> Self {
+        Repository {
+            shared: Arc::new(Shared {
+                ds: self.shared.ds.clone(),
+                schema: self.shared.schema.clone(),
+                model: self.shared.model,
+                limits,
+            }),
+            opts: self.opts.clone(),
+            _mode: PhantomData,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.shared.schema.models()[self.shared.model]
+    }
+
+    /// The schema the repository resolves relations in.
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.shared.schema
+    }
+
+    /// The datasource.
+    pub fn datasource(&self) -> &DataSource {
+        &self.shared.ds
+    }
+
+    /// A handle whose writes fill the user-audit properties (`createdBy` on create, `modifiedBy`
+    /// on create and update) with `actor` (coerced to the column's type), unless the data sets
+    /// them itself. Without an actor they are written as null (Ignis `allowAnonymous`).
+    pub fn with_actor(&self, actor: impl Into<JsonValue>) -> Self {
+        let mut r = self.clone();
+        r.opts.actor = Some(Arc::new(actor.into()));
+        r
+    }
+
+    /// A handle that ignores the model's default filter (Ignis `shouldSkipDefaultFilter`), e.g.
+    /// to see soft-deleted rows. Include scopes keep their own setting.
+    pub fn skip_default_filter(&self) -> Self {
+        let mut r = self.clone();
+        r.opts.skip_default_filter = true;
+        r
+    }
+
+    /// A handle whose writes return rows (`true`, the default: RETURNING) or only the count
+    /// (Ignis `shouldReturn`).
+    pub fn should_return(&self, should_return: bool) -> Self {
+        let mut r = self.clone();
+        r.opts.should_return = should_return;
+        r
+    }
+
+    /// A handle whose `update_all` / `delete_all` accept an empty where (Ignis `force`).
+    pub fn force(&self) -> Self {
+        let mut r = self.clone();
+        r.opts.force = true;
+        r
+    }
+
+    /// The repository's methods on `exec`: a transaction, a savepoint or a pooled connection.
+    pub fn on<'a>(&'a self, exec: &'a mut dyn Executor) -> Scope<'a, M> {
+        Scope { repo: self, exec }
+    }
+
+    fn pooled<T>(
+        &self,
+        f: impl FnOnce(&mut Scope<'_, M>) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let mut conn = self.shared.ds.connection()?;
+        f(&mut self.on(&mut conn))
+    }
+
+    /// Rows matching an Ignis filter (`where`, `fields`, `order`, `limit`, `skip` / `offset`,
+    /// `include`), with the model's default filter merged under it. `filter` is the filter
+    /// JSON (`null` or `{}` for all rows).
+    ///
+    /// # Errors
+    /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
+    pub fn find(&self, filter: &JsonValue) -> Result<Vec<JsonValue>, RepoError> {
+        self.pooled(|s| s.find(filter))
+    }
+
+    /// [`Repository::find`], each row deserialized into `T`.
+    ///
+    /// # Errors
+    /// As [`Repository::find`], and [`RepoError::Deserialize`].
+    pub fn find_as<T: DeserializeOwned>(&self, filter: &JsonValue) -> Result<Vec<T>, RepoError> {
+        self.pooled(|s| s.find_as(filter))
+    }
+
+    /// The first row matching the filter (its `limit` replaced by 1), or `None`.
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn find_one(&self, filter: &JsonValue) -> Result<Option<JsonValue>, RepoError> {
+        self.pooled(|s| s.find_one(filter))
+    }
+
+    /// The row whose primary key is `id` (and which the default filter lets through), or
+    /// `None`. `filter` may give `fields` and `include`; its `where` is ANDed.
+    ///
+    /// # Errors
+    /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
+    pub fn find_by_id(
+        &self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<JsonValue>, RepoError> {
+        self.pooled(|s| s.find_by_id(id, filter))
+    }
+
+    /// Number of rows matching a where (Ignis `count`).
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn count(&self, r#where: &JsonValue) -> Result<u64, RepoError> {
+        self.pooled(|s| s.count(r#where))
+    }
+
+    /// Whether any row matches a where (Ignis `existsWith`).
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn exists_with(&self, r#where: &JsonValue) -> Result<bool, RepoError> {
+        self.pooled(|s| s.exists_with(r#where))
+    }
+
+    /// [`Repository::find`] with the position of the rows in the whole result (Ignis
+    /// `shouldQueryRange`): one count query and one find.
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn find_with_range(&self, filter: &JsonValue) -> Result<RangeResult, RepoError> {
+        self.pooled(|s| s.find_with_range(filter))
+    }
+}
+
+impl Repository<ReadWrite> {
+    /// Inserts one row (Ignis `create`). `data` is an object keyed by property name; missing
+    /// properties take their column defaults (id, timestamps); user-audit properties come from
+    /// the handle's actor. Returns the row as stored.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidData`] (unknown property, wrong value type), or the server's error
+    /// (e.g. SQLSTATE 23505 for a duplicate); nothing is written then.
+    pub fn create(&self, data: &JsonValue) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.pooled(|s| s.create(data))
+    }
+
+    /// Inserts many rows in one statement per set of given properties (usually one:
+    /// `INSERT .. SELECT * FROM unnest($1::type[], ..)`, whose SQL does not depend on the number
+    /// of rows). When several statements are needed they run in one transaction: all rows or
+    /// none.
+    ///
+    /// # Errors
+    /// As [`Repository::create`].
+    pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let groups = group_by_keys(self.model(), data)?;
+        if groups.len() <= 1 {
+            return self.pooled(|s| s.create_all(data));
+        }
+        self.shared
+            .ds
+            .transaction(TransactionOptions::default(), |tx| {
+                self.on(tx).create_all(data)
+            })
+    }
+
+    /// Updates the row with primary key `id` (Ignis `updateById`): sets the given properties,
+    /// `modifiedAt` to now and `modifiedBy` from the actor. Keys may be JSON paths into json /
+    /// jsonb properties (`"metadata.a.b": 1` sets that key, creating missing objects, as Ignis
+    /// `jsonb_set(.., create_missing true)`). The default filter applies (a soft-deleted row is
+    /// not updated).
+    ///
+    /// # Errors
+    /// As [`Repository::create`]; [`RepoError::NoPrimaryKey`].
+    pub fn update_by_id(
+        &self,
+        id: &JsonValue,
+        data: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.pooled(|s| s.update_by_id(id, data))
+    }
+
+    /// Updates every row matching `where` (Ignis `updateAll`); see
+    /// [`Repository::update_by_id`]. An empty `where` (judged before the default filter is
+    /// merged) is refused unless [`Repository::force`].
+    ///
+    /// # Errors
+    /// [`RepoError::EmptyWhere`], and as [`Repository::update_by_id`].
+    pub fn update_all(
+        &self,
+        data: &JsonValue,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.pooled(|s| s.update_all(data, r#where))
+    }
+
+    /// Deletes the row with primary key `id` (Ignis `deleteById`); returns it.
+    ///
+    /// # Errors
+    /// [`RepoError::NoPrimaryKey`], an id of the wrong type, or the server's error (e.g. 23503
+    /// when another row references it).
+    pub fn delete_by_id(
+        &self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.pooled(|s| s.delete_by_id(id))
+    }
+
+    /// Deletes every row matching `where` (Ignis `deleteAll`); empty where refused unless
+    /// forced.
+    ///
+    /// # Errors
+    /// As [`Repository::update_all`].
+    pub fn delete_all(
+        &self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.pooled(|s| s.delete_all(r#where))
+    }
+
+    /// Soft delete: sets `deletedAt` to now on the row with primary key `id`.
+    ///
+    /// # Errors
+    /// [`RepoError::NoSoftDelete`], and as [`Repository::update_by_id`].
+    pub fn soft_delete_by_id(
+        &self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.pooled(|s| s.soft_delete_by_id(id))
+    }
+
+    /// Soft delete of every row matching `where`.
+    ///
+    /// # Errors
+    /// As [`Repository::soft_delete_by_id`] and [`RepoError::EmptyWhere`].
+    pub fn soft_delete_all(
+        &self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.pooled(|s| s.soft_delete_all(r#where))
+    }
+
+    /// Restores a soft-deleted row (`deletedAt` back to null); the default filter is skipped so
+    /// the row can be found.
+    ///
+    /// # Errors
+    /// As [`Repository::soft_delete_by_id`].
+    pub fn restore_by_id(
+        &self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.pooled(|s| s.restore_by_id(id))
+    }
+
+    /// Restores every soft-deleted row matching `where`.
+    ///
+    /// # Errors
+    /// As [`Repository::soft_delete_all`].
+    pub fn restore_all(
+        &self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.pooled(|s| s.restore_all(r#where))
+    }
+}
+
+/// A repository bound to an executor (see [`Repository::on`]): the same methods, run on that
+/// transaction, savepoint or connection.
+pub struct Scope<'a, M> {
+    repo: &'a Repository<M>,
+    exec: &'a mut dyn Executor,
+}
+
+impl<M> std::fmt::Debug for Scope<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope").field("repo", self.repo).finish()
+    }
+}
+
+/// Precomputed decoding of one result set: the property name of each selected column.
+struct Decoder<'m> {
+    model: &'m Model,
+    keys: Vec<String>,
+}
+
+impl<'m> Decoder<'m> {
+    fn new(model: &'m Model, columns: &[usize]) -> Self {
+        Decoder {
+            model,
+            keys: columns
+                .iter()
+                .map(|&i| model.columns[i].property.clone())
+                .collect(),
+        }
+    }
+
+    fn decode(&self, rows: &[postgres::Row]) -> Result<Vec<Map<String, JsonValue>>, RepoError> {
+        rows.iter()
+            .map(|row| {
+                row_to_object(row, &self.keys).map_err(|(property, message)| RepoError::Decode {
+                    model: self.model.name.clone(),
+                    property,
+                    message,
+                })
+            })
+            .collect()
+    }
+}
+
+fn run_query(
+    exec: &mut dyn Executor,
+    sql: &str,
+    values: &PostgresValues,
+) -> Result<Vec<postgres::Row>, RepoError> {
+    Ok(exec.query(sql, &values.as_params())?)
+}
+
+/// Indexes of the columns a write returns: every column but hidden ones.
+fn visible_columns(model: &Model) -> Vec<usize> {
+    (0..model.columns.len())
+        .filter(|&i| !model.is_hidden(&model.columns[i].property))
+        .collect()
+}
+
+fn returning_sql(model: &Model, columns: &[usize]) -> String {
+    let mut s = String::from(" RETURNING ");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&quote_ident(&model.columns[i].column));
+    }
+    s
+}
+
+fn invalid(model: &Model, message: String) -> RepoError {
+    RepoError::InvalidData {
+        model: model.name.clone(),
+        message,
+    }
+}
+
+/// A JSON row object.
+type Object = Map<String, JsonValue>;
+
+/// Rows of `create_all` that give the same properties: (sorted property names, rows).
+type KeyGroup<'d> = (Vec<String>, Vec<&'d Object>);
+
+/// Groups rows by their sorted property set (for one unnest INSERT per group), validating that
+/// each row is an object of known properties.
+fn group_by_keys<'d>(model: &Model, data: &'d [JsonValue]) -> Result<Vec<KeyGroup<'d>>, RepoError> {
+    let mut groups: Vec<KeyGroup<'d>> = Vec::new();
+    for (n, row) in data.iter().enumerate() {
+        let obj = row
+            .as_object()
+            .ok_or_else(|| invalid(model, format!("row {n} of create_all is not an object")))?;
+        let mut keys: Vec<String> = obj.keys().cloned().collect();
+        keys.sort();
+        match groups.iter_mut().find(|(k, _)| *k == keys) {
+            Some((_, rows)) => rows.push(obj),
+            None => groups.push((keys, vec![obj])),
+        }
+    }
+    Ok(groups)
+}
+
+/// One JSON-path assignment of an update: `metadata.a.b` → (column `metadata`, `["a", "b"]`).
+fn split_path(key: &str) -> Option<(&str, Vec<String>)> {
+    let first_end = key.find(['.', '['])?;
+    let (head, rest) = key.split_at(first_end);
+    let mut segments = Vec::new();
+    let mut cur = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => {
+                if !cur.is_empty() {
+                    segments.push(std::mem::take(&mut cur));
+                }
+            }
+            '[' => {
+                if !cur.is_empty() {
+                    segments.push(std::mem::take(&mut cur));
+                }
+                let mut idx = String::new();
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                    idx.push(d);
+                }
+                if idx.is_empty() || !idx.chars().all(|d| d.is_ascii_digit()) {
+                    return None;
+                }
+                segments.push(idx);
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        segments.push(cur);
+    }
+    if segments.is_empty()
+        || segments.iter().any(|s| {
+            !s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    {
+        return None;
+    }
+    Some((head, segments))
+}
+
+impl<'a, M> Scope<'a, M> {
+    fn model(&self) -> &'a Model {
+        self.repo.model()
+    }
+
+    fn schema(&self) -> &'a Schema {
+        &self.repo.shared.schema
+    }
+
+    fn limits(&self) -> &'a FilterLimits {
+        &self.repo.shared.limits
+    }
+
+    fn parse_filter(&self, json: &JsonValue) -> Result<Filter, RepoError> {
+        Ok(Filter::parse_with_defaults(
+            self.model(),
+            self.schema(),
+            json,
+            self.limits(),
+            self.repo.opts.skip_default_filter,
+        )?)
+    }
+
+    fn parse_where(&self, json: &JsonValue, skip_default: bool) -> Result<Condition, RepoError> {
+        Ok(parse_where_with_defaults(
+            self.model(),
+            json,
+            self.limits(),
+            skip_default || self.repo.opts.skip_default_filter,
+        )?)
+    }
+
+    /// See [`Repository::find`].
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn find(&mut self, filter: &JsonValue) -> Result<Vec<JsonValue>, RepoError> {
+        let filter = self.parse_filter(filter)?;
+        let rows = self.find_parsed(self.repo.shared.model, &filter)?;
+        Ok(rows.into_iter().map(JsonValue::Object).collect())
+    }
+
+    /// See [`Repository::find_as`].
+    ///
+    /// # Errors
+    /// As [`Repository::find_as`].
+    pub fn find_as<T: DeserializeOwned>(
+        &mut self,
+        filter: &JsonValue,
+    ) -> Result<Vec<T>, RepoError> {
+        let filter = self.parse_filter(filter)?;
+        let rows = self.find_parsed(self.repo.shared.model, &filter)?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_value(JsonValue::Object(r)).map_err(|source| {
+                    RepoError::Deserialize {
+                        model: self.model().name.clone(),
+                        source,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// See [`Repository::find_one`].
+    ///
+    /// # Errors
+    /// As [`Repository::find`].
+    pub fn find_one(&mut self, filter: &JsonValue) -> Result<Option<JsonValue>, RepoError> {
+        let mut filter = self.parse_filter(filter)?;
+        filter.limit = Some(1);
+        let rows = self.find_parsed(self.repo.shared.model, &filter)?;
+        Ok(rows.into_iter().next().map(JsonValue::Object))
+    }
+
+    fn id_condition(&self, id: &JsonValue) -> Result<Condition, RepoError> {
+        let model = self.model();
+        let pk = model.primary_key();
+        let [pk] = pk.as_slice() else {
+            return Err(RepoError::NoPrimaryKey(model.name.clone()));
+        };
+        let column = model
+            .column_by_name(pk)
+            .ok_or_else(|| RepoError::NoPrimaryKey(model.name.clone()))?;
+        Ok(any_of(model, &column.property, std::slice::from_ref(id))?)
+    }
+
+    /// See [`Repository::find_by_id`].
+    ///
+    /// # Errors
+    /// As [`Repository::find_by_id`].
+    pub fn find_by_id(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<JsonValue>, RepoError> {
+        let mut parsed = self.parse_filter(filter)?;
+        let by_id = self.id_condition(id)?;
+        parsed.r#where = Some(match parsed.r#where.take() {
+            Some(w) => w.and(by_id),
+            None => by_id,
+        });
+        parsed.limit = Some(1);
+        parsed.skip = None;
+        let rows = self.find_parsed(self.repo.shared.model, &parsed)?;
+        Ok(rows.into_iter().next().map(JsonValue::Object))
+    }
+
+    /// See [`Repository::count`].
+    ///
+    /// # Errors
+    /// As [`Repository::count`].
+    pub fn count(&mut self, r#where: &JsonValue) -> Result<u64, RepoError> {
+        let cond = self.parse_where(r#where, false)?;
+        self.count_condition(&cond)
+    }
+
+    fn count_condition(&mut self, cond: &Condition) -> Result<u64, RepoError> {
+        let model = self.model();
+        let mut q = Query::select();
+        q.expr(Expr::cust("count(*)"))
+            .from(model.table_ref())
+            .cond_where(cond.to_sea_query(None));
+        let (sql, values) = q.build_postgres(PostgresQueryBuilder);
+        let rows = run_query(self.exec, &sql, &values)?;
+        let n: i64 = rows
+            .first()
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(ignis_tx::Error::from)?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// See [`Repository::exists_with`].
+    ///
+    /// # Errors
+    /// As [`Repository::exists_with`].
+    pub fn exists_with(&mut self, r#where: &JsonValue) -> Result<bool, RepoError> {
+        let cond = self.parse_where(r#where, false)?;
+        let model = self.model();
+        let mut q = Query::select();
+        q.expr(Expr::cust("1"))
+            .from(model.table_ref())
+            .cond_where(cond.to_sea_query(None))
+            .limit(1);
+        let (sql, values) = q.build_postgres(PostgresQueryBuilder);
+        Ok(!run_query(self.exec, &sql, &values)?.is_empty())
+    }
+
+    /// See [`Repository::find_with_range`].
+    ///
+    /// # Errors
+    /// As [`Repository::find_with_range`].
+    pub fn find_with_range(&mut self, filter: &JsonValue) -> Result<RangeResult, RepoError> {
+        let parsed = self.parse_filter(filter)?;
+        let total = match &parsed.r#where {
+            Some(w) => self.count_condition(w)?,
+            None => self.count_condition(&Condition::And(Vec::new()))?,
+        };
+        let rows = self.find_parsed(self.repo.shared.model, &parsed)?;
+        let start = parsed.skip.unwrap_or(0);
+        let len = rows.len() as u64;
+        Ok(RangeResult {
+            data: rows.into_iter().map(JsonValue::Object).collect(),
+            range: Range {
+                start,
+                end: if len == 0 { start } else { start + len - 1 },
+                total,
+            },
+        })
+    }
+
+    /// Runs a parsed filter on model `index`: one query for the rows, then one per included
+    /// relation and level (never one per row).
+    fn find_parsed(
+        &mut self,
+        index: usize,
+        filter: &Filter,
+    ) -> Result<Vec<Map<String, JsonValue>>, RepoError> {
+        let schema = self.repo.shared.schema.clone();
+        let model = &schema.models()[index];
+        // Columns the includes join on must be selected even when `fields` leaves them out.
+        let mut join_props: Vec<&str> = Vec::new();
+        for inc in &filter.include {
+            let rel = relation(model, &inc.relation)?;
+            join_props.push(&rel.fields[0]);
+        }
+        let (stmt, columns) = filter.select(model, &join_props);
+        let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
+        let rows = run_query(self.exec, &sql, &values)?;
+        let mut objects = Decoder::new(model, &columns).decode(&rows)?;
+        if filter.include.is_empty() {
+            return Ok(objects);
+        }
+        for inc in &filter.include {
+            self.load_inclusion(model, &mut objects, inc)?;
+        }
+        // Drop join columns the caller's `fields` did not ask for.
+        let wanted = filter.output_columns(model);
+        for prop in join_props {
+            let asked = wanted.iter().any(|&i| model.columns[i].property == prop);
+            if !asked {
+                for o in &mut objects {
+                    o.remove(prop);
+                }
+            }
+        }
+        Ok(objects)
+    }
+
+    fn load_inclusion(
+        &mut self,
+        model: &Model,
+        parents: &mut [Map<String, JsonValue>],
+        inc: &crate::filter::Inclusion,
+    ) -> Result<(), RepoError> {
+        let schema = self.repo.shared.schema.clone();
+        let rel = relation(model, &inc.relation)?;
+        let target_index = schema
+            .models()
+            .iter()
+            .position(|m| m.name == rel.target)
+            .ok_or_else(|| RepoError::UnknownModel(rel.target.clone()))?;
+        let target = &schema.models()[target_index];
+        let field = &rel.fields[0];
+        let reference = &rel.references[0];
+        let many = rel.kind == RelationKind::Many;
+
+        let mut keys: Vec<JsonValue> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for p in parents.iter() {
+            if let Some(v) = p.get(field.as_str()).filter(|v| !v.is_null()) {
+                if seen.insert(v.to_string()) {
+                    keys.push(v.clone());
+                }
+            }
+        }
+        let empty = || {
+            if many {
+                JsonValue::Array(Vec::new())
+            } else {
+                JsonValue::Null
+            }
+        };
+        if keys.is_empty() {
+            for p in parents.iter_mut() {
+                p.insert(inc.relation.clone(), empty());
+            }
+            return Ok(());
+        }
+        let mut scope = inc.scope.clone().unwrap_or_default();
+        let by_parent = any_of(target, reference, &keys)?;
+        scope.r#where = Some(match scope.r#where.take() {
+            Some(w) => w.and(by_parent),
+            None => by_parent,
+        });
+        // limit / skip apply per parent (as Ignis's relational queries do), not to the whole
+        // batch: load the batch in scope order, then cut per parent.
+        let (limit, skip) = (scope.limit.take(), scope.skip.take());
+        let children = self.find_parsed_with_join(target_index, &scope, reference)?;
+        let mut grouped: HashMap<String, Vec<Map<String, JsonValue>>> = HashMap::new();
+        for (key, child) in children {
+            grouped.entry(key).or_default().push(child);
+        }
+        for p in parents.iter_mut() {
+            let key = p
+                .get(field.as_str())
+                .filter(|v| !v.is_null())
+                .map(|v| v.to_string());
+            let mut list = key
+                .and_then(|k| grouped.get(&k).cloned())
+                .unwrap_or_default();
+            let skip = usize::try_from(skip.unwrap_or(0)).unwrap_or(usize::MAX);
+            list.drain(..skip.min(list.len()));
+            if let Some(l) = limit {
+                list.truncate(usize::try_from(l).unwrap_or(usize::MAX));
+            }
+            let value = if many {
+                JsonValue::Array(list.into_iter().map(JsonValue::Object).collect())
+            } else {
+                list.into_iter()
+                    .next()
+                    .map(JsonValue::Object)
+                    .unwrap_or(JsonValue::Null)
+            };
+            p.insert(inc.relation.clone(), value);
+        }
+        Ok(())
+    }
+
+    /// Runs `filter` on a related model and returns each row with the JSON text of its join
+    /// column (`reference`), which is kept out of the row unless `fields` asked for it.
+    fn find_parsed_with_join(
+        &mut self,
+        index: usize,
+        filter: &Filter,
+        reference: &str,
+    ) -> Result<Vec<(String, Object)>, RepoError> {
+        let schema = self.repo.shared.schema.clone();
+        let model = &schema.models()[index];
+        let wanted = filter.output_columns(model);
+        let asked = wanted
+            .iter()
+            .any(|&i| model.columns[i].property == reference);
+        let mut filter = filter.clone();
+        // Select the join column even if fields leave it out (find_parsed keeps only join
+        // columns of this level's own includes, so add it through fields when needed).
+        if !asked {
+            if let Some(crate::filter::Fields::Include(props)) = &mut filter.fields {
+                props.push(reference.to_string());
+            } else if let Some(crate::filter::Fields::Exclude(props)) = &mut filter.fields {
+                props.retain(|p| p != reference);
+            }
+        }
+        let rows = self.find_parsed(index, &filter)?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let key = r.get(reference).map(|v| v.to_string()).unwrap_or_default();
+                if !asked {
+                    r.remove(reference);
+                }
+                (key, r)
+            })
+            .collect())
+    }
+
+    fn actor_value(&self, property: &str) -> Result<Option<sea_query::SimpleExpr>, RepoError> {
+        let model = self.model();
+        let Some(col) = model.column_by_property(property) else {
+            return Ok(None);
+        };
+        let actor = self
+            .repo
+            .opts
+            .actor
+            .as_deref()
+            .cloned()
+            .unwrap_or(JsonValue::Null);
+        let bound = coerce_value(property, &col.pg_type, &actor)?;
+        Ok(Some(bound.to_expr()))
+    }
+
+    fn returning(&self, model: &Model) -> (String, Vec<usize>) {
+        if self.repo.opts.should_return {
+            let cols = visible_columns(model);
+            (returning_sql(model, &cols), cols)
+        } else {
+            (String::new(), Vec::new())
+        }
+    }
+
+    fn run_write(
+        &mut self,
+        sql: &str,
+        values: &PostgresValues,
+        returning: &[usize],
+    ) -> Result<(u64, Vec<JsonValue>), RepoError> {
+        if returning.is_empty() {
+            let n = self.exec.execute(sql, &values.as_params())?;
+            return Ok((n, Vec::new()));
+        }
+        let rows = run_query(self.exec, sql, values)?;
+        let objects = Decoder::new(self.model(), returning).decode(&rows)?;
+        Ok((
+            objects.len() as u64,
+            objects.into_iter().map(JsonValue::Object).collect(),
+        ))
+    }
+}
+
+fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m ignis_schema::Relation, RepoError> {
+    let rel = model
+        .relation_by_name(name)
+        .ok_or_else(|| RepoError::Relation {
+            model: model.name.clone(),
+            relation: name.to_string(),
+            message: "no such relation".into(),
+        })?;
+    if rel.fields.len() != 1 || rel.references.len() != 1 {
+        return Err(RepoError::Relation {
+            model: model.name.clone(),
+            relation: name.to_string(),
+            message: "relations over several columns cannot be included yet".into(),
+        });
+    }
+    Ok(rel)
+}
+
+impl Scope<'_, ReadWrite> {
+    /// The SET / VALUES expressions of a write: each given property coerced to its column type,
+    /// JSON-path keys (updates only) folded into `jsonb_set` calls.
+    fn assignments(
+        &self,
+        data: &JsonValue,
+        allow_paths: bool,
+    ) -> Result<Vec<(String, sea_query::SimpleExpr)>, RepoError> {
+        let model = self.model();
+        let obj = data
+            .as_object()
+            .ok_or_else(|| invalid(model, "the data to write must be a JSON object".into()))?;
+        let mut out: Vec<(String, sea_query::SimpleExpr)> = Vec::with_capacity(obj.len() + 2);
+        let mut paths: Vec<(String, Vec<String>, &JsonValue)> = Vec::new();
+        for (key, value) in obj {
+            match model.column_by_property(key) {
+                Some(col) => {
+                    if col
+                        .identity
+                        .as_ref()
+                        .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
+                    {
+                        return Err(invalid(
+                            model,
+                            format!(
+                                "`{key}` is generated always by the database and cannot be written"
+                            ),
+                        ));
+                    }
+                    let bound = coerce_value(key, &col.pg_type, value)?;
+                    out.push((col.column.clone(), bound.to_expr()));
+                }
+                None => {
+                    let parsed = split_path(key).filter(|_| allow_paths);
+                    let Some((head, segments)) = parsed else {
+                        return Err(invalid(model, format!("unknown property `{key}`")));
+                    };
+                    let col = model
+                        .column_by_property(head)
+                        .filter(|c| c.pg_type.is_json())
+                        .ok_or_else(|| {
+                            invalid(
+                                model,
+                                format!("`{key}`: `{head}` is not a json / jsonb property"),
+                            )
+                        })?;
+                    paths.push((col.column.clone(), segments, value));
+                }
+            }
+        }
+        // JSON-path assignments, per column. Object paths are merged into one trie and built as
+        // nested `obj || jsonb_build_object(key, child)` over the column's current value, so
+        // missing intermediate objects are created (Ignis's plain jsonb_set leaves the update a
+        // no-op when an intermediate key is missing) and the expression stays linear in the
+        // number of paths. Paths with an array index use jsonb_set(.., create_missing true) on
+        // top, as Ignis.
+        let mut tries: Vec<(String, PathNode)> = Vec::new();
+        let mut indexed: Vec<(String, Vec<String>, &JsonValue)> = Vec::new();
+        for (column, segments, value) in paths {
+            if out.iter().any(|(c, _)| *c == column) {
+                return Err(invalid(
+                    model,
+                    format!("column `{column}` is set both whole and by JSON path"),
+                ));
+            }
+            if segments
+                .iter()
+                .any(|s| s.chars().all(|c| c.is_ascii_digit()))
+            {
+                indexed.push((column, segments, value));
+                continue;
+            }
+            let pos = match tries.iter().position(|(c, _)| *c == column) {
+                Some(p) => p,
+                None => {
+                    tries.push((column.clone(), PathNode::default()));
+                    tries.len() - 1
+                }
+            };
+            if !tries[pos].1.insert(&segments, value) {
+                return Err(invalid(
+                    model,
+                    format!("JSON path `{}` of column `{column}` is set twice or inside another path set", segments.join(".")),
+                ));
+            }
+        }
+        let mut by_column: Vec<(String, sea_query::SimpleExpr)> = tries
+            .into_iter()
+            .map(|(column, node)| {
+                let current = format!("{}::jsonb", quote_ident(&column));
+                let expr = node.to_expr(&current, &mut Vec::new());
+                (column, expr)
+            })
+            .collect();
+        for (column, segments, value) in indexed {
+            let path = text_array(segments);
+            let json = sea_query::Value::Json(Some(Box::new(value.clone())));
+            let base = match by_column.iter().position(|(c, _)| *c == column) {
+                Some(i) => by_column.remove(i).1,
+                None => Expr::cust(format!(
+                    "COALESCE({}::jsonb, '{{}}'::jsonb)",
+                    quote_ident(&column)
+                )),
+            };
+            let set = Expr::cust_with_exprs(
+                "jsonb_set($1, $2, $3, true)",
+                [
+                    base,
+                    Expr::cust_with_values("$1::text[]", [path]),
+                    Expr::cust_with_values("$1::jsonb", [json]),
+                ],
+            );
+            by_column.push((column, set));
+        }
+        for (column, expr) in by_column {
+            let is_json_type = model
+                .column_by_name(&column)
+                .is_some_and(|c| c.pg_type == ignis_schema::PgType::Json);
+            let expr = if is_json_type {
+                Expr::cust_with_exprs("($1)::json", [expr])
+            } else {
+                expr
+            };
+            out.push((column, expr));
+        }
+        Ok(out)
+    }
+
+    /// Adds `createdBy` / `modifiedBy` from the actor when the data did not set them.
+    fn audit(
+        &self,
+        out: &mut Vec<(String, sea_query::SimpleExpr)>,
+        properties: &[&str],
+    ) -> Result<(), RepoError> {
+        let model = self.model();
+        for prop in properties {
+            if let Some(col) = model.column_by_property(prop) {
+                if !out.iter().any(|(c, _)| *c == col.column) {
+                    if let Some(e) = self.actor_value(prop)? {
+                        out.push((col.column.clone(), e));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// See [`Repository::create`].
+    ///
+    /// # Errors
+    /// As [`Repository::create`].
+    pub fn create(
+        &mut self,
+        data: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        let model = self.model();
+        let mut values = self.assignments(data, false)?;
+        self.audit(&mut values, &["createdBy", "modifiedBy"])?;
+        let mut q = Query::insert();
+        q.into_table(model.table_ref());
+        if values.is_empty() {
+            q.or_default_values();
+        } else {
+            q.columns(values.iter().map(|(c, _)| Alias::new(c)));
+            q.values(values.into_iter().map(|(_, e)| e))
+                .map_err(|e| invalid(model, e.to_string()))?;
+        }
+        let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
+        let (ret, cols) = self.returning(model);
+        sql.push_str(&ret);
+        let (count, rows) = self.run_write(&sql, &vals, &cols)?;
+        Ok(WriteResult {
+            count,
+            data: rows.into_iter().next(),
+        })
+    }
+
+    /// See [`Repository::create_all`]. Inside the caller's scope all statements run on its
+    /// executor (so they are atomic when it is a transaction).
+    ///
+    /// # Errors
+    /// As [`Repository::create`].
+    pub fn create_all(
+        &mut self,
+        data: &[JsonValue],
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let model = self.model();
+        let groups = group_by_keys(model, data)?;
+        let mut result = WriteResult {
+            count: 0,
+            data: Vec::new(),
+        };
+        let (ret, cols) = self.returning(model);
+        for (keys, rows) in groups {
+            // Columns: the given properties plus the audit ones from the actor.
+            let mut columns: Vec<(&ignis_schema::Column, bool)> = Vec::new();
+            for k in &keys {
+                let col = model
+                    .column_by_property(k)
+                    .ok_or_else(|| invalid(model, format!("unknown property `{k}`")))?;
+                if col
+                    .identity
+                    .as_ref()
+                    .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
+                {
+                    return Err(invalid(
+                        model,
+                        format!("`{k}` is generated always by the database and cannot be written"),
+                    ));
+                }
+                columns.push((col, false));
+            }
+            for prop in ["createdBy", "modifiedBy"] {
+                if let Some(col) = model.column_by_property(prop) {
+                    if !keys.iter().any(|k| k == prop) {
+                        columns.push((col, true));
+                    }
+                }
+            }
+            let actor = self
+                .repo
+                .opts
+                .actor
+                .as_deref()
+                .cloned()
+                .unwrap_or(JsonValue::Null);
+            if columns.is_empty() {
+                // Only defaults: one row at a time.
+                for _ in &rows {
+                    let r = self.create(&JsonValue::Object(Map::new()))?;
+                    result.count += r.count;
+                    result.data.extend(r.data);
+                }
+                continue;
+            }
+            if columns
+                .iter()
+                .any(|(c, _)| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
+            {
+                // unnest cannot carry array columns (it would flatten them): one INSERT per row.
+                for row in &rows {
+                    let r = self.create(&JsonValue::Object((*row).clone()))?;
+                    result.count += r.count;
+                    result.data.extend(r.data);
+                }
+                continue;
+            }
+            let mut sql = format!("INSERT INTO {} (", qualified(model));
+            let mut params = Vec::with_capacity(columns.len());
+            let mut select = String::from(") SELECT * FROM unnest(");
+            for (n, (col, from_actor)) in columns.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
+                    select.push_str(", ");
+                }
+                sql.push_str(&quote_ident(&col.column));
+                let cells: Vec<JsonValue> = if *from_actor {
+                    vec![actor.clone(); rows.len()]
+                } else {
+                    rows.iter()
+                        .map(|r| r.get(&col.property).cloned().unwrap_or(JsonValue::Null))
+                        .collect()
+                };
+                let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
+                let bound = coerce_value(&col.property, &array_type, &JsonValue::Array(cells))?;
+                select.push_str(&format!(
+                    "${}{}::{}",
+                    n + 1,
+                    bound.cast.as_deref().unwrap_or(""),
+                    array_type
+                ));
+                params.push(PostgresValue(bound.value));
+            }
+            sql.push_str(&select);
+            sql.push(')');
+            sql.push_str(&ret);
+            let (count, data) = self.run_write(&sql, &PostgresValues(params), &cols)?;
+            result.count += count;
+            result.data.extend(data);
+        }
+        Ok(result)
+    }
+
+    fn update_where(
+        &mut self,
+        mut values: Vec<(String, sea_query::SimpleExpr)>,
+        cond: Condition,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let model = self.model();
+        if let Some(col) = model.column_by_property("modifiedAt") {
+            if !values.iter().any(|(c, _)| *c == col.column) {
+                values.push((col.column.clone(), Expr::cust("now()")));
+            }
+        }
+        self.audit(&mut values, &["modifiedBy"])?;
+        let mut q = Query::update();
+        q.table(model.table_ref())
+            .values(values.into_iter().map(|(c, e)| (Alias::new(c), e)))
+            .cond_where(cond.to_sea_query(None));
+        let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
+        let (ret, cols) = self.returning(model);
+        sql.push_str(&ret);
+        let (count, data) = self.run_write(&sql, &vals, &cols)?;
+        Ok(WriteResult { count, data })
+    }
+
+    fn refuse_empty(&self, operation: &'static str, r#where: &JsonValue) -> Result<(), RepoError> {
+        if !self.repo.opts.force && is_empty_where(Some(r#where)) {
+            return Err(RepoError::EmptyWhere {
+                operation,
+                model: self.model().name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// See [`Repository::update_by_id`].
+    ///
+    /// # Errors
+    /// As [`Repository::update_by_id`].
+    pub fn update_by_id(
+        &mut self,
+        id: &JsonValue,
+        data: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        let values = self.assignments(data, true)?;
+        let cond = self
+            .parse_where(&JsonValue::Null, false)?
+            .and(self.id_condition(id)?);
+        let r = self.update_where(values, cond)?;
+        Ok(WriteResult {
+            count: r.count,
+            data: r.data.into_iter().next(),
+        })
+    }
+
+    /// See [`Repository::update_all`].
+    ///
+    /// # Errors
+    /// As [`Repository::update_all`].
+    pub fn update_all(
+        &mut self,
+        data: &JsonValue,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.refuse_empty("update_all", r#where)?;
+        let values = self.assignments(data, true)?;
+        let cond = self.parse_where(r#where, false)?;
+        self.update_where(values, cond)
+    }
+
+    fn delete_where(&mut self, cond: Condition) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let model = self.model();
+        let mut q = Query::delete();
+        q.from_table(model.table_ref())
+            .cond_where(cond.to_sea_query(None));
+        let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
+        let (ret, cols) = self.returning(model);
+        sql.push_str(&ret);
+        let (count, data) = self.run_write(&sql, &vals, &cols)?;
+        Ok(WriteResult { count, data })
+    }
+
+    /// See [`Repository::delete_by_id`].
+    ///
+    /// # Errors
+    /// As [`Repository::delete_by_id`].
+    pub fn delete_by_id(
+        &mut self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        let cond = self
+            .parse_where(&JsonValue::Null, false)?
+            .and(self.id_condition(id)?);
+        let r = self.delete_where(cond)?;
+        Ok(WriteResult {
+            count: r.count,
+            data: r.data.into_iter().next(),
+        })
+    }
+
+    /// See [`Repository::delete_all`].
+    ///
+    /// # Errors
+    /// As [`Repository::delete_all`].
+    pub fn delete_all(
+        &mut self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.refuse_empty("delete_all", r#where)?;
+        let cond = self.parse_where(r#where, false)?;
+        self.delete_where(cond)
+    }
+
+    fn deleted_at(&self) -> Result<String, RepoError> {
+        let model = self.model();
+        model
+            .column_by_property("deletedAt")
+            .map(|c| c.column.clone())
+            .ok_or_else(|| RepoError::NoSoftDelete(model.name.clone()))
+    }
+
+    fn set_deleted(
+        &mut self,
+        cond: Condition,
+        deleted: bool,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let column = self.deleted_at()?;
+        let value = if deleted {
+            Expr::cust("now()")
+        } else {
+            Expr::cust("NULL")
+        };
+        self.update_where(vec![(column, value)], cond)
+    }
+
+    /// See [`Repository::soft_delete_by_id`].
+    ///
+    /// # Errors
+    /// As [`Repository::soft_delete_by_id`].
+    pub fn soft_delete_by_id(
+        &mut self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.deleted_at()?;
+        let cond = self
+            .parse_where(&JsonValue::Null, false)?
+            .and(self.id_condition(id)?);
+        let r = self.set_deleted(cond, true)?;
+        Ok(WriteResult {
+            count: r.count,
+            data: r.data.into_iter().next(),
+        })
+    }
+
+    /// See [`Repository::soft_delete_all`].
+    ///
+    /// # Errors
+    /// As [`Repository::soft_delete_all`].
+    pub fn soft_delete_all(
+        &mut self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.deleted_at()?;
+        self.refuse_empty("soft_delete_all", r#where)?;
+        let cond = self.parse_where(r#where, false)?;
+        self.set_deleted(cond, true)
+    }
+
+    /// See [`Repository::restore_by_id`].
+    ///
+    /// # Errors
+    /// As [`Repository::restore_by_id`].
+    pub fn restore_by_id(
+        &mut self,
+        id: &JsonValue,
+    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.deleted_at()?;
+        let cond = self.id_condition(id)?;
+        let r = self.set_deleted(cond, false)?;
+        Ok(WriteResult {
+            count: r.count,
+            data: r.data.into_iter().next(),
+        })
+    }
+
+    /// See [`Repository::restore_all`].
+    ///
+    /// # Errors
+    /// As [`Repository::restore_all`].
+    pub fn restore_all(
+        &mut self,
+        r#where: &JsonValue,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        self.deleted_at()?;
+        self.refuse_empty("restore_all", r#where)?;
+        let cond = self.parse_where(r#where, true)?;
+        self.set_deleted(cond, false)
+    }
+}
+
+fn text_array(items: Vec<String>) -> sea_query::Value {
+    sea_query::Value::Array(
+        sea_query::ArrayType::String,
+        Some(Box::new(
+            items
+                .into_iter()
+                .map(|s| sea_query::Value::String(Some(s)))
+                .collect(),
+        )),
+    )
+}
+
+/// A trie of JSON-path assignments into one json / jsonb column.
+#[derive(Default)]
+struct PathNode {
+    value: Option<JsonValue>,
+    children: Vec<(String, PathNode)>,
+}
+
+impl PathNode {
+    /// Adds `value` at `path`; `false` when the path (or a prefix of it, or a path below it) is
+    /// already assigned.
+    fn insert(&mut self, path: &[String], value: &JsonValue) -> bool {
+        let Some((first, rest)) = path.split_first() else {
+            if self.value.is_some() || !self.children.is_empty() {
+                return false;
+            }
+            self.value = Some(value.clone());
+            return true;
+        };
+        if self.value.is_some() {
+            return false;
+        }
+        let pos = match self.children.iter().position(|(k, _)| k == first) {
+            Some(p) => p,
+            None => {
+                self.children.push((first.clone(), PathNode::default()));
+                self.children.len() - 1
+            }
+        };
+        self.children[pos].1.insert(rest, value)
+    }
+
+    /// `value`, or: the object at `prefix` in `current` (`{}` when missing or not an object)
+    /// `||` an object of the children built the same way.
+    fn to_expr(&self, current: &str, prefix: &mut Vec<String>) -> sea_query::SimpleExpr {
+        if let Some(v) = &self.value {
+            return Expr::cust_with_values(
+                "$1::jsonb",
+                [sea_query::Value::Json(Some(Box::new(v.clone())))],
+            );
+        }
+        let mut exprs = Vec::with_capacity(2 + 2 * self.children.len());
+        let base = format!(
+            "(CASE WHEN jsonb_typeof({current} #> $1) = 'object' THEN {current} #> $2 ELSE '{{}}'::jsonb END)"
+        );
+        let p = text_array(prefix.clone());
+        exprs.push(Expr::cust_with_values("$1::text[]", [p.clone()]));
+        exprs.push(Expr::cust_with_values("$1::text[]", [p]));
+        let mut template = format!("({base} || jsonb_build_object(");
+        for (n, (key, child)) in self.children.iter().enumerate() {
+            if n > 0 {
+                template.push_str(", ");
+            }
+            let k = exprs.len() + 1;
+            template.push_str(&format!("${k}::text, ${}", k + 1));
+            exprs.push(Expr::val(key.clone()));
+            prefix.push(key.clone());
+            exprs.push(child.to_expr(current, prefix));
+            prefix.pop();
+        }
+        template.push_str("))");
+        Expr::cust_with_exprs(template, exprs)
+    }
+}
+
+fn qualified(model: &Model) -> String {
+    format!(
+        "{}.{}",
+        quote_ident(&model.schema),
+        quote_ident(&model.table)
+    )
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync + Clone>() {}
+    is::<ReadableRepository>();
+    is::<DefaultCrudRepository>();
+}

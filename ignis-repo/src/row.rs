@@ -1,0 +1,433 @@
+//! Row decoding: Postgres binary values straight to `serde_json::Value`.
+//!
+//! One decoder for every column, driven by the column's Postgres type as the server reports it
+//! (not by the model), so a row decodes the same at every include depth and whatever the
+//! filter selected. JSON shapes, chosen to round-trip through the filter language and writes:
+//!
+//! | Postgres | JSON |
+//! |---|---|
+//! | smallint, integer, bigint, oid | number |
+//! | real, double precision | number (`"NaN"`, `"Infinity"`, `"-Infinity"` as strings) |
+//! | numeric | string, exact (`"12.50"`), as node-postgres and Ignis return it |
+//! | text, varchar, char, name, enums | string |
+//! | boolean | `true` / `false` |
+//! | uuid | string, hyphenated lower case |
+//! | json, jsonb | the document, exactly as stored |
+//! | bytea | string `"\\x"` + lower-case hex (Postgres's `bytea_output = hex`) |
+//! | timestamptz | RFC 3339 string in UTC (`2026-11-24T07:00:00.123456Z`) |
+//! | timestamp | `2026-11-24T07:00:00.123456` (no offset) |
+//! | date, time | `2026-11-24`, `07:00:00.5` |
+//! | interval | ISO 8601 duration (`P1Y2M3DT4H5M6.5S`) |
+//! | inet, cidr | `10.0.0.1`, `10.0.0.0/8` |
+//! | arrays | arrays of the above (nested for several dimensions) |
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeDelta};
+use fallible_iterator::FallibleIterator;
+use postgres::types::{FromSql, Kind, Type};
+use postgres_protocol::types as pgt;
+use serde_json::{Map, Number, Value};
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+/// Any Postgres value, decoded to JSON (see the module table). Used as `row.try_get::<_, Cell>(i)`.
+pub(crate) struct Cell(pub(crate) Value);
+
+impl<'a> FromSql<'a> for Cell {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        decode(ty, raw).map(Cell)
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, BoxError> {
+        Ok(Cell(Value::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Seconds between the Unix epoch and the Postgres epoch (2000-01-01).
+const PG_EPOCH_UNIX: i64 = 946_684_800;
+
+fn float(v: f64) -> Value {
+    match Number::from_f64(v) {
+        Some(n) => Value::Number(n),
+        None if v.is_nan() => Value::String("NaN".into()),
+        None if v > 0.0 => Value::String("Infinity".into()),
+        None => Value::String("-Infinity".into()),
+    }
+}
+
+fn timestamp(micros: i64) -> Option<chrono::NaiveDateTime> {
+    let secs = micros.div_euclid(1_000_000) + PG_EPOCH_UNIX;
+    let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
+    DateTime::from_timestamp(secs, nanos).map(|d| d.naive_utc())
+}
+
+fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
+    Ok(match *ty {
+        Type::BOOL => Value::Bool(pgt::bool_from_sql(raw)?),
+        Type::INT2 => Value::from(pgt::int2_from_sql(raw)?),
+        Type::INT4 => Value::from(pgt::int4_from_sql(raw)?),
+        Type::INT8 => Value::from(pgt::int8_from_sql(raw)?),
+        Type::OID => Value::from(pgt::oid_from_sql(raw)?),
+        // Shortest decimal form of the f32, so 0.1::real reads as 0.1, not 0.10000000149...
+        Type::FLOAT4 => float(pgt::float4_from_sql(raw)?.to_string().parse::<f64>()?),
+        Type::FLOAT8 => float(pgt::float8_from_sql(raw)?),
+        Type::NUMERIC => Value::String(numeric_to_string(raw)?),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+            Value::String(pgt::text_from_sql(raw)?.to_owned())
+        }
+        Type::JSON => serde_json::from_slice(raw)?,
+        Type::JSONB => match raw.split_first() {
+            Some((1, doc)) => serde_json::from_slice(doc)?,
+            _ => return Err("unsupported jsonb binary version".into()),
+        },
+        Type::UUID => Value::String(
+            uuid::Uuid::from_bytes(pgt::uuid_from_sql(raw)?)
+                .hyphenated()
+                .to_string(),
+        ),
+        Type::BYTEA => {
+            let bytes = pgt::bytea_from_sql(raw);
+            let mut s = String::with_capacity(2 + bytes.len() * 2);
+            s.push_str("\\x");
+            for b in bytes {
+                let _ = write!(s, "{b:02x}");
+            }
+            Value::String(s)
+        }
+        Type::TIMESTAMPTZ => {
+            let micros = pgt::timestamp_from_sql(raw)?;
+            match micros {
+                i64::MAX => Value::String("infinity".into()),
+                i64::MIN => Value::String("-infinity".into()),
+                m => Value::String(
+                    timestamp(m)
+                        .ok_or("timestamp out of range")?
+                        .and_utc()
+                        .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                ),
+            }
+        }
+        Type::TIMESTAMP => {
+            let micros = pgt::timestamp_from_sql(raw)?;
+            match micros {
+                i64::MAX => Value::String("infinity".into()),
+                i64::MIN => Value::String("-infinity".into()),
+                m => Value::String(
+                    timestamp(m)
+                        .ok_or("timestamp out of range")?
+                        .format("%Y-%m-%dT%H:%M:%S%.f")
+                        .to_string(),
+                ),
+            }
+        }
+        Type::DATE => match pgt::date_from_sql(raw)? {
+            i32::MAX => Value::String("infinity".into()),
+            i32::MIN => Value::String("-infinity".into()),
+            days => {
+                let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).ok_or("date epoch")?;
+                let d = epoch
+                    .checked_add_signed(TimeDelta::days(i64::from(days)))
+                    .ok_or("date out of range")?;
+                Value::String(d.format("%Y-%m-%d").to_string())
+            }
+        },
+        Type::TIME => Value::String(time_to_string(pgt::time_from_sql(raw)?)?),
+        Type::TIMETZ => {
+            if raw.len() != 12 {
+                return Err("invalid timetz".into());
+            }
+            let micros = pgt::time_from_sql(&raw[..8])?;
+            let west = pgt::int4_from_sql(&raw[8..])?;
+            let east = -west;
+            let sign = if east < 0 { '-' } else { '+' };
+            let a = east.abs();
+            Value::String(format!(
+                "{}{sign}{:02}:{:02}",
+                time_to_string(micros)?,
+                a / 3600,
+                (a % 3600) / 60
+            ))
+        }
+        Type::INTERVAL => Value::String(interval_to_string(raw)?),
+        Type::INET | Type::CIDR => {
+            let inet = pgt::inet_from_sql(raw)?;
+            let full = if inet.addr().is_ipv4() { 32 } else { 128 };
+            if *ty == Type::INET && inet.netmask() == full {
+                Value::String(inet.addr().to_string())
+            } else {
+                Value::String(format!("{}/{}", inet.addr(), inet.netmask()))
+            }
+        }
+        _ => match ty.kind() {
+            Kind::Enum(_) => Value::String(pgt::text_from_sql(raw)?.to_owned()),
+            Kind::Domain(base) => decode(base, raw)?,
+            Kind::Array(elem) => decode_array(elem, raw)?,
+            _ => {
+                return Err(format!(
+                    "Postgres type `{}` has no JSON decoding; cast the column to text in the model",
+                    ty.name()
+                )
+                .into())
+            }
+        },
+    })
+}
+
+fn decode_array(elem: &Type, raw: &[u8]) -> Result<Value, BoxError> {
+    let array = pgt::array_from_sql(raw)?;
+    let dims: Vec<usize> = array
+        .dimensions()
+        .map(|d| Ok(usize::try_from(d.len).unwrap_or(0)))
+        .collect()?;
+    let mut flat = Vec::with_capacity(dims.iter().product());
+    let mut values = array.values();
+    while let Some(v) = values.next()? {
+        flat.push(match v {
+            None => Value::Null,
+            Some(bytes) => decode(elem, bytes)?,
+        });
+    }
+    if dims.len() <= 1 {
+        return Ok(Value::Array(flat));
+    }
+    // Rebuild the nesting, innermost dimension first.
+    let mut level = flat;
+    for &len in dims[1..].iter().rev() {
+        let mut next = Vec::with_capacity(level.len() / len.max(1));
+        let mut it = level.into_iter();
+        loop {
+            let chunk: Vec<Value> = it.by_ref().take(len).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            next.push(Value::Array(chunk));
+        }
+        level = next;
+    }
+    Ok(Value::Array(level))
+}
+
+fn time_to_string(micros: i64) -> Result<String, BoxError> {
+    if micros == 86_400_000_000 {
+        return Ok("24:00:00".into());
+    }
+    let secs = u32::try_from(micros / 1_000_000)?;
+    let nanos = u32::try_from((micros % 1_000_000) * 1000)?;
+    let t =
+        NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).ok_or("time out of range")?;
+    Ok(t.format("%H:%M:%S%.f").to_string())
+}
+
+fn interval_to_string(raw: &[u8]) -> Result<String, BoxError> {
+    if raw.len() != 16 {
+        return Err("invalid interval".into());
+    }
+    let micros = pgt::int8_from_sql(&raw[..8])?;
+    let days = pgt::int4_from_sql(&raw[8..12])?;
+    let months = pgt::int4_from_sql(&raw[12..])?;
+    let mut s = String::from("P");
+    let (years, months) = (months / 12, months % 12);
+    if years != 0 {
+        let _ = write!(s, "{years}Y");
+    }
+    if months != 0 {
+        let _ = write!(s, "{months}M");
+    }
+    if days != 0 {
+        let _ = write!(s, "{days}D");
+    }
+    if micros != 0 {
+        s.push('T');
+        let neg = micros < 0;
+        let m = micros.unsigned_abs();
+        let (h, rem) = (m / 3_600_000_000, m % 3_600_000_000);
+        let (min, rem) = (rem / 60_000_000, rem % 60_000_000);
+        let (sec, frac) = (rem / 1_000_000, rem % 1_000_000);
+        let sign = if neg { "-" } else { "" };
+        if h != 0 {
+            let _ = write!(s, "{sign}{h}H");
+        }
+        if min != 0 {
+            let _ = write!(s, "{sign}{min}M");
+        }
+        if sec != 0 || frac != 0 {
+            let _ = write!(s, "{sign}{sec}");
+            if frac != 0 {
+                let f = format!("{frac:06}");
+                let _ = write!(s, ".{}", f.trim_end_matches('0'));
+            }
+            s.push('S');
+        }
+    }
+    if s == "P" {
+        s.push_str("T0S");
+    }
+    Ok(s)
+}
+
+/// Postgres `numeric` binary format (base-10000 digits, `numeric_send` in
+/// src/backend/utils/adt/numeric.c) to its exact decimal text with `dscale` fraction digits.
+fn numeric_to_string(raw: &[u8]) -> Result<String, BoxError> {
+    if raw.len() < 8 {
+        return Err("invalid numeric".into());
+    }
+    let ndigits = usize::try_from(pgt::int2_from_sql(&raw[0..2])?)?;
+    let weight = i32::from(pgt::int2_from_sql(&raw[2..4])?);
+    let sign = u16::from_be_bytes([raw[4], raw[5]]);
+    let dscale = usize::from(u16::from_be_bytes([raw[6], raw[7]]));
+    match sign {
+        0xC000 => return Ok("NaN".into()),
+        0xD000 => return Ok("Infinity".into()),
+        0xF000 => return Ok("-Infinity".into()),
+        _ => {}
+    }
+    if raw.len() != 8 + 2 * ndigits {
+        return Err("invalid numeric length".into());
+    }
+    let digits: Vec<i32> = raw[8..]
+        .chunks_exact(2)
+        .map(|c| i32::from(i16::from_be_bytes([c[0], c[1]])))
+        .collect();
+    let digit = |k: i32| -> i32 {
+        usize::try_from(k)
+            .ok()
+            .and_then(|k| digits.get(k).copied())
+            .unwrap_or(0)
+    };
+    let mut s = String::with_capacity(16);
+    if sign == 0x4000 {
+        s.push('-');
+    }
+    if weight < 0 {
+        s.push('0');
+    } else {
+        for k in 0..=weight {
+            if k == 0 {
+                let _ = write!(s, "{}", digit(k));
+            } else {
+                let _ = write!(s, "{:04}", digit(k));
+            }
+        }
+    }
+    if dscale > 0 {
+        s.push('.');
+        let start = s.len();
+        let mut j = 0;
+        while s.len() - start < dscale {
+            let _ = write!(s, "{:04}", digit(weight + 1 + j));
+            j += 1;
+        }
+        s.truncate(start + dscale);
+    }
+    Ok(s)
+}
+
+/// Decodes one row into an object keyed by `keys` (property names), column `i` to `keys[i]`.
+///
+/// # Errors
+/// A column whose Postgres type has no JSON decoding, or corrupt binary data; the message names
+/// the property.
+pub(crate) fn row_to_object(
+    row: &postgres::Row,
+    keys: &[String],
+) -> Result<Map<String, Value>, (String, String)> {
+    let mut obj = Map::new();
+    for (i, key) in keys.iter().enumerate() {
+        let cell: Cell = row.try_get(i).map_err(|e| {
+            (
+                key.clone(),
+                e.source()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string()),
+            )
+        })?;
+        obj.insert(key.clone(), cell.0);
+    }
+    Ok(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(ndigits: i16, weight: i16, sign: u16, dscale: u16, digits: &[i16]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&ndigits.to_be_bytes());
+        v.extend_from_slice(&weight.to_be_bytes());
+        v.extend_from_slice(&sign.to_be_bytes());
+        v.extend_from_slice(&dscale.to_be_bytes());
+        for d in digits {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn numeric_binary_to_exact_text() {
+        // 12345.678 = [1, 2345, 6780], weight 1, dscale 3
+        assert_eq!(
+            numeric_to_string(&numeric(3, 1, 0, 3, &[1, 2345, 6780])).unwrap(),
+            "12345.678"
+        );
+        // -0.0005 = [5], weight -1, dscale 4
+        assert_eq!(
+            numeric_to_string(&numeric(1, -1, 0x4000, 4, &[5])).unwrap(),
+            "-0.0005"
+        );
+        // 0.00000001 = [1], weight -2 (groups 0000 0001), dscale 8
+        assert_eq!(
+            numeric_to_string(&numeric(1, -2, 0, 8, &[1])).unwrap(),
+            "0.00000001"
+        );
+        // 10000 = [1], weight 1, dscale 0 (trailing zero groups omitted)
+        assert_eq!(
+            numeric_to_string(&numeric(1, 1, 0, 0, &[1])).unwrap(),
+            "10000"
+        );
+        // 12.50 with dscale 2
+        assert_eq!(
+            numeric_to_string(&numeric(2, 0, 0, 2, &[12, 5000])).unwrap(),
+            "12.50"
+        );
+        assert_eq!(numeric_to_string(&numeric(0, 0, 0, 0, &[])).unwrap(), "0");
+        assert_eq!(
+            numeric_to_string(&numeric(0, 0, 0xC000, 0, &[])).unwrap(),
+            "NaN"
+        );
+        assert!(numeric_to_string(&[0, 1]).is_err());
+        assert!(numeric_to_string(&numeric(3, 0, 0, 0, &[1])).is_err());
+    }
+
+    #[test]
+    fn intervals_and_times_print_as_iso_8601() {
+        let mut raw = Vec::new();
+        raw.extend_from_slice(&(4 * 3_600_000_000i64 + 5 * 60_000_000 + 6_500_000).to_be_bytes());
+        raw.extend_from_slice(&3i32.to_be_bytes());
+        raw.extend_from_slice(&14i32.to_be_bytes());
+        assert_eq!(interval_to_string(&raw).unwrap(), "P1Y2M3DT4H5M6.5S");
+        assert_eq!(interval_to_string(&[0; 16]).unwrap(), "PT0S");
+        assert_eq!(time_to_string(3_723_500_000).unwrap(), "01:02:03.500");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let v = decode(&Type::TIMESTAMPTZ, &0i64.to_be_bytes()).unwrap();
+        assert_eq!(v, Value::String("2000-01-01T00:00:00Z".into()));
+        let v = decode(&Type::TIMESTAMPTZ, &1_500i64.to_be_bytes()).unwrap();
+        assert_eq!(v, Value::String("2000-01-01T00:00:00.001500Z".into()));
+        let v = decode(&Type::DATE, &(-1i32).to_be_bytes()).unwrap();
+        assert_eq!(v, Value::String("1999-12-31".into()));
+        let v = decode(&Type::BYTEA, &[0xde, 0xad]).unwrap();
+        assert_eq!(v, Value::String("\\xdead".into()));
+        assert_eq!(
+            decode(&Type::FLOAT4, &0.1f32.to_be_bytes()).unwrap(),
+            serde_json::json!(0.1)
+        );
+    }
+}

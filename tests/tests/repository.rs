@@ -1,0 +1,831 @@
+//! Repositories and filters against a real Postgres: CRUD on the example application, every kind
+//! of where, order / limit / skip / fields, includes (batched, nested, scoped, default filters),
+//! hidden properties, soft delete, JSON-path updates, audit actors, transactions, typed rows,
+//! validation errors, and worker threads.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
+
+use std::sync::Arc;
+
+use ignis_migrate::Migrator;
+use ignis_repo::{DefaultCrudRepository, FilterErrorKind, ReadableRepository, RepoError};
+use ignis_schema::enrich::{IdOptions, TzOptions};
+use ignis_schema::{Column, Enricher, ForeignKey, Model, PgType, Relation, Schema};
+use ignis_tests::{example, TestDb};
+use ignis_tx::{DataSource, Error as TxError, Executor, TransactionOptions};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+/// The example app plus `Post` (integer identity id, soft delete, hidden `secret`, jsonb, text[],
+/// numeric) and `Comment`, with relations User.posts (many), Post.author (one), Post.comments
+/// (many), Comment.post (one).
+fn schema() -> Arc<Schema> {
+    let user = example::user().relation(Relation::many("posts", "Post", ["id"], ["authorId"]));
+    let post = Model::new("Post")
+        .enrich(Enricher::Id(IdOptions::number()))
+        .enrich(Enricher::Tz(TzOptions::with_deleted()))
+        .column(Column::new("authorId", PgType::Text).not_null())
+        .column(Column::new("title", PgType::Text).not_null())
+        .column(
+            Column::new("views", PgType::Integer)
+                .not_null()
+                .default_sql("0"),
+        )
+        .column(Column::new("score", "numeric(10,2)".parse().unwrap()))
+        .column(Column::new("published", PgType::Boolean))
+        .column(Column::new("metadata", PgType::Jsonb))
+        .column(Column::new("tags", "text[]".parse().unwrap()))
+        .column(Column::new("secret", PgType::Text))
+        .hide(["secret"])
+        .foreign_key(ForeignKey::new(
+            "FK_Post_authorId_User_id",
+            ["author_id"],
+            "User",
+            ["id"],
+        ))
+        .relation(Relation::one("author", "User", ["authorId"], ["id"]))
+        .relation(Relation::many("comments", "Comment", ["id"], ["postId"]))
+        .default_filter(json!({"where": {"deletedAt": null}}));
+    let comment = Model::new("Comment")
+        .enrich(Enricher::Id(IdOptions::number()))
+        .column(Column::new("postId", PgType::Integer).not_null())
+        .column(Column::new("body", PgType::Text).not_null())
+        .relation(Relation::one("post", "Post", ["postId"], ["id"]));
+    Arc::new(
+        Schema::new(vec![
+            user,
+            example::configuration(),
+            example::configuration_report(),
+            post,
+            comment,
+        ])
+        .unwrap(),
+    )
+}
+
+struct App {
+    db: TestDb,
+    ds: DataSource,
+    users: DefaultCrudRepository,
+    posts: DefaultCrudRepository,
+    comments: DefaultCrudRepository,
+    configs: DefaultCrudRepository,
+}
+
+fn app() -> App {
+    let db = TestDb::new();
+    let ds = db.datasource();
+    let schema = schema();
+    Migrator::new(ds.clone())
+        .migrate(&schema, |_| {})
+        .expect("migrate");
+    App {
+        users: DefaultCrudRepository::new(ds.clone(), schema.clone(), "User").unwrap(),
+        posts: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Post").unwrap(),
+        comments: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Comment").unwrap(),
+        configs: DefaultCrudRepository::new(ds.clone(), schema, "Configuration").unwrap(),
+        ds,
+        db,
+    }
+}
+
+fn user(app: &App, name: &str) -> String {
+    let r = app
+        .users
+        .create(&json!({"name": name, "email": format!("{}@example.com", name.to_lowercase())}))
+        .unwrap();
+    r.data.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+/// Loads 3 users and 6 posts; returns the user ids (Ada, Bob, Cy).
+fn seed(app: &App) -> Vec<String> {
+    let ids: Vec<String> = ["Ada", "Bob", "Cy"].iter().map(|n| user(app, n)).collect();
+    let posts = json!([
+        {"authorId": ids[0], "title": "Alpha", "views": 10, "score": "1.50", "published": true,
+         "metadata": {"lang": "en", "rank": 3, "nested": {"ok": true}}, "tags": ["rust", "db"], "secret": "s1"},
+        {"authorId": ids[0], "title": "beta", "views": 20, "score": 2.25, "published": false,
+         "metadata": {"lang": "fr", "rank": 12}, "tags": ["db"], "secret": "s2"},
+        {"authorId": ids[0], "title": "Gamma_1", "views": 30, "score": null, "published": null,
+         "metadata": {"lang": "en", "rank": 7}, "tags": [], "secret": "s3"},
+        {"authorId": ids[1], "title": "Delta", "views": 40, "score": "10.00", "published": true,
+         "metadata": {"lang": "de"}, "tags": ["rust"], "secret": "s4"},
+        {"authorId": ids[1], "title": "epsilon", "views": 50, "score": "0.10", "published": true,
+         "metadata": null, "tags": null, "secret": "s5"},
+        {"authorId": ids[1], "title": "Zeta%", "views": 60, "score": "99.99", "published": false,
+         "metadata": {"lang": "en", "rank": "x"}, "tags": ["go"], "secret": "s6"}
+    ]);
+    let created = app.posts.create_all(posts.as_array().unwrap()).unwrap();
+    assert_eq!(created.count, 6);
+    ids
+}
+
+fn titles(rows: &[Value]) -> Vec<&str> {
+    rows.iter().map(|r| r["title"].as_str().unwrap()).collect()
+}
+
+fn find_titles(app: &App, filter: Value) -> Vec<String> {
+    let rows = app
+        .posts
+        .find(&filter)
+        .unwrap_or_else(|e| panic!("{filter}: {e}"));
+    titles(&rows).into_iter().map(String::from).collect()
+}
+
+#[test]
+fn crud_round_trip_on_the_example_app() {
+    let app = app();
+    let created = app
+        .users
+        .create(&json!({"name": "Ada", "email": "ada@example.com"}))
+        .unwrap();
+    assert_eq!(created.count, 1);
+    let ada = created.data.unwrap();
+    let id = ada["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "string id is a generated uuid: {id}");
+    assert_eq!(ada["status"], "000_UNKNOWN");
+    assert_eq!(ada["type"], "SYSTEM");
+    assert_eq!(ada["realm"], "");
+    let created_at = ada["createdAt"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok(),
+        "{created_at}"
+    );
+
+    let found = app
+        .users
+        .find_by_id(&json!(id), &Value::Null)
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, ada);
+    assert!(app
+        .users
+        .find_by_id(&json!("no-such-id"), &Value::Null)
+        .unwrap()
+        .is_none());
+
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let updated = app
+        .users
+        .update_by_id(&json!(id), &json!({"name": "Ada L."}))
+        .unwrap();
+    assert_eq!(updated.count, 1);
+    let updated = updated.data.unwrap();
+    assert_eq!(updated["name"], "Ada L.");
+    assert!(
+        updated["modifiedAt"].as_str().unwrap() > ada["modifiedAt"].as_str().unwrap(),
+        "modifiedAt must move on update"
+    );
+    assert_eq!(updated["createdAt"], ada["createdAt"]);
+
+    assert_eq!(app.users.count(&json!({})).unwrap(), 1);
+    assert!(app.users.exists_with(&json!({"name": "Ada L."})).unwrap());
+    assert!(!app.users.exists_with(&json!({"name": "Ada"})).unwrap());
+
+    let deleted = app.users.delete_by_id(&json!(id)).unwrap();
+    assert_eq!(deleted.count, 1);
+    assert_eq!(deleted.data.unwrap()["name"], "Ada L.");
+    assert_eq!(app.users.count(&Value::Null).unwrap(), 0);
+    let again = app.users.delete_by_id(&json!(id)).unwrap();
+    assert_eq!((again.count, again.data), (0, None));
+}
+
+#[test]
+fn where_operators_match_ignis_semantics() {
+    let app = app();
+    let ids = seed(&app);
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!({"title": "Alpha"}), vec!["Alpha"]),
+        (
+            json!({"views": {"gt": 30}}),
+            vec!["Delta", "epsilon", "Zeta%"],
+        ),
+        (
+            json!({"views": {"gte": 30, "lt": 50}}),
+            vec!["Gamma_1", "Delta"],
+        ),
+        (
+            json!({"views": {"between": [20, 40]}}),
+            vec!["beta", "Gamma_1", "Delta"],
+        ),
+        (
+            json!({"views": {"notBetween": [20, 50]}}),
+            vec!["Alpha", "Zeta%"],
+        ),
+        (json!({"views": [10, 60]}), vec!["Alpha", "Zeta%"]),
+        (
+            json!({"views": {"inq": ["20", 30]}}),
+            vec!["beta", "Gamma_1"],
+        ),
+        (
+            json!({"views": {"nin": [10, 20, 30, 40]}}),
+            vec!["epsilon", "Zeta%"],
+        ),
+        (json!({"views": {"in": []}}), vec![]),
+        (
+            json!({"views": {"nin": []}}),
+            vec!["Alpha", "beta", "Gamma_1", "Delta", "epsilon", "Zeta%"],
+        ),
+        (
+            json!({"title": {"like": "%a"}}),
+            vec!["Alpha", "beta", "Delta"],
+        ),
+        (json!({"title": {"ilike": "a%"}}), vec!["Alpha"]),
+        (json!({"title": {"nilike": "%a%"}}), vec!["epsilon"]),
+        (json!({"title": {"like": "Gamma\\_%"}}), vec!["Gamma_1"]),
+        (json!({"title": {"like": "Zeta\\%"}}), vec!["Zeta%"]),
+        (
+            json!({"title": {"regexp": "^[A-Z]"}}),
+            vec!["Alpha", "Gamma_1", "Delta", "Zeta%"],
+        ),
+        (
+            json!({"title": {"iregexp": "^[a-d]"}}),
+            vec!["Alpha", "beta", "Delta"],
+        ),
+        (json!({"published": null}), vec!["Gamma_1"]),
+        (
+            json!({"published": {"neq": null}}),
+            vec!["Alpha", "beta", "Delta", "epsilon", "Zeta%"],
+        ),
+        (json!({"published": {"ne": true}}), vec!["beta", "Zeta%"]),
+        (json!({"score": {"gt": 2}}), vec!["beta", "Delta", "Zeta%"]),
+        (json!({"score": "1.5"}), vec!["Alpha"]),
+        (
+            json!({"or": [{"views": 10}, {"and": [{"authorId": ids[1]}, {"published": false}]}]}),
+            vec!["Alpha", "Zeta%"],
+        ),
+        (
+            json!({"or": []}),
+            vec!["Alpha", "beta", "Gamma_1", "Delta", "epsilon", "Zeta%"],
+        ),
+        (
+            json!({"tags": {"contains": ["rust"]}}),
+            vec!["Alpha", "Delta"],
+        ),
+        (
+            json!({"tags": {"overlaps": ["go", "db"]}}),
+            vec!["Alpha", "beta", "Zeta%"],
+        ),
+        (
+            json!({"tags": {"containedBy": ["rust", "db"]}}),
+            vec!["Alpha", "beta", "Gamma_1", "Delta"],
+        ),
+        (
+            json!({"metadata.lang": "en"}),
+            vec!["Alpha", "Gamma_1", "Zeta%"],
+        ),
+        (json!({"metadata.rank": {"gt": 5}}), vec!["beta", "Gamma_1"]),
+        (json!({"metadata.nested.ok": "true"}), vec!["Alpha"]),
+        (
+            json!({"metadata": {"contains": {"lang": "fr"}}}),
+            vec!["beta"],
+        ),
+        (json!({"secret": "s4"}), vec!["Delta"]),
+    ];
+    for (filter_where, expected) in cases {
+        let got = find_titles(&app, json!({"where": filter_where, "order": "views ASC"}));
+        assert_eq!(got, expected, "where {filter_where}");
+        let n = app.posts.count(&filter_where).unwrap();
+        assert_eq!(n as usize, expected.len(), "count {filter_where}");
+    }
+}
+
+#[test]
+fn order_limit_skip_fields_and_range() {
+    let app = app();
+    seed(&app);
+    assert_eq!(
+        find_titles(
+            &app,
+            json!({"order": ["published DESC NULLS LAST", "views DESC"], "limit": 3})
+        ),
+        vec!["epsilon", "Delta", "Alpha"]
+    );
+    assert_eq!(
+        find_titles(&app, json!({"order": "views", "skip": 4})),
+        vec!["epsilon", "Zeta%"]
+    );
+    assert_eq!(
+        find_titles(&app, json!({"order": "views", "offset": 1, "limit": 2})),
+        vec!["beta", "Gamma_1"]
+    );
+    let rows = app
+        .posts
+        .find(&json!({"fields": ["title", "views"], "where": {"views": 10}}))
+        .unwrap();
+    assert_eq!(rows, vec![json!({"title": "Alpha", "views": 10})]);
+    let rows = app
+        .posts
+        .find(&json!({"fields": {"metadata": false, "tags": false, "createdAt": false, "modifiedAt": false, "deletedAt": false}, "where": {"views": 10}}))
+        .unwrap();
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        vec!["authorId", "id", "published", "score", "title", "views"]
+    );
+    assert_eq!(
+        rows[0]["score"], "1.50",
+        "numeric comes back exact, as text"
+    );
+    let one = app
+        .posts
+        .find_one(&json!({"order": "views DESC"}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(one["title"], "Zeta%");
+
+    let ranged = app
+        .posts
+        .find_with_range(
+            &json!({"where": {"views": {"gt": 10}}, "order": "views", "skip": 1, "limit": 2}),
+        )
+        .unwrap();
+    assert_eq!(titles(&ranged.data), vec!["Gamma_1", "Delta"]);
+    assert_eq!(
+        (ranged.range.start, ranged.range.end, ranged.range.total),
+        (1, 2, 5)
+    );
+}
+
+/// An executor that counts the statements run through it.
+struct Counting<'a> {
+    inner: &'a mut dyn Executor,
+    statements: Vec<String>,
+}
+
+impl Executor for Counting<'_> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, TxError> {
+        self.statements.push(sql.to_string());
+        self.inner.query(sql, params)
+    }
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, TxError> {
+        self.statements.push(sql.to_string());
+        self.inner.execute(sql, params)
+    }
+    fn batch_execute(&mut self, sql: &str) -> Result<(), TxError> {
+        self.statements.push(sql.to_string());
+        self.inner.batch_execute(sql)
+    }
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, TxError> {
+        self.inner.prepare(sql)
+    }
+    fn client(&mut self) -> Result<&mut postgres::Client, TxError> {
+        self.inner.client()
+    }
+}
+
+#[test]
+fn includes_load_each_level_in_one_query_with_scopes_and_default_filters() {
+    let app = app();
+    let ids = seed(&app);
+    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
+    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    for (n, pid) in post_ids.iter().enumerate().take(3) {
+        for c in 0..=n {
+            app.comments
+                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
+                .unwrap();
+        }
+    }
+    // Soft-delete Gamma_1 (Ada's third post).
+    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+
+    let filter = json!({
+        "where": {"name": {"inq": ["Ada", "Bob", "Cy"]}},
+        "order": "name",
+        "fields": ["name"],
+        "include": [{"relation": "posts", "scope": {
+            "fields": ["title"], "order": "views DESC",
+            "include": [{"relation": "comments", "scope": {"fields": ["body"], "order": "body"}}]
+        }}]
+    });
+    let mut conn = app.ds.connection().unwrap();
+    let mut counting = Counting {
+        inner: &mut conn,
+        statements: Vec::new(),
+    };
+    let users = app.users.on(&mut counting).find(&filter).unwrap();
+    assert_eq!(
+        counting.statements.len(),
+        3,
+        "one query per level: {:#?}",
+        counting.statements
+    );
+    assert_eq!(
+        users,
+        vec![
+            json!({"name": "Ada", "posts": [
+                {"title": "beta", "comments": [{"body": format!("c0 on {}", post_ids[1])}, {"body": format!("c1 on {}", post_ids[1])}]},
+                {"title": "Alpha", "comments": [{"body": format!("c0 on {}", post_ids[0])}]}
+            ]}),
+            json!({"name": "Bob", "posts": [
+                {"title": "Zeta%", "comments": []},
+                {"title": "epsilon", "comments": []},
+                {"title": "Delta", "comments": []}
+            ]}),
+            json!({"name": "Cy", "posts": []}),
+        ]
+    );
+
+    // The soft-deleted post appears when the include skips the default filter; scope limit is
+    // per parent.
+    let users = app
+        .users
+        .find(&json!({"order": "name", "fields": ["name"], "include": [{"relation": "posts", "shouldSkipDefaultFilter": true, "scope": {"fields": ["title"], "order": "views", "limit": 1, "skip": 2}}]}))
+        .unwrap();
+    assert_eq!(users[0]["posts"], json!([{"title": "Gamma_1"}]));
+    assert_eq!(users[1]["posts"], json!([{"title": "Zeta%"}]));
+    assert_eq!(users[2]["posts"], json!([]));
+
+    // one relation: object or null; hidden properties stay hidden inside includes.
+    let posts = app
+        .posts
+        .find(&json!({"where": {"title": "Delta"}, "include": ["author", "comments"]}))
+        .unwrap();
+    assert_eq!(posts[0]["author"]["id"], json!(ids[1]));
+    assert!(posts[0].get("secret").is_none());
+    let comments = app
+        .comments
+        .find(&json!({"include": [{"relation": "post", "scope": {"fields": ["title", "secret"]}}], "order": "id"}))
+        .unwrap();
+    assert_eq!(comments[0]["post"], json!({"title": "Alpha"}));
+    // a comment on the soft-deleted post: its one relation is null under the default filter
+    let on_gamma = comments
+        .iter()
+        .find(|c| c["postId"] == json!(post_ids[2]))
+        .unwrap();
+    assert_eq!(on_gamma["post"], Value::Null);
+}
+
+#[test]
+fn hidden_properties_never_leave_the_repository() {
+    let app = app();
+    seed(&app);
+    for filter in [
+        json!({}),
+        json!({"fields": ["title", "secret"]}),
+        json!({"fields": {"secret": true}}),
+        json!({"where": {"secret": "s1"}}),
+    ] {
+        for row in app.posts.find(&filter).unwrap() {
+            assert!(row.get("secret").is_none(), "{filter}: {row}");
+        }
+    }
+    let created = app
+        .posts
+        .create(&json!({"authorId": app.users.find_one(&json!({})).unwrap().unwrap()["id"], "title": "T", "secret": "x"}))
+        .unwrap()
+        .data
+        .unwrap();
+    assert!(created.get("secret").is_none());
+    let stored: String = app
+        .db
+        .client()
+        .query_one("SELECT secret FROM \"Post\" WHERE title = 'T'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, "x", "hidden properties are still written");
+    let updated = app
+        .posts
+        .update_all(&json!({"secret": "y"}), &json!({"title": "T"}))
+        .unwrap();
+    assert!(updated.data[0].get("secret").is_none());
+}
+
+#[test]
+fn soft_delete_default_filter_and_refusal_of_empty_wheres() {
+    let app = app();
+    seed(&app);
+    let alpha = app
+        .posts
+        .find_one(&json!({"where": {"title": "Alpha"}}))
+        .unwrap()
+        .unwrap();
+    let id = alpha["id"].clone();
+    let deleted = app.posts.soft_delete_by_id(&id).unwrap();
+    assert_eq!(deleted.count, 1);
+    assert!(deleted.data.unwrap()["deletedAt"].is_string());
+    assert!(app.posts.find_by_id(&id, &Value::Null).unwrap().is_none());
+    assert_eq!(app.posts.count(&json!({})).unwrap(), 5);
+    assert_eq!(
+        app.posts.skip_default_filter().count(&json!({})).unwrap(),
+        6
+    );
+    // updates and deletes go through the default filter too
+    assert_eq!(
+        app.posts
+            .update_by_id(&id, &json!({"title": "changed"}))
+            .unwrap()
+            .count,
+        0
+    );
+    // the caller's where is merged over the default's: caller keys win
+    assert_eq!(
+        app.posts
+            .count(&json!({"deletedAt": {"neq": null}}))
+            .unwrap(),
+        1
+    );
+
+    let restored = app.posts.restore_by_id(&id).unwrap();
+    assert_eq!(restored.count, 1);
+    assert!(restored.data.unwrap()["deletedAt"].is_null());
+    assert_eq!(app.posts.count(&json!({})).unwrap(), 6);
+
+    // Empty wheres are judged before the default filter is merged.
+    for result in [
+        app.posts.update_all(&json!({"views": 0}), &json!({})).err(),
+        app.posts.delete_all(&json!({})).err(),
+        app.posts.delete_all(&json!({"or": []})).err(),
+        app.posts.soft_delete_all(&Value::Null).err(),
+    ] {
+        assert!(
+            matches!(result, Some(RepoError::EmptyWhere { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(app.posts.count(&json!({"views": 0})).unwrap(), 0);
+    let forced = app
+        .posts
+        .force()
+        .should_return(false)
+        .update_all(&json!({"views": 1}), &json!({}))
+        .unwrap();
+    assert_eq!(forced.count, 6);
+    assert!(forced.data.is_empty());
+    assert_eq!(app.posts.force().delete_all(&json!({})).unwrap().count, 6);
+}
+
+#[test]
+fn json_path_updates_create_missing_keys() {
+    let app = app();
+    seed(&app);
+    let r = app
+        .posts
+        .update_all(
+            &json!({"metadata.stats.likes": 5, "metadata.lang": "pt", "metadata.stats.views": 7}),
+            &json!({"title": {"inq": ["Alpha", "epsilon"]}}),
+        )
+        .unwrap();
+    assert_eq!(r.count, 2);
+    let alpha = app
+        .posts
+        .find_one(&json!({"where": {"title": "Alpha"}}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        alpha["metadata"],
+        json!({"lang": "pt", "rank": 3, "nested": {"ok": true}, "stats": {"likes": 5, "views": 7}})
+    );
+    let eps = app
+        .posts
+        .find_one(&json!({"where": {"title": "epsilon"}}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        eps["metadata"],
+        json!({"lang": "pt", "stats": {"likes": 5, "views": 7}}),
+        "a null column becomes an object"
+    );
+    let err = app
+        .posts
+        .update_all(&json!({"title.x": 1}), &json!({"views": 10}))
+        .unwrap_err();
+    assert!(matches!(err, RepoError::InvalidData { .. }), "{err}");
+}
+
+#[test]
+fn audit_actor_fills_created_by_and_modified_by() {
+    let app = app();
+    let ada = user(&app, "Ada");
+    let bob = user(&app, "Bob");
+    let anonymous = app
+        .configs
+        .create(&json!({"code": "A", "group": "g"}))
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(anonymous["createdBy"], Value::Null);
+    let c = app
+        .configs
+        .with_actor(ada.clone())
+        .create(&json!({"code": "B", "group": "g", "nValue": 1.5, "jValue": {"k": [1, 2]}, "bValue": "\\x00ff", "boValue": true}))
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(c["createdBy"], json!(ada));
+    assert_eq!(c["modifiedBy"], json!(ada));
+    assert_eq!(c["nValue"], json!(1.5));
+    assert_eq!(c["jValue"], json!({"k": [1, 2]}));
+    assert_eq!(c["bValue"], json!("\\x00ff"));
+    let u = app
+        .configs
+        .with_actor(bob.clone())
+        .update_by_id(&c["id"], &json!({"description": "d"}))
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(u["createdBy"], json!(ada));
+    assert_eq!(u["modifiedBy"], json!(bob));
+    let with_creator = app
+        .configs
+        .find(&json!({"where": {"code": "B"}, "include": ["creator", "modifier"]}))
+        .unwrap();
+    assert_eq!(with_creator[0]["creator"]["name"], "Ada");
+    assert_eq!(with_creator[0]["modifier"]["name"], "Bob");
+}
+
+#[test]
+fn writes_inside_transactions_are_atomic() {
+    let app = app();
+    let ada = user(&app, "Ada");
+    // Rolled back: nothing stays.
+    let r: Result<(), RepoError> = app.ds.transaction(TransactionOptions::default(), |tx| {
+        app.posts
+            .on(tx)
+            .create(&json!({"authorId": ada, "title": "in tx"}))?;
+        assert_eq!(app.posts.on(tx).count(&json!({}))?, 1, "visible inside");
+        Err(RepoError::InvalidData {
+            model: "Post".into(),
+            message: "abort".into(),
+        })
+    });
+    assert!(r.is_err());
+    assert_eq!(app.posts.count(&json!({})).unwrap(), 0);
+
+    // create_all fails on its third row: no row is written.
+    let err = app
+        .configs
+        .create_all(&[
+            json!({"code": "x1", "group": "g"}),
+            json!({"code": "x2", "group": "g"}),
+            json!({"code": "x1", "group": "g"}),
+        ])
+        .unwrap_err();
+    assert_eq!(err.sqlstate(), Some("23505"));
+    assert_eq!(app.configs.count(&json!({})).unwrap(), 0);
+    // rows with different property sets take several statements, still all or nothing
+    let err = app
+        .configs
+        .create_all(&[
+            json!({"code": "y1", "group": "g"}),
+            json!({"code": "y2", "group": "g", "description": "d"}),
+            json!({"code": "y3"}),
+        ])
+        .unwrap_err();
+    assert_eq!(err.sqlstate(), Some("23502"));
+    assert_eq!(app.configs.count(&json!({})).unwrap(), 0);
+
+    // Committed: visible, and returned in input order.
+    let many: Vec<Value> = (0..500)
+        .map(|i| json!({"code": format!("c{i:03}"), "group": if i % 2 == 0 { "even" } else { "odd" }}))
+        .collect();
+    let created = app
+        .ds
+        .transaction(TransactionOptions::default(), |tx| {
+            app.configs.on(tx).create_all(&many)
+        })
+        .unwrap();
+    assert_eq!(created.count, 500);
+    assert_eq!(created.data[0]["code"], "c000");
+    assert_eq!(created.data[499]["code"], "c499");
+    assert_eq!(app.configs.count(&json!({"group": "even"})).unwrap(), 250);
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    parent_id: Option<String>,
+}
+
+#[test]
+fn typed_rows_and_readable_repositories() {
+    let app = app();
+    user(&app, "Ada");
+    let users: Vec<UserRow> = app.users.find_as(&json!({"order": "name"})).unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].name, "Ada");
+    assert_eq!(users[0].email, "ada@example.com");
+    assert_eq!(users[0].parent_id, None);
+    assert!(users[0].created_at <= chrono::Utc::now());
+    assert!(!users[0].id.is_empty());
+    let readable =
+        ReadableRepository::new(app.ds.clone(), app.users.schema().clone(), "User").unwrap();
+    assert_eq!(readable.count(&json!({"name": "Ada"})).unwrap(), 1);
+    // `readable.create(..)` does not compile: ReadableRepository has no write methods.
+    let err =
+        ReadableRepository::new(app.ds.clone(), app.users.schema().clone(), "Nope").unwrap_err();
+    assert!(err.to_string().contains("Nope"));
+}
+
+#[test]
+fn invalid_filters_and_data_are_typed_errors_that_name_the_problem() {
+    let app = app();
+    seed(&app);
+    let cases = [
+        (
+            json!({"where": {"nope": 1}}),
+            FilterErrorKind::UnknownField,
+            "nope",
+        ),
+        (
+            json!({"where": {"views": {"near": 1}}}),
+            FilterErrorKind::UnknownOperator,
+            "near",
+        ),
+        (
+            json!({"where": {"views": "abc"}}),
+            FilterErrorKind::InvalidValue,
+            "views",
+        ),
+        (
+            json!({"order": "nope DESC"}),
+            FilterErrorKind::UnknownField,
+            "nope",
+        ),
+        (
+            json!({"include": ["nope"]}),
+            FilterErrorKind::UnknownRelation,
+            "nope",
+        ),
+        (json!({"wher": {}}), FilterErrorKind::Malformed, "wher"),
+    ];
+    for (filter, kind, named) in cases {
+        match app.posts.find(&filter) {
+            Err(RepoError::Filter(e)) => {
+                assert_eq!(e.kind(), kind, "{filter}: {e}");
+                assert!(e.to_string().contains(named), "{filter}: {e}");
+            }
+            other => panic!("{filter}: expected a filter error, got {other:?}"),
+        }
+    }
+    let deep = (0..100).fold(json!({"views": 1}), |w, _| json!({"and": [w]}));
+    let err = app.posts.find(&json!({"where": deep})).unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Filter(e) if e.kind() == FilterErrorKind::TooDeep),
+        "{err}"
+    );
+    let err = app
+        .posts
+        .create(&json!({"title": "x", "authorId": "a", "nope": 1}))
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+    let err = app
+        .posts
+        .create(&json!({"title": "x", "authorId": "a", "views": "many"}))
+        .unwrap_err();
+    assert!(err.to_string().contains("views"), "{err}");
+    let err = app
+        .posts
+        .create(&json!({"id": 5, "title": "x", "authorId": "a"}))
+        .unwrap_err();
+    assert!(err.to_string().contains("generated always"), "{err}");
+    // an injection attempt stays a value
+    assert!(app
+        .posts
+        .find(&json!({"where": {"title": "x'; DROP TABLE \"Post\"; --"}}))
+        .unwrap()
+        .is_empty());
+    assert_eq!(app.posts.count(&json!({})).unwrap(), 6);
+}
+
+#[test]
+fn rayon_workers_share_one_repository() {
+    let app = app();
+    let ada = user(&app, "Ada");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(8)
+        .build()
+        .unwrap();
+    let posts = app.posts.clone();
+    let results: Vec<Result<(), RepoError>> = pool.install(|| {
+        (0..400)
+            .into_par_iter()
+            .map(|i| {
+                posts.create(&json!({"authorId": ada, "title": format!("t{i}"), "views": i}))?;
+                let found = posts.find_one(&json!({"where": {"title": format!("t{i}")}}))?;
+                assert_eq!(found.unwrap()["views"], json!(i));
+                Ok(())
+            })
+            .collect()
+    });
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(app.posts.count(&json!({})).unwrap(), 400);
+    assert_eq!(
+        app.posts
+            .count(&json!({"views": {"between": [100, 199]}}))
+            .unwrap(),
+        100
+    );
+}
