@@ -137,3 +137,62 @@ pub fn run(args: &QueryArgs, url: &str) -> Result<(), Box<dyn Error>> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_each_line_and_reports_bad_lines_without_stopping() {
+        let db = ignis_tests::TestDb::new();
+        let ds = db.datasource();
+        let schema = Arc::new(ignis_tests::example::schema());
+        ignis_migrate::Migrator::new(ds.clone())
+            .migrate(&schema, |_| {})
+            .unwrap();
+        let users =
+            ignis_repo::DefaultCrudRepository::new(ds.clone(), schema.clone(), "User").unwrap();
+        let ada = users
+            .create(&json!({"name": "Ada", "email": "ada@example.com"}))
+            .unwrap()
+            .data
+            .unwrap();
+        users
+            .create(&json!({"name": "Bob", "email": "bob@example.com"}))
+            .unwrap();
+        let mut repos = HashMap::new();
+        let mut ask = |line: &str| answer(line, &mut repos, &ds, &schema);
+
+        let r = ask(
+            r#"{"id": 1, "model": "User", "op": "find", "filter": {"where": {"name": {"ilike": "a%"}}, "fields": ["name"]}}"#,
+        );
+        assert_eq!(r, json!({"id": 1, "rows": [{"name": "Ada"}]}));
+        let r = ask(r#"{"id": "c", "model": "User", "op": "count", "where": {}}"#);
+        assert_eq!(r, json!({"id": "c", "count": 2}));
+        let r = ask(&format!(
+            r#"{{"id": 2, "model": "User", "op": "findById", "entityId": {}, "filter": {{"fields": ["email"]}}}}"#,
+            ada["id"]
+        ));
+        assert_eq!(r, json!({"id": 2, "row": {"email": "ada@example.com"}}));
+        let r = ask(r#"{"id": 3, "model": "User", "op": "existsWith", "where": {"name": "Cy"}}"#);
+        assert_eq!(r, json!({"id": 3, "exists": false}));
+        let r =
+            ask(r#"{"id": 4, "model": "User", "op": "findOne", "filter": {"order": "name DESC"}}"#);
+        assert_eq!(r["row"]["name"], "Bob");
+
+        let r = ask("not json");
+        assert_eq!(r["error"]["kind"], "malformedRequest");
+        let r =
+            ask(r#"{"id": 5, "model": "User", "op": "find", "filter": {"where": {"nope": 1}}}"#);
+        assert_eq!(r["id"], 5);
+        assert_eq!(r["error"]["kind"], "unknownField");
+        assert!(r["error"]["message"].as_str().unwrap().contains("nope"));
+        let r = ask(r#"{"id": 6, "model": "Nope", "op": "find"}"#);
+        assert_eq!(r["error"]["kind"], "unknownModel");
+        let r = ask(r#"{"id": 7, "model": "User", "op": "drop"}"#);
+        assert_eq!(r["error"]["kind"], "unknownOp");
+        // still answering after errors
+        let r = ask(r#"{"id": 8, "model": "User", "op": "count"}"#);
+        assert_eq!(r, json!({"id": 8, "count": 2}));
+    }
+}
