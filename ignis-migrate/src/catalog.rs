@@ -25,6 +25,8 @@ pub struct Catalog {
     pub schemas: std::collections::BTreeSet<String>,
     /// Tables, views and other relations with columns.
     pub tables: BTreeMap<TableKey, TableInfo>,
+    /// User enum types, keyed by `(schema, name)`, with their labels in sort order.
+    pub enums: BTreeMap<TableKey, Vec<String>>,
 }
 
 /// What kind of relation a catalog entry is (`pg_class.relkind`).
@@ -36,6 +38,76 @@ pub enum RelationKind {
     View,
     /// A foreign table (`f`).
     Foreign,
+}
+
+impl Catalog {
+    /// Replaces every occurrence of a schema name in the catalog's strings and keys (types,
+    /// defaults, definitions, references) according to `names` (`from -> to`), for reading a
+    /// scratch schema back as the real one. `to` is written as Postgres would print it
+    /// (`quoted_to`), e.g. `public` or `"My Schema"`.
+    pub fn rename_schemas(&mut self, names: &[(String, String, String)]) {
+        let fix = |s: &mut String| {
+            for (from, _, quoted_to) in names {
+                if s.contains(from.as_str()) {
+                    *s = s.replace(&format!("{from}."), &format!("{quoted_to}."));
+                }
+            }
+        };
+        let key = |k: &TableKey| -> TableKey {
+            let schema = names
+                .iter()
+                .find(|(from, _, _)| *from == k.0)
+                .map(|(_, to, _)| to.clone())
+                .unwrap_or_else(|| k.0.clone());
+            (schema, k.1.clone())
+        };
+        self.tables = std::mem::take(&mut self.tables)
+            .into_iter()
+            .map(|(k, mut t)| {
+                for c in &mut t.columns {
+                    fix(&mut c.data_type);
+                    if let Some(d) = &mut c.default {
+                        fix(d);
+                    }
+                }
+                if let Some(pk) = &mut t.primary_key {
+                    fix(&mut pk.definition);
+                }
+                for u in t.uniques.values_mut() {
+                    fix(&mut u.definition);
+                }
+                for fk in t.foreign_keys.values_mut() {
+                    fix(&mut fk.definition);
+                    if let Some((_, to, _)) =
+                        names.iter().find(|(from, _, _)| *from == fk.ref_schema)
+                    {
+                        fk.ref_schema = to.clone();
+                    }
+                }
+                for c in t.checks.values_mut() {
+                    fix(c);
+                }
+                for i in t.indexes.values_mut() {
+                    fix(&mut i.definition);
+                    if let Some(p) = &mut i.predicate {
+                        fix(p);
+                    }
+                    for c in &mut i.columns {
+                        fix(c);
+                    }
+                }
+                (key(&k), t)
+            })
+            .collect();
+        self.enums = std::mem::take(&mut self.enums)
+            .into_iter()
+            .map(|(k, v)| (key(&k), v))
+            .collect();
+        self.schemas = std::mem::take(&mut self.schemas)
+            .into_iter()
+            .map(|s| key(&(s, String::new())).0)
+            .collect();
+    }
 }
 
 /// One relation of the catalog.
@@ -98,6 +170,8 @@ pub struct ConstraintInfo {
     pub name: String,
     /// Column names in key order.
     pub columns: Vec<String>,
+    /// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `UNIQUE (code)`.
+    pub definition: String,
 }
 
 /// A foreign key constraint.
@@ -117,6 +191,8 @@ pub struct ForeignKeyInfo {
     pub on_delete: char,
     /// `confupdtype`, same letters.
     pub on_update: char,
+    /// `pg_get_constraintdef`: `FOREIGN KEY (created_by) REFERENCES public."User"(id)`.
+    pub definition: String,
 }
 
 /// An index that backs no constraint.
@@ -132,7 +208,16 @@ pub struct IndexInfo {
     pub method: String,
     /// Partial index predicate, as Postgres prints it.
     pub predicate: Option<String>,
+    /// `pg_get_indexdef`: the whole `CREATE INDEX` statement.
+    pub definition: String,
 }
+
+const ENUMS_SQL: &str = "\
+SELECT n.nspname::text, t.typname::text,
+       ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype = 'e' AND n.nspname = ANY($1)
+ORDER BY 1, 2";
 
 const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)";
 
@@ -173,7 +258,7 @@ SELECT n.nspname::text, t.relname::text, i.relname::text, ix.indisunique, am.amn
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
              WHERE k.ord <= ix.indnkeyatts
              ORDER BY k.ord),
-       pg_get_expr(ix.indpred, ix.indrelid)
+       pg_get_expr(ix.indpred, ix.indrelid), pg_get_indexdef(ix.indexrelid)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -198,8 +283,14 @@ fn first_char(s: Option<String>) -> Option<char> {
     s.and_then(|s| s.chars().next()).filter(|c| *c != '\0')
 }
 
-/// Reads every relation of the given schemas, with columns, keys and indexes, in four queries
-/// (schemas, relations with columns, constraints, indexes).
+/// Reads every relation of the given schemas, with columns, keys, indexes and enum types, in five
+/// queries (schemas, relations with columns, constraints, indexes, enums).
+///
+/// Names in types, defaults and definitions are printed as Postgres prints them with
+/// `search_path = pg_catalog`, i.e. schema-qualified (`public."User"`), so both sides of a diff
+/// print them the same way whatever the session's search path. Inside a transaction the search
+/// path is restored afterwards; outside one, `SET LOCAL` has no effect and names print relative to
+/// the session's search path.
 ///
 /// # Errors
 /// [`MigrateError::Database`] when a query fails, [`MigrateError::Introspect`] when a row does
@@ -208,7 +299,27 @@ pub fn introspect<E: Executor + ?Sized>(
     exec: &mut E,
     schemas: &[String],
 ) -> Result<Catalog, MigrateError> {
+    let saved: String = exec
+        .query_one("SELECT current_setting('search_path')", &[])?
+        .try_get(0)
+        .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+    exec.batch_execute("SET LOCAL search_path = pg_catalog")?;
+    let result = read_catalog(exec, schemas);
+    exec.execute("SELECT set_config('search_path', $1, true)", &[&saved])?;
+    result
+}
+
+fn read_catalog<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<Catalog, MigrateError> {
     let mut catalog = Catalog::default();
+    for row in exec.query(ENUMS_SQL, &[&schemas])? {
+        catalog.enums.insert(
+            (get(&row, 0, "enums")?, get(&row, 1, "enums")?),
+            get(&row, 2, "enums")?,
+        );
+    }
     for row in exec.query(SCHEMAS_SQL, &[&schemas])? {
         catalog.schemas.insert(get(&row, 0, "schemas")?);
     }
@@ -240,14 +351,27 @@ pub fn introspect<E: Executor + ?Sized>(
         let name: String = get(&row, 2, "constraints")?;
         let kind: String = get(&row, 3, "constraints")?;
         let columns: Vec<String> = get(&row, 4, "constraints")?;
+        let definition: String = get(&row, 10, "constraints")?;
         let Some(info) = catalog.tables.get_mut(&key) else {
             continue;
         };
         match kind.as_str() {
-            "p" => info.primary_key = Some(ConstraintInfo { name, columns }),
+            "p" => {
+                info.primary_key = Some(ConstraintInfo {
+                    name,
+                    columns,
+                    definition,
+                })
+            }
             "u" => {
-                info.uniques
-                    .insert(name.clone(), ConstraintInfo { name, columns });
+                info.uniques.insert(
+                    name.clone(),
+                    ConstraintInfo {
+                        name,
+                        columns,
+                        definition,
+                    },
+                );
             }
             "f" => {
                 let fk = ForeignKeyInfo {
@@ -258,11 +382,12 @@ pub fn introspect<E: Executor + ?Sized>(
                     ref_columns: get(&row, 7, "constraints")?,
                     on_delete: first_char(get(&row, 8, "constraints")?).unwrap_or('a'),
                     on_update: first_char(get(&row, 9, "constraints")?).unwrap_or('a'),
+                    definition,
                 };
                 info.foreign_keys.insert(name, fk);
             }
             _ => {
-                info.checks.insert(name, get(&row, 10, "constraints")?);
+                info.checks.insert(name, definition);
             }
         }
     }
@@ -280,6 +405,7 @@ pub fn introspect<E: Executor + ?Sized>(
                 method: get(&row, 4, "indexes")?,
                 columns: get(&row, 5, "indexes")?,
                 predicate: get(&row, 6, "indexes")?,
+                definition: get(&row, 7, "indexes")?,
             },
         );
     }

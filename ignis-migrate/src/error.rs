@@ -36,6 +36,14 @@ pub enum MigrateError {
         /// The server's error, with its SQLSTATE.
         source: ignis_tx::Error,
     },
+    /// The plan has steps that lose data and the run did not allow it; nothing was applied.
+    /// Each entry names the step, the table / column and why (`drop column public.Post.secret:
+    /// 6 rows have a value`).
+    #[error("refusing to lose data (pass --allow-data-loss / MigrateOptions::allow_data_loss to apply); nothing was applied:\n  {}", steps.join("\n  "))]
+    DataLossRefused {
+        /// One line per refused step.
+        steps: Vec<String>,
+    },
     /// A catalog row did not have the expected shape.
     #[error("catalog introspection: {0}")]
     Introspect(String),

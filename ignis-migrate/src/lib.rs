@@ -41,13 +41,13 @@ use sea_query::PostgresQueryBuilder;
 
 pub use catalog::{introspect, Catalog};
 pub use error::MigrateError;
-pub use plan::{Note, Plan, Step, StepKind};
+pub use plan::{DiffOptions, Hazard, Note, Plan, Probe, Safety, Step, StepKind};
 
 /// The advisory lock key every ignis-rs migrator takes (Postgres manual, 9.27.10 "Advisory Lock
 /// Functions"): the bytes of `ignis-mg` as a big-endian `i64`.
 pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"ignis-mg");
 
-/// Timeouts of a run.
+/// Options of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrateOptions {
     /// `lock_timeout` for each step: how long a step may wait for a table lock before the run
@@ -56,6 +56,13 @@ pub struct MigrateOptions {
     pub lock_timeout: Duration,
     /// `statement_timeout` for each step. Default 5 min.
     pub statement_timeout: Duration,
+    /// Apply steps that lose data (drop table / column, narrowing type change, set not null over
+    /// nulls, unique over duplicates, enum values removed). Default `false`: such a plan is
+    /// refused with [`MigrateError::DataLossRefused`] and nothing is applied.
+    pub allow_data_loss: bool,
+    /// Drop tables that no model names (`--drop-unknown`). Default `false`: they are listed in
+    /// [`Plan::notes`] and left alone.
+    pub drop_unknown: bool,
 }
 
 impl Default for MigrateOptions {
@@ -63,10 +70,11 @@ impl Default for MigrateOptions {
         MigrateOptions {
             lock_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(300),
+            allow_data_loss: false,
+            drop_unknown: false,
         }
     }
 }
-
 /// Plans and applies the difference between a [`Schema`] and a database.
 #[derive(Clone)]
 pub struct Migrator {
@@ -132,10 +140,32 @@ impl Migrator {
             schemas.push("public".into());
         }
         let live = introspect(&mut tx, &schemas)?;
-        let plan = plan::diff(schema, &desired, &live);
+        let mut plan = plan::diff(
+            schema,
+            &desired,
+            &live,
+            DiffOptions {
+                drop_unknown: self.options.drop_unknown,
+            },
+        );
+        evaluate_probes(&mut tx, &mut plan)?;
         if !apply || plan.is_empty() {
             tx.rollback()?;
             return Ok(plan);
+        }
+        let refused: Vec<String> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.safety {
+                Safety::DataLoss(why) if !self.options.allow_data_loss => {
+                    Some(format!("{} {}: {why}", s.kind.as_str(), s.object))
+                }
+                _ => None,
+            })
+            .collect();
+        if !refused.is_empty() {
+            tx.rollback()?;
+            return Err(MigrateError::DataLossRefused { steps: refused });
         }
         tx.batch_execute(&format!(
             "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
@@ -161,9 +191,41 @@ impl Migrator {
     }
 }
 
-/// Creates the migrated models in scratch schemas (one per real schema, named after the backend
-/// pid so concurrent sessions never collide), reads them back, and returns the catalog keyed by
-/// the real schema names. The caller rolls back to discard the scratch schemas.
+/// Runs each step's plan-time probe: a positive count makes it data loss with the count in the
+/// reason; zero makes a probe-only step safe (e.g. SET NOT NULL on a column without nulls).
+fn evaluate_probes<E: Executor + ?Sized>(
+    exec: &mut E,
+    plan: &mut Plan,
+) -> Result<(), MigrateError> {
+    for step in &mut plan.steps {
+        let Some(probe) = step.probe.take() else {
+            continue;
+        };
+        let n: i64 = exec
+            .query_one(&probe.sql, &[])?
+            .try_get(0)
+            .map_err(|e| MigrateError::Introspect(format!("{}: {e}", probe.sql)))?;
+        if n > 0 {
+            step.safety = Safety::DataLoss(probe.reason.replace("{n}", &n.to_string()));
+        } else if matches!(
+            step.kind,
+            StepKind::SetNotNull
+                | StepKind::AddUnique
+                | StepKind::AddPrimaryKey
+                | StepKind::AddColumn
+        ) {
+            step.safety = Safety::Safe;
+        } else if let Safety::DataLoss(_) = step.safety {
+            step.safety = Safety::DataLoss(probe.reason.replace("{n}", "0"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the migrated models (and the schema's enum types) in scratch schemas (one per real
+/// schema, named after the backend pid so concurrent sessions never collide), reads them back
+/// with names mapped to the real schemas, and returns that catalog. The caller rolls back to
+/// discard the scratch schemas.
 fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Catalog, MigrateError> {
     let pid: i32 = exec
         .query_one("SELECT pg_backend_pid()", &[])?
@@ -171,10 +233,14 @@ fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Cata
         .map_err(|e| MigrateError::Introspect(e.to_string()))?;
     let managed: Vec<&Model> = schema.models().iter().filter(|m| !m.skip_migrate).collect();
     let mut scratch: BTreeMap<String, String> = BTreeMap::new();
-    for m in &managed {
+    let real_schemas = managed
+        .iter()
+        .map(|m| m.schema.clone())
+        .chain(schema.enums().iter().map(|e| e.schema.clone()));
+    for real in real_schemas {
         let n = scratch.len();
         scratch
-            .entry(m.schema.clone())
+            .entry(real)
             .or_insert_with(|| format!("ignis_scratch_{pid}_{n}"));
     }
     for name in scratch.values() {
@@ -182,6 +248,26 @@ fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Cata
             "CREATE SCHEMA {}",
             ignis_schema::quote_ident(name)
         ))?;
+    }
+    // Unqualified type names in the models (enum columns) resolve to the scratch copies first.
+    let path: Vec<String> = scratch
+        .values()
+        .map(|s| ignis_schema::quote_ident(s))
+        .chain(["public".to_string()])
+        .collect();
+    exec.execute(
+        "SELECT set_config('search_path', $1, true)",
+        &[&path.join(", ")],
+    )?;
+    for e in schema.enums() {
+        let mut e = e.clone();
+        e.schema = scratch[&e.schema].clone();
+        exec.batch_execute(&e.create_sql())
+            .map_err(|source| MigrateError::InvalidModelDdl {
+                model: format!("enum {}", e.name),
+                sql: e.create_sql(),
+                source,
+            })?;
     }
     let moved: Vec<Model> = managed
         .iter()
@@ -218,25 +304,26 @@ fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Cata
         for s in m.create_index_statements() {
             run(exec, m, s.to_string(PostgresQueryBuilder))?;
         }
+        for c in &m.checks {
+            run(exec, m, m.add_check_sql(c))?;
+        }
     }
     for m in &moved {
         for s in m.create_foreign_key_statements() {
             run(exec, m, s.to_string(PostgresQueryBuilder))?;
         }
     }
+    exec.batch_execute("RESET search_path")?;
     let names: Vec<String> = scratch.values().cloned().collect();
-    let read = introspect(exec, &names)?;
-    let back: BTreeMap<&String, &String> = scratch.iter().map(|(real, s)| (s, real)).collect();
-    let mut catalog = Catalog::default();
-    for ((s, table), mut info) in read.tables {
-        for fk in info.foreign_keys.values_mut() {
-            if let Some(real) = back.get(&fk.ref_schema) {
-                fk.ref_schema = (*real).clone();
-            }
-        }
-        let real = back.get(&s).map(|r| (*r).clone()).unwrap_or(s);
-        catalog.tables.insert((real, table), info);
+    let mut catalog = introspect(exec, &names)?;
+    let mut mapping = Vec::new();
+    for (real, s) in &scratch {
+        let quoted: String = exec
+            .query_one("SELECT quote_ident($1)", &[real])?
+            .try_get(0)
+            .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+        mapping.push((s.clone(), real.clone(), quoted));
     }
-    catalog.schemas = scratch.keys().cloned().collect();
+    catalog.rename_schemas(&mapping);
     Ok(catalog)
 }

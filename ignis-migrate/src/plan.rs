@@ -1,9 +1,22 @@
 //! Diff two catalogs and order the steps that make the live one match the models.
 //!
-//! This version creates what is missing: schemas, tables, columns, unique constraints, indexes
-//! and foreign keys. Every other difference (a changed type, nullability or default, an extra
-//! column, a constraint whose definition changed, a table no model names) is reported as a
-//! [`Note`] that says it is not handled yet; it is never silently ignored and never acted on.
+//! Both sides are catalogs read by [`crate::catalog::introspect`]: the live database, and the
+//! models' DDL created in a scratch schema and read back. Types, defaults, check expressions and
+//! index / constraint definitions therefore compare as Postgres prints them, never as the model's
+//! author spelled them, so a plan never comes from spelling alone and the plan after an apply is
+//! empty.
+//!
+//! Every step carries its [`Safety`] (data loss is refused unless allowed, see
+//! [`crate::MigrateOptions::allow_data_loss`]) and its [`Hazard`]s, as pg-schema-diff does.
+//! Steps run in this order: schemas and enum types; renames; drops of changed or removed foreign
+//! keys, checks, unique constraints, indexes and primary keys; column defaults dropped before a
+//! type change; type changes and identity drops; new tables and columns; defaults,
+//! nullability and identities; primary keys, unique constraints, indexes, checks, foreign keys;
+//! and last the drops of columns and tables.
+//!
+//! Renames are never guessed: a model or column says `renamed_from`. Tables that no model names
+//! are reported in [`Plan::notes`] and left alone unless [`DiffOptions::drop_unknown`].
+//! `skip_migrate` models are never created, altered or dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -19,16 +32,63 @@ use crate::catalog::{Catalog, ColumnInfo, RelationKind, TableInfo, TableKey};
 pub enum StepKind {
     /// `CREATE SCHEMA`.
     CreateSchema,
+    /// `CREATE TYPE .. AS ENUM`.
+    CreateEnum,
+    /// `ALTER TYPE .. ADD VALUE`.
+    AddEnumValue,
+    /// An enum type losing or reordering values: renamed away, created anew, columns recast,
+    /// old type dropped.
+    RecreateEnum,
+    /// `ALTER TABLE .. RENAME TO`.
+    RenameTable,
+    /// `ALTER TABLE .. RENAME COLUMN`.
+    RenameColumn,
+    /// `ALTER TABLE .. RENAME CONSTRAINT` / `ALTER INDEX .. RENAME` (same definition, new name).
+    RenameConstraint,
+    /// `ALTER TABLE .. DROP CONSTRAINT` (foreign key).
+    DropForeignKey,
+    /// `ALTER TABLE .. DROP CONSTRAINT` (check).
+    DropCheck,
+    /// `ALTER TABLE .. DROP CONSTRAINT` (unique).
+    DropUnique,
+    /// `DROP INDEX`.
+    DropIndex,
+    /// `ALTER TABLE .. DROP CONSTRAINT` (primary key).
+    DropPrimaryKey,
+    /// `ALTER COLUMN .. DROP DEFAULT`.
+    DropDefault,
+    /// `ALTER COLUMN .. DROP IDENTITY`.
+    DropIdentity,
+    /// `ALTER COLUMN .. TYPE .. USING`.
+    AlterColumnType,
     /// `CREATE TABLE` with columns, primary key and unique constraints.
     CreateTable,
-    /// `ALTER TABLE ... ADD COLUMN`.
+    /// `ALTER TABLE .. ADD COLUMN`.
     AddColumn,
-    /// `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE`.
+    /// `ALTER COLUMN .. SET DEFAULT`.
+    SetDefault,
+    /// `ALTER COLUMN .. DROP NOT NULL`.
+    DropNotNull,
+    /// `ALTER COLUMN .. SET NOT NULL`.
+    SetNotNull,
+    /// `ALTER COLUMN .. ADD GENERATED .. AS IDENTITY` / `SET GENERATED`.
+    AddIdentity,
+    /// `ALTER TABLE .. ADD CONSTRAINT .. PRIMARY KEY`.
+    AddPrimaryKey,
+    /// `ALTER TABLE .. ADD CONSTRAINT .. UNIQUE`.
     AddUnique,
     /// `CREATE INDEX`.
     CreateIndex,
-    /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`.
+    /// `ALTER TABLE .. ADD CONSTRAINT .. CHECK`.
+    AddCheck,
+    /// `ALTER TABLE .. ADD CONSTRAINT .. FOREIGN KEY`.
     AddForeignKey,
+    /// `ALTER TABLE .. VALIDATE CONSTRAINT` (after adding it `NOT VALID` to an existing table).
+    ValidateConstraint,
+    /// `ALTER TABLE .. DROP COLUMN`.
+    DropColumn,
+    /// `DROP TABLE`.
+    DropTable,
 }
 
 impl StepKind {
@@ -36,13 +96,85 @@ impl StepKind {
     pub fn as_str(self) -> &'static str {
         match self {
             StepKind::CreateSchema => "create schema",
+            StepKind::CreateEnum => "create enum type",
+            StepKind::AddEnumValue => "add enum value",
+            StepKind::RecreateEnum => "recreate enum type",
+            StepKind::RenameTable => "rename table",
+            StepKind::RenameColumn => "rename column",
+            StepKind::RenameConstraint => "rename",
+            StepKind::DropForeignKey => "drop foreign key",
+            StepKind::DropCheck => "drop check constraint",
+            StepKind::DropUnique => "drop unique constraint",
+            StepKind::DropIndex => "drop index",
+            StepKind::DropPrimaryKey => "drop primary key",
+            StepKind::DropDefault => "drop default",
+            StepKind::DropIdentity => "drop identity",
+            StepKind::AlterColumnType => "alter column type",
             StepKind::CreateTable => "create table",
             StepKind::AddColumn => "add column",
+            StepKind::SetDefault => "set default",
+            StepKind::DropNotNull => "drop not null",
+            StepKind::SetNotNull => "set not null",
+            StepKind::AddIdentity => "set identity",
+            StepKind::AddPrimaryKey => "add primary key",
             StepKind::AddUnique => "add unique constraint",
             StepKind::CreateIndex => "create index",
+            StepKind::AddCheck => "add check constraint",
             StepKind::AddForeignKey => "add foreign key",
+            StepKind::ValidateConstraint => "validate constraint",
+            StepKind::DropColumn => "drop column",
+            StepKind::DropTable => "drop table",
         }
     }
+}
+
+/// Whether a step can lose data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Safety {
+    /// Keeps every stored value.
+    Safe,
+    /// Loses data, or fails on existing data; refused unless data loss is allowed. The reason
+    /// names what is lost (`6 rows have a value`, `42 rows are null`).
+    DataLoss(String),
+}
+
+/// What a step does to a live system besides its purpose (pg-schema-diff's hazards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hazard {
+    /// Deletes stored data.
+    DeletesData,
+    /// Rewrites the whole table (time and disk proportional to its size).
+    RewritesTable,
+    /// Takes an ACCESS EXCLUSIVE lock: blocks reads and writes of the table while it runs.
+    AccessExclusiveLock,
+    /// Builds an index (blocks writes to the table unless built concurrently).
+    BuildsIndex,
+    /// Scans the table to validate existing rows.
+    ScansTable,
+}
+
+impl Hazard {
+    /// Lower-case words for plan output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hazard::DeletesData => "deletes data",
+            Hazard::RewritesTable => "rewrites the table",
+            Hazard::AccessExclusiveLock => "ACCESS EXCLUSIVE lock",
+            Hazard::BuildsIndex => "builds an index",
+            Hazard::ScansTable => "scans the table",
+        }
+    }
+}
+
+/// A query run against the live database at plan time to decide whether a step loses data: it
+/// returns one `bigint`; a positive count makes the step [`Safety::DataLoss`] with `reason`
+/// (`{n}` replaced by the count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// `SELECT count(*) ...`.
+    pub sql: String,
+    /// The data-loss reason, with `{n}` for the count.
+    pub reason: String,
 }
 
 /// One statement of a plan.
@@ -50,23 +182,70 @@ impl StepKind {
 pub struct Step {
     /// What it does.
     pub kind: StepKind,
-    /// The model it serves (empty for a schema).
+    /// The model it serves (empty for a schema, an enum type or an unknown table).
     pub model: String,
-    /// The object it creates: `public.User`, `public.User.email`, `UQ_User_email`.
+    /// The object it changes: `public.User`, `public.User.email`, `UQ_User_email`.
     pub object: String,
-    /// The SQL statement, without a trailing semicolon.
+    /// The SQL statement(s), without a trailing semicolon.
     pub sql: String,
+    /// Whether it can lose data.
+    pub safety: Safety,
+    /// What it does to a live system.
+    pub hazards: Vec<Hazard>,
+    /// A plan-time data check, evaluated (and cleared) by the migrator.
+    pub probe: Option<Probe>,
+}
+
+impl Step {
+    fn new(kind: StepKind, model: &str, object: impl Into<String>, sql: impl Into<String>) -> Self {
+        Step {
+            kind,
+            model: model.to_string(),
+            object: object.into(),
+            sql: sql.into(),
+            safety: Safety::Safe,
+            hazards: Vec::new(),
+            probe: None,
+        }
+    }
+
+    fn hazards(mut self, hazards: &[Hazard]) -> Self {
+        self.hazards = hazards.to_vec();
+        self
+    }
+
+    fn loses(mut self, reason: impl Into<String>) -> Self {
+        self.safety = Safety::DataLoss(reason.into());
+        self
+    }
+
+    fn probe(mut self, sql: String, reason: impl Into<String>) -> Self {
+        self.probe = Some(Probe {
+            sql,
+            reason: reason.into(),
+        });
+        self
+    }
+
+    /// `true` for [`Safety::DataLoss`].
+    pub fn is_data_loss(&self) -> bool {
+        matches!(self.safety, Safety::DataLoss(_))
+    }
 }
 
 impl fmt::Display for Step {
+    /// `-- kind object [data loss: why] (hazards)` then the SQL and `;`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "-- {} {}\n{};",
-            self.kind.as_str(),
-            self.object,
-            self.sql
-        )
+        write!(f, "-- {} {}", self.kind.as_str(), self.object)?;
+        match &self.safety {
+            Safety::Safe => write!(f, " [safe]")?,
+            Safety::DataLoss(why) => write!(f, " [DATA LOSS: {why}]")?,
+        }
+        if !self.hazards.is_empty() {
+            let h: Vec<&str> = self.hazards.iter().map(|h| h.as_str()).collect();
+            write!(f, " (hazards: {})", h.join(", "))?;
+        }
+        write!(f, "\n{};", self.sql)
     }
 }
 
@@ -88,10 +267,10 @@ impl fmt::Display for Note {
 /// The ordered steps that make the database match the models, and the differences left alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// Statements in the order they must run: schemas, tables (referenced first), columns,
-    /// unique constraints, indexes, then foreign keys.
+    /// Statements in the order they must run (see the module documentation).
     pub steps: Vec<Step>,
-    /// Differences not handled by this version, for the user to read.
+    /// Differences left alone (tables no model names, relations that are not tables), for the
+    /// user to read.
     pub notes: Vec<Note>,
 }
 
@@ -99,6 +278,11 @@ impl Plan {
     /// True when there is nothing to apply.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// The steps that lose data.
+    pub fn data_loss(&self) -> Vec<&Step> {
+        self.steps.iter().filter(|s| s.is_data_loss()).collect()
     }
 }
 
@@ -108,10 +292,17 @@ impl fmt::Display for Plan {
             writeln!(f, "{step}")?;
         }
         for note in &self.notes {
-            writeln!(f, "-- not handled yet: {note}")?;
+            writeln!(f, "-- left as is: {note}")?;
         }
         Ok(())
     }
+}
+
+/// What the diff may do beyond creating and altering.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Drop tables that no model names (`--drop-unknown`); otherwise they are notes.
+    pub drop_unknown: bool,
 }
 
 /// Models in creation order: a model whose foreign keys reference another model's table comes
@@ -125,7 +316,6 @@ fn creation_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
         .collect();
     let mut placed = vec![false; models.len()];
     let mut out = Vec::with_capacity(models.len());
-    // Depth-first, visiting referenced tables first; `visiting` breaks cycles.
     fn visit<'a>(
         i: usize,
         models: &[&'a Model],
@@ -164,34 +354,104 @@ fn creation_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
 }
 
 /// Tables the migrator never reports as unknown: refinery's history table.
-const OWN_TABLES: &[&str] = &["refinery_schema_history"];
+pub const OWN_TABLES: &[&str] = &["refinery_schema_history"];
 
-/// Compares the desired catalog (the models, created in a scratch schema and read back) with the
-/// live one, and plans the statements that create what is missing.
-///
-/// `desired` must hold every table of `schema`'s migrated models, keyed by their real schema
-/// names. `skip_migrate` models are neither created nor compared.
-pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog) -> Plan {
-    let mut plan = Plan::default();
+fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(table))
+}
+
+/// Types whose change to another listed type keeps every value (widening). Anything else
+/// is classified as data loss (narrowing, or a cast that may fail).
+fn is_widening(from: &str, to: &str) -> bool {
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        "numeric" => Some(4),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(from), rank(to)) {
+        return a < b;
+    }
+    if from == "real" && to == "double precision" {
+        return true;
+    }
+    if to == "text" {
+        return from.starts_with("character varying")
+            || from.starts_with("character(")
+            || from == "text";
+    }
+    if to == "character varying" {
+        return from.starts_with("character varying");
+    }
+    if let (Some(a), Some(b)) = (varchar_len(from), varchar_len(to)) {
+        return a <= b;
+    }
+    if let (Some((p1, s1)), Some((p2, s2))) = (numeric_ps(from), numeric_ps(to)) {
+        return s2 >= s1 && (p2 - s2) >= (p1 - s1);
+    }
+    if numeric_ps(from).is_some() && to == "numeric" {
+        return true;
+    }
+    if from == "timestamp without time zone" && to == "timestamp with time zone" {
+        return true;
+    }
+    if from == "json" && to == "jsonb" {
+        return true;
+    }
+    false
+}
+
+fn varchar_len(t: &str) -> Option<u32> {
+    t.strip_prefix("character varying(")?
+        .strip_suffix(')')?
+        .parse()
+        .ok()
+}
+
+fn numeric_ps(t: &str) -> Option<(i64, i64)> {
+    let inner = t.strip_prefix("numeric(")?.strip_suffix(')')?;
+    let (p, s) = inner.split_once(',')?;
+    Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
+}
+
+/// Type changes Postgres does without rewriting the table (binary coercible, or a larger limit).
+fn rewrite_free(from: &str, to: &str) -> bool {
+    (from.starts_with("character varying") && (to == "text" || to == "character varying"))
+        || matches!((varchar_len(from), varchar_len(to)), (Some(a), Some(b)) if a <= b)
+        || (numeric_ps(from).is_some() && to == "numeric")
+}
+
+/// Compares the desired catalog (the models, created in a scratch schema and read back, keyed
+/// by their real schema names) with the live one, and plans the statements that make the live
+/// one match. Data-loss steps are included (with their [`Safety`]); refusing them is the
+/// migrator's job.
+pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOptions) -> Plan {
+    let mut d = Differ {
+        steps: Vec::new(),
+        notes: Vec::new(),
+    };
     let managed: Vec<&Model> = schema.models().iter().filter(|m| !m.skip_migrate).collect();
 
     let mut new_schemas = BTreeSet::new();
     for m in &managed {
         if !live.schemas.contains(&m.schema) && new_schemas.insert(m.schema.clone()) {
-            plan.steps.push(Step {
-                kind: StepKind::CreateSchema,
-                model: String::new(),
-                object: m.schema.clone(),
-                sql: format!("CREATE SCHEMA {}", quote_ident(&m.schema)),
-            });
+            d.push(Step::new(
+                StepKind::CreateSchema,
+                "",
+                m.schema.clone(),
+                format!("CREATE SCHEMA {}", quote_ident(&m.schema)),
+            ));
         }
     }
+    d.enums(schema, desired, live);
 
-    let mut later: Vec<Step> = Vec::new();
+    // Live tables as they will be named after renames.
+    let mut renamed_live: BTreeMap<TableKey, (TableKey, &TableInfo)> = BTreeMap::new();
     for m in creation_order(&managed) {
         let key = (m.schema.clone(), m.table.clone());
         let Some(want) = desired.tables.get(&key) else {
-            plan.notes.push(Note {
+            d.notes.push(Note {
                 model: Some(m.name.clone()),
                 message: format!(
                     "model `{}`: table {} was not found in the normalised schema",
@@ -201,218 +461,767 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog) -> Plan {
             });
             continue;
         };
-        match live.tables.get(&key) {
-            None => {
-                plan.steps.push(Step {
-                    kind: StepKind::CreateTable,
-                    model: m.name.clone(),
-                    object: m.qualified_table(),
-                    sql: m.create_table_statement().to_string(PostgresQueryBuilder),
-                });
-                for i in &m.indexes {
-                    later.push(index_step(m, i));
-                }
-                for fk in &m.foreign_keys {
-                    later.push(foreign_key_step(m, fk));
-                }
-            }
-            Some(have) if have.kind != RelationKind::Table => plan.notes.push(Note {
+        let have = match live.tables.get(&key) {
+            Some(h) => Some((key.clone(), h)),
+            None => m.renamed_from.as_ref().and_then(|old| {
+                let old_key = (m.schema.clone(), old.clone());
+                live.tables.get(&old_key).map(|h| (old_key, h))
+            }),
+        };
+        match have {
+            None => d.create_table(m, want),
+            Some((_, h)) if h.kind != RelationKind::Table => d.notes.push(Note {
                 model: Some(m.name.clone()),
                 message: format!(
                     "model `{}`: {} exists but is a {:?}, not a table; left as is",
                     m.name,
                     m.qualified_table(),
-                    have.kind
+                    h.kind
                 ),
             }),
-            Some(have) => compare_table(m, want, have, &mut plan, &mut later),
+            Some((have_key, h)) => {
+                if have_key != key {
+                    d.push(
+                        Step::new(
+                            StepKind::RenameTable,
+                            &m.name,
+                            format!("{}.{} -> {}", have_key.0, have_key.1, m.table),
+                            format!(
+                                "ALTER TABLE {} RENAME TO {}",
+                                qualified(&have_key.0, &have_key.1),
+                                quote_ident(&m.table)
+                            ),
+                        )
+                        .hazards(&[Hazard::AccessExclusiveLock]),
+                    );
+                }
+                renamed_live.insert(have_key.clone(), (key.clone(), h));
+                d.compare_table(m, want, h);
+            }
         }
     }
-    later.sort_by_key(|s| s.kind);
-    plan.steps.extend(later);
 
     for (key, info) in &live.tables {
-        let known = schema
+        let named = schema
             .models()
             .iter()
             .any(|m| m.schema == key.0 && m.table == key.1);
-        if !known && info.kind == RelationKind::Table && !OWN_TABLES.contains(&key.1.as_str()) {
-            plan.notes.push(Note {
+        if named || renamed_live.contains_key(key) || OWN_TABLES.contains(&key.1.as_str()) {
+            continue;
+        }
+        if info.kind != RelationKind::Table {
+            continue;
+        }
+        if options.drop_unknown {
+            let table = qualified(&key.0, &key.1);
+            d.push(
+                Step::new(
+                    StepKind::DropTable,
+                    "",
+                    format!("{}.{}", key.0, key.1),
+                    format!("DROP TABLE {table}"),
+                )
+                .hazards(&[Hazard::DeletesData, Hazard::AccessExclusiveLock])
+                .loses("the table is dropped")
+                .probe(
+                    format!("SELECT count(*) FROM {table}"),
+                    "drops the table and its {n} rows",
+                ),
+            );
+        } else {
+            d.notes.push(Note {
                 model: None,
                 message: format!(
-                    "table {}.{} is in the database but in no model; left as is",
+                    "table {}.{} is in the database but in no model (drop it with --drop-unknown)",
                     key.0, key.1
                 ),
             });
         }
     }
-    plan
-}
-
-fn index_step(m: &Model, i: &ignis_schema::Index) -> Step {
-    Step {
-        kind: StepKind::CreateIndex,
-        model: m.name.clone(),
-        object: i.name.clone(),
-        sql: m.index_statement(i).to_string(PostgresQueryBuilder),
+    let mut steps = d.steps;
+    // Stable sort: within a kind, the creation order (referenced tables first) is kept.
+    steps.sort_by_key(|s| s.kind);
+    Plan {
+        steps,
+        notes: d.notes,
     }
 }
 
-fn foreign_key_step(m: &Model, fk: &ignis_schema::ForeignKey) -> Step {
-    Step {
-        kind: StepKind::AddForeignKey,
-        model: m.name.clone(),
-        object: fk.name.clone(),
-        sql: m.foreign_key_statement(fk).to_string(PostgresQueryBuilder),
-    }
+struct Differ {
+    steps: Vec<Step>,
+    notes: Vec<Note>,
 }
 
-fn describe_column(c: &ColumnInfo) -> String {
-    let mut s = c.data_type.clone();
-    if !c.nullable {
-        s.push_str(" NOT NULL");
+impl Differ {
+    fn push(&mut self, step: Step) {
+        self.steps.push(step);
     }
-    if let Some(d) = &c.default {
-        s.push_str(" DEFAULT ");
-        s.push_str(d);
-    }
-    match c.identity {
-        Some('a') => s.push_str(" GENERATED ALWAYS AS IDENTITY"),
-        Some('d') => s.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
-        _ => {}
-    }
-    s
-}
 
-fn compare_table(
-    m: &Model,
-    want: &TableInfo,
-    have: &TableInfo,
-    plan: &mut Plan,
-    later: &mut Vec<Step>,
-) {
-    let table = m.qualified_table();
-    let mut note = |message: String| {
-        plan.notes.push(Note {
-            model: Some(m.name.clone()),
-            message,
-        })
-    };
-    for column in &m.columns {
-        let Some(w) = want.column(&column.column) else {
-            continue;
-        };
-        match have.column(&column.column) {
-            None => later.push(Step {
-                kind: StepKind::AddColumn,
-                model: m.name.clone(),
-                object: format!("{table}.{}", column.column),
-                sql: m
-                    .add_column_statement(column)
-                    .to_string(PostgresQueryBuilder),
-            }),
-            Some(h) if h != w => note(format!(
-                "column {table}.{} is `{}` in the database and `{}` in model `{}`",
-                column.column,
-                describe_column(h),
-                describe_column(w),
-                m.name
-            )),
-            Some(_) => {}
+    fn enums(&mut self, schema: &Schema, desired: &Catalog, live: &Catalog) {
+        for e in schema.enums() {
+            let key = (e.schema.clone(), e.name.clone());
+            let Some(want) = desired.enums.get(&key) else {
+                continue;
+            };
+            let object = format!("{}.{}", e.schema, e.name);
+            let qname = qualified(&e.schema, &e.name);
+            match live.enums.get(&key) {
+                None => self.push(Step::new(StepKind::CreateEnum, "", object, e.create_sql())),
+                Some(have) if have == want => {}
+                Some(have) => {
+                    // Appending values keeps every stored label: ADD VALUE in place.
+                    let appended = want.len() > have.len() && want[..have.len()] == have[..];
+                    if appended {
+                        for v in &want[have.len()..] {
+                            self.push(Step::new(
+                                StepKind::AddEnumValue,
+                                "",
+                                format!("{object} '{v}'"),
+                                format!(
+                                    "ALTER TYPE {qname} ADD VALUE {}",
+                                    ignis_schema::enrich::sql_string_literal(v)
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
+                    // Removing or reordering: recreate the type and recast its columns.
+                    let old = format!("{}_ignis_old", e.name);
+                    let mut sql = vec![
+                        format!("ALTER TYPE {qname} RENAME TO {}", quote_ident(&old)),
+                        e.create_sql(),
+                    ];
+                    let mut uses = Vec::new();
+                    for ((s, t), info) in &live.tables {
+                        for c in &info.columns {
+                            let unqualified =
+                                c.data_type == e.name || c.data_type == quote_ident(&e.name);
+                            let qualified_match = c.data_type == format!("{}.{}", e.schema, e.name)
+                                || c.data_type == format!("{}.{}", e.schema, quote_ident(&e.name));
+                            if unqualified || qualified_match {
+                                uses.push((s.clone(), t.clone(), c.clone()));
+                            }
+                        }
+                    }
+                    let removed: Vec<&String> = have.iter().filter(|v| !want.contains(v)).collect();
+                    for (s, t, c) in &uses {
+                        let table = qualified(s, t);
+                        let col = quote_ident(&c.name);
+                        if c.default.is_some() {
+                            sql.push(format!(
+                                "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"
+                            ));
+                        }
+                        sql.push(format!(
+                            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {qname} USING {col}::text::{qname}"
+                        ));
+                        if let Some(def) = &c.default {
+                            sql.push(format!(
+                                "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {}",
+                                def.replace(&format!("{}.{}", e.schema, e.name), &qname)
+                            ));
+                        }
+                    }
+                    sql.push(format!(
+                        "DROP TYPE {}.{}",
+                        quote_ident(&e.schema),
+                        quote_ident(&old)
+                    ));
+                    let mut step =
+                        Step::new(StepKind::RecreateEnum, "", object.clone(), sql.join(";\n"))
+                            .hazards(&[Hazard::RewritesTable, Hazard::AccessExclusiveLock]);
+                    if !removed.is_empty() {
+                        let labels: Vec<String> =
+                            removed.iter().map(|v| format!("'{v}'")).collect();
+                        step = step.loses(format!("removes the values {}", labels.join(", ")));
+                        if let Some((s, t, c)) = uses.first() {
+                            let lits: Vec<String> = removed
+                                .iter()
+                                .map(|v| ignis_schema::enrich::sql_string_literal(v))
+                                .collect();
+                            step = step.probe(
+                                format!(
+                                    "SELECT count(*) FROM {} WHERE {}::text IN ({})",
+                                    qualified(s, t),
+                                    quote_ident(&c.name),
+                                    lits.join(", ")
+                                ),
+                                format!("{{n}} rows of {s}.{t} hold a removed value of {object}"),
+                            );
+                        }
+                    }
+                    self.push(step);
+                }
+            }
         }
     }
-    for h in &have.columns {
-        if want.column(&h.name).is_none() {
-            note(format!(
-                "column {table}.{} is in the database but not in model `{}`",
-                h.name, m.name
-            ));
-        }
-    }
-    let pk_columns = |t: &TableInfo| t.primary_key.as_ref().map(|p| p.columns.clone());
-    if pk_columns(want) != pk_columns(have) {
-        note(format!(
-            "the primary key of {table} is {:?} in the database and {:?} in model `{}`",
-            pk_columns(have).unwrap_or_default(),
-            pk_columns(want).unwrap_or_default(),
-            m.name
+
+    fn create_table(&mut self, m: &Model, want: &TableInfo) {
+        self.push(Step::new(
+            StepKind::CreateTable,
+            &m.name,
+            m.qualified_table(),
+            m.create_table_statement().to_string(PostgresQueryBuilder),
         ));
-    }
-    for u in &m.uniques {
-        match have.uniques.get(&u.name) {
-            None => later.push(Step {
-                kind: StepKind::AddUnique,
-                model: m.name.clone(),
-                object: u.name.clone(),
-                sql: m.add_unique_sql(u),
-            }),
-            Some(h) if Some(h) != want.uniques.get(&u.name) => note(format!(
-                "unique constraint {} on {table} covers {:?} in the database and {:?} in the model",
-                u.name, h.columns, u.columns
-            )),
-            Some(_) => {}
+        for i in want.indexes.values() {
+            self.push(
+                Step::new(
+                    StepKind::CreateIndex,
+                    &m.name,
+                    i.name.clone(),
+                    i.definition.clone(),
+                )
+                .hazards(&[Hazard::BuildsIndex]),
+            );
         }
-    }
-    for i in &m.indexes {
-        match have.indexes.get(&i.name) {
-            None => later.push(index_step(m, i)),
-            Some(h) if Some(h) != want.indexes.get(&i.name) => note(format!(
-                "index {} on {table} differs: {h:?} in the database, {:?} in the model",
-                i.name,
-                want.indexes.get(&i.name)
-            )),
-            Some(_) => {}
-        }
-    }
-    for fk in &m.foreign_keys {
-        match have.foreign_keys.get(&fk.name) {
-            None => later.push(foreign_key_step(m, fk)),
-            Some(h) if Some(h) != want.foreign_keys.get(&fk.name) => note(format!(
-                "foreign key {} on {table} differs: {h:?} in the database, {:?} in the model",
-                fk.name,
-                want.foreign_keys.get(&fk.name)
-            )),
-            Some(_) => {}
-        }
-    }
-    let extra = |kind: &str, names: Vec<&String>, note: &mut dyn FnMut(String)| {
-        for n in names {
-            note(format!(
-                "{kind} {n} on {table} is in the database but not in model `{}`",
-                m.name
+        let table = qualified(&m.schema, &m.table);
+        for (name, def) in &want.checks {
+            self.push(Step::new(
+                StepKind::AddCheck,
+                &m.name,
+                name.clone(),
+                format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {} {def}",
+                    quote_ident(name)
+                ),
             ));
         }
-    };
-    extra(
-        "unique constraint",
-        have.uniques
-            .keys()
-            .filter(|n| !want.uniques.contains_key(*n))
-            .collect(),
-        &mut note,
-    );
-    extra(
-        "index",
-        have.indexes
-            .keys()
-            .filter(|n| !want.indexes.contains_key(*n))
-            .collect(),
-        &mut note,
-    );
-    extra(
-        "foreign key",
-        have.foreign_keys
-            .keys()
-            .filter(|n| !want.foreign_keys.contains_key(*n))
-            .collect(),
-        &mut note,
-    );
-    extra(
-        "check constraint",
-        have.checks
-            .keys()
-            .filter(|n| !want.checks.contains_key(*n))
-            .collect(),
-        &mut note,
-    );
+        for fk in want.foreign_keys.values() {
+            self.push(Step::new(
+                StepKind::AddForeignKey,
+                &m.name,
+                fk.name.clone(),
+                format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {} {}",
+                    quote_ident(&fk.name),
+                    fk.definition
+                ),
+            ));
+        }
+    }
+
+    fn compare_table(&mut self, m: &Model, want: &TableInfo, have: &TableInfo) {
+        let table = qualified(&m.schema, &m.table);
+        let object = |c: &str| format!("{}.{c}", m.qualified_table());
+        let mut matched: BTreeSet<String> = BTreeSet::new();
+
+        for w in &want.columns {
+            let model_col = m.column_by_name(&w.name);
+            let h = match have.column(&w.name) {
+                Some(h) => Some(h),
+                None => model_col
+                    .and_then(|c| c.renamed_from.as_ref())
+                    .and_then(|old| have.column(old)),
+            };
+            let Some(h) = h else {
+                self.add_column(m, w);
+                continue;
+            };
+            matched.insert(h.name.clone());
+            let col = quote_ident(&w.name);
+            if h.name != w.name {
+                self.push(Step::new(
+                    StepKind::RenameColumn,
+                    &m.name,
+                    format!("{} -> {}", object(&h.name), w.name),
+                    format!(
+                        "ALTER TABLE {table} RENAME COLUMN {} TO {col}",
+                        quote_ident(&h.name)
+                    ),
+                ));
+            }
+            self.compare_column(m, &table, &object(&w.name), &col, w, h);
+        }
+        for h in &have.columns {
+            if !matched.contains(&h.name) {
+                let col = quote_ident(&h.name);
+                self.push(
+                    Step::new(
+                        StepKind::DropColumn,
+                        &m.name,
+                        object(&h.name),
+                        format!("ALTER TABLE {table} DROP COLUMN {col}"),
+                    )
+                    .hazards(&[Hazard::DeletesData, Hazard::AccessExclusiveLock])
+                    .loses("the column is dropped")
+                    .probe(
+                        format!("SELECT count({col}) FROM {table}"),
+                        format!("drops column {}: {{n}} rows have a value", object(&h.name)),
+                    ),
+                );
+            }
+        }
+
+        // Primary key.
+        match (&want.primary_key, &have.primary_key) {
+            (Some(w), Some(h)) if w.definition == h.definition && w.name == h.name => {}
+            (Some(w), Some(h)) if w.definition == h.definition => self.push(Step::new(
+                StepKind::RenameConstraint,
+                &m.name,
+                format!("{} -> {}", h.name, w.name),
+                format!(
+                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
+                    quote_ident(&h.name),
+                    quote_ident(&w.name)
+                ),
+            )),
+            (w, h) => {
+                if let Some(h) = h {
+                    self.push(
+                        Step::new(
+                            StepKind::DropPrimaryKey,
+                            &m.name,
+                            h.name.clone(),
+                            format!(
+                                "ALTER TABLE {table} DROP CONSTRAINT {}",
+                                quote_ident(&h.name)
+                            ),
+                        )
+                        .hazards(&[Hazard::AccessExclusiveLock]),
+                    );
+                }
+                if let Some(w) = w {
+                    let cols: Vec<String> = w.columns.iter().map(|c| quote_ident(c)).collect();
+                    self.push(
+                        Step::new(
+                            StepKind::AddPrimaryKey,
+                            &m.name,
+                            w.name.clone(),
+                            format!(
+                                "ALTER TABLE {table} ADD CONSTRAINT {} {}",
+                                quote_ident(&w.name),
+                                w.definition
+                            ),
+                        )
+                        .hazards(&[Hazard::BuildsIndex, Hazard::AccessExclusiveLock])
+                        .probe(
+                            format!(
+                                "SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY {0} HAVING count(*) > 1) d",
+                                cols.join(", ")
+                            ),
+                            format!("{{n}} key values of {} appear more than once", m.qualified_table()),
+                        ),
+                    );
+                }
+            }
+        }
+
+        // Unique constraints, checks, foreign keys: by name, compared by definition; a changed
+        // definition is drop + create; a removed one whose definition reappears under a new
+        // name is a rename.
+        let uniques_w: BTreeMap<&String, &String> = want
+            .uniques
+            .iter()
+            .map(|(n, c)| (n, &c.definition))
+            .collect();
+        let uniques_h: BTreeMap<&String, &String> = have
+            .uniques
+            .iter()
+            .map(|(n, c)| (n, &c.definition))
+            .collect();
+        self.constraints(m, &table, Kind::Unique, &uniques_w, &uniques_h);
+        let checks_w: BTreeMap<&String, &String> = want.checks.iter().collect();
+        let checks_h: BTreeMap<&String, &String> = have.checks.iter().collect();
+        self.constraints(m, &table, Kind::Check, &checks_w, &checks_h);
+        let fks_w: BTreeMap<&String, &String> = want
+            .foreign_keys
+            .iter()
+            .map(|(n, c)| (n, &c.definition))
+            .collect();
+        let fks_h: BTreeMap<&String, &String> = have
+            .foreign_keys
+            .iter()
+            .map(|(n, c)| (n, &c.definition))
+            .collect();
+        self.constraints(m, &table, Kind::ForeignKey, &fks_w, &fks_h);
+
+        // Indexes: compared by definition with the name taken out.
+        let strip =
+            |name: &str, def: &str| def.replacen(&format!(" {} ON ", quote_pg(name)), " ON ", 1);
+        let mut renamed_from: BTreeSet<&String> = BTreeSet::new();
+        for (name, w) in &want.indexes {
+            match have.indexes.get(name) {
+                Some(h) if h.definition == w.definition => {}
+                Some(h) => {
+                    self.push(Step::new(
+                        StepKind::DropIndex,
+                        &m.name,
+                        h.name.clone(),
+                        format!(
+                            "DROP INDEX {}.{}",
+                            quote_ident(&m.schema),
+                            quote_ident(&h.name)
+                        ),
+                    ));
+                    self.push(
+                        Step::new(
+                            StepKind::CreateIndex,
+                            &m.name,
+                            name.clone(),
+                            w.definition.clone(),
+                        )
+                        .hazards(&[Hazard::BuildsIndex]),
+                    );
+                }
+                None => {
+                    let same = have.indexes.iter().find(|(hn, h)| {
+                        !want.indexes.contains_key(*hn)
+                            && !renamed_from.contains(hn)
+                            && strip(hn, &h.definition) == strip(name, &w.definition)
+                    });
+                    if let Some((hn, _)) = same {
+                        renamed_from.insert(hn);
+                        self.push(Step::new(
+                            StepKind::RenameConstraint,
+                            &m.name,
+                            format!("{hn} -> {name}"),
+                            format!(
+                                "ALTER INDEX {}.{} RENAME TO {}",
+                                quote_ident(&m.schema),
+                                quote_ident(hn),
+                                quote_ident(name)
+                            ),
+                        ));
+                    } else {
+                        self.push(
+                            Step::new(
+                                StepKind::CreateIndex,
+                                &m.name,
+                                name.clone(),
+                                w.definition.clone(),
+                            )
+                            .hazards(&[Hazard::BuildsIndex]),
+                        );
+                    }
+                }
+            }
+        }
+        for name in have.indexes.keys() {
+            if !want.indexes.contains_key(name) && !renamed_from.contains(name) {
+                self.push(Step::new(
+                    StepKind::DropIndex,
+                    &m.name,
+                    name.clone(),
+                    format!(
+                        "DROP INDEX {}.{}",
+                        quote_ident(&m.schema),
+                        quote_ident(name)
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn constraints(
+        &mut self,
+        m: &Model,
+        table: &str,
+        kind: Kind,
+        want: &BTreeMap<&String, &String>,
+        have: &BTreeMap<&String, &String>,
+    ) {
+        let (drop_kind, add_kind) = match kind {
+            Kind::Unique => (StepKind::DropUnique, StepKind::AddUnique),
+            Kind::Check => (StepKind::DropCheck, StepKind::AddCheck),
+            Kind::ForeignKey => (StepKind::DropForeignKey, StepKind::AddForeignKey),
+        };
+        let drop = |name: &str| {
+            Step::new(
+                drop_kind,
+                &m.name,
+                name.to_string(),
+                format!("ALTER TABLE {table} DROP CONSTRAINT {}", quote_ident(name)),
+            )
+        };
+        let mut renamed: BTreeSet<&String> = BTreeSet::new();
+        for (name, def) in want {
+            match have.get(name) {
+                Some(h) if h == def => {}
+                other => {
+                    if other.is_some() {
+                        self.push(drop(name));
+                    } else if let Some((hn, _)) = have.iter().find(|(hn, hd)| {
+                        !want.contains_key(*hn) && !renamed.contains(*hn) && hd == &def
+                    }) {
+                        renamed.insert(hn);
+                        self.push(Step::new(
+                            StepKind::RenameConstraint,
+                            &m.name,
+                            format!("{hn} -> {name}"),
+                            format!(
+                                "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
+                                quote_ident(hn),
+                                quote_ident(name)
+                            ),
+                        ));
+                        continue;
+                    }
+                    self.add_constraint(m, table, add_kind, name, def);
+                }
+            }
+        }
+        for name in have.keys() {
+            if !want.contains_key(*name) && !renamed.contains(*name) {
+                self.push(drop(name));
+            }
+        }
+    }
+
+    /// Adds a constraint to an existing table. Foreign keys and checks are added `NOT VALID` and
+    /// then validated, so the long scan does not hold the ACCESS EXCLUSIVE lock.
+    fn add_constraint(&mut self, m: &Model, table: &str, kind: StepKind, name: &str, def: &str) {
+        let q = quote_ident(name);
+        match kind {
+            StepKind::AddUnique => {
+                let cols = def
+                    .strip_prefix("UNIQUE ")
+                    .unwrap_or(def)
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .to_string();
+                self.push(
+                    Step::new(kind, &m.name, name.to_string(), format!("ALTER TABLE {table} ADD CONSTRAINT {q} {def}"))
+                        .hazards(&[Hazard::BuildsIndex])
+                        .probe(
+                            format!(
+                                "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ({cols}) IS NOT NULL GROUP BY {cols} HAVING count(*) > 1) d"
+                            ),
+                            format!("{{n}} values of ({cols}) in {} appear more than once", m.qualified_table()),
+                        ),
+                );
+            }
+            _ => {
+                self.push(Step::new(
+                    kind,
+                    &m.name,
+                    name.to_string(),
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {q} {def} NOT VALID"),
+                ));
+                self.push(
+                    Step::new(
+                        StepKind::ValidateConstraint,
+                        &m.name,
+                        name.to_string(),
+                        format!("ALTER TABLE {table} VALIDATE CONSTRAINT {q}"),
+                    )
+                    .hazards(&[Hazard::ScansTable]),
+                );
+            }
+        }
+    }
+
+    fn add_column(&mut self, m: &Model, w: &ColumnInfo) {
+        let table = qualified(&m.schema, &m.table);
+        let mut sql = format!(
+            "ALTER TABLE {table} ADD COLUMN {} {}",
+            quote_ident(&w.name),
+            w.data_type
+        );
+        let mut hazards = Vec::new();
+        if let Some(d) = &w.default {
+            sql.push_str(&format!(" DEFAULT {d}"));
+            // A volatile default (now(), gen_random_uuid()) fills every row: a rewrite.
+            if d.contains('(') {
+                hazards.push(Hazard::RewritesTable);
+                hazards.push(Hazard::AccessExclusiveLock);
+            }
+        }
+        match w.identity {
+            Some('a') => sql.push_str(" GENERATED ALWAYS AS IDENTITY"),
+            Some('d') => sql.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+            _ => {}
+        }
+        if !w.nullable {
+            sql.push_str(" NOT NULL");
+        }
+        let mut step = Step::new(
+            StepKind::AddColumn,
+            &m.name,
+            format!("{}.{}", m.qualified_table(), w.name),
+            sql,
+        )
+        .hazards(&hazards);
+        if !w.nullable && w.default.is_none() && w.identity.is_none() {
+            step = step.probe(
+                format!("SELECT count(*) FROM {table}"),
+                format!(
+                    "adds NOT NULL column {}.{} without a default to a table with {{n}} rows",
+                    m.qualified_table(),
+                    w.name
+                ),
+            );
+        }
+        self.push(step);
+    }
+
+    fn compare_column(
+        &mut self,
+        m: &Model,
+        table: &str,
+        object: &str,
+        col: &str,
+        w: &ColumnInfo,
+        h: &ColumnInfo,
+    ) {
+        let alter = format!("ALTER TABLE {table} ALTER COLUMN {col}");
+        let type_changes = w.data_type != h.data_type;
+        // Identity first dropped (a type change or removal needs it gone).
+        if h.identity.is_some() && (w.identity.is_none() || type_changes) {
+            self.push(Step::new(
+                StepKind::DropIdentity,
+                &m.name,
+                object,
+                format!("{alter} DROP IDENTITY"),
+            ));
+        }
+        let default_changes = w.default != h.default || (type_changes && h.default.is_some());
+        if h.default.is_some() && default_changes {
+            self.push(Step::new(
+                StepKind::DropDefault,
+                &m.name,
+                object,
+                format!("{alter} DROP DEFAULT"),
+            ));
+        }
+        if type_changes {
+            let mut step = Step::new(
+                StepKind::AlterColumnType,
+                &m.name,
+                format!("{object} {} -> {}", h.data_type, w.data_type),
+                format!("{alter} TYPE {} USING {col}::{}", w.data_type, w.data_type),
+            );
+            if !rewrite_free(&h.data_type, &w.data_type) {
+                step = step.hazards(&[Hazard::RewritesTable, Hazard::AccessExclusiveLock]);
+            } else {
+                step = step.hazards(&[Hazard::AccessExclusiveLock]);
+            }
+            if !is_widening(&h.data_type, &w.data_type) {
+                step = step
+                    .loses(format!(
+                        "changes {object} from {} to {}: values may not fit or convert",
+                        h.data_type, w.data_type
+                    ))
+                    .probe(
+                        format!("SELECT count({col}) FROM {table}"),
+                        format!(
+                            "changes {object} from {} to {}: {{n}} stored values may not fit or convert",
+                            h.data_type, w.data_type
+                        ),
+                    );
+            }
+            self.push(step);
+        }
+        if let Some(d) = &w.default {
+            if default_changes {
+                self.push(Step::new(
+                    StepKind::SetDefault,
+                    &m.name,
+                    object,
+                    format!("{alter} SET DEFAULT {d}"),
+                ));
+            }
+        }
+        if w.nullable && !h.nullable && w.identity.is_none() {
+            self.push(Step::new(
+                StepKind::DropNotNull,
+                &m.name,
+                object,
+                format!("{alter} DROP NOT NULL"),
+            ));
+        }
+        if !w.nullable && h.nullable {
+            let mut sql = String::new();
+            if w.default.is_some() {
+                // Existing NULLs take the new default, as an added column would.
+                sql.push_str(&format!(
+                    "UPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;\n"
+                ));
+            }
+            sql.push_str(&format!("{alter} SET NOT NULL"));
+            let mut step = Step::new(StepKind::SetNotNull, &m.name, object, sql)
+                .hazards(&[Hazard::ScansTable, Hazard::AccessExclusiveLock]);
+            if w.default.is_none() {
+                step = step.probe(
+                    format!("SELECT count(*) FROM {table} WHERE {col} IS NULL"),
+                    format!("sets {object} NOT NULL: {{n}} rows are null"),
+                );
+            }
+            self.push(step);
+        }
+        match (w.identity, h.identity) {
+            (Some(wi), hi) if hi.is_none() || type_changes || Some(wi) != hi => {
+                let generated = if wi == 'a' { "ALWAYS" } else { "BY DEFAULT" };
+                if hi.is_some() && !type_changes {
+                    self.push(Step::new(
+                        StepKind::AddIdentity,
+                        &m.name,
+                        object,
+                        format!("{alter} SET GENERATED {generated}"),
+                    ));
+                } else {
+                    // Start after the stored values so new rows do not collide.
+                    self.push(Step::new(
+                        StepKind::AddIdentity,
+                        &m.name,
+                        object,
+                        format!(
+                            "{alter} SET NOT NULL;\n{alter} ADD GENERATED {generated} AS IDENTITY;\n\
+                             SELECT setval(pg_get_serial_sequence('{}', '{}'), GREATEST((SELECT max({col}) FROM {table}), 0) + 1, false)",
+                            table.replace('\'', "''"),
+                            w.name.replace('\'', "''")
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Unique,
+    Check,
+    ForeignKey,
+}
+
+/// An identifier as Postgres prints it in definitions: bare when it is a plain lower-case
+/// identifier, double-quoted otherwise.
+fn quote_pg(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        quote_ident(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_type_changes_keep_every_value() {
+        assert!(is_widening("integer", "bigint"));
+        assert!(is_widening("smallint", "numeric"));
+        assert!(is_widening(
+            "character varying(10)",
+            "character varying(20)"
+        ));
+        assert!(is_widening("character varying(10)", "text"));
+        assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
+        assert!(is_widening("real", "double precision"));
+        assert!(!is_widening("bigint", "integer"));
+        assert!(!is_widening("text", "character varying(5)"));
+        assert!(!is_widening("numeric(10,2)", "numeric(10,1)"));
+        assert!(!is_widening("text", "integer"));
+        assert!(rewrite_free("character varying(10)", "text"));
+        assert!(!rewrite_free("integer", "bigint"));
+    }
 }

@@ -45,6 +45,11 @@ pub struct Column {
     /// Part of the primary key. A model's primary key is its flagged columns, in column order.
     #[serde(default, skip_serializing_if = "is_false")]
     pub primary_key: bool,
+    /// The column's previous name, when it was renamed: the migrator then renames the column
+    /// (`ALTER TABLE .. RENAME COLUMN`) instead of dropping it and adding a new, empty one.
+    /// Renames are never guessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -67,7 +72,14 @@ impl Column {
             default: None,
             identity: None,
             primary_key: false,
+            renamed_from: None,
         }
+    }
+
+    /// Declares that the column was called `old` before (see [`Column::renamed_from`]).
+    pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
+        self.renamed_from = Some(old.into());
+        self
     }
 
     /// Sets the SQL column name.

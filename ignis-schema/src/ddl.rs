@@ -116,6 +116,10 @@ impl Model {
         if index.unique {
             stmt.unique();
         }
+        if let Some(predicate) = &index.predicate {
+            use sea_query::ConditionalStatement;
+            stmt.and_where(sea_query::Expr::cust(predicate.clone()));
+        }
         if let Some(method) = &index.method {
             stmt.index_type(match method.to_ascii_lowercase().as_str() {
                 "btree" => IndexType::BTree,
@@ -182,12 +186,24 @@ impl Model {
                 .iter()
                 .map(|s| s.to_string(PostgresQueryBuilder)),
         );
+        out.extend(self.checks.iter().map(|c| self.add_check_sql(c)));
         out.extend(
             self.create_foreign_key_statements()
                 .iter()
                 .map(|s| s.to_string(PostgresQueryBuilder)),
         );
         out
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" CHECK (expression)`.
+    pub fn add_check_sql(&self, check: &crate::Check) -> String {
+        format!(
+            "ALTER TABLE {}.{} ADD CONSTRAINT {} CHECK ({})",
+            quote_ident(&self.schema),
+            quote_ident(&self.table),
+            quote_ident(&check.name),
+            check.expression
+        )
     }
 }
 

@@ -40,8 +40,8 @@ pub use ddl::quote_ident;
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{
-    ForeignKey, ForeignKeyAction, Index, Model, Relation, RelationKind, UniqueConstraint,
+    Check, ForeignKey, ForeignKeyAction, Index, Model, Relation, RelationKind, UniqueConstraint,
     MAX_IDENTIFIER_BYTES,
 };
-pub use schema::Schema;
+pub use schema::{EnumType, Schema};
 pub use types::PgType;

@@ -65,6 +65,13 @@ pub struct Model {
     /// `{"where": {"deletedAt": null}}` for soft delete). Kept as JSON here; ignis-repo parses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_filter: Option<serde_json::Value>,
+    /// Check constraints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// The table's previous name, when it was renamed: the migrator renames the table instead of
+    /// creating a new one (never guessed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// A named `UNIQUE (columns)` constraint.
@@ -91,6 +98,20 @@ pub struct Index {
     /// Access method (`btree`, `hash`, `gin`, `gist`, `brin`); `None` is Postgres's default, btree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// Partial index predicate (`CREATE INDEX .. WHERE predicate`), a SQL expression written by
+    /// the model's author (DDL, never user input). JSON key `where`.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+}
+
+/// A named `CHECK (expression)` constraint; the expression is SQL written by the model's author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Check {
+    /// Constraint name (`CK_Post_views_positive`).
+    pub name: String,
+    /// The boolean SQL expression (`views >= 0`).
+    pub expression: String,
 }
 
 impl Index {
@@ -105,7 +126,14 @@ impl Index {
             columns: columns.into_iter().map(Into::into).collect(),
             unique: false,
             method: None,
+            predicate: None,
         }
+    }
+
+    /// Makes the index partial: it covers the rows where `predicate` (SQL) holds.
+    pub fn where_sql(mut self, predicate: impl Into<String>) -> Self {
+        self.predicate = Some(predicate.into());
+        self
     }
 
     /// Makes the index unique.
@@ -316,6 +344,10 @@ struct ModelFile {
     hidden: Vec<String>,
     #[serde(default)]
     default_filter: Option<serde_json::Value>,
+    #[serde(default)]
+    checks: Vec<Check>,
+    #[serde(default)]
+    renamed_from: Option<String>,
 }
 
 impl TryFrom<ModelFile> for Model {
@@ -346,6 +378,8 @@ impl TryFrom<ModelFile> for Model {
         model.skip_migrate = f.skip_migrate;
         model.hidden = f.hidden;
         model.default_filter = f.default_filter;
+        model.checks = f.checks;
+        model.renamed_from = f.renamed_from;
         model.validate()?;
         Ok(model)
     }
@@ -367,6 +401,8 @@ impl Model {
             skip_migrate: false,
             hidden: Vec::new(),
             default_filter: None,
+            checks: Vec::new(),
+            renamed_from: None,
         }
     }
 
@@ -444,6 +480,21 @@ impl Model {
     /// Sets the default filter (Ignis filter JSON).
     pub fn default_filter(mut self, filter: serde_json::Value) -> Self {
         self.default_filter = Some(filter);
+        self
+    }
+
+    /// Adds a check constraint `CHECK (expression)`.
+    pub fn check(mut self, name: impl Into<String>, expression: impl Into<String>) -> Self {
+        self.checks.push(Check {
+            name: name.into(),
+            expression: expression.into(),
+        });
+        self
+    }
+
+    /// Declares that the table was called `old` before (see [`Model::renamed_from`]).
+    pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
+        self.renamed_from = Some(old.into());
         self
     }
 

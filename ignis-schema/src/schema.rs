@@ -60,24 +60,77 @@ use crate::model::Model;
 pub struct Schema {
     models: Vec<Model>,
     by_name: HashMap<String, usize>,
+    enums: Vec<EnumType>,
+}
+
+/// A user enum type (`CREATE TYPE name AS ENUM (values)`), for columns of type `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnumType {
+    /// Type name.
+    pub name: String,
+    /// Postgres schema of the type; `public` by default.
+    #[serde(default = "public_schema")]
+    pub schema: String,
+    /// The labels, in sort order.
+    pub values: Vec<String>,
+}
+
+fn public_schema() -> String {
+    "public".into()
+}
+
+impl EnumType {
+    /// An enum type in schema `public`.
+    pub fn new<I, S>(name: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        EnumType {
+            name: name.into(),
+            schema: public_schema(),
+            values: values.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `CREATE TYPE "schema"."name" AS ENUM ('a', 'b')`.
+    pub fn create_sql(&self) -> String {
+        let labels: Vec<String> = self
+            .values
+            .iter()
+            .map(|v| crate::enrich::sql_string_literal(v))
+            .collect();
+        format!(
+            "CREATE TYPE {}.{} AS ENUM ({})",
+            crate::quote_ident(&self.schema),
+            crate::quote_ident(&self.name),
+            labels.join(", ")
+        )
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SchemaFile {
     models: Vec<Model>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    enums: Vec<EnumType>,
 }
 
 impl TryFrom<SchemaFile> for Schema {
     type Error = SchemaError;
     fn try_from(f: SchemaFile) -> Result<Self, SchemaError> {
-        Schema::new(f.models)
+        Schema::new(f.models)?.with_enums(f.enums)
     }
 }
 
 impl From<Schema> for SchemaFile {
     fn from(s: Schema) -> Self {
-        SchemaFile { models: s.models }
+        SchemaFile {
+            models: s.models,
+            enums: s.enums,
+        }
     }
 }
 
@@ -121,7 +174,11 @@ impl Schema {
                 }
             }
         }
-        let schema = Schema { models, by_name };
+        let schema = Schema {
+            models,
+            by_name,
+            enums: Vec::new(),
+        };
         schema.check_references()?;
         Ok(schema)
     }
@@ -185,6 +242,38 @@ impl Schema {
     /// The models, in the order given.
     pub fn models(&self) -> &[Model] {
         &self.models
+    }
+
+    /// The schema with these user enum types (replacing any before).
+    ///
+    /// # Errors
+    /// [`SchemaError::InvalidModel`] for an enum with no value, a duplicate value or a duplicate
+    /// type name.
+    pub fn with_enums(mut self, enums: Vec<EnumType>) -> Result<Self, SchemaError> {
+        let mut seen = std::collections::HashSet::new();
+        for e in &enums {
+            let bad = |why: &str| SchemaError::InvalidModel {
+                model: format!("enum {}.{}", e.schema, e.name),
+                reason: why.to_string(),
+            };
+            if e.values.is_empty() {
+                return Err(bad("an enum type needs at least one value"));
+            }
+            let mut values = std::collections::HashSet::new();
+            if e.values.iter().any(|v| !values.insert(v)) {
+                return Err(bad("duplicate enum value"));
+            }
+            if !seen.insert((e.schema.clone(), e.name.clone())) {
+                return Err(bad("enum type declared twice"));
+            }
+        }
+        self.enums = enums;
+        Ok(self)
+    }
+
+    /// The user enum types.
+    pub fn enums(&self) -> &[EnumType] {
+        &self.enums
     }
 
     /// The model with this Ignis name.

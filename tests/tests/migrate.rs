@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
-use ignis_migrate::{MigrateError, Migrator, StepKind};
+use ignis_migrate::{MigrateError, MigrateOptions, Migrator, StepKind};
 use ignis_schema::enrich::{
     self, DataTypeOptions, IdOptions, PrincipalOptions, RefIdType, TzOptions, UserAuditOptions,
     UserColumnsOptions,
@@ -386,7 +386,7 @@ fn new_columns_and_indexes_are_added_to_existing_tables() {
 }
 
 #[test]
-fn differences_this_version_does_not_handle_are_reported_not_ignored() {
+fn drift_is_repaired_and_data_loss_is_refused_unless_allowed() {
     let db = TestDb::new();
     let m = migrator(&db);
     let schema = example::schema();
@@ -395,26 +395,76 @@ fn differences_this_version_does_not_handle_are_reported_not_ignored() {
         .batch_execute(
             r#"ALTER TABLE "Configuration" ALTER COLUMN description TYPE varchar(10);
                ALTER TABLE "Configuration" ADD COLUMN legacy int;
-               CREATE TABLE stray (x int);"#,
+               CREATE TABLE stray (x int);
+               INSERT INTO stray VALUES (1);"#,
         )
         .expect("drift");
     let plan = m.plan(&schema).expect("plan");
-    assert!(plan.steps.is_empty(), "nothing to create: {plan}");
+    let steps: Vec<(StepKind, String, bool)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.kind, s.object.clone(), s.is_data_loss()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                StepKind::AlterColumnType,
+                "public.Configuration.description character varying(10) -> text".to_string(),
+                false
+            ),
+            (
+                StepKind::DropColumn,
+                "public.Configuration.legacy".to_string(),
+                true
+            ),
+        ]
+    );
     let notes: Vec<String> = plan.notes.iter().map(|n| n.message.clone()).collect();
     assert_eq!(
         notes,
         vec![
-            "column public.Configuration.description is `character varying(10)` in the database \
-             and `text` in model `Configuration`"
-                .to_string(),
-            "column public.Configuration.legacy is in the database but not in model `Configuration`"
-                .to_string(),
-            "table public.stray is in the database but in no model; left as is".to_string(),
+            "table public.stray is in the database but in no model (drop it with --drop-unknown)"
+                .to_string()
         ]
     );
-    assert!(plan
-        .to_string()
-        .contains("-- not handled yet: column public.Configuration.legacy"));
+    assert!(
+        plan.to_string()
+            .contains("[DATA LOSS: drops column public.Configuration.legacy: 0 rows have a value]"),
+        "{plan}"
+    );
+
+    // Refused: nothing changes, the error names the column.
+    let err = m.migrate(&schema, |_| {}).expect_err("data loss refused");
+    assert!(matches!(err, MigrateError::DataLossRefused { .. }), "{err}");
+    assert!(
+        err.to_string().contains("public.Configuration.legacy"),
+        "{err}"
+    );
+    assert!(columns(&db, "Configuration")
+        .iter()
+        .any(|c| c.0 == "legacy"));
+
+    // Allowed (and dropping unknown tables): applied, then nothing left to do.
+    let allowing = migrator(&db).with_options(MigrateOptions {
+        allow_data_loss: true,
+        drop_unknown: true,
+        ..MigrateOptions::default()
+    });
+    let plan = allowing.plan(&schema).expect("plan");
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.kind == StepKind::DropTable && s.to_string().contains("1 rows")),
+        "{plan}"
+    );
+    allowing.migrate(&schema, |_| {}).expect("allowed");
+    assert!(!columns(&db, "Configuration")
+        .iter()
+        .any(|c| c.0 == "legacy"));
+    assert_eq!(tables(&db), vec!["Configuration", "User"]);
+    let again = allowing.plan(&schema).expect("plan");
+    assert!(again.is_empty() && again.notes.is_empty(), "{again}");
 }
 
 #[test]
@@ -455,10 +505,15 @@ fn a_failing_step_leaves_the_database_unchanged() {
         .expect("insert");
 
     // Step 1 creates a table; step 2 adds a NOT NULL column without a default to a table that
-    // has a row, which Postgres refuses. Step 1 must be rolled back with it.
+    // has a row, which Postgres refuses. Step 1 must be rolled back with it. (The plan marks the
+    // step as data loss; allowing it lets the run reach the failing statement.)
     let v2 = v1.column(Column::new("email", PgType::Text).not_null());
     let audit = Model::new("AuditLog").enrich(Enricher::Id(IdOptions::number()));
     let schema = Schema::new(vec![v2, audit]).expect("v2");
+    let m = m.with_options(MigrateOptions {
+        allow_data_loss: true,
+        ..MigrateOptions::default()
+    });
     let err = m.migrate(&schema, |_| {}).expect_err("step 2 must fail");
     match &err {
         MigrateError::StepFailed {
