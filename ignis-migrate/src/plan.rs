@@ -1165,7 +1165,7 @@ impl Differ {
                         &m.name,
                         object,
                         format!(
-                            "{alter} SET NOT NULL;\n{alter} ADD GENERATED {generated} AS IDENTITY;\n\
+                            "{alter} ADD GENERATED {generated} AS IDENTITY;\n\
                              SELECT setval(pg_get_serial_sequence('{}', '{}'), GREATEST((SELECT max({col}) FROM {table}), 0) + 1, false)",
                             table.replace('\'', "''"),
                             w.name.replace('\'', "''")

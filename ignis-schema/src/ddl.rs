@@ -21,6 +21,26 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// `{name1}_{suffix}` as Postgres's `makeObjectName` builds it: `name1` is cut (on a character
+/// boundary) so the whole name fits in 63 bytes, instead of Postgres silently truncating the end
+/// (which would make `{63-byte table}_pkey` collide with the table's own name).
+pub fn object_name(name1: &str, suffix: &str) -> String {
+    let room = crate::MAX_IDENTIFIER_BYTES.saturating_sub(suffix.len() + 1);
+    let mut cut = name1.len().min(room);
+    while !name1.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{suffix}", &name1[..cut])
+}
+
+impl crate::Model {
+    /// The primary key constraint's name: `{table}_pkey`, as Postgres names it (the table part
+    /// shortened to fit 63 bytes).
+    pub fn primary_key_name(&self) -> String {
+        object_name(&self.table, "pkey")
+    }
+}
+
 fn table_ref(schema: &str, table: &str) -> TableRef {
     (Alias::new(schema), Alias::new(table)).into()
 }
@@ -86,7 +106,7 @@ impl Model {
         let pk = self.primary_key();
         if !pk.is_empty() {
             let mut idx = SqIndex::create();
-            idx.name(format!("{}_pkey", self.table));
+            idx.name(self.primary_key_name());
             for c in pk {
                 idx.col(Alias::new(c));
             }

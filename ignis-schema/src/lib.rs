@@ -36,7 +36,7 @@ pub mod schema;
 pub mod types;
 
 pub use column::{snake_case, Column, Identity, IdentityGeneration, SequenceOptions};
-pub use ddl::quote_ident;
+pub use ddl::{object_name, quote_ident};
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{

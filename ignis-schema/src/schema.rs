@@ -160,7 +160,7 @@ impl Schema {
             }
             let mut names: Vec<String> = vec![m.table.clone()];
             if !m.primary_key().is_empty() {
-                names.push(format!("{}_pkey", m.table));
+                names.push(m.primary_key_name());
             }
             names.extend(m.uniques.iter().map(|u| u.name.clone()));
             names.extend(m.indexes.iter().map(|i| i.name.clone()));
