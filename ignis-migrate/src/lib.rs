@@ -31,6 +31,8 @@
 pub mod catalog;
 pub mod error;
 pub mod plan;
+pub mod pull;
+pub mod versioned;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -42,6 +44,8 @@ use sea_query::PostgresQueryBuilder;
 pub use catalog::{introspect, Catalog};
 pub use error::MigrateError;
 pub use plan::{DiffOptions, Hazard, Note, Plan, Probe, Safety, Step, StepKind};
+pub use pull::{pull, Pulled};
+pub use versioned::VersionedMigration;
 
 /// The advisory lock key every ignis-rs migrator takes (Postgres manual, 9.27.10 "Advisory Lock
 /// Functions"): the bytes of `ignis-mg` as a big-endian `i64`.
@@ -193,11 +197,23 @@ impl Migrator {
 
 /// Runs each step's plan-time probe: a positive count makes it data loss with the count in the
 /// reason; zero makes a probe-only step safe (e.g. SET NOT NULL on a column without nulls).
-fn evaluate_probes<E: Executor + ?Sized>(
-    exec: &mut E,
-    plan: &mut Plan,
-) -> Result<(), MigrateError> {
+fn evaluate_probes(exec: &mut ignis_tx::Transaction, plan: &mut Plan) -> Result<(), MigrateError> {
     for step in &mut plan.steps {
+        if let Some((from, to, fallback, reason)) = step.no_cast_fallback.take() {
+            // Types come from the catalog (format_type), never from input. A failed check is
+            // rolled back to its savepoint, so the transaction goes on.
+            let mut sp = exec.savepoint()?;
+            let castable = sp
+                .batch_execute(&format!("SELECT NULL::{from}::{to}"))
+                .is_ok();
+            sp.rollback()?;
+            if !castable {
+                step.sql = fallback;
+                step.safety = Safety::DataLoss(reason);
+                step.probe = None;
+                continue;
+            }
+        }
         let Some(probe) = step.probe.take() else {
             continue;
         };

@@ -194,6 +194,9 @@ pub struct Step {
     pub hazards: Vec<Hazard>,
     /// A plan-time data check, evaluated (and cleared) by the migrator.
     pub probe: Option<Probe>,
+    /// For a type change: the statement to use instead when Postgres has no cast between the
+    /// two types (checked at plan time with `SELECT NULL::from::to`), and its data-loss reason.
+    pub no_cast_fallback: Option<(String, String, String, String)>,
 }
 
 impl Step {
@@ -206,6 +209,7 @@ impl Step {
             safety: Safety::Safe,
             hazards: Vec::new(),
             probe: None,
+            no_cast_fallback: None,
         }
     }
 
@@ -430,6 +434,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
     let mut d = Differ {
         steps: Vec::new(),
         notes: Vec::new(),
+        unprobed: BTreeSet::new(),
     };
     let managed: Vec<&Model> = schema.models().iter().filter(|m| !m.skip_migrate).collect();
 
@@ -550,6 +555,8 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
 struct Differ {
     steps: Vec<Step>,
     notes: Vec<Note>,
+    /// Unique constraints whose columns are new or renamed: no plan-time duplicate check.
+    unprobed: BTreeSet<String>,
 }
 
 impl Differ {
@@ -752,6 +759,12 @@ impl Differ {
             }
         }
 
+        // Probes run before any step, on the live table: they may only name columns that exist
+        // there under the same name (not new or renamed ones, which hold no data to check yet).
+        let probe_ok = |cols: &[String]| {
+            cols.iter()
+                .all(|c| have.column(c).is_some() && want.column(c).is_some())
+        };
         // Primary key.
         match (&want.primary_key, &have.primary_key) {
             (Some(w), Some(h)) if w.definition == h.definition && w.name == h.name => {}
@@ -782,26 +795,29 @@ impl Differ {
                 }
                 if let Some(w) = w {
                     let cols: Vec<String> = w.columns.iter().map(|c| quote_ident(c)).collect();
-                    self.push(
-                        Step::new(
-                            StepKind::AddPrimaryKey,
-                            &m.name,
-                            w.name.clone(),
-                            format!(
-                                "ALTER TABLE {table} ADD CONSTRAINT {} {}",
-                                quote_ident(&w.name),
-                                w.definition
-                            ),
-                        )
-                        .hazards(&[Hazard::BuildsIndex, Hazard::AccessExclusiveLock])
-                        .probe(
+                    let step = Step::new(
+                        StepKind::AddPrimaryKey,
+                        &m.name,
+                        w.name.clone(),
+                        format!(
+                            "ALTER TABLE {table} ADD CONSTRAINT {} {}",
+                            quote_ident(&w.name),
+                            w.definition
+                        ),
+                    )
+                    .hazards(&[Hazard::BuildsIndex, Hazard::AccessExclusiveLock]);
+                    let step = if !probe_ok(&w.columns) {
+                        step
+                    } else {
+                        step.probe(
                             format!(
                                 "SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY {0} HAVING count(*) > 1) d",
                                 cols.join(", ")
                             ),
                             format!("{{n}} key values of {} appear more than once", m.qualified_table()),
-                        ),
-                    );
+                        )
+                    };
+                    self.push(step);
                 }
             }
         }
@@ -819,7 +835,15 @@ impl Differ {
             .iter()
             .map(|(n, c)| (n, &c.definition))
             .collect();
+        let unprobed: BTreeSet<&String> = want
+            .uniques
+            .iter()
+            .filter(|(_, u)| !probe_ok(&u.columns))
+            .map(|(n, _)| n)
+            .collect();
+        self.unprobed = unprobed.into_iter().cloned().collect();
         self.constraints(m, &table, Kind::Unique, &uniques_w, &uniques_h);
+        self.unprobed.clear();
         let checks_w: BTreeMap<&String, &String> = want.checks.iter().collect();
         let checks_h: BTreeMap<&String, &String> = have.checks.iter().collect();
         self.constraints(m, &table, Kind::Check, &checks_w, &checks_h);
@@ -979,9 +1003,19 @@ impl Differ {
                     .trim_start_matches('(')
                     .trim_end_matches(')')
                     .to_string();
+                let step = Step::new(
+                    kind,
+                    &m.name,
+                    name.to_string(),
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {q} {def}"),
+                )
+                .hazards(&[Hazard::BuildsIndex]);
+                if self.unprobed.contains(name) {
+                    self.push(step);
+                    return;
+                }
                 self.push(
-                    Step::new(kind, &m.name, name.to_string(), format!("ALTER TABLE {table} ADD CONSTRAINT {q} {def}"))
-                        .hazards(&[Hazard::BuildsIndex])
+                    step
                         .probe(
                             format!(
                                 "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ({cols}) IS NOT NULL GROUP BY {cols} HAVING count(*) > 1) d"
@@ -1109,6 +1143,24 @@ impl Differ {
                         ),
                     );
             }
+            // Without a cast between the types, every value becomes NULL (the plan says so).
+            let mut fallback = String::new();
+            if !h.nullable {
+                fallback.push_str(&format!("{alter} DROP NOT NULL;\n"));
+            }
+            fallback.push_str(&format!("{alter} TYPE {} USING NULL", w.data_type));
+            if !h.nullable && !w.nullable {
+                fallback.push_str(&format!(";\n{alter} SET NOT NULL"));
+            }
+            step.no_cast_fallback = Some((
+                h.data_type.clone(),
+                w.data_type.clone(),
+                fallback,
+                format!(
+                    "Postgres has no cast from {} to {}: every value of {object} becomes NULL",
+                    h.data_type, w.data_type
+                ),
+            ));
             self.push(step);
         }
         if let Some(d) = &w.default {
