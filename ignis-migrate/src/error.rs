@@ -47,6 +47,24 @@ pub enum MigrateError {
     /// A catalog row did not have the expected shape.
     #[error("catalog introspection: {0}")]
     Introspect(String),
+    /// refinery could not load or apply the versioned migrations (an unreadable directory, a
+    /// failing file, an applied file that was changed or removed). Files applied before a
+    /// failing one stay applied; the failing one is rolled back.
+    #[error("versioned migrations: {0}")]
+    Versioned(#[source] refinery::Error),
+    /// A versioned migration's name or file set is not valid (a name refinery cannot parse,
+    /// two files with one version).
+    #[error("invalid versioned migration: {0}")]
+    InvalidMigration(String),
+    /// A migrations directory or file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl MigrateError {

@@ -67,6 +67,13 @@ pub struct MigrateOptions {
     /// Drop tables that no model names (`--drop-unknown`). Default `false`: they are listed in
     /// [`Plan::notes`] and left alone.
     pub drop_unknown: bool,
+    /// Create new indexes on existing tables with `CREATE INDEX CONCURRENTLY`
+    /// (`--concurrent-indexes`): writes to the table go on while the index builds. Postgres
+    /// cannot build concurrently inside a transaction, so these steps run after the rest of the
+    /// plan commits, one by one, under a session-level advisory lock; an index that fails to
+    /// build is dropped again (no INVALID index is left behind) and the run returns the error,
+    /// with the transactional part already applied. Default `false`.
+    pub concurrent_indexes: bool,
 }
 
 impl Default for MigrateOptions {
@@ -76,6 +83,7 @@ impl Default for MigrateOptions {
             statement_timeout: Duration::from_secs(300),
             allow_data_loss: false,
             drop_unknown: false,
+            concurrent_indexes: false,
         }
     }
 }
@@ -153,6 +161,9 @@ impl Migrator {
             },
         );
         evaluate_probes(&mut tx, &mut plan)?;
+        if self.options.concurrent_indexes {
+            concurrently(schema, &live, &mut plan);
+        }
         if !apply || plan.is_empty() {
             tx.rollback()?;
             return Ok(plan);
@@ -177,7 +188,7 @@ impl Migrator {
             self.options.statement_timeout.as_millis()
         ))?;
         let total = plan.steps.len();
-        for (i, step) in plan.steps.iter().enumerate() {
+        for (i, step) in plan.steps.iter().enumerate().filter(|(_, s)| !s.concurrent) {
             on_step(step);
             let started = std::time::Instant::now();
             tx.batch_execute(&step.sql)
@@ -191,8 +202,107 @@ impl Migrator {
             tracing::debug!(step = %step.object, elapsed = ?started.elapsed(), "applied");
         }
         tx.commit()?;
+        if plan.steps.iter().any(|s| s.concurrent) {
+            self.apply_concurrent(&plan, on_step)?;
+        }
         Ok(plan)
     }
+
+    /// The concurrent phase: each `CREATE INDEX CONCURRENTLY` on its own, autocommitted, under
+    /// a session-level advisory lock; an index that already exists (another migrator built it
+    /// meanwhile) is skipped; one that fails is dropped again.
+    fn apply_concurrent(
+        &self,
+        plan: &Plan,
+        on_step: &mut dyn FnMut(&Step),
+    ) -> Result<(), MigrateError> {
+        let mut conn = self.ds.connection()?;
+        conn.execute("SELECT pg_advisory_lock($1)", &[&ADVISORY_LOCK_KEY])?;
+        let total = plan.steps.len();
+        let result = (|| {
+            conn.batch_execute(&format!(
+                "SET statement_timeout = {}; SET lock_timeout = {}",
+                self.options.statement_timeout.as_millis(),
+                self.options.lock_timeout.as_millis()
+            ))?;
+            for (i, step) in plan.steps.iter().enumerate().filter(|(_, s)| s.concurrent) {
+                let schema_name = plan_index_schema(step);
+                let qualified = format!(
+                    "{}.{}",
+                    ignis_schema::quote_ident(&schema_name),
+                    ignis_schema::quote_ident(&step.object)
+                );
+                let exists: bool = conn
+                    .query_one("SELECT to_regclass($1) IS NOT NULL", &[&qualified])?
+                    .try_get(0)
+                    .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+                if exists {
+                    continue;
+                }
+                on_step(step);
+                if let Err(source) = conn.batch_execute(&step.sql) {
+                    let _ = conn
+                        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"));
+                    return Err(MigrateError::StepFailed {
+                        number: i + 1,
+                        total,
+                        description: format!("{} {} (concurrently; the transactional steps before it were committed)", step.kind.as_str(), step.object),
+                        sql: step.sql.clone(),
+                        source,
+                    });
+                }
+            }
+            Ok(())
+        })();
+        let _ = conn.batch_execute("RESET statement_timeout; RESET lock_timeout");
+        conn.execute("SELECT pg_advisory_unlock($1)", &[&ADVISORY_LOCK_KEY])?;
+        result
+    }
+}
+
+/// The schema of the table a CreateIndex step's definition names (`CREATE INDEX x ON schema.t`).
+fn plan_index_schema(step: &Step) -> String {
+    step.sql
+        .split(" ON ")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .map(|s| s.trim().trim_matches('"').replace("\"\"", "\""))
+        .unwrap_or_else(|| "public".into())
+}
+
+/// Marks new indexes on tables that already exist as concurrent steps (`CREATE INDEX
+/// CONCURRENTLY`), moved after the transactional ones. Indexes of tables created by this plan
+/// stay in the transaction: the table is empty and invisible to others until commit anyway.
+fn concurrently(schema: &Schema, live: &Catalog, plan: &mut Plan) {
+    for step in &mut plan.steps {
+        if step.kind != StepKind::CreateIndex {
+            continue;
+        }
+        let Some(model) = schema.model(&step.model) else {
+            continue;
+        };
+        if !live
+            .tables
+            .contains_key(&(model.schema.clone(), model.table.clone()))
+        {
+            continue;
+        }
+        for (plain, concurrent) in [
+            ("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY "),
+            ("CREATE INDEX ", "CREATE INDEX CONCURRENTLY "),
+        ] {
+            if let Some(rest) = step.sql.strip_prefix(plain) {
+                step.sql = format!("{concurrent}{rest}");
+                step.concurrent = true;
+                break;
+            }
+        }
+    }
+    let (tx, conc): (Vec<Step>, Vec<Step>) = std::mem::take(&mut plan.steps)
+        .into_iter()
+        .partition(|s| !s.concurrent);
+    plan.steps = tx;
+    plan.steps.extend(conc);
 }
 
 /// Runs each step's plan-time probe: a positive count makes it data loss with the count in the

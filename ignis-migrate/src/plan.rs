@@ -197,6 +197,9 @@ pub struct Step {
     /// For a type change: the statement to use instead when Postgres has no cast between the
     /// two types (checked at plan time with `SELECT NULL::from::to`), and its data-loss reason.
     pub no_cast_fallback: Option<(String, String, String, String)>,
+    /// Runs outside the plan's transaction, after it commits (`CREATE INDEX CONCURRENTLY` with
+    /// [`crate::MigrateOptions::concurrent_indexes`]).
+    pub concurrent: bool,
 }
 
 impl Step {
@@ -210,6 +213,7 @@ impl Step {
             hazards: Vec::new(),
             probe: None,
             no_cast_fallback: None,
+            concurrent: false,
         }
     }
 
@@ -248,6 +252,9 @@ impl fmt::Display for Step {
         if !self.hazards.is_empty() {
             let h: Vec<&str> = self.hazards.iter().map(|h| h.as_str()).collect();
             write!(f, " (hazards: {})", h.join(", "))?;
+        }
+        if self.concurrent {
+            write!(f, " (concurrently, after the transaction commits)")?;
         }
         write!(f, "\n{};", self.sql)
     }

@@ -568,3 +568,74 @@ fn identifiers_at_the_63_byte_limit_plan_nothing_twice() {
     let too_long = Model::new("TooLong").table("t".repeat(64));
     assert!(Schema::new(vec![too_long]).is_err());
 }
+
+#[test]
+fn concurrent_indexes_build_outside_the_transaction_and_never_leave_an_invalid_index() {
+    let db = TestDb::new();
+    let options = MigrateOptions {
+        allow_data_loss: true,
+        concurrent_indexes: true,
+        ..MigrateOptions::default()
+    };
+    let m = Migrator::new(db.datasource()).with_options(options);
+    m.migrate(&schema_with(|m| m), |_| {}).unwrap();
+    db.client()
+        .batch_execute(r#"INSERT INTO "Item" (name, qty) VALUES ('a', 1), ('a', 2)"#)
+        .unwrap();
+
+    let with_index = schema_with(|m| {
+        m.column(Column::new("note", PgType::Text))
+            .index(Index::new("IDX_Item_qty", ["qty"]))
+    });
+    let plan = m.plan(&with_index).unwrap();
+    assert_eq!(kinds(&plan), vec![AddColumn, CreateIndex]);
+    assert!(plan.steps[1].concurrent);
+    assert!(
+        plan.steps[1].sql.starts_with("CREATE INDEX CONCURRENTLY"),
+        "{plan}"
+    );
+    assert!(plan
+        .to_string()
+        .contains("concurrently, after the transaction commits"));
+    m.migrate(&with_index, |_| {}).unwrap();
+    let valid: bool = db
+        .client()
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.\"IDX_Item_qty\"'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(valid);
+    assert!(m.plan(&with_index).unwrap().is_empty());
+
+    // A unique index over duplicates fails to build: it is dropped again (no INVALID index),
+    // and the error says the transactional part was committed.
+    let with_unique = schema_with(|m| {
+        m.column(Column::new("note", PgType::Text))
+            .column(Column::new("extra", PgType::Text))
+            .index(Index::new("IDX_Item_qty", ["qty"]))
+            .index(Index::new("IDX_Item_name_u", ["name"]).unique())
+    });
+    let err = m.migrate(&with_unique, |_| {}).unwrap_err();
+    assert_eq!(err.sqlstate(), Some("23505"), "{err}");
+    assert!(err.to_string().contains("concurrently"), "{err}");
+    let leftovers: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = 'IDX_Item_name_u'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0, "an INVALID index was left behind");
+    let extra: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'Item' AND column_name = 'extra'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(extra, 1, "the transactional part was committed");
+}

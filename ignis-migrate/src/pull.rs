@@ -1,0 +1,654 @@
+//! `pull`: the schema file that reproduces an existing database.
+//!
+//! Adopting ignis-rs on a live database starts here: [`pull`] introspects the catalog with the
+//! same whole-schema queries as the migrator ([`crate::catalog::introspect`]) and builds the
+//! [`Schema`] whose models the migrator would turn back into that catalog:
+//!
+//! - one model per table, named like the table (`schema.table` when two pulled schemas have a
+//!   table of the same name); views, materialized views and foreign tables become `skip_migrate`
+//!   models (readable through repositories, never created or altered);
+//! - columns keep their SQL name; the property is its camelCase (`created_by` -> `createdBy`);
+//!   types are parsed from Postgres's own spelling ([`PgType`], unknown names kept as
+//!   [`PgType::Custom`]); defaults are kept as Postgres prints them (`''::text`, `now()`);
+//! - identity columns carry their [`Identity`] (with the sequence options that differ from the
+//!   defaults) and no default; a serial column (a `nextval` default on the sequence it owns,
+//!   named as `serial` names it) becomes type `serial` / `bigserial` / `smallserial`, which
+//!   creates the same sequence and default; a serial whose sequence `serial` would not
+//!   reproduce becomes a `BY DEFAULT` identity, and a [`Pulled::notes`] entry says so;
+//! - the primary key, unique constraints, indexes (columns, unique, method, partial predicate),
+//!   foreign keys (target and actions), check constraints and enum types.
+//!
+//! Relations are not in the catalog: the pulled models have none. refinery's history table is
+//! skipped. What a schema file cannot express (expression indexes, `INCLUDE` columns,
+//! `DEFERRABLE` keys, generated columns, a primary key named otherwise than `{table}_pkey`, ...)
+//! is listed in [`Pulled::notes`]; nothing is left out silently.
+//!
+//! Enum types of schema `public` are written unqualified (`mood`, `'happy'::mood`), so that the
+//! migrator resolves them to the copy it creates while normalising the models.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use ignis_schema::{
+    Check, Column, EnumType, ForeignKey, ForeignKeyAction, Identity, IdentityGeneration, Index,
+    Model, PgType, Schema, SequenceOptions, UniqueConstraint,
+};
+use ignis_tx::{DataSource, Executor, IsolationLevel, TransactionOptions};
+
+use crate::catalog::{
+    introspect, Catalog, ColumnInfo, ConstraintInfo, IndexInfo, RelationKind, TableInfo, TableKey,
+};
+use crate::error::MigrateError;
+use crate::plan::OWN_TABLES;
+
+/// A pulled schema and what it could not reproduce exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pulled {
+    /// The schema file's content.
+    pub schema: Schema,
+    /// One line per thing of the database the schema does not reproduce as it is (or reproduces
+    /// differently, such as a serial column mapped to an identity), naming the table and object.
+    pub notes: Vec<String>,
+}
+
+/// Pulls the schema of the given Postgres schemas (namespaces) of a database, in one read-only
+/// REPEATABLE READ transaction (one consistent snapshot). See the [module documentation](self).
+///
+/// # Errors
+/// A database error, [`MigrateError::Introspect`] for an unexpected catalog row, or
+/// [`MigrateError::Schema`] when the tables do not make a valid schema.
+pub fn pull(ds: &DataSource, schemas: &[String]) -> Result<Schema, MigrateError> {
+    Ok(pull_with_notes(ds, schemas)?.schema)
+}
+
+/// [`pull`], with the notes on what the schema does not reproduce.
+///
+/// # Errors
+/// As [`pull`].
+pub fn pull_with_notes(ds: &DataSource, schemas: &[String]) -> Result<Pulled, MigrateError> {
+    let mut tx = ds.begin(
+        TransactionOptions::default()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true),
+    )?;
+    let pulled = pull_from(&mut tx, schemas)?;
+    tx.rollback()?;
+    Ok(pulled)
+}
+
+/// [`pull_with_notes`] over any executor. Run it inside a transaction: catalog introspection
+/// sets the search path with `SET LOCAL`, which only a transaction scopes.
+///
+/// # Errors
+/// As [`pull`].
+pub fn pull_from<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<Pulled, MigrateError> {
+    let catalog = introspect(exec, schemas)?;
+    let sequences = owned_sequences(exec, schemas)?;
+    let generated = generated_columns(exec, schemas)?;
+    let quoted = quote_identifiers(exec, &catalog)?;
+    let mut puller = Puller {
+        catalog: &catalog,
+        sequences,
+        generated,
+        quoted,
+        notes: Vec::new(),
+    };
+    let models = puller.models();
+    let enums = puller.enums();
+    let schema = Schema::new(models)?.with_enums(enums)?;
+    Ok(Pulled {
+        schema,
+        notes: puller.notes,
+    })
+}
+
+/// A sequence owned by a column: by a serial-style `OWNED BY` (`a`) or an identity (`i`).
+#[derive(Debug, Clone)]
+struct OwnedSequence {
+    identity: bool,
+    name: String,
+    type_name: String,
+    start: i64,
+    increment: i64,
+    min: i64,
+    max: i64,
+    cache: i64,
+    cycle: bool,
+}
+
+const SEQUENCES_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, a.attname::text, d.deptype::text, s.relname::text,
+       format_type(sq.seqtypid, NULL), sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax,
+       sq.seqcache, sq.seqcycle
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+JOIN pg_sequence sq ON sq.seqrelid = s.oid
+JOIN pg_class c ON c.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+  AND d.deptype IN ('a', 'i') AND n.nspname = ANY($1)";
+
+const GENERATED_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, a.attname::text
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''";
+
+type ColumnKey = (String, String, String);
+
+fn get<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    idx: usize,
+    query: &str,
+) -> Result<T, MigrateError> {
+    row.try_get(idx)
+        .map_err(|e| MigrateError::Introspect(format!("{query}: column {idx}: {e}")))
+}
+
+fn owned_sequences<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<HashMap<ColumnKey, OwnedSequence>, MigrateError> {
+    let mut out = HashMap::new();
+    for row in exec.query(SEQUENCES_SQL, &[&schemas])? {
+        let q = "owned sequences";
+        let key = (get(&row, 0, q)?, get(&row, 1, q)?, get(&row, 2, q)?);
+        let seq = OwnedSequence {
+            identity: get::<String>(&row, 3, q)? == "i",
+            name: get(&row, 4, q)?,
+            type_name: get(&row, 5, q)?,
+            start: get(&row, 6, q)?,
+            increment: get(&row, 7, q)?,
+            min: get(&row, 8, q)?,
+            max: get(&row, 9, q)?,
+            cache: get(&row, 10, q)?,
+            cycle: get(&row, 11, q)?,
+        };
+        out.insert(key, seq);
+    }
+    Ok(out)
+}
+
+fn generated_columns<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<HashSet<ColumnKey>, MigrateError> {
+    let mut out = HashSet::new();
+    for row in exec.query(GENERATED_SQL, &[&schemas])? {
+        let q = "generated columns";
+        out.insert((get(&row, 0, q)?, get(&row, 1, q)?, get(&row, 2, q)?));
+    }
+    Ok(out)
+}
+
+/// Every column and enum name as Postgres quotes it in definitions (`quote_ident`: bare when
+/// plain and not a keyword, double-quoted otherwise), in one query.
+fn quote_identifiers<E: Executor + ?Sized>(
+    exec: &mut E,
+    catalog: &Catalog,
+) -> Result<HashMap<String, String>, MigrateError> {
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for t in catalog.tables.values() {
+        names.extend(t.columns.iter().map(|c| c.name.as_str()));
+    }
+    names.extend(catalog.enums.keys().map(|(_, n)| n.as_str()));
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut out = HashMap::new();
+    for row in exec.query(
+        "SELECT x, quote_ident(x) FROM unnest($1::text[]) AS x",
+        &[&names],
+    )? {
+        out.insert(get(&row, 0, "quote_ident")?, get(&row, 1, "quote_ident")?);
+    }
+    Ok(out)
+}
+
+struct Puller<'a> {
+    catalog: &'a Catalog,
+    sequences: HashMap<ColumnKey, OwnedSequence>,
+    generated: HashSet<ColumnKey>,
+    quoted: HashMap<String, String>,
+    notes: Vec<String>,
+}
+
+impl Puller<'_> {
+    fn quote<'s>(&'s self, name: &'s str) -> &'s str {
+        self.quoted.get(name).map(String::as_str).unwrap_or(name)
+    }
+
+    /// `public.mood` -> `mood` (in a type) and `'x'::public.mood` -> `'x'::mood` (in an
+    /// expression), for the enum types of schema `public`.
+    fn unqualify_type(&self, type_name: &str) -> String {
+        match type_name.strip_prefix("public.") {
+            Some(rest) => rest.to_string(),
+            None => type_name.to_string(),
+        }
+    }
+
+    fn unqualify_expr(&self, expr: &str) -> String {
+        let mut out = expr.to_string();
+        for (schema, name) in self.catalog.enums.keys() {
+            if schema == "public" {
+                let q = self.quote(name);
+                out = out.replace(&format!("::public.{q}"), &format!("::{q}"));
+            }
+        }
+        out
+    }
+
+    fn enums(&self) -> Vec<EnumType> {
+        self.catalog
+            .enums
+            .iter()
+            .map(|((schema, name), values)| EnumType {
+                name: name.clone(),
+                schema: schema.clone(),
+                values: values.clone(),
+            })
+            .collect()
+    }
+
+    fn models(&mut self) -> Vec<Model> {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for (_, table) in self.catalog.tables.keys() {
+            *count.entry(table.as_str()).or_default() += 1;
+        }
+        let mut models = Vec::new();
+        for (key, info) in &self.catalog.tables {
+            if OWN_TABLES.contains(&key.1.as_str()) {
+                continue;
+            }
+            let name = if count.get(key.1.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{}.{}", key.0, key.1)
+            } else {
+                key.1.clone()
+            };
+            if info.columns.is_empty() {
+                self.notes.push(format!(
+                    "table {}.{} has no columns: not pulled (a model needs one)",
+                    key.0, key.1
+                ));
+                continue;
+            }
+            models.push(self.model(name, key, info));
+        }
+        models
+    }
+
+    fn model(&mut self, name: String, key: &TableKey, info: &TableInfo) -> Model {
+        let (schema, table) = key;
+        let object = format!("{schema}.{table}");
+        let mut model = Model::new(name).table(table.clone()).schema(schema.clone());
+        if info.kind != RelationKind::Table {
+            model = model.skip_migrate();
+            self.notes.push(format!(
+                "{object} is a {}: pulled as a skipMigrate model (never created or altered)",
+                match info.kind {
+                    RelationKind::View => "view",
+                    _ => "foreign table",
+                }
+            ));
+        }
+        let mut properties: HashSet<String> = HashSet::new();
+        for c in &info.columns {
+            let column = self.column(key, c, &mut properties);
+            model = model.column(column);
+        }
+        if let Some(pk) = &info.primary_key {
+            self.primary_key(&mut model, &object, pk);
+        }
+        for u in info.uniques.values() {
+            if u.definition != format!("UNIQUE ({})", self.key_list(&u.columns)) {
+                self.notes.push(format!(
+                    "unique constraint {} on {object}: `{}` is pulled as UNIQUE ({}) only",
+                    u.name,
+                    u.definition,
+                    u.columns.join(", ")
+                ));
+            }
+            model.uniques.push(UniqueConstraint {
+                name: u.name.clone(),
+                columns: u.columns.clone(),
+            });
+        }
+        for i in info.indexes.values() {
+            if let Some(index) = self.index(&object, info, i) {
+                model = model.index(index);
+            }
+        }
+        for fk in info.foreign_keys.values() {
+            for extra in ["MATCH FULL", "DEFERRABLE", "NOT VALID"] {
+                if fk.definition.contains(extra) {
+                    self.notes.push(format!(
+                        "foreign key {} on {object}: `{extra}` is not kept (`{}`)",
+                        fk.name, fk.definition
+                    ));
+                }
+            }
+            model = model.foreign_key(ForeignKey {
+                name: fk.name.clone(),
+                columns: fk.columns.clone(),
+                ref_table: fk.ref_table.clone(),
+                ref_schema: fk.ref_schema.clone(),
+                ref_columns: fk.ref_columns.clone(),
+                on_delete: action(fk.on_delete),
+                on_update: action(fk.on_update),
+            });
+        }
+        for (name, definition) in &info.checks {
+            let mut def = definition.as_str();
+            for suffix in [" NOT VALID", " NO INHERIT"] {
+                if let Some(rest) = def.strip_suffix(suffix) {
+                    self.notes.push(format!(
+                        "check constraint {name} on {object}: `{}` is not kept",
+                        suffix.trim()
+                    ));
+                    def = rest;
+                }
+            }
+            let expression = def
+                .strip_prefix("CHECK (")
+                .and_then(|d| d.strip_suffix(')'))
+                .unwrap_or(def);
+            model.checks.push(Check {
+                name: name.clone(),
+                expression: self.unqualify_expr(expression),
+            });
+        }
+        model
+    }
+
+    fn column(
+        &mut self,
+        (schema, table): &TableKey,
+        c: &ColumnInfo,
+        properties: &mut HashSet<String>,
+    ) -> Column {
+        let object = format!("{schema}.{table}.{}", c.name);
+        let pg_type = parse_type(&self.unqualify_type(&c.data_type));
+        let mut column =
+            Column::new(self.property(&c.name, properties), pg_type).column_name(c.name.clone());
+        column.nullable = c.nullable;
+        let key = (schema.clone(), table.clone(), c.name.clone());
+        if self.generated.contains(&key) {
+            self.notes.push(format!(
+                "column {object} is generated (`{}`): pulled as a plain column",
+                c.default.as_deref().unwrap_or("")
+            ));
+            return column;
+        }
+        let sequence = self.sequences.get(&key).cloned();
+        if let Some(generation) = c.identity {
+            column.identity = Some(Identity {
+                generation: if generation == 'd' {
+                    IdentityGeneration::ByDefault
+                } else {
+                    IdentityGeneration::Always
+                },
+                sequence: sequence.as_ref().map(sequence_options).unwrap_or_default(),
+            });
+            column.nullable = false;
+            return column;
+        }
+        let Some(default) = &c.default else {
+            return column;
+        };
+        let serial = sequence.filter(|s| {
+            !s.identity
+                && default.starts_with("nextval(")
+                && default.contains(s.name.as_str())
+                && matches!(c.data_type.as_str(), "smallint" | "integer" | "bigint")
+        });
+        let Some(seq) = serial else {
+            if default.contains("nextval(") {
+                self.notes.push(format!(
+                    "column {object}: default `{default}` uses a sequence no column owns; kept \
+                     as is (the sequence must exist where the schema is migrated)"
+                ));
+            }
+            column.default = Some(self.unqualify_expr(default));
+            return column;
+        };
+        let expected = format!("{table}_{}_seq", c.name);
+        let options = sequence_options(&seq);
+        if seq.name == expected
+            && expected.len() <= ignis_schema::MAX_IDENTIFIER_BYTES
+            && !c.nullable
+        {
+            let serial = match c.data_type.as_str() {
+                "smallint" => "smallserial",
+                "bigint" => "bigserial",
+                _ => "serial",
+            };
+            column.pg_type = PgType::Custom(serial.into());
+            if options != SequenceOptions::default() {
+                self.notes.push(format!(
+                    "column {object}: {serial} over sequence {} with `{}`: the options are not kept",
+                    seq.name,
+                    options.to_sql()
+                ));
+            }
+            return column;
+        }
+        self.notes.push(format!(
+            "column {object}: serial-style default `{default}` on sequence {} (which `serial` \
+             would not name or create so) pulled as GENERATED BY DEFAULT AS IDENTITY",
+            seq.name
+        ));
+        column.identity = Some(Identity {
+            generation: IdentityGeneration::ByDefault,
+            sequence: options,
+        });
+        column.nullable = false;
+        column
+    }
+
+    fn property(&self, column: &str, taken: &mut HashSet<String>) -> String {
+        let mut candidate = camel_case(column).replace(['.', '['], "_");
+        if candidate.is_empty() || taken.contains(&candidate) {
+            candidate = column.replace(['.', '['], "_");
+        }
+        let base = candidate.clone();
+        let mut n = 2;
+        while taken.contains(&candidate) {
+            candidate = format!("{base}{n}");
+            n += 1;
+        }
+        taken.insert(candidate.clone());
+        candidate
+    }
+
+    fn key_list(&self, columns: &[String]) -> String {
+        columns
+            .iter()
+            .map(|c| self.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn primary_key(&mut self, model: &mut Model, object: &str, pk: &ConstraintInfo) {
+        for c in &mut model.columns {
+            if pk.columns.contains(&c.column) {
+                c.primary_key = true;
+                c.nullable = false;
+            }
+        }
+        if model.primary_key() != pk.columns.iter().map(String::as_str).collect::<Vec<_>>() {
+            self.notes.push(format!(
+                "primary key of {object} is ({}), not in column order: a model's primary key \
+                 follows the column order",
+                pk.columns.join(", ")
+            ));
+        }
+        if pk.name != format!("{}_pkey", model.table) {
+            self.notes.push(format!(
+                "primary key of {object} is named {}: a model's is always {}_pkey",
+                pk.name, model.table
+            ));
+        }
+        if pk.definition != format!("PRIMARY KEY ({})", self.key_list(&pk.columns)) {
+            self.notes.push(format!(
+                "primary key of {object}: `{}` is pulled as PRIMARY KEY ({}) only",
+                pk.definition,
+                pk.columns.join(", ")
+            ));
+        }
+    }
+
+    fn index(&mut self, object: &str, table: &TableInfo, i: &IndexInfo) -> Option<Index> {
+        if let Some(expr) = i
+            .columns
+            .iter()
+            .find(|c| table.column(c.as_str()).is_none())
+        {
+            self.notes.push(format!(
+                "index {} on {object} has the expression key `{expr}`: not pulled (a model's \
+                 index keys are columns); `{}`",
+                i.name, i.definition
+            ));
+            return None;
+        }
+        let keys = format!(" USING {} ({})", i.method, self.key_list(&i.columns));
+        let rest = i.definition.split_once(&keys).map(|(_, rest)| rest);
+        let plain = match (rest, &i.predicate) {
+            (Some(""), None) => true,
+            (Some(rest), Some(p)) => rest == format!(" WHERE {p}"),
+            _ => false,
+        };
+        if !plain {
+            self.notes.push(format!(
+                "index {} on {object}: `{}` is pulled as its columns, method and predicate only \
+                 (key order, operator classes, INCLUDE or storage options are not kept)",
+                i.name, i.definition
+            ));
+        }
+        let mut index = Index::new(i.name.clone(), i.columns.clone());
+        index.unique = i.unique;
+        if i.method != "btree" {
+            index.method = Some(i.method.clone());
+        }
+        index.predicate = i.predicate.as_deref().map(|p| self.unqualify_expr(p));
+        Some(index)
+    }
+}
+
+fn parse_type(spelling: &str) -> PgType {
+    spelling
+        .parse()
+        .unwrap_or_else(|_| PgType::Custom(spelling.to_string()))
+}
+
+fn action(c: char) -> ForeignKeyAction {
+    match c {
+        'r' => ForeignKeyAction::Restrict,
+        'c' => ForeignKeyAction::Cascade,
+        'n' => ForeignKeyAction::SetNull,
+        'd' => ForeignKeyAction::SetDefault,
+        _ => ForeignKeyAction::NoAction,
+    }
+}
+
+/// The options of a sequence that differ from what `CREATE SEQUENCE` (or an identity) would
+/// choose for its type and direction.
+fn sequence_options(s: &OwnedSequence) -> SequenceOptions {
+    let (type_min, type_max) = match s.type_name.as_str() {
+        "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    };
+    let ascending = s.increment > 0;
+    let (default_min, default_max) = if ascending {
+        (1, type_max)
+    } else {
+        (type_min, -1)
+    };
+    let default_start = if ascending { s.min } else { s.max };
+    SequenceOptions {
+        start: (s.start != default_start).then_some(s.start),
+        increment: (s.increment != 1).then_some(s.increment),
+        min_value: (s.min != default_min).then_some(s.min),
+        max_value: (s.max != default_max).then_some(s.max),
+        cache: (s.cache != 1).then_some(s.cache),
+        cycle: s.cycle,
+    }
+}
+
+/// `created_by` -> `createdBy`, `n_value` -> `nValue`; leading underscores and names without
+/// underscores are kept as they are (`_id`, `createdAt`).
+///
+/// ```
+/// assert_eq!(ignis_migrate::pull::camel_case("created_by"), "createdBy");
+/// assert_eq!(ignis_migrate::pull::camel_case("_id"), "_id");
+/// assert_eq!(ignis_migrate::pull::camel_case("group"), "group");
+/// ```
+pub fn camel_case(column: &str) -> String {
+    let mut out = String::with_capacity(column.len());
+    let mut upper = false;
+    for ch in column.chars() {
+        if ch == '_' && out.chars().any(|c| c != '_') {
+            upper = true;
+            continue;
+        }
+        if upper {
+            out.extend(ch.to_uppercase());
+            upper = false;
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_of_column_names() {
+        assert_eq!(camel_case("created_by"), "createdBy");
+        assert_eq!(camel_case("bo_value"), "boValue");
+        assert_eq!(camel_case("a__b"), "aB");
+        assert_eq!(camel_case("__x"), "__x");
+        assert_eq!(camel_case("Already"), "Already");
+        assert_eq!(camel_case("x_1"), "x1");
+    }
+
+    fn seq(type_name: &str, start: i64, increment: i64, min: i64, max: i64) -> OwnedSequence {
+        OwnedSequence {
+            identity: true,
+            name: "s".into(),
+            type_name: type_name.into(),
+            start,
+            increment,
+            min,
+            max,
+            cache: 1,
+            cycle: false,
+        }
+    }
+
+    #[test]
+    fn sequence_options_keep_only_what_differs() {
+        assert_eq!(
+            sequence_options(&seq("integer", 1, 1, 1, i64::from(i32::MAX))),
+            SequenceOptions::default()
+        );
+        assert_eq!(
+            sequence_options(&seq("bigint", 1, 1, 1, i64::MAX)),
+            SequenceOptions::default()
+        );
+        assert_eq!(
+            sequence_options(&seq("bigint", -1, -1, i64::MIN, -1)),
+            SequenceOptions {
+                increment: Some(-1),
+                ..SequenceOptions::default()
+            }
+        );
+        let o = sequence_options(&seq("integer", 100, 5, 1, 1000));
+        assert_eq!(o.to_sql(), "START WITH 100 INCREMENT BY 5 MAXVALUE 1000");
+    }
+}
