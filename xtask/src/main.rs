@@ -8,13 +8,16 @@
 //!   models, the Ignis example application by default ([`migrate`]);
 //! - `query [--schema FILE] [--database-url URL]`: JSON-line requests to the repositories on
 //!   stdin, answers on stdout ([`query`]);
-//! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]).
+//! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]);
+//! - `bench [--quick] [--database-url URL]`: ignis-rs against the raw `postgres` client and
+//!   Diesel, report in `target/bench/report.md` ([`bench`]).
 //!
 //! Every command that needs a database takes `--database-url` (where offered), else
 //! `DATABASE_URL`, else the Ignis variables `POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD`, else the
 //! local cluster, which it starts if needed; it prints one line on stderr saying which database
 //! it uses, without the password. Logs go to stderr, filtered by `RUST_LOG` (default `warn`).
 
+mod bench;
 mod db;
 mod migrate;
 mod query;
@@ -51,6 +54,9 @@ enum XtaskCommand {
     Query(query::QueryArgs),
     /// Run every test of the workspace (`cargo test --workspace`) against a database.
     Test(test::TestArgs),
+    /// Benchmark ignis-rs against the raw postgres client and Diesel (release build); the
+    /// report goes to stdout and target/bench/report.md.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +80,9 @@ fn main() -> ExitCode {
             .and_then(|url| query::run(args, &url))
             .map(|()| 0),
         XtaskCommand::Test(args) => test::run(args),
+        XtaskCommand::Bench(args) => db::resolve(args.database_url.as_deref())
+            .and_then(|url| db::check_reachable(&url).map(|()| url))
+            .and_then(|url| bench::run(args, &url)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -158,6 +167,20 @@ mod tests {
                 command: db::DbCommand::Psql { args },
             } => assert_eq!(args, ["-c", "select 1"]),
             other => panic!("not psql: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bench_flags_parse() {
+        let cli =
+            Cli::try_parse_from(["x", "bench", "--quick", "--database-url", "postgres://h/db"])
+                .unwrap();
+        match cli.command {
+            XtaskCommand::Bench(args) => {
+                assert!(args.quick);
+                assert_eq!(args.database_url.as_deref(), Some("postgres://h/db"));
+            }
+            other => panic!("not bench: {other:?}"),
         }
     }
 

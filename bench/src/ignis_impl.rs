@@ -1,0 +1,268 @@
+//! ignis-rs through its public API only: [`DefaultCrudRepository`] methods with Ignis filter JSON,
+//! rows as `serde_json::Value`.
+//!
+//! Connections: workloads 1-3, 5 and 6 call the repository methods on a datasource whose pool
+//! holds one connection (each call checks it out and returns it, as application code does);
+//! workload 4 runs `.on(&mut tx)` on one explicit transaction; workload 7 shares a repository
+//! over a pool of 8 between 8 rayon threads; workload 8 runs `DataSource::transaction`
+//! (serializable, retries) over a pool of 4 from 4 threads.
+
+use std::sync::Arc;
+
+use ignis_repo::{DefaultCrudRepository, RepoError};
+use ignis_schema::Schema;
+use ignis_tx::{DataSource, IsolationLevel, TransactionOptions};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::load::BenchDb;
+use crate::workload::{Inputs, Outcome};
+use crate::BoxError;
+
+/// The repositories and datasources of the ignis-rs side.
+pub struct Ignis {
+    /// One-connection datasource (workloads 1-6).
+    pub ds1: DataSource,
+    /// `User` on `ds1`.
+    pub users: DefaultCrudRepository,
+    /// `User` on `ds1`, writes return only the count (`should_return(false)`).
+    pub users_count_only: DefaultCrudRepository,
+    /// `Order` on `ds1`.
+    pub orders: DefaultCrudRepository,
+    /// `User` on a pool of 8 (workload 7).
+    pub users8: DefaultCrudRepository,
+    /// Pool of 4 (workload 8).
+    pub ds4: DataSource,
+    /// `Order` on `ds4`.
+    pub orders4: DefaultCrudRepository,
+    /// `Order` on `ds4`, `should_return(false)`.
+    pub orders4_count_only: DefaultCrudRepository,
+}
+
+impl Ignis {
+    /// Datasources and repositories over the benchmark database.
+    ///
+    /// # Errors
+    /// A config the datasource refuses, or an unknown model.
+    pub fn new(db: &BenchDb, schema: &Arc<Schema>) -> Result<Self, BoxError> {
+        let ds1 = DataSource::new(db.config(1))?;
+        let ds8 = DataSource::new(db.config(8))?;
+        let ds4 = DataSource::new(db.config(4))?;
+        let users = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "User")?;
+        let orders4 = DefaultCrudRepository::new(ds4.clone(), schema.clone(), "Order")?;
+        Ok(Ignis {
+            users_count_only: users.should_return(false),
+            orders: DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?,
+            users8: DefaultCrudRepository::new(ds8, schema.clone(), "User")?,
+            orders4_count_only: orders4.should_return(false),
+            orders4,
+            users,
+            ds1,
+            ds4,
+        })
+    }
+}
+
+fn int(row: &Value, key: &str) -> i64 {
+    row.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Workload 1: `find_by_id` per id.
+///
+/// # Errors
+/// Repository errors.
+pub fn find_by_id(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for id in &inp.ids_json {
+        if let Some(row) = ig.users.find_by_id(id, &Value::Null)? {
+            check += int(&row, "age");
+        }
+    }
+    Ok(Outcome {
+        ops: inp.ids_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 2: `find` with where + order + limit.
+///
+/// # Errors
+/// Repository errors.
+pub fn find_filtered(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.search_filters {
+        for row in ig.orders.find(filter)? {
+            check += int(&row, "id");
+        }
+    }
+    Ok(Outcome {
+        ops: inp.search_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 3: `create` per row, autocommit; returns the row as stored.
+///
+/// # Errors
+/// Repository errors.
+pub fn create(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for data in &inp.new_users_json {
+        if let Some(row) = ig.users.create(data)?.data {
+            check += int(&row, "age");
+        }
+    }
+    Ok(Outcome {
+        ops: inp.new_users_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 4: `create` per row on one transaction (`.on(&mut tx)`), then commit.
+///
+/// # Errors
+/// Repository errors.
+pub fn create_in_transaction(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    let mut tx = ig.ds1.begin(TransactionOptions::default())?;
+    for data in &inp.new_users_json {
+        if let Some(row) = ig.users.on(&mut tx).create(data)?.data {
+            check += int(&row, "age");
+        }
+    }
+    tx.commit()?;
+    Ok(Outcome {
+        ops: inp.new_users_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 5: one `create_all` call; `returning` chooses the repository's default (rows
+/// returned) or `should_return(false)` (the count only, as the raw bulk paths).
+///
+/// # Errors
+/// Repository errors.
+pub fn create_all(ig: &Ignis, inp: &Inputs, returning: bool) -> Result<Outcome, BoxError> {
+    let repo = if returning {
+        &ig.users
+    } else {
+        &ig.users_count_only
+    };
+    let r = repo.create_all(&inp.new_users_json)?;
+    Ok(Outcome {
+        ops: 1,
+        check: i64::try_from(r.count)?,
+        retries: 0,
+    })
+}
+
+/// Checksum of workload 6: users + orders + items + sum of item quantities.
+fn include_check(rows: &[Value]) -> i64 {
+    let mut check = 0;
+    for user in rows {
+        check += 1;
+        for order in user
+            .get("orders")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            check += 1;
+            for item in order
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                check += 1 + int(item, "qty");
+            }
+        }
+    }
+    check
+}
+
+/// Workload 6: `find` of 10 users including orders including items (3 queries per call).
+///
+/// # Errors
+/// Repository errors.
+pub fn include(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.group_filters {
+        check += include_check(&ig.users.find(filter)?);
+    }
+    Ok(Outcome {
+        ops: inp.group_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 7: `find_by_id` from the threads of `pool`, sharing one repository (pool of 8).
+///
+/// # Errors
+/// Repository errors.
+pub fn parallel_find_by_id(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    pool.install(|| {
+        inp.ids_json
+            .par_iter()
+            .map(|id| -> Result<Outcome, BoxError> {
+                let row = ig.users8.find_by_id(id, &Value::Null)?;
+                Ok(Outcome {
+                    ops: 1,
+                    check: row.map_or(0, |r| int(&r, "age")),
+                    retries: 0,
+                })
+            })
+            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}
+
+/// Workload 8: per id, a serializable transaction (up to 20 retries) that reads an order's total
+/// and writes it back plus one, from the threads of `pool` (pool of 4).
+///
+/// # Errors
+/// Repository errors, or retries exhausted.
+pub fn serializable_rmw(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    let options = TransactionOptions::new()
+        .isolation_level(IsolationLevel::Serializable)
+        .retries(20);
+    let fields = json!({"fields": ["total"]});
+    pool.install(|| {
+        inp.ids_json
+            .par_iter()
+            .map(|id| -> Result<Outcome, BoxError> {
+                let mut attempts = 0u64;
+                ig.ds4.transaction(options, |tx| {
+                    attempts += 1;
+                    let total = ig
+                        .orders4
+                        .on(tx)
+                        .find_by_id(id, &fields)?
+                        .and_then(|r| r.get("total").and_then(Value::as_f64))
+                        .unwrap_or(0.0);
+                    ig.orders4_count_only
+                        .on(tx)
+                        .update_by_id(id, &json!({"total": total + 1.0}))?;
+                    Ok::<_, RepoError>(())
+                })?;
+                Ok(Outcome {
+                    ops: 1,
+                    check: 1,
+                    retries: attempts.saturating_sub(1),
+                })
+            })
+            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}

@@ -1,0 +1,437 @@
+//! # ignis-bench: ignis-rs side by side with the raw `postgres` client and Diesel
+//!
+//! Run it with `cargo xtask bench [--quick] [--database-url URL]`, which builds this binary in
+//! release mode and runs it with `DATABASE_URL` set. It creates a fresh database
+//! `ignis_bench_<uuid>` on that server (dropped at the end, also on failure), migrates the
+//! users / orders / order_items models with ignis-migrate, bulk-loads 10k users, 100k orders and
+//! 300k items once (`COPY`), runs `ANALYZE`, and measures the eight workloads of issue 5 for
+//! three implementations, interleaved per sample:
+//!
+//! - **ignis-rs** through its public repository API ([`ignis_impl`]);
+//! - **raw**: the `postgres` crate, statements prepared once, rows decoded by index ([`raw`]);
+//! - **Diesel**: sync, its r2d2 pool, typed queries ([`diesel_impl`]).
+//!
+//! The report (Markdown: a summary, one table per workload, the targets met or missed, the
+//! machine, Postgres version, date and peak memory) goes to stdout and to
+//! `target/bench/report.md`.
+//!
+//! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
+//! `--only 1,6` (some workloads only), `--impl ignis|raw|diesel` (one implementation only, for
+//! profiling; no ratios then).
+
+mod diesel_impl;
+mod ignis_impl;
+mod load;
+mod model;
+mod raw;
+mod report;
+mod workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Instant;
+
+use ignis_tx::DataSourceConfig;
+
+use crate::load::{BenchDb, DataSize};
+use crate::report::{RunInfo, WorkloadResult};
+use crate::workload::{Kind, Role, Spec, Unit, Variant};
+
+/// The error type of the harness.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Command-line options.
+#[derive(Debug, Clone, Default)]
+struct Args {
+    quick: bool,
+    samples: Option<usize>,
+    only: Option<Vec<u8>>,
+    implementation: Option<Role>,
+}
+
+const USAGE: &str =
+    "usage: ignis-bench [--quick] [--samples N] [--only 1,2,..] [--impl ignis|raw|diesel]
+  (DATABASE_URL names the server; run it with `cargo xtask bench`)";
+
+impl Args {
+    fn parse(mut argv: impl Iterator<Item = String>) -> Result<Self, BoxError> {
+        let mut a = Args::default();
+        while let Some(arg) = argv.next() {
+            let mut value = |name: &str| {
+                argv.next()
+                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+            };
+            match arg.as_str() {
+                "--quick" => a.quick = true,
+                "--samples" => a.samples = Some(value("--samples")?.parse()?),
+                "--only" => {
+                    a.only = Some(
+                        value("--only")?
+                            .split(',')
+                            .map(u8::from_str)
+                            .collect::<Result<_, _>>()?,
+                    )
+                }
+                "--impl" => {
+                    a.implementation = Some(match value("--impl")?.as_str() {
+                        "ignis" => Role::Ignis,
+                        "raw" => Role::Raw,
+                        "diesel" => Role::Diesel,
+                        other => {
+                            return Err(format!("unknown implementation {other}\n{USAGE}").into())
+                        }
+                    })
+                }
+                "-h" | "--help" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
+            }
+        }
+        Ok(a)
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), BoxError> {
+    let started = Instant::now();
+    let args = Args::parse(std::env::args().skip(1))?;
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| "DATABASE_URL is not set: run the benchmark with `cargo xtask bench`")?;
+    let admin = DataSourceConfig::from_url(&url)?;
+    // Declared first, so it is dropped last: after every pool below is gone.
+    let db = BenchDb::create(&admin)?;
+    eprintln!("created database {} on {}", db.name, admin.redacted());
+    let (info_base, results) = bench(&db, &args)?;
+    let info = RunInfo {
+        peak_kb: report::peak_memory_kb(),
+        seconds: started.elapsed().as_secs_f64(),
+        ..info_base
+    };
+    let text = report::markdown(&info, &results);
+    println!("{text}");
+    let path = report_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
+/// `<target dir>/bench/report.md`: the target directory is the one this binary was built into
+/// (`target/release/ignis-bench` → `target`), else `target` under the workspace.
+fn report_path() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        let profile_dir = exe.parent()?;
+        let target = profile_dir.parent()?;
+        Some(target.to_path_buf())
+    });
+    let target = from_exe.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target")
+    });
+    target.join("bench").join("report.md")
+}
+
+/// Operations per sample of each workload, full or quick.
+fn specs(quick: bool) -> Vec<Spec> {
+    let n = |full: usize, q: usize| if quick { q } else { full };
+    let spec = |kind, number, title: &str, ops, unit| Spec {
+        kind,
+        number,
+        title: title.to_string(),
+        ops,
+        unit,
+    };
+    let (f1, f2, f3, f4, f5, f6, f7, f8) = (
+        n(5000, 500),
+        n(2000, 200),
+        n(2000, 100),
+        n(2000, 200),
+        n(10_000, 1000),
+        n(1000, 50),
+        n(20_000, 1000),
+        n(2000, 100),
+    );
+    vec![
+        spec(Kind::FindById, 1, &format!("find by id, {f1} random ids, one connection"), f1, Unit::OpsPerSec),
+        spec(
+            Kind::FindFiltered,
+            2,
+            &format!("find, where (2 conditions) + order (2 keys) + limit 20, {f2} times, one connection"),
+            f2,
+            Unit::OpsPerSec,
+        ),
+        spec(Kind::Create, 3, &format!("create one row, autocommit, {f3} times, one connection"), f3, Unit::OpsPerSec),
+        spec(
+            Kind::CreateInTransaction,
+            4,
+            &format!("create {f4} rows one by one inside one transaction"),
+            f4,
+            Unit::OpsPerSec,
+        ),
+        spec(Kind::CreateAll, 5, &format!("create_all of {f5} rows in one call"), f5, Unit::Millis),
+        spec(
+            Kind::Include,
+            6,
+            &format!("find 10 users including orders including items, {f6} times, one connection"),
+            f6,
+            Unit::OpsPerSec,
+        ),
+        spec(
+            Kind::ParallelFindById,
+            7,
+            &format!("find by id from 8 rayon threads through one pool of 8, {f7} ids"),
+            f7,
+            Unit::OpsPerSec,
+        ),
+        spec(
+            Kind::SerializableRmw,
+            8,
+            &format!("serializable read-modify-write with retries, 4 threads, pool of 4, {f8} total"),
+            f8,
+            Unit::OpsPerSec,
+        ),
+    ]
+}
+
+fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), BoxError> {
+    let size = DataSize {
+        users: 10_000,
+        orders: 100_000,
+        items_per_order: 3,
+    };
+    let schema = model::schema()?;
+    let steps = load::migrate(db, &schema)?;
+    eprintln!("migrated: {steps} step(s)");
+    load::load(db, size)?;
+
+    let samples = args.samples.unwrap_or(if args.quick { 3 } else { 7 });
+    let pg_config = postgres::Config::from_str(&db.url())?;
+
+    // ignis-rs
+    let ig = ignis_impl::Ignis::new(db, &schema)?;
+    // raw
+    let mut raw1 = raw::RawConn::connect(&pg_config)?;
+    let postgres_version: String = raw1.client.query_one("SELECT version()", &[])?.try_get(0)?;
+    let raw8 = raw::pool(&pg_config, 8)?;
+    let raw4 = raw::pool(&pg_config, 4)?;
+    // Diesel
+    let dpool1 = diesel_impl::pool(&db.url(), 1)?;
+    let dpool8 = diesel_impl::pool(&db.url(), 8)?;
+    let dpool4 = diesel_impl::pool(&db.url(), 4)?;
+    // Threads
+    let threads8 = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
+    let threads4 = rayon::ThreadPoolBuilder::new().num_threads(4).build()?;
+
+    let wanted = |role: Role| {
+        args.implementation
+            .is_none_or(|r| r == role || (r == Role::Ignis && role == Role::Info))
+    };
+    let all_specs = specs(args.quick);
+    // Reads first, on the data set as loaded; then the writes (which add users), then the
+    // updates of workload 8.
+    let order = [1u8, 2, 6, 7, 3, 4, 5, 8];
+    let mut results: Vec<WorkloadResult> = Vec::new();
+    for number in order {
+        if args.only.as_ref().is_some_and(|o| !o.contains(&number)) {
+            continue;
+        }
+        let Some(spec) = all_specs.iter().find(|s| s.number == number) else {
+            continue;
+        };
+        eprint!("workload {number}: {} ", spec.title);
+        let kind = spec.kind;
+        let make =
+            |ops: usize, seed: u64| workload::inputs(kind, ops, seed, size.users, size.orders);
+        {
+            let mut variants: Vec<Variant<'_>> = Vec::new();
+            let ig = &ig;
+            let raw1 = &mut raw1;
+            let mut dconn = dpool1.get()?;
+            let (raw8, raw4, dpool8, dpool4) = (&raw8, &raw4, &dpool8, &dpool4);
+            let (t8, t4) = (&threads8, &threads4);
+            match kind {
+                Kind::FindById => {
+                    variants.push(Variant::new(
+                        "ignis-rs (find_by_id, pool of 1)",
+                        Role::Ignis,
+                        move |i| ignis_impl::find_by_id(ig, i),
+                    ));
+                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
+                        raw::find_by_id(raw1, i)
+                    }));
+                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
+                        diesel_impl::find_by_id(&mut dconn, i)
+                    }));
+                }
+                Kind::FindFiltered => {
+                    variants.push(Variant::new(
+                        "ignis-rs (find, pool of 1)",
+                        Role::Ignis,
+                        move |i| ignis_impl::find_filtered(ig, i),
+                    ));
+                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
+                        raw::find_filtered(raw1, i)
+                    }));
+                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
+                        diesel_impl::find_filtered(&mut dconn, i)
+                    }));
+                }
+                Kind::Create => {
+                    variants.push(Variant::new(
+                        "ignis-rs (create, pool of 1)",
+                        Role::Ignis,
+                        move |i| ignis_impl::create(ig, i),
+                    ));
+                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
+                        raw::create(raw1, i)
+                    }));
+                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
+                        diesel_impl::create(&mut dconn, i)
+                    }));
+                }
+                Kind::CreateInTransaction => {
+                    variants.push(Variant::new(
+                        "ignis-rs (create on .on(&mut tx))",
+                        Role::Ignis,
+                        move |i| ignis_impl::create_in_transaction(ig, i),
+                    ));
+                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
+                        raw::create_in_transaction(raw1, i)
+                    }));
+                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
+                        diesel_impl::create_in_transaction(&mut dconn, i)
+                    }));
+                }
+                Kind::CreateAll => {
+                    variants.push(Variant::new(
+                        "ignis-rs (create_all, should_return(false))",
+                        Role::Ignis,
+                        move |i| ignis_impl::create_all(ig, i, false),
+                    ));
+                    variants.push(Variant::new(
+                        "ignis-rs (create_all, rows returned: the default)",
+                        Role::Info,
+                        move |i| ignis_impl::create_all(ig, i, true),
+                    ));
+                    // Both raw bulk paths share the one connection (they never run at the
+                    // same time).
+                    let raw1 = std::cell::RefCell::new(raw1);
+                    let raw1 = std::rc::Rc::new(raw1);
+                    let r2 = raw1.clone();
+                    variants.push(Variant::new(
+                        "raw postgres (multi-row INSERT)",
+                        Role::Raw,
+                        move |i| raw::create_all_insert(&mut r2.borrow_mut(), i),
+                    ));
+                    variants.push(Variant::new(
+                        "raw postgres (binary COPY)",
+                        Role::Raw,
+                        move |i| raw::create_all_copy(&mut raw1.borrow_mut(), i),
+                    ));
+                    variants.push(Variant::new(
+                        "Diesel (batch insert)",
+                        Role::Diesel,
+                        move |i| diesel_impl::create_all(&mut dconn, i),
+                    ));
+                }
+                Kind::Include => {
+                    variants.push(Variant::new(
+                        "ignis-rs (find + include, pool of 1)",
+                        Role::Ignis,
+                        move |i| ignis_impl::include(ig, i),
+                    ));
+                    variants.push(Variant::new(
+                        "raw postgres (3 queries, = ANY($1))",
+                        Role::Raw,
+                        move |i| raw::include(raw1, i),
+                    ));
+                    variants.push(Variant::new(
+                        "Diesel (belonging_to + grouped_by)",
+                        Role::Diesel,
+                        move |i| diesel_impl::include(&mut dconn, i),
+                    ));
+                }
+                Kind::ParallelFindById => {
+                    variants.push(Variant::new(
+                        "ignis-rs (find_by_id, pool of 8)",
+                        Role::Ignis,
+                        move |i| ignis_impl::parallel_find_by_id(ig, t8, i),
+                    ));
+                    variants.push(Variant::new(
+                        "raw postgres (r2d2 pool of 8)",
+                        Role::Raw,
+                        move |i| raw::parallel_find_by_id(raw8, t8, i),
+                    ));
+                    variants.push(Variant::new(
+                        "Diesel (r2d2 pool of 8)",
+                        Role::Diesel,
+                        move |i| diesel_impl::parallel_find_by_id(dpool8, t8, i),
+                    ));
+                }
+                Kind::SerializableRmw => {
+                    variants.push(Variant::new(
+                        "ignis-rs (DataSource::transaction, serializable, retries)",
+                        Role::Ignis,
+                        move |i| ignis_impl::serializable_rmw(ig, t4, i),
+                    ));
+                    variants.push(Variant::new(
+                        "raw postgres (retry by hand)",
+                        Role::Raw,
+                        move |i| raw::serializable_rmw(raw4, t4, i),
+                    ));
+                    variants.push(Variant::new(
+                        "Diesel (build_transaction().serializable(), retry by hand)",
+                        Role::Diesel,
+                        move |i| diesel_impl::serializable_rmw(dpool4, t4, i),
+                    ));
+                }
+            }
+            variants.retain(|v| wanted(v.role));
+            let warmup = match kind {
+                Kind::CreateAll => spec.ops,
+                _ => (spec.ops / 10).max(10),
+            };
+            let measured = workload::measure(spec, samples, warmup, make, &mut variants)?;
+            drop(variants);
+            eprintln!(" done");
+            results.push(WorkloadResult {
+                spec: spec.clone(),
+                measured,
+            });
+        }
+    }
+    results.sort_by_key(|r| r.spec.number);
+
+    let info = RunInfo {
+        mode: if args.quick { "quick" } else { "full" },
+        samples,
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        cpu: report::cpu_model(),
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        postgres: postgres_version,
+        data: format!(
+            "{} users, {} orders, {} order items (bulk-loaded with COPY, then ANALYZE), in a fresh database",
+            size.users,
+            size.orders,
+            size.orders * size.items_per_order
+        ),
+        peak_kb: None,
+        seconds: 0.0,
+    };
+    Ok((info, results))
+}
