@@ -4,8 +4,12 @@
 //! - `db start | stop | status | url | psql [ARGS...]`: one local PostgreSQL cluster under
 //!   `target/ignis-pg/`, created on first start, listening on 127.0.0.1 on a port chosen once
 //!   ([`db`]);
-//! - `migrate [--dry-run] [--schema FILE] [--database-url URL]`: make the database match the
-//!   models, the Ignis example application by default ([`migrate`]);
+//! - `migrate [check | generate NAME | pull] [--dry-run] [--schema FILE] [--database-url URL]
+//!   [--allow-data-loss] [--drop-unknown] [--concurrent-indexes] [--migrations DIR]
+//!   [--versioned-only]`: run pending
+//!   versioned files, then make the database match the models (the Ignis example application by
+//!   default); `check` exits 1 when they differ, `generate` writes the plan as a versioned file,
+//!   `pull` prints the schema file of an existing database ([`migrate`]);
 //! - `query [--schema FILE] [--database-url URL]`: JSON-line requests to the repositories on
 //!   stdin, answers on stdout ([`query`]);
 //! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]);
@@ -47,7 +51,8 @@ enum XtaskCommand {
         #[command(subcommand)]
         command: db::DbCommand,
     },
-    /// Make the database match the models (the Ignis example application by default).
+    /// Make the database match the models (the Ignis example application by default): run
+    /// pending versioned files, then push; or check, generate a versioned file, pull.
     Migrate(migrate::MigrateArgs),
     /// Answer Ignis repository requests (JSON lines on stdin: find, findOne, findById, count,
     /// existsWith) with JSON lines on stdout.
@@ -73,8 +78,7 @@ fn main() -> ExitCode {
         XtaskCommand::Db { command } => db::run(command),
         XtaskCommand::Migrate(args) => db::resolve(args.database_url.as_deref())
             .and_then(|url| db::check_reachable(&url).map(|()| url))
-            .and_then(|url| migrate::run(args, &url))
-            .map(|()| 0),
+            .and_then(|url| migrate::run(args, &url)),
         XtaskCommand::Query(args) => db::resolve(args.database_url.as_deref())
             .and_then(|url| db::check_reachable(&url).map(|()| url))
             .and_then(|url| query::run(args, &url))
