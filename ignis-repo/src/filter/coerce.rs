@@ -272,6 +272,7 @@ pub(crate) fn coerce_list(
 /// numbers and booleans as JSON spells them (which is what `#>>` returns for them).
 pub(crate) fn path_text(field: &str, value: &JsonValue) -> Result<String, FilterError> {
     match value {
+        JsonValue::String(s) if s.contains('\0') => Err(nul_error(field, value)),
         JsonValue::String(s) => Ok(s.clone()),
         JsonValue::Number(n) => Ok(n.to_string()),
         JsonValue::Bool(b) => Ok(b.to_string()),
@@ -349,8 +350,29 @@ fn is_numeric_literal(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// Postgres text and jsonb cannot hold U+0000: the server would refuse the statement
+/// (SQLSTATE 22021 for text, 22P05 for jsonb), so such values are refused before it is sent.
+pub(crate) fn nul_error(field: &str, value: &JsonValue) -> FilterError {
+    FilterError::invalid(
+        field,
+        "text without NUL characters (U+0000, which Postgres cannot store)",
+        value,
+    )
+}
+
+/// True when a string or object key anywhere in `value` contains U+0000.
+fn has_nul(value: &JsonValue) -> bool {
+    match value {
+        JsonValue::String(s) => s.contains('\0'),
+        JsonValue::Array(items) => items.iter().any(has_nul),
+        JsonValue::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 fn text(field: &str, value: &JsonValue) -> Result<String, FilterError> {
     match value {
+        JsonValue::String(s) if s.contains('\0') => Err(nul_error(field, value)),
         JsonValue::String(s) => Ok(s.clone()),
         JsonValue::Number(n) => Ok(n.to_string()),
         JsonValue::Bool(b) => Ok(b.to_string()),
@@ -408,6 +430,16 @@ fn parse_naive_datetime(s: &str) -> Option<NaiveDateTime> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
 }
 
+/// The earliest moment Postgres's `timestamp`, `timestamptz` and `date` hold (4714-11-24 BC,
+/// Julian day 0), in seconds since the Unix epoch. chrono's latest (year 262143) is within all
+/// three types' upper bounds, so only the lower bound needs checking: a value below it would be
+/// refused by the server ("timestamp out of range", SQLSTATE 22008) after the statement was sent.
+const PG_MIN_UNIX_SECONDS: i64 = -210_866_803_200;
+
+fn in_pg_range(d: NaiveDateTime) -> bool {
+    d.and_utc().timestamp() >= PG_MIN_UNIX_SECONDS
+}
+
 fn timestamptz(field: &str, value: &JsonValue) -> Result<DateTime<Utc>, FilterError> {
     let parsed = match value {
         JsonValue::String(s) => {
@@ -420,13 +452,15 @@ fn timestamptz(field: &str, value: &JsonValue) -> Result<DateTime<Utc>, FilterEr
         JsonValue::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
         _ => None,
     };
-    parsed.ok_or_else(|| {
-        FilterError::invalid(
-            field,
-            "an RFC 3339 timestamp (2024-01-31T12:00:00Z) or epoch milliseconds",
-            value,
-        )
-    })
+    parsed
+        .filter(|d| in_pg_range(d.naive_utc()))
+        .ok_or_else(|| {
+            FilterError::invalid(
+                field,
+                "an RFC 3339 timestamp (2024-01-31T12:00:00Z) or epoch milliseconds",
+                value,
+            )
+        })
 }
 
 fn timestamp(field: &str, value: &JsonValue) -> Result<NaiveDateTime, FilterError> {
@@ -443,7 +477,7 @@ fn timestamp(field: &str, value: &JsonValue) -> Result<NaiveDateTime, FilterErro
             .map(|d| d.naive_utc()),
         _ => None,
     };
-    parsed.ok_or_else(|| {
+    parsed.filter(|d| in_pg_range(*d)).ok_or_else(|| {
         FilterError::invalid(field, "an ISO 8601 timestamp (2024-01-31T12:00:00)", value)
     })
 }
@@ -508,7 +542,10 @@ fn scalar(field: &str, kind: &Kind, value: &JsonValue) -> Result<SqlValue, Filte
             ))
         }
         Kind::Date => {
-            let parsed = value.as_str().and_then(parse_date);
+            let parsed = value
+                .as_str()
+                .and_then(parse_date)
+                .filter(|d| d.and_hms_opt(0, 0, 0).is_some_and(in_pg_range));
             SqlValue::ChronoDate(Some(
                 parsed.ok_or_else(|| FilterError::invalid(field, "a date (2024-01-31)", value))?,
             ))
@@ -526,6 +563,7 @@ fn scalar(field: &str, kind: &Kind, value: &JsonValue) -> Result<SqlValue, Filte
         }
         Kind::Timestamp => SqlValue::ChronoDateTime(Some(timestamp(field, value)?)),
         Kind::TimestampTz => SqlValue::ChronoDateTimeUtc(Some(timestamptz(field, value)?)),
+        Kind::Json if has_nul(value) => return Err(nul_error(field, value)),
         Kind::Json => SqlValue::Json(Some(Box::new(value.clone()))),
         Kind::Bytes => SqlValue::Bytes(Some(bytes(field, value)?)),
         Kind::Cast(type_name) => {
@@ -547,6 +585,44 @@ fn scalar(field: &str, kind: &Kind, value: &JsonValue) -> Result<SqlValue, Filte
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nul_characters_are_refused_in_text_and_json() {
+        let text_array: PgType = "text[]".parse().unwrap();
+        for (ty, v) in [
+            (PgType::Text, json!("a\u{0}b")),
+            (text_array, json!(["ok", "\u{0}"])),
+            (PgType::Jsonb, json!({"k": ["\u{0}"]})),
+            (PgType::Jsonb, json!({"\u{0}": 1})),
+        ] {
+            let err = coerce_value("f", &ty, &v).unwrap_err();
+            assert!(err.to_string().contains("NUL"), "{ty}: {err}");
+        }
+        assert!(path_text("f", &json!("\u{0}")).is_err());
+        assert!(coerce_value("f", &PgType::Jsonb, &json!({"k": "\\u0000"})).is_ok());
+    }
+
+    #[test]
+    fn dates_and_timestamps_before_postgres_range_are_refused() {
+        let first = NaiveDate::from_ymd_opt(-4713, 11, 24).unwrap();
+        assert_eq!(
+            first.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp(),
+            PG_MIN_UNIX_SECONDS
+        );
+        let tz = PgType::TIMESTAMPTZ;
+        let naive = PgType::Timestamp {
+            precision: None,
+            with_time_zone: false,
+        };
+        // Epoch milliseconds chrono accepts but Postgres does not (year -251 000).
+        for ty in [&tz, &naive] {
+            assert!(coerce_value("at", ty, &json!(-8_000_000_000_000_000_i64)).is_err());
+            assert!(coerce_value("at", ty, &json!(-210_866_803_200_000_i64)).is_ok());
+            assert!(coerce_value("at", ty, &json!(-210_866_803_200_001_i64)).is_err());
+        }
+        assert!(coerce_value("day", &PgType::Date, &json!("-4713-11-24")).is_ok());
+        assert!(coerce_value("day", &PgType::Date, &json!("-4713-11-23")).is_err());
+    }
 
     #[test]
     fn numeric_literals() {

@@ -4,7 +4,7 @@ use ignis_schema::{Model, PgType, Schema};
 use sea_query::{ArrayType, Value as SqlValue};
 use serde_json::{Map, Value as JsonValue};
 
-use super::coerce::{coerce_list, coerce_value, path_text, BoundValue};
+use super::coerce::{coerce_list, coerce_value, nul_error, path_text, BoundValue};
 use super::condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 use super::error::FilterError;
 use super::merge::merge_filter_json;
@@ -664,6 +664,20 @@ fn pattern(
             operand,
         ));
     };
+    if pattern.contains('\0') {
+        return Err(nul_error(&field.key(), operand));
+    }
+    let like = matches!(
+        op,
+        Operator::Like | Operator::NotLike | Operator::ILike | Operator::NotILike
+    );
+    if like && ends_in_escape(pattern) {
+        // Postgres refuses it when matching reaches the end ("LIKE pattern must not end with
+        // escape character", SQLSTATE 22025), so it is refused here, before any SQL runs.
+        let expected =
+            format!("a `{op_name}` pattern not ending in a lone `\\` (escape it: `\\\\`)");
+        return Err(FilterError::invalid(&field.key(), expected, operand));
+    }
     let compare_as = if field.is_path() {
         CompareAs::Text
     } else if field.pg_type.is_textual() {
@@ -675,6 +689,15 @@ fn pattern(
     };
     let bound = BoundValue::plain(SqlValue::String(Some(pattern.clone())));
     Ok(comparison(field, compare_as, op, Operand::One(bound)))
+}
+
+/// True when a LIKE pattern ends with a `\` that escapes nothing.
+fn ends_in_escape(pattern: &str) -> bool {
+    let mut escaping = false;
+    for c in pattern.chars() {
+        escaping = !escaping && c == '\\';
+    }
+    escaping
 }
 
 /// `between` / `notBetween`: exactly `[low, high]`, neither null.
