@@ -40,7 +40,78 @@ pub enum RelationKind {
     Foreign,
 }
 
+fn action_sql(c: char) -> &'static str {
+    match c {
+        'r' => "RESTRICT",
+        'c' => "CASCADE",
+        'n' => "SET NULL",
+        'd' => "SET DEFAULT",
+        _ => "NO ACTION",
+    }
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| ignis_schema::quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl TableInfo {
+    /// Replaces the `definition` of the primary key, unique constraints, foreign keys and
+    /// indexes with one built from their structure (columns, referenced table, actions, method,
+    /// unique, predicate), so both sides of a diff compare structurally, and the text is the SQL
+    /// that creates them. Check constraints keep Postgres's own definition (an expression only
+    /// Postgres can normalise), as do index predicates inside the index definition.
+    pub fn canonicalise(&mut self, schema: &str, table: &str) {
+        let qualified = format!(
+            "{}.{}",
+            ignis_schema::quote_ident(schema),
+            ignis_schema::quote_ident(table)
+        );
+        if let Some(pk) = &mut self.primary_key {
+            pk.definition = format!("PRIMARY KEY ({})", column_list(&pk.columns));
+        }
+        for u in self.uniques.values_mut() {
+            u.definition = format!("UNIQUE ({})", column_list(&u.columns));
+        }
+        for fk in self.foreign_keys.values_mut() {
+            fk.definition = format!(
+                "FOREIGN KEY ({}) REFERENCES {}.{} ({}) ON UPDATE {} ON DELETE {}",
+                column_list(&fk.columns),
+                ignis_schema::quote_ident(&fk.ref_schema),
+                ignis_schema::quote_ident(&fk.ref_table),
+                column_list(&fk.ref_columns),
+                action_sql(fk.on_update),
+                action_sql(fk.on_delete)
+            );
+        }
+        for i in self.indexes.values_mut() {
+            let mut def = format!(
+                "CREATE {}INDEX {} ON {qualified} USING {} ({})",
+                if i.unique { "UNIQUE " } else { "" },
+                ignis_schema::quote_ident(&i.name),
+                i.method,
+                column_list(&i.columns)
+            );
+            if let Some(p) = &i.predicate {
+                def.push_str(" WHERE ");
+                def.push_str(p);
+            }
+            i.definition = def;
+        }
+    }
+}
+
 impl Catalog {
+    /// [`TableInfo::canonicalise`] on every table.
+    pub fn canonicalise(&mut self) {
+        for ((schema, table), t) in self.tables.iter_mut() {
+            t.canonicalise(schema, table);
+        }
+    }
+
     /// Replaces every occurrence of a schema name in the catalog's strings and keys (types,
     /// defaults, definitions, references) according to `names` (`from -> to`), for reading a
     /// scratch schema back as the real one. `to` is written as Postgres would print it
@@ -130,7 +201,8 @@ pub struct TableInfo {
 }
 
 impl TableInfo {
-    fn new(kind: RelationKind) -> Self {
+    /// An empty relation of this kind.
+    pub fn new(kind: RelationKind) -> Self {
         TableInfo {
             kind,
             columns: Vec::new(),

@@ -34,7 +34,7 @@ pub mod plan;
 pub mod pull;
 pub mod versioned;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use ignis_schema::{Model, Schema};
@@ -42,6 +42,7 @@ use ignis_tx::{DataSource, Executor, TransactionOptions};
 use sea_query::PostgresQueryBuilder;
 
 pub use catalog::{introspect, Catalog};
+use catalog::{ColumnInfo, ConstraintInfo, ForeignKeyInfo, IndexInfo, RelationKind, TableInfo};
 pub use error::MigrateError;
 pub use plan::{DiffOptions, Hazard, Note, Plan, Probe, Safety, Step, StepKind};
 pub use pull::{pull, Pulled};
@@ -151,7 +152,8 @@ impl Migrator {
         if schemas.is_empty() {
             schemas.push("public".into());
         }
-        let live = introspect(&mut tx, &schemas)?;
+        let mut live = introspect(&mut tx, &schemas)?;
+        live.canonicalise();
         let mut plan = plan::diff(
             schema,
             &desired,
@@ -352,7 +354,7 @@ fn evaluate_probes(exec: &mut ignis_tx::Transaction, plan: &mut Plan) -> Result<
 /// schema, named after the backend pid so concurrent sessions never collide), reads them back
 /// with names mapped to the real schemas, and returns that catalog. The caller rolls back to
 /// discard the scratch schemas.
-fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Catalog, MigrateError> {
+fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Catalog, MigrateError> {
     let pid: i32 = exec
         .query_one("SELECT pg_backend_pid()", &[])?
         .try_get(0)
@@ -395,53 +397,135 @@ fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Cata
                 source,
             })?;
     }
-    let moved: Vec<Model> = managed
-        .iter()
-        .map(|m| {
-            let mut m = (*m).clone();
-            m.schema = scratch[&m.schema].clone();
-            for fk in &mut m.foreign_keys {
-                let target_migrated = managed
-                    .iter()
-                    .any(|t| t.schema == fk.ref_schema && t.table == fk.ref_table);
-                if target_migrated {
-                    fk.ref_schema = scratch[&fk.ref_schema].clone();
-                }
+    // What only Postgres can normalise (types, defaults, check expressions, partial index
+    // predicates) goes through scratch objects; keys, indexes and foreign keys are compared
+    // structurally, so no table of the model needs to be created: each distinct (type,
+    // default) pair becomes one column of a few shared scratch tables, and only models with
+    // serial columns, checks or partial indexes get a (bare) scratch table of their own.
+    // 1,000 models cost a handful of statements instead of thousands of CREATEs.
+    let first_scratch = scratch
+        .values()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| format!("ignis_scratch_{pid}_0"));
+    if scratch.is_empty() {
+        exec.batch_execute(&format!(
+            "CREATE SCHEMA {}",
+            ignis_schema::quote_ident(&first_scratch)
+        ))?;
+    }
+    let mut specs: Vec<(String, Option<String>, String)> = Vec::new(); // (type, default, model)
+    let mut spec_of: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let mut own_tables: Vec<Model> = Vec::new();
+    for m in &managed {
+        let needs_own = !m.checks.is_empty()
+            || m.indexes.iter().any(|i| i.predicate.is_some())
+            || m.columns.iter().any(|c| is_serial(&c.pg_type));
+        if needs_own {
+            let mut bare = (*m).clone();
+            bare.schema = scratch[&m.schema].clone();
+            for c in &mut bare.columns {
+                c.default = None;
+                c.identity = None;
+                // serial implies NOT NULL; an explicit NULL would conflict with it.
+                c.nullable = !is_serial(&c.pg_type);
+                c.primary_key = false;
             }
-            m
-        })
-        .collect();
-    let run = |exec: &mut E, model: &Model, sql: String| {
-        exec.batch_execute(&sql)
-            .map_err(|source| MigrateError::InvalidModelDdl {
-                model: model.name.clone(),
-                sql,
-                source,
+            bare.uniques.clear();
+            bare.foreign_keys.clear();
+            bare.indexes.retain(|i| i.predicate.is_some());
+            own_tables.push(bare);
+        }
+        for c in &m.columns {
+            if is_serial(&c.pg_type) {
+                continue;
+            }
+            let key = (
+                c.pg_type.to_string(),
+                if c.identity.is_some() {
+                    None
+                } else {
+                    c.default.clone()
+                },
+            );
+            spec_of.entry(key.clone()).or_insert_with(|| {
+                specs.push((key.0, key.1, m.name.clone()));
+                specs.len() - 1
+            });
+        }
+    }
+    const PER_TABLE: usize = 1000;
+    let spec_table = |k: usize| format!("ignis_norm_{k}");
+    let mut statements: Vec<(String, String)> = Vec::new(); // (model, sql)
+    for (k, chunk) in specs.chunks(PER_TABLE).enumerate() {
+        let cols: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (ty, default, _))| match default {
+                Some(d) => format!("c{i} {ty} DEFAULT {d}"),
+                None => format!("c{i} {ty}"),
             })
-    };
-    for m in &moved {
-        run(
-            exec,
-            m,
-            m.create_table_statement().to_string(PostgresQueryBuilder),
-        )?;
+            .collect();
+        statements.push((
+            String::new(),
+            format!(
+                "CREATE TABLE {}.{} ({})",
+                ignis_schema::quote_ident(&first_scratch),
+                spec_table(k),
+                cols.join(", ")
+            ),
+        ));
     }
-    for m in &moved {
-        for s in m.create_index_statements() {
-            run(exec, m, s.to_string(PostgresQueryBuilder))?;
+    for bare in &own_tables {
+        statements.push((
+            bare.name.clone(),
+            bare.create_table_statement()
+                .to_string(PostgresQueryBuilder),
+        ));
+        for s in bare.create_index_statements() {
+            statements.push((bare.name.clone(), s.to_string(PostgresQueryBuilder)));
         }
-        for c in &m.checks {
-            run(exec, m, m.add_check_sql(c))?;
+        for c in &bare.checks {
+            statements.push((bare.name.clone(), bare.add_check_sql(c)));
         }
     }
-    for m in &moved {
-        for s in m.create_foreign_key_statements() {
-            run(exec, m, s.to_string(PostgresQueryBuilder))?;
+    // One round trip; when it fails, find the culprit statement by statement.
+    let batch: Vec<&str> = statements.iter().map(|(_, s)| s.as_str()).collect();
+    let mut attempt = exec.savepoint()?;
+    match attempt.batch_execute(&batch.join(";\n")) {
+        Ok(()) => attempt.release()?,
+        Err(_) => {
+            attempt.rollback()?;
+            // Spec columns one by one name the model whose type or default is rejected.
+            for (i, (ty, default, model)) in specs.iter().enumerate() {
+                let sql = match default {
+                    Some(d) => format!("{ty} DEFAULT {d}"),
+                    None => ty.clone(),
+                };
+                let sql = format!(
+                    "CREATE TABLE {}.ignis_probe_{i} (c {sql})",
+                    ignis_schema::quote_ident(&first_scratch)
+                );
+                exec.batch_execute(&sql)
+                    .map_err(|source| MigrateError::InvalidModelDdl {
+                        model: model.clone(),
+                        sql,
+                        source,
+                    })?;
+            }
+            for (model, sql) in statements.into_iter().filter(|(m, _)| !m.is_empty()) {
+                exec.batch_execute(&sql)
+                    .map_err(|source| MigrateError::InvalidModelDdl { model, sql, source })?;
+            }
         }
     }
     exec.batch_execute("RESET search_path")?;
-    let names: Vec<String> = scratch.values().cloned().collect();
-    let mut catalog = introspect(exec, &names)?;
+    let names: Vec<String> = scratch
+        .values()
+        .cloned()
+        .chain([first_scratch.clone()])
+        .collect();
+    let mut read = introspect(exec, &names)?;
     let mut mapping = Vec::new();
     for (real, s) in &scratch {
         let quoted: String = exec
@@ -450,6 +534,154 @@ fn normalise<E: Executor + ?Sized>(exec: &mut E, schema: &Schema) -> Result<Cata
             .map_err(|e| MigrateError::Introspect(e.to_string()))?;
         mapping.push((s.clone(), real.clone(), quoted));
     }
-    catalog.rename_schemas(&mapping);
+    // The spec tables live in the first scratch schema: read them before renaming it.
+    let mut normalised: Vec<(String, Option<String>)> = Vec::with_capacity(specs.len());
+    for k in 0..specs.len().div_ceil(PER_TABLE) {
+        let info = read
+            .tables
+            .remove(&(first_scratch.clone(), spec_table(k)))
+            .ok_or_else(|| {
+                MigrateError::Introspect(format!("scratch table {} missing", spec_table(k)))
+            })?;
+        normalised.extend(info.columns.into_iter().map(|c| (c.data_type, c.default)));
+    }
+    read.rename_schemas(&mapping);
+    let fix = |s: String| {
+        let mut s = s;
+        for (from, _, quoted) in &mapping {
+            s = s.replace(&format!("{from}."), &format!("{quoted}."));
+        }
+        s
+    };
+    let normalised: Vec<(String, Option<String>)> = normalised
+        .into_iter()
+        .map(|(t, d)| (fix(t), d.map(fix)))
+        .collect();
+
+    let mut catalog = Catalog {
+        schemas: scratch.keys().cloned().collect(),
+        tables: BTreeMap::new(),
+        enums: read.enums.clone(),
+    };
+    for m in &managed {
+        let key = (m.schema.clone(), m.table.clone());
+        let own = read.tables.get(&key);
+        let mut t = TableInfo::new(RelationKind::Table);
+        for c in &m.columns {
+            let (data_type, default) = if is_serial(&c.pg_type) {
+                let col = own.and_then(|o| o.column(&c.column)).ok_or_else(|| {
+                    MigrateError::Introspect(format!(
+                        "serial column {}.{} missing",
+                        m.name, c.column
+                    ))
+                })?;
+                (col.data_type.clone(), col.default.clone())
+            } else {
+                let key = (
+                    c.pg_type.to_string(),
+                    if c.identity.is_some() {
+                        None
+                    } else {
+                        c.default.clone()
+                    },
+                );
+                normalised[spec_of[&key]].clone()
+            };
+            let serial = is_serial(&c.pg_type);
+            t.columns.push(ColumnInfo {
+                name: c.column.clone(),
+                data_type,
+                nullable: c.nullable && !c.primary_key && c.identity.is_none() && !serial,
+                default,
+                identity: c.identity.as_ref().map(|i| match i.generation {
+                    ignis_schema::IdentityGeneration::Always => 'a',
+                    ignis_schema::IdentityGeneration::ByDefault => 'd',
+                }),
+            });
+        }
+        let pk = m.primary_key();
+        if !pk.is_empty() {
+            t.primary_key = Some(ConstraintInfo {
+                name: m.primary_key_name(),
+                columns: pk.iter().map(|c| c.to_string()).collect(),
+                definition: String::new(),
+            });
+        }
+        for u in &m.uniques {
+            t.uniques.insert(
+                u.name.clone(),
+                ConstraintInfo {
+                    name: u.name.clone(),
+                    columns: u.columns.clone(),
+                    definition: String::new(),
+                },
+            );
+        }
+        for fk in &m.foreign_keys {
+            t.foreign_keys.insert(
+                fk.name.clone(),
+                ForeignKeyInfo {
+                    name: fk.name.clone(),
+                    columns: fk.columns.clone(),
+                    ref_schema: fk.ref_schema.clone(),
+                    ref_table: fk.ref_table.clone(),
+                    ref_columns: fk.ref_columns.clone(),
+                    on_delete: action_char(fk.on_delete),
+                    on_update: action_char(fk.on_update),
+                    definition: String::new(),
+                },
+            );
+        }
+        if let Some(own) = own {
+            t.checks = own.checks.clone();
+        }
+        for i in &m.indexes {
+            let predicate = match &i.predicate {
+                Some(_) => own
+                    .and_then(|o| o.indexes.get(&i.name))
+                    .and_then(|x| x.predicate.clone()),
+                None => None,
+            };
+            t.indexes.insert(
+                i.name.clone(),
+                IndexInfo {
+                    name: i.name.clone(),
+                    columns: i.columns.clone(),
+                    unique: i.unique,
+                    method: i
+                        .method
+                        .clone()
+                        .unwrap_or_else(|| "btree".into())
+                        .to_ascii_lowercase(),
+                    predicate,
+                    definition: String::new(),
+                },
+            );
+        }
+        catalog.tables.insert(key, t);
+    }
+    catalog.canonicalise();
     Ok(catalog)
+}
+
+/// `serial`, `bigserial`, `smallserial` (and their `serial4/8/2` spellings): pseudo-types that
+/// create a sequence named after the table and column.
+fn is_serial(t: &ignis_schema::PgType) -> bool {
+    let name = t.to_string();
+    matches!(
+        name.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+    )
+}
+
+/// `pg_constraint.confdeltype` letters.
+fn action_char(a: ignis_schema::ForeignKeyAction) -> char {
+    use ignis_schema::ForeignKeyAction as A;
+    match a {
+        A::NoAction => 'a',
+        A::Restrict => 'r',
+        A::Cascade => 'c',
+        A::SetNull => 'n',
+        A::SetDefault => 'd',
+    }
 }

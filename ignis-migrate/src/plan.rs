@@ -868,7 +868,7 @@ impl Differ {
 
         // Indexes: compared by definition with the name taken out.
         let strip =
-            |name: &str, def: &str| def.replacen(&format!(" {} ON ", quote_pg(name)), " ON ", 1);
+            |name: &str, def: &str| def.replacen(&format!(" {} ON ", quote_ident(name)), " ON ", 1);
         let mut renamed_from: BTreeSet<&String> = BTreeSet::new();
         for (name, w) in &want.indexes {
             match have.indexes.get(name) {
@@ -1242,23 +1242,6 @@ enum Kind {
     Unique,
     Check,
     ForeignKey,
-}
-
-/// An identifier as Postgres prints it in definitions: bare when it is a plain lower-case
-/// identifier, double-quoted otherwise.
-fn quote_pg(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        quote_ident(name)
-    }
 }
 
 #[cfg(test)]
