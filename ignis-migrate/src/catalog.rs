@@ -232,7 +232,11 @@ pub struct ColumnInfo {
     /// `pg_get_expr(adbin)`: the default as Postgres prints it (`''::text`, `now()`).
     pub default: Option<String>,
     /// `attidentity`: `Some('a')` ALWAYS, `Some('d')` BY DEFAULT, `None` not an identity.
+    ///
+    /// (A generated column's expression is in `generated`, not in `default`.)
     pub identity: Option<char>,
+    /// `GENERATED ALWAYS AS (expression) STORED`: the expression as Postgres prints it.
+    pub generated: Option<String>,
 }
 
 /// A primary key or unique constraint.
@@ -296,7 +300,7 @@ const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname 
 const RELATIONS_SQL: &str = "\
 SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
        format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -410,12 +414,15 @@ fn read_catalog<E: Executor + ?Sized>(
         let Some(name) = get::<Option<String>>(&row, 3, "relations")? else {
             continue; // a relation with no columns
         };
+        let expr: Option<String> = get(&row, 6, "relations")?;
+        let generated = first_char(get(&row, 8, "relations")?).is_some();
         info.columns.push(ColumnInfo {
             name,
             data_type: get(&row, 4, "relations")?,
             nullable: !get::<bool>(&row, 5, "relations")?,
-            default: get(&row, 6, "relations")?,
+            default: if generated { None } else { expr.clone() },
             identity: first_char(get(&row, 7, "relations")?),
+            generated: if generated { expr } else { None },
         });
     }
     for row in exec.query(CONSTRAINTS_SQL, &[&schemas])? {

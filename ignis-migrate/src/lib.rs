@@ -454,6 +454,38 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             });
         }
     }
+    // Enum types named with their schema (`app.mood`) must resolve to the scratch copies too
+    // (unqualified names already do, through the search path).
+    let redirect = |text: &str| -> String {
+        let mut out = text.to_string();
+        for e in schema.enums() {
+            let target = format!(
+                "{}.{}",
+                ignis_schema::quote_ident(&scratch[&e.schema]),
+                ignis_schema::quote_ident(&e.name)
+            );
+            for spelled in [
+                format!("{}.{}", e.schema, e.name),
+                format!("{}.{}", ignis_schema::quote_ident(&e.schema), e.name),
+                format!(
+                    "{}.{}",
+                    ignis_schema::quote_ident(&e.schema),
+                    ignis_schema::quote_ident(&e.name)
+                ),
+            ] {
+                out = out.replace(&spelled, &target);
+            }
+        }
+        out
+    };
+    for bare in &mut own_tables {
+        for c in &mut bare.columns {
+            let t = redirect(&c.pg_type.to_string());
+            if let Ok(t) = t.parse() {
+                c.pg_type = t;
+            }
+        }
+    }
     const PER_TABLE: usize = 1000;
     let spec_table = |k: usize| format!("ignis_norm_{k}");
     let mut statements: Vec<(String, String)> = Vec::new(); // (model, sql)
@@ -462,8 +494,8 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             .iter()
             .enumerate()
             .map(|(i, (ty, default, _))| match default {
-                Some(d) => format!("c{i} {ty} DEFAULT {d}"),
-                None => format!("c{i} {ty}"),
+                Some(d) => format!("c{i} {} DEFAULT {}", redirect(ty), redirect(d)),
+                None => format!("c{i} {}", redirect(ty)),
             })
             .collect();
         statements.push((
@@ -597,6 +629,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                     ignis_schema::IdentityGeneration::Always => 'a',
                     ignis_schema::IdentityGeneration::ByDefault => 'd',
                 }),
+                generated: None,
             });
         }
         let pk = m.primary_key();

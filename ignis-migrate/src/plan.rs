@@ -1053,13 +1053,24 @@ impl Differ {
 
     fn add_column(&mut self, m: &Model, w: &ColumnInfo) {
         let table = qualified(&m.schema, &m.table);
+        // A serial column is added as the pseudo-type: it creates its own sequence (the
+        // normalised default names a sequence that does not exist yet).
+        let serial = m
+            .column_by_name(&w.name)
+            .map(|c| c.pg_type.to_string())
+            .filter(|t| {
+                matches!(
+                    t.as_str(),
+                    "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+                )
+            });
         let mut sql = format!(
             "ALTER TABLE {table} ADD COLUMN {} {}",
             quote_ident(&w.name),
-            w.data_type
+            serial.as_deref().unwrap_or(&w.data_type)
         );
         let mut hazards = Vec::new();
-        if let Some(d) = &w.default {
+        if let Some(d) = w.default.as_ref().filter(|_| serial.is_none()) {
             sql.push_str(&format!(" DEFAULT {d}"));
             // A volatile default (now(), gen_random_uuid()) fills every row: a rewrite.
             if d.contains('(') {
@@ -1106,6 +1117,16 @@ impl Differ {
     ) {
         let alter = format!("ALTER TABLE {table} ALTER COLUMN {col}");
         let type_changes = w.data_type != h.data_type;
+        if h.generated.is_some() && w.generated.is_none() {
+            // A generated column the model declares as a plain one: keep its values, stop
+            // generating them (Postgres 13+).
+            self.push(Step::new(
+                StepKind::DropDefault,
+                &m.name,
+                object,
+                format!("{alter} DROP EXPRESSION"),
+            ));
+        }
         // Identity first dropped (a type change or removal needs it gone).
         if h.identity.is_some() && (w.identity.is_none() || type_changes) {
             self.push(Step::new(

@@ -639,3 +639,73 @@ fn concurrent_indexes_build_outside_the_transaction_and_never_leave_an_invalid_i
         .get(0);
     assert_eq!(extra, 1, "the transactional part was committed");
 }
+
+#[test]
+fn enums_in_another_schema_serial_columns_and_generated_columns() {
+    let db = TestDb::new();
+    let m = migrator(&db);
+    // An enum in schema `app`, used qualified by a column in `app`.
+    let t = Model::new("T")
+        .schema("app")
+        .enrich(Enricher::Id(IdOptions::number()))
+        .column(Column::new("m", PgType::Custom("app.mood".into())).default_sql("'a'::app.mood"));
+    let schema = Schema::new(vec![t.clone()])
+        .unwrap()
+        .with_enums(vec![EnumType {
+            name: "mood".into(),
+            schema: "app".into(),
+            values: vec!["a".into(), "b".into()],
+        }])
+        .unwrap();
+    m.migrate(&schema, |_| {}).unwrap();
+    let p = m.plan(&schema).unwrap();
+    assert!(p.is_empty(), "{p}");
+
+    // Adding a serial column to an existing table creates its sequence.
+    db.client()
+        .batch_execute(r#"INSERT INTO app."T" DEFAULT VALUES; INSERT INTO app."T" DEFAULT VALUES"#)
+        .unwrap();
+    let with_serial = Schema::new(vec![
+        t.column(Column::new("n", "serial".parse().unwrap()).not_null())
+    ])
+    .unwrap()
+    .with_enums(schema.enums().to_vec())
+    .unwrap();
+    m.migrate(&with_serial, |_| {}).unwrap();
+    let ns: Vec<i32> = db
+        .client()
+        .query(r#"SELECT n FROM app."T" ORDER BY n"#, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ns, vec![1, 2]);
+    let p = m.plan(&with_serial).unwrap();
+    assert!(p.is_empty(), "{p}");
+
+    // A generated column the model declares as plain: its values stay, generation stops.
+    db.client()
+        .batch_execute(r#"CREATE TABLE public."G" (id int PRIMARY KEY, a int, total int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO public."G" VALUES (1, 21)"#)
+        .unwrap();
+    let g = Model::new("G")
+        .column(Column::new("id", PgType::Integer).primary_key())
+        .column(Column::new("a", PgType::Integer))
+        .column(Column::new("total", PgType::Integer));
+    let mut models = with_serial.models().to_vec();
+    models.push(g);
+    let with_g = Schema::new(models)
+        .unwrap()
+        .with_enums(schema.enums().to_vec())
+        .unwrap();
+    let p = m.plan(&with_g).unwrap();
+    assert_eq!(kinds(&p), vec![DropDefault], "{p}");
+    assert!(p.steps[0].sql.ends_with("DROP EXPRESSION"), "{p}");
+    m.migrate(&with_g, |_| {}).unwrap();
+    let total: i32 = db
+        .client()
+        .query_one(r#"SELECT total FROM public."G""#, &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 42);
+    assert!(m.plan(&with_g).unwrap().is_empty());
+}
