@@ -42,6 +42,17 @@ fn schema_with(f: impl Fn(Model) -> Model) -> Schema {
     Schema::new(vec![owner, f(item)]).unwrap()
 }
 
+/// [`schema_with`] where `f` changes the `Item` column named `column`.
+fn alter(column: &str, f: impl Fn(&mut Column)) -> Schema {
+    schema_with(|m| {
+        let mut m = m;
+        if let Some(c) = m.columns.iter_mut().find(|c| c.column == column) {
+            f(c);
+        }
+        m
+    })
+}
+
 fn kinds(plan: &ignis_migrate::Plan) -> Vec<StepKind> {
     plan.steps.iter().map(|s| s.kind).collect()
 }
@@ -167,11 +178,8 @@ fn columns_add_drop_retype_nullability_defaults_identity() {
         case(
             "nullability both ways",
             base(),
-            schema_with(|m| {
-                let mut m = m;
-                let c = m.columns.iter_mut().find(|c| c.column == "qty").unwrap();
+            alter("qty", |c| {
                 c.nullable = false;
-                m
             }),
             &[SetNotNull],
             &[DropNotNull],
@@ -225,12 +233,9 @@ fn columns_add_drop_retype_nullability_defaults_identity() {
                     .default = Some("1".into());
                 m
             }),
-            schema_with(|m| {
-                let mut m = m;
-                let c = m.columns.iter_mut().find(|c| c.column == "qty").unwrap();
+            alter("qty", |c| {
                 c.default = Some("1".into());
                 c.pg_type = ty("numeric(10,2)");
-                m
             }),
             &[DropDefault, AlterColumnType, SetDefault],
             &[DropDefault, AlterColumnType, SetDefault],
@@ -238,12 +243,9 @@ fn columns_add_drop_retype_nullability_defaults_identity() {
         case(
             "identity add / drop",
             base(),
-            schema_with(|m| {
-                let mut m = m;
-                let c = m.columns.iter_mut().find(|c| c.column == "qty").unwrap();
+            alter("qty", |c| {
                 c.identity = Some(ignis_schema::Identity::by_default());
                 c.nullable = false;
-                m
             }),
             &[SetNotNull, AddIdentity],
             &[DropIdentity, DropNotNull],
@@ -380,13 +382,10 @@ fn keys_indexes_checks() {
 
 #[test]
 fn renames_tables_and_enums() {
-    let renamed_col = schema_with(|m| {
-        let mut m = m;
-        let c = m.columns.iter_mut().find(|c| c.column == "qty").unwrap();
+    let renamed_col = alter("qty", |c| {
         c.property = "amount".into();
         c.column = "amount".into();
         c.renamed_from = Some("qty".into());
-        m
     });
     let back_col = schema_with(|m| {
         let mut m = m;
@@ -443,12 +442,9 @@ fn renames_tables_and_enums() {
     db.client()
         .batch_execute(r#"INSERT INTO "Item" (name) VALUES ('kept')"#)
         .unwrap();
-    let renamed = schema_with(|m| {
-        let mut m = m;
-        let c = m.columns.iter_mut().find(|c| c.column == "name").unwrap();
+    let renamed = alter("name", |c| {
         c.column = "title".into();
         c.renamed_from = Some("name".into());
-        m
     });
     assert_eq!(kinds(&m.plan(&renamed).unwrap()), vec![RenameColumn]);
     m.migrate(&renamed, |_| {}).unwrap();

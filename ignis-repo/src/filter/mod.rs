@@ -106,6 +106,7 @@ pub use compile::{any_of, field_eq};
 pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
+pub use parse::OPERATORS;
 
 /// Bounds on what a filter may ask for, so a hostile or careless filter costs bounded work.
 ///

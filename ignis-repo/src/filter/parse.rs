@@ -10,9 +10,10 @@ use super::error::FilterError;
 use super::merge::merge_filter_json;
 use super::{Direction, Fields, Filter, FilterLimits, Inclusion, Nulls, OrderTerm};
 
-/// Every operator key Ignis knows (`QueryOperators.SCHEME_SET` minus `and` / `or`, which are
-/// groups), plus nothing else: an object is an operator object when all its keys are here.
-const OPERATORS: &[&str] = &[
+/// Every operator key of the filter language: Ignis's (`QueryOperators.SCHEME_SET` minus `and` /
+/// `or`, which are groups) and the ignis-rs extensions `exists`, `notExists`, `not`. An object
+/// in a `where` is an operator object when all its keys are here.
+pub const OPERATORS: &[&str] = &[
     "eq",
     "ne",
     "neq",

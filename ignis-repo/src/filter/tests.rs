@@ -1310,33 +1310,11 @@ fn arbitrary_json() -> impl Strategy<Value = JsonValue> {
 }
 
 fn parse_operators() -> Vec<&'static str> {
-    vec![
-        "eq",
-        "ne",
-        "neq",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "like",
-        "nlike",
-        "ilike",
-        "nilike",
-        "is",
-        "isn",
-        "regexp",
-        "iregexp",
-        "in",
-        "inq",
-        "nin",
-        "exists",
-        "notExists",
-        "between",
-        "notBetween",
-        "contains",
-        "containedBy",
-        "overlaps",
-    ]
+    super::OPERATORS
+        .iter()
+        .copied()
+        .filter(|o| *o != "not")
+        .collect()
 }
 
 proptest! {
