@@ -1,10 +1,12 @@
 //! Repositories: [`ReadableRepository`] and [`DefaultCrudRepository`] over one model.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ignis_schema::{quote_ident, Model, RelationKind, Schema};
+use ignis_tx::postgres::types::ToSql;
 use ignis_tx::{DataSource, Executor, TransactionOptions};
 use sea_query::{Alias, Expr, PostgresQueryBuilder, Query};
 use sea_query_postgres::{PostgresBinder, PostgresValue, PostgresValues};
@@ -12,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as JsonValue};
 
 use crate::filter::{
-    any_of, coerce_value, is_empty_where, parse_where_with_defaults, Condition, Filter,
+    any_of, coerce_value, is_empty_where, parse_where_with_defaults, BoundValue, Condition, Filter,
     FilterLimits,
 };
 use crate::row::row_to_object;
@@ -39,6 +41,46 @@ struct Shared {
     schema: Arc<Schema>,
     model: usize,
     limits: FilterLimits,
+    plans: Plans,
+}
+
+/// SQL and decoding keys that depend only on the model, built on first use and kept for the
+/// repository's life (the schema behind an `Arc` never changes), so the hot paths do not rebuild
+/// them per call.
+#[derive(Default)]
+struct Plans {
+    /// The `RETURNING` clause of writes: every visible column.
+    returning: OnceLock<ColumnsPlan>,
+    /// `SELECT <visible columns> FROM <table> WHERE <pk> = $1`: [`Scope::find_by_id`] without
+    /// a filter; `None` when the model has no single-column scalar primary key.
+    by_id: OnceLock<Option<(ColumnsPlan, usize)>>,
+    /// The quoted table name (`"schema"."table"`) and column names, in model order.
+    quoted: OnceLock<(String, Vec<String>)>,
+    /// Whether `create_all` may use `COPY` (see [`Scope::copy_allowed`]).
+    copy_allowed: OnceLock<bool>,
+}
+
+/// `create_all` batches of at least this many rows, returning no rows, are loaded with binary
+/// `COPY` when every column has a plain type (see [`copy_columns`]): the server then does
+/// roughly half the work of `INSERT .. SELECT * FROM unnest(..)`.
+const COPY_MIN_ROWS: usize = 1000;
+
+/// A statement over a fixed list of columns: its SQL (or SQL fragment), the columns' indexes in
+/// the model and their property names (the keys of decoded rows).
+struct ColumnsPlan {
+    sql: String,
+    columns: Vec<usize>,
+    keys: Vec<String>,
+}
+
+impl ColumnsPlan {
+    fn new(model: &Model, sql: String, columns: Vec<usize>) -> Self {
+        let keys = columns
+            .iter()
+            .map(|&i| model.columns[i].property.clone())
+            .collect();
+        ColumnsPlan { sql, columns, keys }
+    }
 }
 
 /// Per-handle call options (Ignis passes them per call in `options`; here a handle carries them,
@@ -156,6 +198,7 @@ impl<M> Repository<M> {
                 schema,
                 model: index,
                 limits: FilterLimits::default(),
+                plans: Plans::default(),
             }),
             opts: CallOptions {
                 actor: None,
@@ -175,6 +218,7 @@ impl<M> Repository<M> {
                 schema: self.shared.schema.clone(),
                 model: self.shared.model,
                 limits,
+                plans: Plans::default(),
             }),
             opts: self.opts.clone(),
             _mode: PhantomData,
@@ -320,8 +364,10 @@ impl Repository<ReadWrite> {
 
     /// Inserts many rows in one statement per set of given properties (usually one:
     /// `INSERT .. SELECT * FROM unnest($1::type[], ..)`, whose SQL does not depend on the number
-    /// of rows). When several statements are needed they run in one transaction: all rows or
-    /// none.
+    /// of rows). A batch of 1,000 rows or more on a handle with `should_return(false)`, into a
+    /// table without row-level security whose given columns are all integers, floats, booleans
+    /// or text, is loaded with binary `COPY .. FROM STDIN` instead (about half the server's
+    /// work). When several statements are needed they run in one transaction: all rows or none.
     ///
     /// # Errors
     /// As [`Repository::create`].
@@ -451,19 +497,29 @@ impl<M> std::fmt::Debug for Scope<'_, M> {
 }
 
 /// Precomputed decoding of one result set: the property name of each selected column.
-struct Decoder<'m> {
+struct Decoder<'m, 'k> {
     model: &'m Model,
-    keys: Vec<String>,
+    keys: Cow<'k, [String]>,
 }
 
-impl<'m> Decoder<'m> {
+impl<'m, 'k> Decoder<'m, 'k> {
     fn new(model: &'m Model, columns: &[usize]) -> Self {
         Decoder {
             model,
-            keys: columns
-                .iter()
-                .map(|&i| model.columns[i].property.clone())
-                .collect(),
+            keys: Cow::Owned(
+                columns
+                    .iter()
+                    .map(|&i| model.columns[i].property.clone())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A decoder with keys computed once ([`ColumnsPlan::keys`]).
+    fn with_keys(model: &'m Model, keys: &'k [String]) -> Self {
+        Decoder {
+            model,
+            keys: Cow::Borrowed(keys),
         }
     }
 
@@ -527,14 +583,215 @@ fn group_by_keys<'d>(model: &Model, data: &'d [JsonValue]) -> Result<Vec<KeyGrou
         let obj = row
             .as_object()
             .ok_or_else(|| invalid(model, format!("row {n} of create_all is not an object")))?;
-        let mut keys: Vec<String> = obj.keys().cloned().collect();
-        keys.sort();
-        match groups.iter_mut().find(|(k, _)| *k == keys) {
+        // Compare key sets without building one per row (rows usually all give the same).
+        let same_keys =
+            |k: &Vec<String>| k.len() == obj.len() && k.iter().all(|k| obj.contains_key(k));
+        match groups.iter_mut().find(|(k, _)| same_keys(k)) {
             Some((_, rows)) => rows.push(obj),
-            None => groups.push((keys, vec![obj])),
+            None => {
+                let mut keys: Vec<String> = obj.keys().cloned().collect();
+                keys.sort();
+                groups.push((keys, vec![obj]));
+            }
         }
     }
     Ok(groups)
+}
+
+/// An array parameter as a plain Rust vector when its elements are all of one simple kind, so
+/// it is encoded straight from them (sea-query-postgres encodes a `Value::Array` by first
+/// cloning every element); other arrays are bound as sea-query-postgres binds them. The bytes
+/// sent are the same either way.
+fn array_param(value: sea_query::Value) -> Box<dyn ToSql + Sync> {
+    use sea_query::Value as V;
+    let V::Array(ty, Some(items)) = value else {
+        return Box::new(PostgresValue(value));
+    };
+    macro_rules! typed {
+        ($variant:ident) => {
+            if items.iter().all(|v| matches!(v, V::$variant(_))) {
+                let list: Vec<_> = items
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        V::$variant(x) => Some(x),
+                        _ => None,
+                    })
+                    .collect();
+                return Box::new(list);
+            }
+        };
+    }
+    typed!(Int);
+    typed!(BigInt);
+    typed!(SmallInt);
+    typed!(Double);
+    typed!(Float);
+    typed!(Bool);
+    typed!(String);
+    Box::new(PostgresValue(V::Array(ty, Some(items))))
+}
+
+/// One column of a `COPY` batch, in the Rust type whose binary form is the column type's.
+enum CopyColumn {
+    SmallInt(Vec<Option<i16>>),
+    Int(Vec<Option<i32>>),
+    BigInt(Vec<Option<i64>>),
+    Real(Vec<Option<f32>>),
+    Double(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Text(Vec<Option<String>>, ignis_tx::postgres::types::Type),
+}
+
+impl CopyColumn {
+    fn pg_type(&self) -> ignis_tx::postgres::types::Type {
+        use ignis_tx::postgres::types::Type;
+        match self {
+            CopyColumn::SmallInt(_) => Type::INT2,
+            CopyColumn::Int(_) => Type::INT4,
+            CopyColumn::BigInt(_) => Type::INT8,
+            CopyColumn::Real(_) => Type::FLOAT4,
+            CopyColumn::Double(_) => Type::FLOAT8,
+            CopyColumn::Bool(_) => Type::BOOL,
+            CopyColumn::Text(_, ty) => ty.clone(),
+        }
+    }
+
+    /// Row `i`'s value (`i` is below the batch size, which every column has).
+    fn cell(&self, i: usize) -> &(dyn ToSql + Sync) {
+        const NULL: &Option<i32> = &None;
+        match self {
+            CopyColumn::SmallInt(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Int(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::BigInt(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Real(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Double(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Bool(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Text(v, _) => v.get(i).map_or(NULL, |x| x),
+        }
+    }
+}
+
+/// The columns of a `create_all` batch as [`CopyColumn`]s, when every one has a type whose
+/// binary form the coerced values give exactly (integers, floats, boolean, text, varchar, char)
+/// and needs no cast; `None` (leaving `bounds` as they were) otherwise.
+fn copy_columns(
+    columns: &[(&ignis_schema::Column, bool)],
+    bounds: &mut [BoundValue],
+) -> Option<Vec<CopyColumn>> {
+    use ignis_schema::PgType as P;
+    use ignis_tx::postgres::types::Type;
+    use sea_query::Value as V;
+    fn all<F: Fn(&V) -> bool>(b: &BoundValue, f: F) -> bool {
+        matches!(&b.value, V::Array(_, Some(items)) if items.iter().all(f))
+    }
+    let eligible = columns.iter().zip(bounds.iter()).all(|((col, _), b)| {
+        b.cast.is_none()
+            && match col.pg_type {
+                P::SmallInt => all(b, |v| matches!(v, V::SmallInt(_))),
+                P::Integer => all(b, |v| matches!(v, V::Int(_))),
+                P::BigInt => all(b, |v| matches!(v, V::BigInt(_))),
+                P::Real => all(b, |v| matches!(v, V::Float(_))),
+                P::DoublePrecision => all(b, |v| matches!(v, V::Double(_))),
+                P::Boolean => all(b, |v| matches!(v, V::Bool(_))),
+                P::Text | P::Varchar(_) | P::Char(_) => all(b, |v| matches!(v, V::String(_))),
+                _ => false,
+            }
+    });
+    if !eligible {
+        return None;
+    }
+    macro_rules! take {
+        ($items:expr, $variant:ident) => {
+            $items
+                .into_iter()
+                .filter_map(|v| match v {
+                    V::$variant(x) => Some(x),
+                    _ => None,
+                })
+                .collect()
+        };
+    }
+    let mut out = Vec::with_capacity(columns.len());
+    for ((col, _), b) in columns.iter().zip(bounds.iter_mut()) {
+        let V::Array(_, Some(items)) = std::mem::replace(&mut b.value, V::Bool(None)) else {
+            return None;
+        };
+        out.push(match col.pg_type {
+            P::SmallInt => CopyColumn::SmallInt(take!(*items, SmallInt)),
+            P::Integer => CopyColumn::Int(take!(*items, Int)),
+            P::BigInt => CopyColumn::BigInt(take!(*items, BigInt)),
+            P::Real => CopyColumn::Real(take!(*items, Float)),
+            P::DoublePrecision => CopyColumn::Double(take!(*items, Double)),
+            P::Boolean => CopyColumn::Bool(take!(*items, Bool)),
+            P::Varchar(_) => CopyColumn::Text(take!(*items, String), Type::VARCHAR),
+            P::Char(_) => CopyColumn::Text(take!(*items, String), Type::BPCHAR),
+            _ => CopyColumn::Text(take!(*items, String), Type::TEXT),
+        });
+    }
+    Some(out)
+}
+
+/// Streams `n` rows of `data` through `COPY .. FROM STDIN BINARY` (`sql`).
+fn copy_rows(
+    client: &mut ignis_tx::postgres::Client,
+    sql: &str,
+    types: &[ignis_tx::postgres::types::Type],
+    data: &[CopyColumn],
+    n: usize,
+) -> Result<u64, ignis_tx::postgres::Error> {
+    let sink = client.copy_in(sql)?;
+    let mut writer = ignis_tx::postgres::binary_copy::BinaryCopyInWriter::new(sink, types);
+    let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(data.len());
+    for i in 0..n {
+        row.clear();
+        row.extend(data.iter().map(|c| c.cell(i)));
+        writer.write(&row)?;
+    }
+    writer.finish()
+}
+
+/// The array parameter of one `create_all` column: each row's value (or `actor` for every row)
+/// coerced to the column's type, as `coerce_value` coerces a JSON array to `array_type`, but
+/// element by element from the rows, without first copying the cells into a JSON array.
+fn coerce_column(
+    col: &ignis_schema::Column,
+    array_type: &ignis_schema::PgType,
+    rows: &[&Object],
+    actor: Option<&JsonValue>,
+) -> Result<BoundValue, RepoError> {
+    let cell = |r: &&Object| -> JsonValue {
+        match actor {
+            Some(a) => a.clone(),
+            None => r.get(&col.property).cloned().unwrap_or(JsonValue::Null),
+        }
+    };
+    // The array's element type and cast, from an empty array; a type that cannot make an array
+    // takes the general path, for its error.
+    let probe = coerce_value(&col.property, array_type, &JsonValue::Array(Vec::new()));
+    let Ok(BoundValue {
+        value: sea_query::Value::Array(element_type, _),
+        cast,
+    }) = probe
+    else {
+        let cells = rows.iter().map(cell).collect();
+        return Ok(coerce_value(
+            &col.property,
+            array_type,
+            &JsonValue::Array(cells),
+        )?);
+    };
+    let mut values = Vec::with_capacity(rows.len());
+    for r in rows {
+        let v = match actor {
+            Some(a) => a,
+            None => r.get(&col.property).unwrap_or(&JsonValue::Null),
+        };
+        values.push(coerce_value(&col.property, &col.pg_type, v)?.value);
+    }
+    Ok(BoundValue {
+        value: sea_query::Value::Array(element_type, Some(Box::new(values))),
+        cast,
+    })
 }
 
 /// One JSON-path assignment of an update: `metadata.a.b` → (column `metadata`, `["a", "b"]`).
@@ -680,6 +937,9 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<JsonValue>, RepoError> {
+        if let Some(row) = self.find_by_id_fast(id, filter)? {
+            return Ok(row);
+        }
         let mut parsed = self.parse_filter(filter)?;
         let by_id = self.id_condition(id)?;
         parsed.r#where = Some(match parsed.r#where.take() {
@@ -690,6 +950,46 @@ impl<'a, M> Scope<'a, M> {
         parsed.skip = None;
         let rows = self.find_parsed(self.repo.shared.model, &parsed)?;
         Ok(rows.into_iter().next().map(JsonValue::Object))
+    }
+
+    /// The common `find_by_id(id, {})`, without parsing and compiling a filter: one statement
+    /// built once per repository (`SELECT <visible columns> .. WHERE <pk> = $1`, no LIMIT since
+    /// the key is unique), the id coerced as the general path coerces it. `Ok(None)` when this
+    /// call is not that case (a filter, a default filter, a null id, an id that needs a cast or
+    /// does not coerce): the general path then answers, with its errors.
+    fn find_by_id_fast(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<Option<JsonValue>>, RepoError> {
+        let repo: &'a Repository<M> = self.repo;
+        let model = repo.model();
+        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
+        let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
+        if !no_filter || default_filter || id.is_null() {
+            return Ok(None);
+        }
+        let Some((plan, pk)) = repo
+            .shared
+            .plans
+            .by_id
+            .get_or_init(|| by_id_plan(model))
+            .as_ref()
+        else {
+            return Ok(None);
+        };
+        let pk = &model.columns[*pk];
+        let bound = match coerce_value(&pk.property, &pk.pg_type, id) {
+            Ok(b) if b.cast.is_none() => b,
+            _ => return Ok(None),
+        };
+        let params = PostgresValues(vec![PostgresValue(bound.value)]);
+        let rows = run_query(self.exec, &plan.sql, &params)?;
+        let row = Decoder::with_keys(model, &plan.keys)
+            .decode(&rows)?
+            .into_iter()
+            .next();
+        Ok(Some(row.map(JsonValue::Object)))
     }
 
     /// See [`Repository::count`].
@@ -814,12 +1114,17 @@ impl<'a, M> Scope<'a, M> {
         let many = rel.kind == RelationKind::Many;
 
         let mut keys: Vec<JsonValue> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        // Join key -> parents that have it: each group of children is moved to the last of its
+        // parents and cloned only for the others (parents rarely share a key on a `many`
+        // relation; on a `one` relation they do, and each needs its own copy).
+        let mut parents_per_key: HashMap<String, usize> = HashMap::new();
         for p in parents.iter() {
             if let Some(v) = p.get(field.as_str()).filter(|v| !v.is_null()) {
-                if seen.insert(v.to_string()) {
+                let n = parents_per_key.entry(join_key(v)).or_insert(0);
+                if *n == 0 {
                     keys.push(v.clone());
                 }
+                *n += 1;
             }
         }
         let empty = || {
@@ -850,13 +1155,21 @@ impl<'a, M> Scope<'a, M> {
             grouped.entry(key).or_default().push(child);
         }
         for p in parents.iter_mut() {
-            let key = p
-                .get(field.as_str())
-                .filter(|v| !v.is_null())
-                .map(|v| v.to_string());
-            let mut list = key
-                .and_then(|k| grouped.get(&k).cloned())
-                .unwrap_or_default();
+            let key = p.get(field.as_str()).filter(|v| !v.is_null()).map(join_key);
+            let mut list = match key {
+                Some(k) => {
+                    let left = parents_per_key.get_mut(&k).map_or(0, |n| {
+                        *n -= 1;
+                        *n
+                    });
+                    if left == 0 {
+                        grouped.remove(&k).unwrap_or_default()
+                    } else {
+                        grouped.get(&k).cloned().unwrap_or_default()
+                    }
+                }
+                None => Vec::new(),
+            };
             let skip = usize::try_from(skip.unwrap_or(0)).unwrap_or(usize::MAX);
             list.drain(..skip.min(list.len()));
             if let Some(l) = limit {
@@ -903,7 +1216,7 @@ impl<'a, M> Scope<'a, M> {
         Ok(rows
             .into_iter()
             .map(|mut r| {
-                let key = r.get(reference).map(|v| v.to_string()).unwrap_or_default();
+                let key = r.get(reference).map(join_key).unwrap_or_default();
                 if !asked {
                     r.remove(reference);
                 }
@@ -928,32 +1241,88 @@ impl<'a, M> Scope<'a, M> {
         Ok(Some(bound.to_expr()))
     }
 
-    fn returning(&self, model: &Model) -> (String, Vec<usize>) {
-        if self.repo.opts.should_return {
-            let cols = visible_columns(model);
-            (returning_sql(model, &cols), cols)
-        } else {
-            (String::new(), Vec::new())
+    /// The `RETURNING` clause of writes (every visible column), or `None` with
+    /// `should_return(false)`. Built once per repository.
+    fn returning(&self) -> Option<&'a ColumnsPlan> {
+        let repo: &'a Repository<M> = self.repo;
+        if !repo.opts.should_return {
+            return None;
         }
+        Some(repo.shared.plans.returning.get_or_init(|| {
+            let model = repo.model();
+            let columns = visible_columns(model);
+            ColumnsPlan::new(model, returning_sql(model, &columns), columns)
+        }))
     }
 
     fn run_write(
         &mut self,
         sql: &str,
         values: &PostgresValues,
-        returning: &[usize],
+        returning: Option<&ColumnsPlan>,
     ) -> Result<(u64, Vec<JsonValue>), RepoError> {
-        if returning.is_empty() {
-            let n = self.exec.execute(sql, &values.as_params())?;
+        self.run_write_params(sql, &values.as_params(), returning)
+    }
+
+    fn run_write_params(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        returning: Option<&ColumnsPlan>,
+    ) -> Result<(u64, Vec<JsonValue>), RepoError> {
+        let Some(returning) = returning.filter(|r| !r.columns.is_empty()) else {
+            let n = self.exec.execute(sql, params)?;
             return Ok((n, Vec::new()));
-        }
-        let rows = run_query(self.exec, sql, values)?;
-        let objects = Decoder::new(self.model(), returning).decode(&rows)?;
+        };
+        let rows = self.exec.query(sql, params)?;
+        let objects = Decoder::with_keys(self.model(), &returning.keys).decode(&rows)?;
         Ok((
             objects.len() as u64,
             objects.into_iter().map(JsonValue::Object).collect(),
         ))
     }
+}
+
+/// The text an include joins parent and child rows on: distinct for distinct JSON values of the
+/// same type, cheaper than `Value::to_string` for the usual strings and numbers.
+fn join_key(v: &JsonValue) -> String {
+    match v {
+        JsonValue::String(s) => {
+            let mut k = String::with_capacity(s.len() + 1);
+            k.push('"');
+            k.push_str(s);
+            k
+        }
+        JsonValue::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The statement of [`Scope::find_by_id_fast`] and the primary key's column index, for a model
+/// with a single-column primary key of a scalar type.
+fn by_id_plan(model: &Model) -> Option<(ColumnsPlan, usize)> {
+    let keys = model.primary_key();
+    let [pk] = keys.as_slice() else {
+        return None;
+    };
+    let pk = model.columns.iter().position(|c| c.column == *pk)?;
+    if model.columns[pk].pg_type.element().is_some() {
+        return None;
+    }
+    let columns = visible_columns(model);
+    let mut sql = String::from("SELECT ");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&quote_ident(&model.columns[i].column));
+    }
+    sql.push_str(" FROM ");
+    sql.push_str(&qualified(model));
+    sql.push_str(" WHERE ");
+    sql.push_str(&quote_ident(&model.columns[pk].column));
+    sql.push_str(" = $1");
+    Some((ColumnsPlan::new(model, sql, columns), pk))
 }
 
 fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m ignis_schema::Relation, RepoError> {
@@ -974,7 +1343,7 @@ fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m ignis_schema::Relati
     Ok(rel)
 }
 
-impl Scope<'_, ReadWrite> {
+impl<'a> Scope<'a, ReadWrite> {
     /// The SET / VALUES expressions of a write: each given property coerced to its column type,
     /// JSON-path keys (updates only) folded into `jsonb_set` calls.
     fn assignments(
@@ -1102,6 +1471,42 @@ impl Scope<'_, ReadWrite> {
         Ok(out)
     }
 
+    /// The columns and bound values of an INSERT: each given property coerced to its column
+    /// type. Checks and errors as [`Scope::assignments`] without JSON paths.
+    fn insert_values(
+        &self,
+        data: &JsonValue,
+    ) -> Result<Vec<(&'a ignis_schema::Column, BoundValue)>, RepoError> {
+        let model = self.model();
+        let obj = data
+            .as_object()
+            .ok_or_else(|| invalid(model, "the data to write must be a JSON object".into()))?;
+        let mut out = Vec::with_capacity(obj.len() + 2);
+        for (key, value) in obj {
+            let Some(col) = model.column_by_property(key) else {
+                return Err(invalid(model, format!("unknown property `{key}`")));
+            };
+            if col
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
+            {
+                return Err(invalid(
+                    model,
+                    format!("`{key}` is generated always by the database and cannot be written"),
+                ));
+            }
+            out.push((col, coerce_value(key, &col.pg_type, value)?));
+        }
+        Ok(out)
+    }
+
+    /// The handle's actor (null without one) coerced to the type of the audit column `col`.
+    fn actor_bound(&self, col: &ignis_schema::Column) -> Result<BoundValue, RepoError> {
+        let actor = self.repo.opts.actor.as_deref().unwrap_or(&JsonValue::Null);
+        Ok(coerce_value(&col.property, &col.pg_type, actor)?)
+    }
+
     /// Adds `createdBy` / `modifiedBy` from the actor when the data did not set them.
     fn audit(
         &self,
@@ -1130,21 +1535,67 @@ impl Scope<'_, ReadWrite> {
         data: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
         let model = self.model();
-        let mut values = self.assignments(data, false)?;
-        self.audit(&mut values, &["createdBy", "modifiedBy"])?;
-        let mut q = Query::insert();
-        q.into_table(model.table_ref());
-        if values.is_empty() {
-            q.or_default_values();
-        } else {
-            q.columns(values.iter().map(|(c, _)| Alias::new(c)));
-            q.values(values.into_iter().map(|(_, e)| e))
-                .map_err(|e| invalid(model, e.to_string()))?;
+        let repo: &'a Repository<ReadWrite> = self.repo;
+        let mut values = self.insert_values(data)?;
+        for prop in ["createdBy", "modifiedBy"] {
+            if let Some(col) = model.column_by_property(prop) {
+                if !values.iter().any(|(c, _)| c.column == col.column) {
+                    values.push((col, self.actor_bound(col)?));
+                }
+            }
         }
-        let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
-        let (ret, cols) = self.returning(model);
-        sql.push_str(&ret);
-        let (count, rows) = self.run_write(&sql, &vals, &cols)?;
+        // The INSERT is written here rather than with sea-query: the statement is as simple as
+        // SQL gets, and building it through sea-query cost more than the rest of the call.
+        let (mut sql, vals) = if values.is_empty() {
+            let mut q = Query::insert();
+            q.into_table(model.table_ref());
+            q.or_default_values();
+            q.build_postgres(PostgresQueryBuilder)
+        } else {
+            let (table, quoted) = repo.shared.plans.quoted.get_or_init(|| {
+                let columns = model
+                    .columns
+                    .iter()
+                    .map(|c| quote_ident(&c.column))
+                    .collect();
+                (qualified(model), columns)
+            });
+            let mut sql = String::with_capacity(64 + 24 * values.len());
+            sql.push_str("INSERT INTO ");
+            sql.push_str(table);
+            sql.push_str(" (");
+            for (n, (col, _)) in values.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                match model.columns.iter().position(|c| std::ptr::eq(c, *col)) {
+                    Some(i) => sql.push_str(&quoted[i]),
+                    None => sql.push_str(&quote_ident(&col.column)),
+                }
+            }
+            sql.push_str(") VALUES (");
+            for (n, (_, bound)) in values.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(n + 1).to_string());
+                if let Some(cast) = &bound.cast {
+                    sql.push_str(cast);
+                }
+            }
+            sql.push(')');
+            let params = values
+                .into_iter()
+                .map(|(_, bound)| PostgresValue(bound.value))
+                .collect();
+            (sql, PostgresValues(params))
+        };
+        let ret = self.returning();
+        if let Some(r) = ret {
+            sql.push_str(&r.sql);
+        }
+        let (count, rows) = self.run_write(&sql, &vals, ret)?;
         Ok(WriteResult {
             count,
             data: rows.into_iter().next(),
@@ -1166,7 +1617,7 @@ impl Scope<'_, ReadWrite> {
             count: 0,
             data: Vec::new(),
         };
-        let (ret, cols) = self.returning(model);
+        let ret = self.returning();
         for (keys, rows) in groups {
             // Columns: the given properties plus the audit ones from the actor.
             let mut columns: Vec<(&ignis_schema::Column, bool)> = Vec::new();
@@ -1221,40 +1672,108 @@ impl Scope<'_, ReadWrite> {
                 }
                 continue;
             }
+            let mut bounds = Vec::with_capacity(columns.len());
+            for (col, from_actor) in &columns {
+                let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
+                bounds.push(coerce_column(
+                    col,
+                    &array_type,
+                    &rows,
+                    from_actor.then_some(&actor),
+                )?);
+            }
+            if ret.is_none() && rows.len() >= COPY_MIN_ROWS && self.copy_allowed()? {
+                if let Some(copy) = copy_columns(&columns, &mut bounds) {
+                    result.count += self.copy_in(&columns, copy, rows.len())?;
+                    continue;
+                }
+            }
             let mut sql = format!("INSERT INTO {} (", qualified(model));
             let mut params = Vec::with_capacity(columns.len());
             let mut select = String::from(") SELECT * FROM unnest(");
-            for (n, (col, from_actor)) in columns.iter().enumerate() {
+            for (n, ((col, _), bound)) in columns.iter().zip(bounds).enumerate() {
                 if n > 0 {
                     sql.push_str(", ");
                     select.push_str(", ");
                 }
                 sql.push_str(&quote_ident(&col.column));
-                let cells: Vec<JsonValue> = if *from_actor {
-                    vec![actor.clone(); rows.len()]
-                } else {
-                    rows.iter()
-                        .map(|r| r.get(&col.property).cloned().unwrap_or(JsonValue::Null))
-                        .collect()
-                };
                 let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
-                let bound = coerce_value(&col.property, &array_type, &JsonValue::Array(cells))?;
                 select.push_str(&format!(
                     "${}{}::{}",
                     n + 1,
                     bound.cast.as_deref().unwrap_or(""),
                     array_type
                 ));
-                params.push(PostgresValue(bound.value));
+                params.push(array_param(bound.value));
             }
             sql.push_str(&select);
             sql.push(')');
-            sql.push_str(&ret);
-            let (count, data) = self.run_write(&sql, &PostgresValues(params), &cols)?;
+            if let Some(r) = ret {
+                sql.push_str(&r.sql);
+            }
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+            let (count, data) = self.run_write_params(&sql, &refs, ret)?;
             result.count += count;
             result.data.extend(data);
         }
         Ok(result)
+    }
+
+    /// Whether `create_all` may load large batches with `COPY`: the model's table is a plain
+    /// (or partitioned) table without row-level security, which `COPY FROM` refuses. Asked of
+    /// the catalog once per repository; models the migrator skips (often views) never do.
+    fn copy_allowed(&mut self) -> Result<bool, RepoError> {
+        let repo: &'a Repository<ReadWrite> = self.repo;
+        if let Some(allowed) = repo.shared.plans.copy_allowed.get() {
+            return Ok(*allowed);
+        }
+        let model = repo.model();
+        let allowed = !model.skip_migrate
+            && {
+                let rows = self.exec.query(
+                "SELECT c.relkind IN ('r', 'p') AND NOT c.relrowsecurity \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2",
+                &[&model.schema, &model.table],
+            )?;
+                match rows.first() {
+                    Some(row) => row.try_get::<_, bool>(0).map_err(ignis_tx::Error::from)?,
+                    None => false,
+                }
+            };
+        Ok(*repo.shared.plans.copy_allowed.get_or_init(|| allowed))
+    }
+
+    /// `COPY <table> (<columns>) FROM STDIN BINARY` of `n` rows. A failure inside the caller's
+    /// transaction leaves it failed, as a failed INSERT would: the COPY runs on the underlying
+    /// client, outside ignis-tx's statement tracking, so a statement is sent through the executor
+    /// afterwards to let it see the transaction is aborted (and refuse to commit it).
+    fn copy_in(
+        &mut self,
+        columns: &[(&ignis_schema::Column, bool)],
+        data: Vec<CopyColumn>,
+        n: usize,
+    ) -> Result<u64, RepoError> {
+        let model = self.model();
+        let mut sql = format!("COPY {} (", qualified(model));
+        for (i, (col, _)) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&quote_ident(&col.column));
+        }
+        sql.push_str(") FROM STDIN BINARY");
+        let types: Vec<ignis_tx::postgres::types::Type> =
+            data.iter().map(CopyColumn::pg_type).collect();
+        let client = self.exec.client()?;
+        let copied = copy_rows(client, &sql, &types, &data, n);
+        match copied {
+            Ok(count) => Ok(count),
+            Err(e) => {
+                let _ = self.exec.execute("SELECT 1", &[]);
+                Err(ignis_tx::Error::from(e).into())
+            }
+        }
     }
 
     fn update_where(
@@ -1274,9 +1793,11 @@ impl Scope<'_, ReadWrite> {
             .values(values.into_iter().map(|(c, e)| (Alias::new(c), e)))
             .cond_where(cond.to_sea_query(None));
         let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
-        let (ret, cols) = self.returning(model);
-        sql.push_str(&ret);
-        let (count, data) = self.run_write(&sql, &vals, &cols)?;
+        let ret = self.returning();
+        if let Some(r) = ret {
+            sql.push_str(&r.sql);
+        }
+        let (count, data) = self.run_write(&sql, &vals, ret)?;
         Ok(WriteResult { count, data })
     }
 
@@ -1331,9 +1852,11 @@ impl Scope<'_, ReadWrite> {
         q.from_table(model.table_ref())
             .cond_where(cond.to_sea_query(None));
         let (mut sql, vals) = q.build_postgres(PostgresQueryBuilder);
-        let (ret, cols) = self.returning(model);
-        sql.push_str(&ret);
-        let (count, data) = self.run_write(&sql, &vals, &cols)?;
+        let ret = self.returning();
+        if let Some(r) = ret {
+            sql.push_str(&r.sql);
+        }
+        let (count, data) = self.run_write(&sql, &vals, ret)?;
         Ok(WriteResult { count, data })
     }
 

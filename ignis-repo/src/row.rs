@@ -67,6 +67,53 @@ fn timestamp(micros: i64) -> Option<chrono::NaiveDateTime> {
     DateTime::from_timestamp(secs, nanos).map(|d| d.naive_utc())
 }
 
+/// Appends `n` as exactly `width` decimal digits (`n < 10^width`).
+fn push_digits(s: &mut String, mut n: u32, width: usize) {
+    let mut buf = [b'0'; 9];
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &b in &buf[..width] {
+        s.push(char::from(b));
+    }
+}
+
+/// `2026-11-24T07:00:00.123456` + `suffix`, with the fraction in 0, 3, 6 or 9 digits as needed:
+/// the text chrono prints for `to_rfc3339_opts(SecondsFormat::AutoSi, true)` (suffix `Z`) and
+/// `%Y-%m-%dT%H:%M:%S%.f` (no suffix), written without chrono's formatting machinery (which
+/// cost more than the rest of a row's decoding). `None` for years outside 0..=9999, which
+/// chrono prints with a sign: the caller formats those with chrono.
+fn format_timestamp(t: &chrono::NaiveDateTime, suffix: &str) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut s = String::with_capacity(32);
+    push_digits(&mut s, year, 4);
+    s.push('-');
+    push_digits(&mut s, t.month(), 2);
+    s.push('-');
+    push_digits(&mut s, t.day(), 2);
+    s.push('T');
+    push_digits(&mut s, t.hour(), 2);
+    s.push(':');
+    push_digits(&mut s, t.minute(), 2);
+    s.push(':');
+    push_digits(&mut s, t.second(), 2);
+    let nanos = t.nanosecond();
+    if nanos != 0 {
+        s.push('.');
+        if nanos.is_multiple_of(1_000_000) {
+            push_digits(&mut s, nanos / 1_000_000, 3);
+        } else if nanos.is_multiple_of(1_000) {
+            push_digits(&mut s, nanos / 1_000, 6);
+        } else {
+            push_digits(&mut s, nanos, 9);
+        }
+    }
+    s.push_str(suffix);
+    Some(s)
+}
+
 fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
     Ok(match *ty {
         Type::BOOL => Value::Bool(pgt::bool_from_sql(raw)?),
@@ -105,12 +152,12 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             match micros {
                 i64::MAX => Value::String("infinity".into()),
                 i64::MIN => Value::String("-infinity".into()),
-                m => Value::String(
-                    timestamp(m)
-                        .ok_or("timestamp out of range")?
-                        .and_utc()
-                        .to_rfc3339_opts(SecondsFormat::AutoSi, true),
-                ),
+                m => {
+                    let t = timestamp(m).ok_or("timestamp out of range")?;
+                    Value::String(format_timestamp(&t, "Z").unwrap_or_else(|| {
+                        t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+                    }))
+                }
             }
         }
         Type::TIMESTAMP => {
@@ -118,12 +165,13 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             match micros {
                 i64::MAX => Value::String("infinity".into()),
                 i64::MIN => Value::String("-infinity".into()),
-                m => Value::String(
-                    timestamp(m)
-                        .ok_or("timestamp out of range")?
-                        .format("%Y-%m-%dT%H:%M:%S%.f")
-                        .to_string(),
-                ),
+                m => {
+                    let t = timestamp(m).ok_or("timestamp out of range")?;
+                    Value::String(
+                        format_timestamp(&t, "")
+                            .unwrap_or_else(|| t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+                    )
+                }
             }
         }
         Type::DATE => match pgt::date_from_sql(raw)? {
@@ -413,6 +461,51 @@ mod tests {
         assert_eq!(interval_to_string(&raw).unwrap(), "P1Y2M3DT4H5M6.5S");
         assert_eq!(interval_to_string(&[0; 16]).unwrap(), "PT0S");
         assert_eq!(time_to_string(3_723_500_000).unwrap(), "01:02:03.500");
+    }
+
+    #[test]
+    fn timestamps_format_as_chrono_does() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut samples: Vec<i64> = vec![0, 1, 999, 1000, 1_000_000, -1, -1_000_000];
+        for _ in 0..2000 {
+            // Years 0 to 9999: -6.3e16 to 2.5e17 microseconds around 2000-01-01.
+            let micros = (next() % 300_000_000_000_000_000) as i64 - 60_000_000_000_000_000;
+            samples.push(micros);
+            samples.push(micros - micros % 1000);
+            samples.push(micros - micros % 1_000_000);
+        }
+        for micros in samples {
+            let t = timestamp(micros).unwrap();
+            assert_eq!(
+                format_timestamp(&t, "Z").unwrap(),
+                t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                "{micros}"
+            );
+            assert_eq!(
+                format_timestamp(&t, "").unwrap(),
+                t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+                "{micros}"
+            );
+        }
+        // Years beyond 9999 are left to chrono.
+        let far = timestamp(300_000_000_000_000_000).unwrap();
+        assert!(format_timestamp(&timestamp(-70_000_000_000_000_000).unwrap(), "Z").is_none());
+        assert!(format_timestamp(&far, "Z").is_none());
+        let v = decode(
+            &Type::TIMESTAMPTZ,
+            &300_000_000_000_000_000i64.to_be_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            Value::String(far.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        );
     }
 
     #[test]
