@@ -941,6 +941,14 @@ impl<'a, M> Scope<'a, M> {
             return Ok(row);
         }
         let mut parsed = self.parse_filter(filter)?;
+        if parsed.r#where.is_none() && parsed.include.is_empty() {
+            // Only `fields` (and order / limit / skip, which mean nothing for one row by its
+            // unique key): the statement is simple enough to write directly.
+            let columns = parsed.output_columns(self.model());
+            if let Some(row) = self.select_by_pk(id, &columns)? {
+                return Ok(row);
+            }
+        }
         let by_id = self.id_condition(id)?;
         parsed.r#where = Some(match parsed.r#where.take() {
             Some(w) => w.and(by_id),
@@ -986,6 +994,76 @@ impl<'a, M> Scope<'a, M> {
         let params = PostgresValues(vec![PostgresValue(bound.value)]);
         let rows = run_query(self.exec, &plan.sql, &params)?;
         let row = Decoder::with_keys(model, &plan.keys)
+            .decode(&rows)?
+            .into_iter()
+            .next();
+        Ok(Some(row.map(JsonValue::Object)))
+    }
+
+    /// The quoted table name and column names of the model, built once per repository.
+    fn quoted(&self) -> &'a (String, Vec<String>) {
+        let repo: &'a Repository<M> = self.repo;
+        repo.shared.plans.quoted.get_or_init(|| {
+            let model = repo.model();
+            let columns = model
+                .columns
+                .iter()
+                .map(|c| quote_ident(&c.column))
+                .collect();
+            (qualified(model), columns)
+        })
+    }
+
+    /// The primary key's column index and `id` coerced to its type, when the model has a
+    /// single-column scalar key and `id` is not null and binds without a cast; `None` sends the
+    /// caller to its general path (which then reports any error).
+    fn pk_bound(&self, id: &JsonValue) -> Option<(usize, BoundValue)> {
+        let repo: &'a Repository<M> = self.repo;
+        let model = repo.model();
+        if id.is_null() {
+            return None;
+        }
+        let (_, pk) = repo
+            .shared
+            .plans
+            .by_id
+            .get_or_init(|| by_id_plan(model))
+            .as_ref()?;
+        let col = &model.columns[*pk];
+        match coerce_value(&col.property, &col.pg_type, id) {
+            Ok(b) if b.cast.is_none() => Some((*pk, b)),
+            _ => None,
+        }
+    }
+
+    /// `SELECT <columns> FROM <table> WHERE <pk> = $1` (see [`Scope::pk_bound`]), or `Ok(None)`
+    /// when the key or id does not allow it.
+    fn select_by_pk(
+        &mut self,
+        id: &JsonValue,
+        columns: &[usize],
+    ) -> Result<Option<Option<JsonValue>>, RepoError> {
+        let Some((pk, bound)) = self.pk_bound(id) else {
+            return Ok(None);
+        };
+        let (table, quoted) = self.quoted();
+        let mut sql = String::with_capacity(64 + 16 * columns.len());
+        sql.push_str("SELECT ");
+        for (n, &i) in columns.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&quoted[i]);
+        }
+        sql.push_str(" FROM ");
+        sql.push_str(table);
+        sql.push_str(" WHERE ");
+        sql.push_str(&quoted[pk]);
+        sql.push_str(" = $1");
+        let params = PostgresValues(vec![PostgresValue(bound.value)]);
+        let rows = run_query(self.exec, &sql, &params)?;
+        let model = self.model();
+        let row = Decoder::new(model, columns)
             .decode(&rows)?
             .into_iter()
             .next();
@@ -1535,7 +1613,6 @@ impl<'a> Scope<'a, ReadWrite> {
         data: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
         let model = self.model();
-        let repo: &'a Repository<ReadWrite> = self.repo;
         let mut values = self.insert_values(data)?;
         for prop in ["createdBy", "modifiedBy"] {
             if let Some(col) = model.column_by_property(prop) {
@@ -1552,14 +1629,7 @@ impl<'a> Scope<'a, ReadWrite> {
             q.or_default_values();
             q.build_postgres(PostgresQueryBuilder)
         } else {
-            let (table, quoted) = repo.shared.plans.quoted.get_or_init(|| {
-                let columns = model
-                    .columns
-                    .iter()
-                    .map(|c| quote_ident(&c.column))
-                    .collect();
-                (qualified(model), columns)
-            });
+            let (table, quoted) = self.quoted();
             let mut sql = String::with_capacity(64 + 24 * values.len());
             sql.push_str("INSERT INTO ");
             sql.push_str(table);
@@ -1820,6 +1890,9 @@ impl<'a> Scope<'a, ReadWrite> {
         id: &JsonValue,
         data: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        if let Some(r) = self.update_by_id_fast(id, data)? {
+            return Ok(r);
+        }
         let values = self.assignments(data, true)?;
         let cond = self
             .parse_where(&JsonValue::Null, false)?
@@ -1829,6 +1902,108 @@ impl<'a> Scope<'a, ReadWrite> {
             count: r.count,
             data: r.data.into_iter().next(),
         })
+    }
+
+    /// [`Scope::update_by_id`] written directly (`UPDATE .. SET .. WHERE <pk> = $n`) when the
+    /// data sets whole columns only (no JSON paths), the model has no default filter to apply
+    /// and the id binds plainly; `Ok(None)` otherwise, for the general path. Same checks, errors
+    /// (in the same order), `modifiedAt` / `modifiedBy` handling and result.
+    fn update_by_id_fast(
+        &mut self,
+        id: &JsonValue,
+        data: &JsonValue,
+    ) -> Result<Option<WriteResult<Option<JsonValue>>>, RepoError> {
+        let repo: &'a Repository<ReadWrite> = self.repo;
+        let model = repo.model();
+        if model.default_filter.is_some() && !repo.opts.skip_default_filter {
+            return Ok(None);
+        }
+        let Some(obj) = data.as_object() else {
+            return Ok(None);
+        };
+        // Every key a column (JSON paths take the general path); checked as `assignments`
+        // checks them, in its order.
+        let mut values: Vec<(usize, Option<BoundValue>)> = Vec::with_capacity(obj.len() + 2);
+        for (key, value) in obj {
+            let Some(i) = model.columns.iter().position(|c| c.property == *key) else {
+                return Ok(None);
+            };
+            let col = &model.columns[i];
+            if col
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
+            {
+                return Err(invalid(
+                    model,
+                    format!("`{key}` is generated always by the database and cannot be written"),
+                ));
+            }
+            values.push((i, Some(coerce_value(key, &col.pg_type, value)?)));
+        }
+        // The id before the actor, as the general path checks them.
+        let Some((pk, id_bound)) = self.pk_bound(id) else {
+            return Ok(None);
+        };
+        for (prop, from_actor) in [("modifiedAt", false), ("modifiedBy", true)] {
+            let Some(i) = model.columns.iter().position(|c| c.property == prop) else {
+                continue;
+            };
+            let column = &model.columns[i].column;
+            if values
+                .iter()
+                .any(|(j, _)| model.columns[*j].column == *column)
+            {
+                continue;
+            }
+            let value = if from_actor {
+                Some(self.actor_bound(&model.columns[i])?)
+            } else {
+                None // now()
+            };
+            values.push((i, value));
+        }
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let (table, quoted) = self.quoted();
+        let mut sql = String::with_capacity(64 + 24 * values.len());
+        sql.push_str("UPDATE ");
+        sql.push_str(table);
+        sql.push_str(" SET ");
+        let mut params = Vec::with_capacity(values.len() + 1);
+        for (n, (i, bound)) in values.into_iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&quoted[i]);
+            sql.push_str(" = ");
+            match bound {
+                None => sql.push_str("now()"),
+                Some(b) => {
+                    params.push(PostgresValue(b.value));
+                    sql.push('$');
+                    sql.push_str(&params.len().to_string());
+                    if let Some(cast) = &b.cast {
+                        sql.push_str(cast);
+                    }
+                }
+            }
+        }
+        params.push(PostgresValue(id_bound.value));
+        sql.push_str(" WHERE ");
+        sql.push_str(&quoted[pk]);
+        sql.push_str(" = $");
+        sql.push_str(&params.len().to_string());
+        let ret = self.returning();
+        if let Some(r) = ret {
+            sql.push_str(&r.sql);
+        }
+        let (count, data) = self.run_write(&sql, &PostgresValues(params), ret)?;
+        Ok(Some(WriteResult {
+            count,
+            data: data.into_iter().next(),
+        }))
     }
 
     /// See [`Repository::update_all`].

@@ -292,6 +292,11 @@ fn tables_with_row_level_security_are_never_copied() {
     assert_eq!((rec.client_calls, rec.inserts()), (0, 1));
 }
 
+/// A filter that takes `find_by_id`'s general path (a where) and restricts nothing.
+fn general_filter() -> Value {
+    json!({"where": {"id": {"neq": null}}})
+}
+
 #[test]
 fn find_by_id_without_a_filter_answers_as_the_general_path() {
     let app = app();
@@ -305,12 +310,12 @@ fn find_by_id_without_a_filter_answers_as_the_general_path() {
     assert!(created.get("secret").is_none());
     assert_eq!(created["meta"], json!({"k": [1, 2]}));
 
-    // `{}` and null take the fast path; `{"where": {}}` the general one: same row.
+    // `{}` and null take the fast path; a where the general one: same row.
     let fast = app.items.find_by_id(&id, &Value::Null).unwrap().unwrap();
     let fast_obj = app.items.find_by_id(&id, &json!({})).unwrap().unwrap();
     let general = app
         .items
-        .find_by_id(&id, &json!({"where": {}}))
+        .find_by_id(&id, &general_filter())
         .unwrap()
         .unwrap();
     assert_eq!(fast, general);
@@ -326,7 +331,7 @@ fn find_by_id_without_a_filter_answers_as_the_general_path() {
             .map_err(|e| e.to_string());
         let b = app
             .items
-            .find_by_id(&bad, &json!({"where": {}}))
+            .find_by_id(&bad, &general_filter())
             .map_err(|e| e.to_string());
         assert_eq!(a, b, "{bad}");
     }
@@ -338,6 +343,32 @@ fn find_by_id_without_a_filter_answers_as_the_general_path() {
         app.items.find_by_id(&json!(999_999), &json!({})).unwrap(),
         None
     );
+
+    // Only `fields` (and order / limit): written directly too, same answer.
+    for fields in [
+        json!({"fields": ["name", "qty"]}),
+        json!({"fields": {"secret": true, "name": true}}),
+        json!({"fields": {"meta": false}, "order": "name DESC", "limit": 5, "skip": 3}),
+        json!({"fields": []}),
+    ] {
+        let fast = app.items.find_by_id(&id, &fields).unwrap();
+        let mut with_where = fields.clone();
+        with_where["where"] = general_filter()["where"].clone();
+        let slow = app.items.find_by_id(&id, &with_where).unwrap();
+        assert_eq!(fast, slow, "{fields}");
+    }
+    assert_eq!(
+        app.items
+            .find_by_id(&id, &json!({"fields": ["name"]}))
+            .unwrap()
+            .unwrap(),
+        json!({"name": "a"})
+    );
+    let unknown = app
+        .items
+        .find_by_id(&id, &json!({"fields": ["nope"]}))
+        .unwrap_err();
+    assert!(matches!(unknown, RepoError::Filter(_)), "{unknown}");
 
     // The default filter (soft delete) still applies, and skipping it still works.
     app.items.soft_delete_by_id(&id).unwrap();
@@ -414,6 +445,134 @@ fn create_writes_and_refuses_as_before() {
     // Only defaults.
     let tags_default = app.tags.create(&json!({}));
     assert!(tags_default.is_err(), "label is NOT NULL without a default");
+}
+
+#[test]
+fn update_by_id_writes_and_refuses_as_before() {
+    let app = app();
+    let row = app
+        .items
+        .create(&json!({"name": "u", "qty": 1, "meta": {"a": {"b": 1}}}))
+        .unwrap()
+        .data
+        .unwrap();
+    let id = row["id"].clone();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let updated = app
+        .items
+        .with_actor(9)
+        .update_by_id(&id, &json!({"qty": 2, "code": null, "meta": {"x": true}}))
+        .unwrap();
+    assert_eq!(updated.count, 1);
+    let updated = updated.data.unwrap();
+    assert_eq!(
+        (
+            updated["qty"].clone(),
+            updated["code"].clone(),
+            updated["meta"].clone()
+        ),
+        (json!(2), Value::Null, json!({"x": true}))
+    );
+    assert_eq!(updated["modifiedBy"], json!(9));
+    assert_eq!(updated["createdBy"], Value::Null);
+    assert_ne!(updated["modifiedAt"], row["modifiedAt"]);
+    assert!(updated.get("secret").is_none());
+    assert_eq!(
+        app.items.find_by_id(&id, &Value::Null).unwrap().unwrap(),
+        updated
+    );
+
+    // modifiedAt / modifiedBy given explicitly win; count-only handles return no row.
+    let r = app
+        .items
+        .should_return(false)
+        .update_by_id(
+            &id,
+            &json!({"modifiedBy": 3, "modifiedAt": "2020-01-02T03:04:05Z"}),
+        )
+        .unwrap();
+    assert_eq!((r.count, r.data), (1, None));
+    let now = app.items.find_by_id(&id, &Value::Null).unwrap().unwrap();
+    assert_eq!(now["modifiedBy"], json!(3));
+    assert_eq!(now["modifiedAt"], json!("2020-01-02T03:04:05Z"));
+
+    // JSON paths (general path) still work on the same repository.
+    let r = app
+        .items
+        .update_by_id(&id, &json!({"meta.y.z": 1, "qty": 4}))
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(r["meta"], json!({"x": true, "y": {"z": 1}}));
+
+    // Refusals and misses.
+    let identity = app.items.update_by_id(&id, &json!({"id": 1})).unwrap_err();
+    assert!(
+        identity.to_string().contains("generated always"),
+        "{identity}"
+    );
+    let wrong = app
+        .items
+        .update_by_id(&id, &json!({"qty": "x"}))
+        .unwrap_err();
+    assert!(matches!(wrong, RepoError::Filter(_)), "{wrong}");
+    let bad_id = app
+        .items
+        .update_by_id(&json!("abc"), &json!({"qty": 1}))
+        .unwrap_err();
+    assert!(matches!(bad_id, RepoError::Filter(_)), "{bad_id}");
+    let unknown = app
+        .items
+        .update_by_id(&id, &json!({"nope": 1}))
+        .unwrap_err();
+    assert!(unknown.to_string().contains("nope"), "{unknown}");
+    let missing = app
+        .items
+        .update_by_id(&json!(999_999), &json!({"qty": 1}))
+        .unwrap();
+    assert_eq!((missing.count, missing.data), (0, None));
+    let null_id = app
+        .items
+        .update_by_id(&Value::Null, &json!({"qty": 1}))
+        .unwrap();
+    assert_eq!(null_id.count, 0);
+    // A soft-deleted row is not updated (default filter), unless it is skipped.
+    app.items.soft_delete_by_id(&id).unwrap();
+    assert_eq!(
+        app.items
+            .update_by_id(&id, &json!({"qty": 5}))
+            .unwrap()
+            .count,
+        0
+    );
+    assert_eq!(
+        app.items
+            .skip_default_filter()
+            .update_by_id(&id, &json!({"qty": 5}))
+            .unwrap()
+            .count,
+        1
+    );
+    // Inside a transaction that rolls back, nothing stays.
+    let tag = app
+        .tags
+        .create(&json!({"label": "t"}))
+        .unwrap()
+        .data
+        .unwrap();
+    let mut tx = app.ds.begin(TransactionOptions::default()).unwrap();
+    app.tags
+        .on(&mut tx)
+        .update_by_id(&tag["id"], &json!({"label": "changed"}))
+        .unwrap();
+    tx.rollback().unwrap();
+    assert_eq!(
+        app.tags
+            .find_by_id(&tag["id"], &Value::Null)
+            .unwrap()
+            .unwrap()["label"],
+        json!("t")
+    );
 }
 
 #[test]
