@@ -15,7 +15,7 @@ pub enum RepoError {
     /// The database or the pool failed; the server's SQLSTATE is in
     /// [`RepoError::sqlstate`].
     #[error(transparent)]
-    Database(#[from] ignis_tx::Error),
+    Database(ignis_tx::Error),
     /// The model is not in the schema the repository was built with.
     #[error("model `{0}` is not in the schema")]
     UnknownModel(String),
@@ -71,6 +71,22 @@ pub enum RepoError {
         /// Why.
         message: String,
     },
+}
+
+impl From<ignis_tx::Error> for RepoError {
+    /// A database error, except SQLSTATE 2201B (invalid_regular_expression): a `regexp` /
+    /// `iregexp` pattern only Postgres's regex engine can judge, reported as the filter error it
+    /// is ([`FilterError::Malformed`] with the server's reason) rather than a database failure.
+    /// It is the one filter error found by the server; inside a transaction, that transaction
+    /// has failed and must be rolled back.
+    fn from(e: ignis_tx::Error) -> Self {
+        match e.as_database_error() {
+            Some(db) if db.code == "2201B" => RepoError::Filter(FilterError::Malformed {
+                message: format!("invalid regexp / iregexp pattern: {}", db.message),
+            }),
+            _ => RepoError::Database(e),
+        }
+    }
 }
 
 impl RepoError {

@@ -770,6 +770,19 @@ fn invalid_filters_and_data_are_typed_errors_that_name_the_problem() {
             other => panic!("{filter}: expected a filter error, got {other:?}"),
         }
     }
+    // A regexp only Postgres can judge is still a filter error, not a database failure.
+    for pattern in ["(", "a{2,1}"] {
+        match app
+            .posts
+            .find(&json!({"where": {"title": {"regexp": pattern}}}))
+        {
+            Err(RepoError::Filter(e)) => {
+                assert_eq!(e.kind(), FilterErrorKind::Malformed, "{e}");
+                assert!(e.to_string().contains("regexp"), "{e}");
+            }
+            other => panic!("{pattern}: expected a filter error, got {other:?}"),
+        }
+    }
     let deep = (0..100).fold(json!({"views": 1}), |w, _| json!({"and": [w]}));
     let err = app.posts.find(&json!({"where": deep})).unwrap_err();
     assert!(
