@@ -2,7 +2,8 @@
 //! rows as `serde_json::Value`.
 //!
 //! Connections: workloads 1-3, 5 and 6 call the repository methods on a datasource whose pool
-//! holds one connection (each call checks it out and returns it, as application code does);
+//! holds one connection (each call checks it out and returns it, as application code does;
+//! a new datasource before each sample, see `workload::measure`);
 //! workload 4 runs `.on(&mut tx)` on one explicit transaction; workload 7 shares a repository
 //! over a pool of 8 between 8 rayon threads; workload 8 runs `DataSource::transaction`
 //! (serializable, retries) over a pool of 4 from 4 threads.
@@ -19,9 +20,11 @@ use crate::load::BenchDb;
 use crate::workload::{Inputs, Outcome};
 use crate::BoxError;
 
-/// The repositories and datasources of the ignis-rs side.
-pub struct Ignis {
-    /// One-connection datasource (workloads 1-6).
+/// The single-connection side of ignis-rs (workloads 1-6): a datasource whose pool holds one
+/// connection, and repositories on it. Made anew before each sample, as the raw client's and
+/// Diesel's connections are (see `workload::measure`).
+pub struct Single {
+    /// One-connection datasource.
     pub ds1: DataSource,
     /// `User` on `ds1`.
     pub users: DefaultCrudRepository,
@@ -29,6 +32,28 @@ pub struct Ignis {
     pub users_count_only: DefaultCrudRepository,
     /// `Order` on `ds1`.
     pub orders: DefaultCrudRepository,
+}
+
+impl Single {
+    /// A datasource with one connection (opened now) and its repositories.
+    ///
+    /// # Errors
+    /// The connection cannot be opened, or an unknown model.
+    pub fn new(db: &BenchDb, schema: &Arc<Schema>) -> Result<Self, BoxError> {
+        let ds1 = DataSource::new(db.config(1))?;
+        ds1.ping()?;
+        let users = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "User")?;
+        Ok(Single {
+            users_count_only: users.should_return(false),
+            orders: DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?,
+            users,
+            ds1,
+        })
+    }
+}
+
+/// The pooled side of ignis-rs (workloads 7 and 8).
+pub struct Ignis {
     /// `User` on a pool of 8 (workload 7).
     pub users8: DefaultCrudRepository,
     /// Pool of 4 (workload 8).
@@ -45,19 +70,13 @@ impl Ignis {
     /// # Errors
     /// A config the datasource refuses, or an unknown model.
     pub fn new(db: &BenchDb, schema: &Arc<Schema>) -> Result<Self, BoxError> {
-        let ds1 = DataSource::new(db.config(1))?;
         let ds8 = DataSource::new(db.config(8))?;
         let ds4 = DataSource::new(db.config(4))?;
-        let users = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "User")?;
         let orders4 = DefaultCrudRepository::new(ds4.clone(), schema.clone(), "Order")?;
         Ok(Ignis {
-            users_count_only: users.should_return(false),
-            orders: DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?,
             users8: DefaultCrudRepository::new(ds8, schema.clone(), "User")?,
             orders4_count_only: orders4.should_return(false),
             orders4,
-            users,
-            ds1,
             ds4,
         })
     }
@@ -71,10 +90,30 @@ fn int(row: &Value, key: &str) -> i64 {
 ///
 /// # Errors
 /// Repository errors.
-pub fn find_by_id(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+pub fn find_by_id(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for id in &inp.ids_json {
         if let Some(row) = ig.users.find_by_id(id, &Value::Null)? {
+            check += int(&row, "age");
+        }
+    }
+    Ok(Outcome {
+        ops: inp.ids_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 1 on one connection checked out for the whole batch (`.on(&mut conn)`): what the
+/// pool checkout per call costs, shown for information.
+///
+/// # Errors
+/// Pool or repository errors.
+pub fn find_by_id_held(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    let mut conn = ig.ds1.connection()?;
+    for id in &inp.ids_json {
+        if let Some(row) = ig.users.on(&mut conn).find_by_id(id, &Value::Null)? {
             check += int(&row, "age");
         }
     }
@@ -89,7 +128,7 @@ pub fn find_by_id(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
 ///
 /// # Errors
 /// Repository errors.
-pub fn find_filtered(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+pub fn find_filtered(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for filter in &inp.search_filters {
         for row in ig.orders.find(filter)? {
@@ -107,7 +146,7 @@ pub fn find_filtered(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
 ///
 /// # Errors
 /// Repository errors.
-pub fn create(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+pub fn create(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for data in &inp.new_users_json {
         if let Some(row) = ig.users.create(data)?.data {
@@ -125,7 +164,7 @@ pub fn create(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
 ///
 /// # Errors
 /// Repository errors.
-pub fn create_in_transaction(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+pub fn create_in_transaction(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     let mut tx = ig.ds1.begin(TransactionOptions::default())?;
     for data in &inp.new_users_json {
@@ -146,7 +185,7 @@ pub fn create_in_transaction(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxErr
 ///
 /// # Errors
 /// Repository errors.
-pub fn create_all(ig: &Ignis, inp: &Inputs, returning: bool) -> Result<Outcome, BoxError> {
+pub fn create_all(ig: &Single, inp: &Inputs, returning: bool) -> Result<Outcome, BoxError> {
     let repo = if returning {
         &ig.users
     } else {
@@ -189,7 +228,7 @@ fn include_check(rows: &[Value]) -> i64 {
 ///
 /// # Errors
 /// Repository errors.
-pub fn include(ig: &Ignis, inp: &Inputs) -> Result<Outcome, BoxError> {
+pub fn include(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for filter in &inp.group_filters {
         check += include_check(&ig.users.find(filter)?);

@@ -27,6 +27,7 @@ mod raw;
 mod report;
 mod workload;
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -154,6 +155,12 @@ fn specs(quick: bool) -> Vec<Spec> {
         number,
         title: title.to_string(),
         ops,
+        // One transaction (4) and one call (5) stay whole; the rest is interleaved in tenths.
+        chunks: if matches!(kind, Kind::CreateInTransaction | Kind::CreateAll) {
+            1
+        } else {
+            10
+        },
         unit,
     };
     let (f1, f2, f3, f4, f5, f6, f7, f8) = (
@@ -224,13 +231,18 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
 
     // ignis-rs
     let ig = ignis_impl::Ignis::new(db, &schema)?;
+    let single = RefCell::new(ignis_impl::Single::new(db, &schema)?);
     // raw
-    let mut raw1 = raw::RawConn::connect(&pg_config)?;
-    let postgres_version: String = raw1.client.query_one("SELECT version()", &[])?.try_get(0)?;
+    let raw1 = RefCell::new(raw::RawConn::connect(&pg_config)?);
+    let postgres_version: String = raw1
+        .borrow_mut()
+        .client
+        .query_one("SELECT version()", &[])?
+        .try_get(0)?;
     let raw8 = raw::pool(&pg_config, 8)?;
     let raw4 = raw::pool(&pg_config, 4)?;
     // Diesel
-    let dpool1 = diesel_impl::pool(&db.url(), 1)?;
+    let dconn = RefCell::new(diesel_impl::pool(&db.url(), 1)?.get()?);
     let dpool8 = diesel_impl::pool(&db.url(), 8)?;
     let dpool4 = diesel_impl::pool(&db.url(), 4)?;
     // Threads
@@ -259,113 +271,115 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
             |ops: usize, seed: u64| workload::inputs(kind, ops, seed, size.users, size.orders);
         {
             let mut variants: Vec<Variant<'_>> = Vec::new();
-            let ig = &ig;
-            let raw1 = &mut raw1;
-            let mut dconn = dpool1.get()?;
+            let (ig, single, raw1, dconn) = (&ig, &single, &raw1, &dconn);
             let (raw8, raw4, dpool8, dpool4) = (&raw8, &raw4, &dpool8, &dpool4);
             let (t8, t4) = (&threads8, &threads4);
+            let (schema, pg_config) = (&schema, &pg_config);
+            // New connections before each sample (see workload::measure).
+            let reset_ignis = move || -> Result<(), BoxError> {
+                *single.borrow_mut() = ignis_impl::Single::new(db, schema)?;
+                Ok(())
+            };
+            let reset_raw = move || -> Result<(), BoxError> {
+                *raw1.borrow_mut() = raw::RawConn::connect(pg_config)?;
+                Ok(())
+            };
+            let url = db.url();
+            let reset_diesel = move || -> Result<(), BoxError> {
+                *dconn.borrow_mut() = diesel_impl::pool(&url, 1)?.get()?;
+                Ok(())
+            };
+            // The three single-connection implementations of a workload.
+            macro_rules! single {
+                ($ignis:expr, $raw:expr, $diesel:expr) => {{
+                    let (ignis_label, ignis_run) = $ignis;
+                    variants.push(
+                        Variant::new(ignis_label, Role::Ignis, move |i| {
+                            ignis_run(&single.borrow(), i)
+                        })
+                        .with_reset(reset_ignis.clone()),
+                    );
+                    let (raw_label, raw_run) = $raw;
+                    variants.push(
+                        Variant::new(raw_label, Role::Raw, move |i| {
+                            raw_run(&mut raw1.borrow_mut(), i)
+                        })
+                        .with_reset(reset_raw.clone()),
+                    );
+                    let (diesel_label, diesel_run) = $diesel;
+                    variants.push(
+                        Variant::new(diesel_label, Role::Diesel, move |i| {
+                            diesel_run(&mut dconn.borrow_mut(), i)
+                        })
+                        .with_reset(reset_diesel.clone()),
+                    );
+                }};
+            }
             match kind {
                 Kind::FindById => {
-                    variants.push(Variant::new(
-                        "ignis-rs (find_by_id, pool of 1)",
-                        Role::Ignis,
-                        move |i| ignis_impl::find_by_id(ig, i),
-                    ));
-                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
-                        raw::find_by_id(raw1, i)
-                    }));
-                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
-                        diesel_impl::find_by_id(&mut dconn, i)
-                    }));
+                    single!(
+                        ("ignis-rs (find_by_id, pool of 1)", ignis_impl::find_by_id),
+                        ("raw postgres", raw::find_by_id),
+                        ("Diesel", diesel_impl::find_by_id)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (find_by_id on a held connection, .on(&mut conn))",
+                            Role::Info,
+                            move |i| ignis_impl::find_by_id_held(&single.borrow(), i),
+                        ),
+                    );
                 }
-                Kind::FindFiltered => {
-                    variants.push(Variant::new(
-                        "ignis-rs (find, pool of 1)",
-                        Role::Ignis,
-                        move |i| ignis_impl::find_filtered(ig, i),
-                    ));
-                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
-                        raw::find_filtered(raw1, i)
-                    }));
-                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
-                        diesel_impl::find_filtered(&mut dconn, i)
-                    }));
-                }
-                Kind::Create => {
-                    variants.push(Variant::new(
-                        "ignis-rs (create, pool of 1)",
-                        Role::Ignis,
-                        move |i| ignis_impl::create(ig, i),
-                    ));
-                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
-                        raw::create(raw1, i)
-                    }));
-                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
-                        diesel_impl::create(&mut dconn, i)
-                    }));
-                }
-                Kind::CreateInTransaction => {
-                    variants.push(Variant::new(
+                Kind::FindFiltered => single!(
+                    ("ignis-rs (find, pool of 1)", ignis_impl::find_filtered),
+                    ("raw postgres", raw::find_filtered),
+                    ("Diesel", diesel_impl::find_filtered)
+                ),
+                Kind::Create => single!(
+                    ("ignis-rs (create, pool of 1)", ignis_impl::create),
+                    ("raw postgres", raw::create),
+                    ("Diesel", diesel_impl::create)
+                ),
+                Kind::CreateInTransaction => single!(
+                    (
                         "ignis-rs (create on .on(&mut tx))",
-                        Role::Ignis,
-                        move |i| ignis_impl::create_in_transaction(ig, i),
-                    ));
-                    variants.push(Variant::new("raw postgres", Role::Raw, move |i| {
-                        raw::create_in_transaction(raw1, i)
-                    }));
-                    variants.push(Variant::new("Diesel", Role::Diesel, move |i| {
-                        diesel_impl::create_in_transaction(&mut dconn, i)
-                    }));
-                }
+                        ignis_impl::create_in_transaction
+                    ),
+                    ("raw postgres", raw::create_in_transaction),
+                    ("Diesel", diesel_impl::create_in_transaction)
+                ),
                 Kind::CreateAll => {
-                    variants.push(Variant::new(
-                        "ignis-rs (create_all, should_return(false))",
-                        Role::Ignis,
-                        move |i| ignis_impl::create_all(ig, i, false),
-                    ));
-                    variants.push(Variant::new(
-                        "ignis-rs (create_all, rows returned: the default)",
-                        Role::Info,
-                        move |i| ignis_impl::create_all(ig, i, true),
-                    ));
-                    // Both raw bulk paths share the one connection (they never run at the
-                    // same time).
-                    let raw1 = std::cell::RefCell::new(raw1);
-                    let raw1 = std::rc::Rc::new(raw1);
-                    let r2 = raw1.clone();
-                    variants.push(Variant::new(
-                        "raw postgres (multi-row INSERT)",
-                        Role::Raw,
-                        move |i| raw::create_all_insert(&mut r2.borrow_mut(), i),
-                    ));
-                    variants.push(Variant::new(
-                        "raw postgres (binary COPY)",
-                        Role::Raw,
-                        move |i| raw::create_all_copy(&mut raw1.borrow_mut(), i),
-                    ));
-                    variants.push(Variant::new(
-                        "Diesel (batch insert)",
-                        Role::Diesel,
-                        move |i| diesel_impl::create_all(&mut dconn, i),
-                    ));
+                    single!(
+                        (
+                            "ignis-rs (create_all, should_return(false))",
+                            |s: &ignis_impl::Single, i: &workload::Inputs| {
+                                ignis_impl::create_all(s, i, false)
+                            }
+                        ),
+                        ("raw postgres (multi-row INSERT)", raw::create_all_insert),
+                        ("Diesel (batch insert)", diesel_impl::create_all)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (create_all, rows returned: the default)",
+                            Role::Info,
+                            move |i| ignis_impl::create_all(&single.borrow(), i, true),
+                        ),
+                    );
+                    variants.insert(
+                        3,
+                        Variant::new("raw postgres (binary COPY)", Role::Raw, move |i| {
+                            raw::create_all_copy(&mut raw1.borrow_mut(), i)
+                        }),
+                    );
                 }
-                Kind::Include => {
-                    variants.push(Variant::new(
-                        "ignis-rs (find + include, pool of 1)",
-                        Role::Ignis,
-                        move |i| ignis_impl::include(ig, i),
-                    ));
-                    variants.push(Variant::new(
-                        "raw postgres (3 queries, = ANY($1))",
-                        Role::Raw,
-                        move |i| raw::include(raw1, i),
-                    ));
-                    variants.push(Variant::new(
-                        "Diesel (belonging_to + grouped_by)",
-                        Role::Diesel,
-                        move |i| diesel_impl::include(&mut dconn, i),
-                    ));
-                }
+                Kind::Include => single!(
+                    ("ignis-rs (find + include, pool of 1)", ignis_impl::include),
+                    ("raw postgres (3 queries, = ANY($1))", raw::include),
+                    ("Diesel (belonging_to + grouped_by)", diesel_impl::include)
+                ),
                 Kind::ParallelFindById => {
                     variants.push(Variant::new(
                         "ignis-rs (find_by_id, pool of 8)",

@@ -175,8 +175,13 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
     let _ = writeln!(s, "- data: {}", info.data);
     let _ = writeln!(
         s,
-        "- {} samples per workload; in each sample every implementation runs the same batch, \
-         interleaved (ignis-rs, raw, Diesel, ignis-rs, raw, Diesel, ...), after one warm-up batch each",
+        "- {} samples per workload, after one warm-up batch per implementation; each sample's \
+         batch is cut into 10 pieces (workloads 4 and 5: one piece) that every implementation \
+         runs in turn (ignis-rs, raw, Diesel, ignis-rs, raw, Diesel, ...), so the machine's slow \
+         and fast phases fall on all of them alike; a sample is operations over summed time. \
+         Single-connection workloads (1-6) open new connections for every implementation before \
+         each sample (untimed, then re-warmed): on a small VM a connection's round trip depends \
+         on where the scheduler puts its server process (~30 against ~80 µs per lookup here)",
         info.samples
     );
     if let Some(kb) = info.peak_kb {
@@ -192,13 +197,16 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
     let _ = writeln!(
         s,
         "Medians. Ratios are ignis-rs / other: throughput ratios for ops/s (higher is better for \
-         ignis-rs), time ratios for ms (lower is better). raw = the faster raw variant.\n"
+         ignis-rs), time ratios for ms (lower is better). raw = the faster raw variant. Client \
+         CPU: CPU time of the benchmark process per operation (µs; ms per call for workload 5), \
+         ignis-rs / raw / Diesel: the library's own cost (it also grows when round trips cross \
+         cores, but less than wall time).\n"
     );
     let _ = writeln!(
         s,
-        "| # | workload | unit | ignis-rs | raw | Diesel | ignis/raw | ignis/Diesel | targets |"
+        "| # | workload | unit | ignis-rs | raw | Diesel | ignis/raw | ignis/Diesel | client CPU | targets |"
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for r in results {
         let q = r.ratios();
         let unit = match r.spec.unit {
@@ -210,9 +218,15 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
             .into_iter()
             .map(|(t, ok)| format!("{} {t}", if ok { "met" } else { "MISSED" }))
             .collect();
+        let cpu = |role: Role, label: Option<&str>| {
+            r.measured
+                .iter()
+                .find(|m| m.role == role && label.is_none_or(|l| m.label == l))
+                .map_or("-".to_string(), |m| num(median(&m.cpu)))
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {unit} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {unit} | {} | {} | {} | {} | {} | {} / {} / {} | {} |",
             r.spec.number,
             r.spec.title,
             num(q.ignis),
@@ -220,6 +234,9 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
             q.diesel.map_or("-".into(), num),
             q.vs_raw.map_or("-".into(), |x| format!("{x:.2}x")),
             q.vs_diesel.map_or("-".into(), |x| format!("{x:.2}x")),
+            cpu(Role::Ignis, None),
+            cpu(Role::Raw, q.raw.as_ref().map(|x| x.1.as_str())),
+            cpu(Role::Diesel, None),
             targets.join("; ")
         );
     }
@@ -228,15 +245,15 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
     for r in results {
         let q = r.ratios();
         let _ = writeln!(s, "## {}. {}\n", r.spec.number, r.spec.title);
-        let (unit, per) = match r.spec.unit {
-            Unit::OpsPerSec => ("ops/s", "µs/op"),
-            Unit::Millis => ("ms/call", "rows/s"),
+        let (unit, per, cpu) = match r.spec.unit {
+            Unit::OpsPerSec => ("ops/s", "µs/op", "client CPU µs/op"),
+            Unit::Millis => ("ms/call", "rows/s", "client CPU ms/call"),
         };
         let _ = writeln!(
             s,
-            "| implementation | median {unit} | min – max | {per} | ignis-rs / this | retries |"
+            "| implementation | median {unit} | min – max | {per} | ignis-rs / this | {cpu} | retries |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
         for m in &r.measured {
             let med = median(&m.values);
             let (lo, hi) = min_max(&m.values);
@@ -247,12 +264,13 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
             let ratio = if med > 0.0 { q.ignis / med } else { 0.0 };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} – {} | {} | {ratio:.2}x | {} |",
+                "| {} | {} | {} – {} | {} | {ratio:.2}x | {} | {} |",
                 m.label,
                 num(med),
                 num(lo),
                 num(hi),
                 num(per_value),
+                num(median(&m.cpu)),
                 m.retries
             );
         }

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use cpu_time::ProcessTime;
+
 use serde_json::{json, Value};
 
 use crate::model::{NewUser, STATUSES};
@@ -49,6 +51,9 @@ pub struct Spec {
     pub title: String,
     /// Operations per sample (rows for create_all).
     pub ops: usize,
+    /// Pieces each sample's batch is cut into, interleaved across implementations (1 where the
+    /// batch is one unit: one transaction, one create_all call).
+    pub chunks: usize,
     /// How the numbers read.
     pub unit: Unit,
 }
@@ -182,7 +187,11 @@ pub fn inputs(kind: Kind, ops: usize, seed: u64, users: i32, orders: i32) -> Inp
 /// Runs one batch of a workload.
 pub type Batch<'a> = Box<dyn FnMut(&Inputs) -> Result<Outcome, BoxError> + 'a>;
 
-/// One implementation of a workload: a label, its role, and the batch it runs.
+/// Replaces an implementation's connection with a new one (untimed, before each sample).
+pub type Reset<'a> = Box<dyn FnMut() -> Result<(), BoxError> + 'a>;
+
+/// One implementation of a workload: a label, its role, the batch it runs, and how to give it a
+/// new connection.
 pub struct Variant<'a> {
     /// Shown in the report.
     pub label: String,
@@ -190,6 +199,8 @@ pub struct Variant<'a> {
     pub role: Role,
     /// Runs one batch.
     pub run: Batch<'a>,
+    /// Opens a new connection for the next sample (single-connection workloads).
+    pub reset: Option<Reset<'a>>,
 }
 
 impl<'a> Variant<'a> {
@@ -203,7 +214,14 @@ impl<'a> Variant<'a> {
             label: label.into(),
             role,
             run: Box::new(run),
+            reset: None,
         }
+    }
+
+    /// The same variant, reconnected before each sample by `reset`.
+    pub fn with_reset(mut self, reset: impl FnMut() -> Result<(), BoxError> + 'a) -> Self {
+        self.reset = Some(Box::new(reset));
+        self
     }
 }
 
@@ -216,6 +234,9 @@ pub struct Measured {
     pub role: Role,
     /// One value per sample, in the workload's unit.
     pub values: Vec<f64>,
+    /// Client CPU time (all threads of this process) per sample, in µs per operation (ms per
+    /// call for ms workloads): what the library itself costs, whatever the scheduler does.
+    pub cpu: Vec<f64>,
     /// Retried transactions over all samples.
     pub retries: u64,
 }
@@ -244,32 +265,76 @@ pub fn measure(
             label: v.label.clone(),
             role: v.role,
             values: Vec::with_capacity(samples),
+            cpu: Vec::with_capacity(samples),
             retries: 0,
         })
         .collect();
+    // Each sample's batch is cut into `spec.chunks` pieces run in turn by every variant
+    // (A B C A B C ...), so slow and fast phases of a noisy machine fall on all of them alike;
+    // a variant's sample is its operations over its summed time.
+    let chunks = spec.chunks.clamp(1, spec.ops.max(1));
+    // How fast a round trip is on a small VM depends on where the scheduler puts the server
+    // process of a connection relative to the client (seen here: ~30 us against ~80 us per
+    // lookup), and that holds for a connection's life. Single-connection implementations
+    // therefore get a new connection before each sample (untimed, then a short warm-up), so
+    // no implementation keeps a lucky or unlucky one for the whole run.
+    // (create_all re-warms at full size: the raw multi-row INSERT is prepared per size.)
+    let rewarm_ops = if spec.kind == Kind::CreateAll {
+        warmup_ops
+    } else {
+        (warmup_ops / 10).max(5)
+    };
+    let rewarm = make_inputs(rewarm_ops, 2000 + u64::from(spec.number));
     for sample in 0..samples {
-        let inp = make_inputs(spec.ops, u64::from(spec.number) * 100 + sample as u64);
-        let mut checks: Vec<(String, i64)> = Vec::new();
-        for (v, m) in variants.iter_mut().zip(out.iter_mut()) {
-            let started = Instant::now();
-            let outcome = (v.run)(&inp)
-                .map_err(|e| format!("workload {} ({}): {e}", spec.number, v.label))?;
-            let secs = started.elapsed().as_secs_f64();
-            m.values.push(match spec.unit {
-                Unit::OpsPerSec => outcome.ops as f64 / secs,
-                Unit::Millis => secs * 1000.0,
-            });
-            m.retries += outcome.retries;
-            checks.push((v.label.clone(), outcome.check));
-        }
-        if let Some((first, c)) = checks.first() {
-            if let Some((other, d)) = checks.iter().find(|(_, d)| d != c) {
-                return Err(format!(
-                    "workload {}: implementations disagree: {first} returned checksum {c}, {other} {d}",
-                    spec.number
-                )
-                .into());
+        if variants.iter().any(|v| v.reset.is_some()) {
+            for v in variants.iter_mut() {
+                if let Some(reset) = v.reset.as_mut() {
+                    reset().map_err(|e| {
+                        format!("workload {} ({}) reconnect: {e}", spec.number, v.label)
+                    })?;
+                }
             }
+            for v in variants.iter_mut() {
+                (v.run)(&rewarm)
+                    .map_err(|e| format!("workload {} ({}) warm-up: {e}", spec.number, v.label))?;
+            }
+        }
+        let mut totals = vec![(0.0f64, 0usize, 0.0f64); variants.len()];
+        for chunk in 0..chunks {
+            let ops = spec.ops / chunks + usize::from(chunk < spec.ops % chunks);
+            let seed = (u64::from(spec.number) * 100 + sample as u64) * 1000 + chunk as u64;
+            let inp = make_inputs(ops, seed);
+            let mut checks: Vec<(&str, i64)> = Vec::new();
+            for ((v, m), total) in variants.iter_mut().zip(out.iter_mut()).zip(&mut totals) {
+                let cpu = ProcessTime::try_now()?;
+                let started = Instant::now();
+                let outcome = (v.run)(&inp)
+                    .map_err(|e| format!("workload {} ({}): {e}", spec.number, v.label))?;
+                total.0 += started.elapsed().as_secs_f64();
+                total.2 += cpu.try_elapsed()?.as_secs_f64();
+                total.1 += outcome.ops;
+                m.retries += outcome.retries;
+                checks.push((&m.label, outcome.check));
+            }
+            if let Some((first, c)) = checks.first() {
+                if let Some((other, d)) = checks.iter().find(|(_, d)| d != c) {
+                    return Err(format!(
+                        "workload {}: implementations disagree: {first} returned checksum {c}, {other} {d}",
+                        spec.number
+                    )
+                    .into());
+                }
+            }
+        }
+        for (m, (secs, ops, cpu)) in out.iter_mut().zip(totals) {
+            m.values.push(match spec.unit {
+                Unit::OpsPerSec => ops as f64 / secs,
+                Unit::Millis => secs * 1000.0 / chunks as f64,
+            });
+            m.cpu.push(match spec.unit {
+                Unit::OpsPerSec => cpu * 1e6 / ops.max(1) as f64,
+                Unit::Millis => cpu * 1000.0 / chunks as f64,
+            });
         }
         eprint!(".");
     }
