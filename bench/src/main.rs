@@ -16,12 +16,13 @@
 //! `target/bench/report.md`.
 //!
 //! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
-//! `--only 1,6` (some workloads only), `--impl ignis|raw|diesel` (one implementation only, for
+//! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables), `--impl ignis|raw|diesel` (one implementation only, for
 //! profiling; no ratios then).
 
 mod diesel_impl;
 mod ignis_impl;
 mod load;
+mod migrator;
 mod model;
 mod raw;
 mod report;
@@ -115,12 +116,24 @@ fn run() -> Result<(), BoxError> {
     let db = BenchDb::create(&admin)?;
     eprintln!("created database {} on {}", db.name, admin.redacted());
     let (info_base, results) = bench(&db, &args)?;
+    // The migrator case (issue 6), "workload 9" for --only, in its own database.
+    let migrator = if args.only.as_ref().is_none_or(|o| o.contains(&9)) {
+        let mdb = BenchDb::create(&admin)?;
+        let tables = if args.quick { 200 } else { 1000 };
+        eprintln!("migrator: {tables} tables");
+        Some(migrator::run(&mdb, tables, if args.quick { 2 } else { 5 })?)
+    } else {
+        None
+    };
     let info = RunInfo {
         peak_kb: report::peak_memory_kb(),
         seconds: started.elapsed().as_secs_f64(),
         ..info_base
     };
-    let text = report::markdown(&info, &results);
+    let mut text = report::markdown(&info, &results);
+    if let Some(m) = &migrator {
+        text.push_str(&migrator::markdown(m));
+    }
     println!("{text}");
     let path = report_path();
     if let Some(dir) = path.parent() {
