@@ -27,6 +27,10 @@ pub struct Catalog {
     pub tables: BTreeMap<TableKey, TableInfo>,
     /// User enum types, keyed by `(schema, name)`, with their labels in sort order.
     pub enums: BTreeMap<TableKey, Vec<String>>,
+    /// Objects the migrator does not manage, as `(schema, description)`: functions, procedures,
+    /// triggers and extensions' objects in the requested schemas (`function public.f(integer)`,
+    /// `trigger t_audit on public.t`). Listed in plans, never changed or dropped.
+    pub unmanaged: Vec<(String, String)>,
 }
 
 /// What kind of relation a catalog entry is (`pg_class.relkind`).
@@ -295,6 +299,19 @@ FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e' AND n.nspname = ANY($1)
 ORDER BY 1, 2";
 
+const UNMANAGED_SQL: &str = "\
+SELECT n.nspname::text,
+       CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END
+       || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT n.nspname::text, 'trigger ' || t.tgname || ' on ' || n.nspname || '.' || c.relname
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND NOT t.tgisinternal
+ORDER BY 1, 2";
+
 const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)";
 
 const RELATIONS_SQL: &str = "\
@@ -395,6 +412,11 @@ fn read_catalog<E: Executor + ?Sized>(
             (get(&row, 0, "enums")?, get(&row, 1, "enums")?),
             get(&row, 2, "enums")?,
         );
+    }
+    for row in exec.query(UNMANAGED_SQL, &[&schemas])? {
+        catalog
+            .unmanaged
+            .push((get(&row, 0, "unmanaged")?, get(&row, 1, "unmanaged")?));
     }
     for row in exec.query(SCHEMAS_SQL, &[&schemas])? {
         catalog.schemas.insert(get(&row, 0, "schemas")?);

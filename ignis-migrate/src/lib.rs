@@ -594,6 +594,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         schemas: scratch.keys().cloned().collect(),
         tables: BTreeMap::new(),
         enums: read.enums.clone(),
+        unmanaged: Vec::new(),
     };
     for m in &managed {
         let key = (m.schema.clone(), m.table.clone());

@@ -522,6 +522,18 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
             continue;
         }
         if info.kind != RelationKind::Table {
+            let kind = match info.kind {
+                RelationKind::View => "view",
+                RelationKind::Foreign => "foreign table",
+                RelationKind::Table => "table",
+            };
+            d.notes.push(Note {
+                model: None,
+                message: format!(
+                    "{kind} {}.{} is in the database but in no model; not managed by the migrator, left as is",
+                    key.0, key.1
+                ),
+            });
             continue;
         }
         if options.drop_unknown {
@@ -549,6 +561,12 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
                 ),
             });
         }
+    }
+    for (_, what) in &live.unmanaged {
+        d.notes.push(Note {
+            model: None,
+            message: format!("{what} is not managed by the migrator; left as is"),
+        });
     }
     let mut steps = d.steps;
     // Stable sort: within a kind, the creation order (referenced tables first) is kept.

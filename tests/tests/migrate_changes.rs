@@ -705,3 +705,41 @@ fn enums_in_another_schema_serial_columns_and_generated_columns() {
     assert_eq!(total, 42);
     assert!(m.plan(&with_g).unwrap().is_empty());
 }
+
+#[test]
+fn functions_triggers_and_views_are_listed_as_unmanaged_and_never_dropped() {
+    let db = TestDb::new();
+    let m = migrator(&db); // drop_unknown and allow_data_loss on
+    let schema = schema_with(|m| m);
+    m.migrate(&schema, |_| {}).unwrap();
+    db.client()
+        .batch_execute(
+            r#"CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+               CREATE TRIGGER item_touch BEFORE UPDATE ON "Item" FOR EACH ROW EXECUTE FUNCTION touch();
+               CREATE VIEW item_names AS SELECT name FROM "Item";"#,
+        )
+        .unwrap();
+    let plan = m.plan(&schema).unwrap();
+    assert!(plan.steps.is_empty(), "{plan}");
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(
+        notes,
+        vec![
+            "view public.item_names is in the database but in no model; not managed by the migrator, left as is",
+            "function public.touch() is not managed by the migrator; left as is",
+            "trigger item_touch on public.Item is not managed by the migrator; left as is",
+        ]
+    );
+    m.migrate(&schema, |_| {}).unwrap();
+    let left: i64 = db
+        .client()
+        .query_one(
+            "SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'touch')
+                  + (SELECT count(*) FROM pg_trigger WHERE tgname = 'item_touch')
+                  + (SELECT count(*) FROM pg_views WHERE viewname = 'item_names')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 3);
+}
