@@ -12,9 +12,9 @@
 //!   `pull` prints the schema file of an existing database ([`migrate`]);
 //! - `query [--schema FILE] [--database-url URL]`: JSON-line requests to the repositories on
 //!   stdin, answers on stdout ([`query`]);
-//! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`test`]);
+//! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`mod@test`]);
 //! - `bench [--quick] [--database-url URL]`: ignis-rs against the raw `postgres` client and
-//!   Diesel, report in `target/bench/report.md` ([`bench`]).
+//!   Diesel, report in `target/bench/report.md` ([`mod@bench`]).
 //!
 //! Every command that needs a database takes `--database-url` (where offered), else
 //! `DATABASE_URL`, else the Ignis variables `POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD`, else the
