@@ -142,6 +142,42 @@ pub fn find_filtered(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     })
 }
 
+/// An `orders` row as ignis-rs's typed rows deserialize it (property names, camelCase).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedOrder {
+    /// Primary key.
+    pub id: i32,
+    /// The ordering user.
+    pub user_id: i32,
+    /// Status.
+    pub status: String,
+    /// Order total.
+    pub total: f64,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Workload 2 with typed rows: `find_as::<TypedOrder>`, decoded straight from the Postgres
+/// values as the raw client and Diesel decode into structs.
+///
+/// # Errors
+/// Repository errors.
+pub fn find_filtered_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.search_filters {
+        for row in ig.orders.find_as::<TypedOrder>(filter)? {
+            check += i64::from(row.id);
+            std::hint::black_box((&row.user_id, &row.status, &row.total, &row.created_at));
+        }
+    }
+    Ok(Outcome {
+        ops: inp.search_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
 /// Workload 3: `create` per row, autocommit; returns the row as stored.
 ///
 /// # Errors

@@ -344,11 +344,21 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                         ),
                     );
                 }
-                Kind::FindFiltered => single!(
-                    ("ignis-rs (find, pool of 1)", ignis_impl::find_filtered),
-                    ("raw postgres", raw::find_filtered),
-                    ("Diesel", diesel_impl::find_filtered)
-                ),
+                Kind::FindFiltered => {
+                    single!(
+                        ("ignis-rs (find, pool of 1)", ignis_impl::find_filtered),
+                        ("raw postgres", raw::find_filtered),
+                        ("Diesel", diesel_impl::find_filtered)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (find_as::<TypedOrder>, typed rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::find_filtered_typed(&single.borrow(), i),
+                        ),
+                    );
+                }
                 Kind::Create => single!(
                     ("ignis-rs (create, pool of 1)", ignis_impl::create),
                     ("raw postgres", raw::create),

@@ -17,6 +17,7 @@ pub use filter::{
 mod error;
 mod repository;
 mod row;
+mod typed;
 
 pub use error::RepoError;
 pub use repository::{

@@ -892,16 +892,31 @@ impl<'a, M> Scope<'a, M> {
         filter: &JsonValue,
     ) -> Result<Vec<T>, RepoError> {
         let filter = self.parse_filter(filter)?;
+        let model = self.model();
+        let deserialize_error = |source| RepoError::Deserialize {
+            model: model.name.clone(),
+            source,
+        };
+        if filter.include.is_empty() {
+            // Straight from the Postgres values into T: no JSON row in between.
+            let (stmt, columns) = filter.select(model, &[]);
+            let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
+            let rows = run_query(self.exec, &sql, &values)?;
+            let keys: Vec<&str> = columns
+                .iter()
+                .map(|&i| model.columns[i].property.as_str())
+                .collect();
+            return rows
+                .iter()
+                .map(|row| {
+                    T::deserialize(crate::typed::RowDeserializer { row, keys: &keys })
+                        .map_err(deserialize_error)
+                })
+                .collect();
+        }
         let rows = self.find_parsed(self.repo.shared.model, &filter)?;
         rows.into_iter()
-            .map(|r| {
-                serde_json::from_value(JsonValue::Object(r)).map_err(|source| {
-                    RepoError::Deserialize {
-                        model: self.model().name.clone(),
-                        source,
-                    }
-                })
-            })
+            .map(|r| serde_json::from_value(JsonValue::Object(r)).map_err(deserialize_error))
             .collect()
     }
 

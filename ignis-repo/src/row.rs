@@ -114,6 +114,11 @@ fn format_timestamp(t: &chrono::NaiveDateTime, suffix: &str) -> Option<String> {
     Some(s)
 }
 
+/// One non-null value decoded to JSON (the module table); shared with typed rows.
+pub(crate) fn decode_value(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
+    decode(ty, raw)
+}
+
 fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
     Ok(match *ty {
         Type::BOOL => Value::Bool(pgt::bool_from_sql(raw)?),

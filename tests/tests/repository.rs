@@ -842,3 +842,95 @@ fn rayon_workers_share_one_repository() {
         100
     );
 }
+
+#[test]
+fn typed_rows_decode_every_type_exactly_as_dynamic_rows() {
+    let db = TestDb::new();
+    let ds = db.datasource();
+    let kinds = Model::new("Kinds")
+        .enrich(Enricher::Id(IdOptions::number()))
+        .column(Column::new("i2", "smallint".parse().unwrap()))
+        .column(Column::new("i8", PgType::BigInt))
+        .column(Column::new("f4", "real".parse().unwrap()))
+        .column(Column::new("f8", "double precision".parse().unwrap()))
+        .column(Column::new("num", "numeric(10,3)".parse().unwrap()))
+        .column(Column::new("vc", "varchar(10)".parse().unwrap()))
+        .column(Column::new("ch", "char(3)".parse().unwrap()))
+        .column(Column::new("b", PgType::Boolean))
+        .column(Column::new("u", PgType::Uuid))
+        .column(Column::new("tz", PgType::TIMESTAMPTZ))
+        .column(Column::new("ts", "timestamp".parse().unwrap()))
+        .column(Column::new("d", "date".parse().unwrap()))
+        .column(Column::new("j", PgType::Json))
+        .column(Column::new("jb", PgType::Jsonb))
+        .column(Column::new("by", PgType::Bytea))
+        .column(Column::new("tags", "text[]".parse().unwrap()))
+        .column(Column::new("ints", "integer[]".parse().unwrap()))
+        .column(Column::new("iv", "interval".parse().unwrap()));
+    let schema = Arc::new(Schema::new(vec![kinds]).unwrap());
+    Migrator::new(ds.clone()).migrate(&schema, |_| {}).unwrap();
+    let repo = DefaultCrudRepository::new(ds, schema, "Kinds").unwrap();
+    repo.create_all(&[
+        json!({"i2": -3, "i8": 9007199254740993i64, "f4": 0.1, "f8": 1e300, "num": "12.5",
+               "vc": "é", "ch": "ab", "b": true, "u": "6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f",
+               "tz": "2026-11-24T07:00:00.123456+02:00", "ts": "2026-01-02T03:04:05",
+               "d": "2026-02-28", "j": {"b": [1, 2], "a": null}, "jb": {"k": "v", "n": 1.5},
+               "by": "\\x00ff10", "tags": ["a", "b,c", "\"q\""], "ints": [1, null, 3],
+               "iv": "1 day 02:03:04"}),
+        json!({}),
+    ])
+    .unwrap();
+    let filter = json!({"order": "id"});
+    let dynamic = repo.find(&filter).unwrap();
+    let typed: Vec<Value> = repo.find_as(&filter).unwrap();
+    assert_eq!(typed, dynamic);
+    assert_eq!(dynamic[0]["i8"], json!(9007199254740993i64));
+    assert_eq!(dynamic[0]["num"], json!("12.500"));
+    assert_eq!(dynamic[1]["tags"], Value::Null);
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Kind {
+        id: i32,
+        i2: Option<i16>,
+        i8: Option<i64>,
+        f8: Option<f64>,
+        num: Option<String>,
+        ch: Option<String>,
+        b: Option<bool>,
+        u: Option<uuid::Uuid>,
+        tz: Option<chrono::DateTime<chrono::Utc>>,
+        jb: Option<serde_json::Value>,
+        tags: Option<Vec<String>>,
+        ints: Option<Vec<Option<i32>>>,
+    }
+    let rows: Vec<Kind> = repo.find_as(&filter).unwrap();
+    let k = &rows[0];
+    assert_eq!((k.id, k.i2, k.i8), (1, Some(-3), Some(9007199254740993)));
+    assert_eq!(k.f8, Some(1e300));
+    assert_eq!(k.num.as_deref(), Some("12.500"));
+    assert_eq!(k.ch.as_deref(), Some("ab "));
+    assert_eq!(k.b, Some(true));
+    assert_eq!(
+        k.u.unwrap().to_string(),
+        "6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f"
+    );
+    assert_eq!(
+        k.tz.unwrap().to_rfc3339(),
+        "2026-11-24T05:00:00.123456+00:00"
+    );
+    assert_eq!(k.jb, Some(json!({"k": "v", "n": 1.5})));
+    assert_eq!(k.tags, Some(vec!["a".into(), "b,c".into(), "\"q\"".into()]));
+    assert_eq!(k.ints, Some(vec![Some(1), None, Some(3)]));
+    assert!(rows[1].i2.is_none() && rows[1].tz.is_none() && rows[1].tags.is_none());
+    // A type mismatch is a typed error naming the model.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Wrong {
+        vc: i32,
+    }
+    let err = repo
+        .find_as::<Wrong>(&json!({"where": {"id": 1}}))
+        .unwrap_err();
+    assert!(matches!(err, RepoError::Deserialize { .. }), "{err}");
+    assert!(err.to_string().contains("Kinds"), "{err}");
+}

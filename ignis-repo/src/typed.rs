@@ -1,0 +1,174 @@
+//! Typed rows without the JSON detour: a serde `Deserializer` over a `postgres::Row`.
+//!
+//! `find_as::<T>` deserializes each row straight from the Postgres binary values: scalars
+//! (booleans, integers, floats, text) are handed to `T`'s visitor as they are decoded, json /
+//! jsonb documents are parsed straight into `T`'s field, and every other type goes through the
+//! same JSON value the dynamic rows use ([`crate::row`]), so a typed row and a dynamic row of the
+//! same data always agree (timestamps as RFC 3339, numeric as exact text, bytea as `\x..` hex).
+//! No `serde_json::Map` and no key `String` is built per row.
+
+use postgres::types::{FromSql, Type};
+use postgres_protocol::types as pgt;
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::forward_to_deserialize_any;
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+/// A column's type and raw binary value (`None` for SQL NULL).
+struct Raw<'a> {
+    ty: Type,
+    bytes: Option<&'a [u8]>,
+}
+
+impl<'a> FromSql<'a> for Raw<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(Raw {
+            ty: ty.clone(),
+            bytes: Some(raw),
+        })
+    }
+
+    fn from_sql_null(ty: &Type) -> Result<Self, BoxError> {
+        Ok(Raw {
+            ty: ty.clone(),
+            bytes: None,
+        })
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A row as a map from property name (`keys[i]`, column `i`) to value.
+pub(crate) struct RowDeserializer<'r> {
+    pub(crate) row: &'r postgres::Row,
+    pub(crate) keys: &'r [&'r str],
+}
+
+impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(RowMap {
+            row: self.row,
+            keys: self.keys,
+            next: 0,
+        })
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct RowMap<'r> {
+    row: &'r postgres::Row,
+    keys: &'r [&'r str],
+    next: usize,
+}
+
+impl<'de> MapAccess<'de> for RowMap<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        match self.keys.get(self.next) {
+            None => Ok(None),
+            Some(key) => seed
+                .deserialize(IntoDeserializer::<serde_json::Error>::into_deserializer(
+                    *key,
+                ))
+                .map(Some),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let i = self.next;
+        self.next += 1;
+        let raw: Raw<'de> = self
+            .row
+            .try_get(i)
+            .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
+        seed.deserialize(Cell(raw))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.keys.len() - self.next)
+    }
+}
+
+/// One value.
+struct Cell<'a>(Raw<'a>);
+
+fn err(e: BoxError) -> serde_json::Error {
+    de::Error::custom(e)
+}
+
+impl<'de> de::Deserializer<'de> for Cell<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let Some(raw) = self.0.bytes else {
+            return visitor.visit_unit();
+        };
+        match self.0.ty {
+            Type::BOOL => visitor.visit_bool(pgt::bool_from_sql(raw).map_err(err)?),
+            Type::INT2 => visitor.visit_i16(pgt::int2_from_sql(raw).map_err(err)?),
+            Type::INT4 => visitor.visit_i32(pgt::int4_from_sql(raw).map_err(err)?),
+            Type::INT8 => visitor.visit_i64(pgt::int8_from_sql(raw).map_err(err)?),
+            Type::FLOAT8 => {
+                let v = pgt::float8_from_sql(raw).map_err(err)?;
+                if v.is_finite() {
+                    visitor.visit_f64(v)
+                } else {
+                    crate::row::decode_value(&self.0.ty, raw)
+                        .map_err(err)?
+                        .deserialize_any(visitor)
+                }
+            }
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                visitor.visit_str(pgt::text_from_sql(raw).map_err(err)?)
+            }
+            Type::JSON => serde_json::Deserializer::from_slice(raw).deserialize_any(visitor),
+            Type::JSONB => match raw.split_first() {
+                Some((1, doc)) => {
+                    serde_json::Deserializer::from_slice(doc).deserialize_any(visitor)
+                }
+                _ => Err(de::Error::custom("unsupported jsonb binary version")),
+            },
+            _ => crate::row::decode_value(&self.0.ty, raw)
+                .map_err(err)?
+                .deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.0.bytes.is_none() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
