@@ -9,7 +9,7 @@
 
 pub mod example;
 
-use ignis_tx::{DataSource, DataSourceConfig, PoolOptions};
+use ignis_tx::{DataSource, DataSourceConfig, Executor, PoolOptions};
 
 /// A database created for one test: `CREATE DATABASE ignis_test_<uuid>` on the server of
 /// `DATABASE_URL`, dropped (`WITH (FORCE)`, closing any connection left open) on drop.
@@ -100,5 +100,64 @@ impl Drop for TestDb {
                 self.name
             ));
         }
+    }
+}
+
+/// An executor that records what runs through it, and whether the raw client was asked for.
+pub struct Recording<'a> {
+    /// The executor statements run on.
+    pub inner: &'a mut dyn Executor,
+    /// Every statement run through `query`, `execute` and `batch_execute`, in order.
+    pub statements: Vec<String>,
+    /// How many times the raw client was asked for (COPY paths).
+    pub client_calls: usize,
+}
+
+impl<'a> Recording<'a> {
+    /// Records what runs on `inner`.
+    pub fn new(inner: &'a mut dyn Executor) -> Self {
+        Recording {
+            inner,
+            statements: Vec::new(),
+            client_calls: 0,
+        }
+    }
+
+    /// How many recorded statements are INSERTs.
+    pub fn inserts(&self) -> usize {
+        self.statements
+            .iter()
+            .filter(|s| s.starts_with("INSERT"))
+            .count()
+    }
+}
+
+impl Executor for Recording<'_> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, ignis_tx::Error> {
+        self.statements.push(sql.to_string());
+        self.inner.query(sql, params)
+    }
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, ignis_tx::Error> {
+        self.statements.push(sql.to_string());
+        self.inner.execute(sql, params)
+    }
+    fn batch_execute(&mut self, sql: &str) -> Result<(), ignis_tx::Error> {
+        self.statements.push(sql.to_string());
+        self.inner.batch_execute(sql)
+    }
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, ignis_tx::Error> {
+        self.inner.prepare(sql)
+    }
+    fn client(&mut self) -> Result<&mut postgres::Client, ignis_tx::Error> {
+        self.client_calls += 1;
+        self.inner.client()
     }
 }

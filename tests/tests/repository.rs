@@ -12,7 +12,7 @@ use ignis_repo::{DefaultCrudRepository, FilterErrorKind, ReadableRepository, Rep
 use ignis_schema::enrich::{IdOptions, TzOptions};
 use ignis_schema::{Column, Enricher, ForeignKey, Model, PgType, Relation, Schema};
 use ignis_tests::{example, TestDb};
-use ignis_tx::{DataSource, Error as TxError, Executor, TransactionOptions};
+use ignis_tx::{DataSource, TransactionOptions};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -346,41 +346,6 @@ fn order_limit_skip_fields_and_range() {
     );
 }
 
-/// An executor that counts the statements run through it.
-struct Counting<'a> {
-    inner: &'a mut dyn Executor,
-    statements: Vec<String>,
-}
-
-impl Executor for Counting<'_> {
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<postgres::Row>, TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.query(sql, params)
-    }
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<u64, TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.execute(sql, params)
-    }
-    fn batch_execute(&mut self, sql: &str) -> Result<(), TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.batch_execute(sql)
-    }
-    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, TxError> {
-        self.inner.prepare(sql)
-    }
-    fn client(&mut self) -> Result<&mut postgres::Client, TxError> {
-        self.inner.client()
-    }
-}
-
 #[test]
 fn includes_load_each_level_in_one_query_with_scopes_and_default_filters() {
     let app = app();
@@ -407,10 +372,7 @@ fn includes_load_each_level_in_one_query_with_scopes_and_default_filters() {
         }}]
     });
     let mut conn = app.ds.connection().unwrap();
-    let mut counting = Counting {
-        inner: &mut conn,
-        statements: Vec::new(),
-    };
+    let mut counting = ignis_tests::Recording::new(&mut conn);
     let users = app.users.on(&mut counting).find(&filter).unwrap();
     assert_eq!(
         counting.statements.len(),

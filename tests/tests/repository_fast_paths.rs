@@ -12,8 +12,8 @@ use ignis_migrate::Migrator;
 use ignis_repo::{DefaultCrudRepository, RepoError};
 use ignis_schema::enrich::{IdOptions, TzOptions, UserAuditOptions};
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
-use ignis_tests::TestDb;
-use ignis_tx::{DataSource, Error as TxError, Executor, TransactionOptions};
+use ignis_tests::{Recording, TestDb};
+use ignis_tx::{DataSource, Executor, TransactionOptions};
 use serde_json::{json, Value};
 
 /// `Item`: every column type the COPY path takes, plus jsonb (which it does not), soft delete,
@@ -85,60 +85,6 @@ fn item(i: usize, batch: &str) -> Value {
         "active": or_null(json!(i.is_multiple_of(2))),
         "secret": "s",
     })
-}
-
-/// An executor that records what runs through it, and whether the raw client was asked for.
-struct Recording<'a> {
-    inner: &'a mut dyn Executor,
-    statements: Vec<String>,
-    client_calls: usize,
-}
-
-impl<'a> Recording<'a> {
-    fn new(inner: &'a mut dyn Executor) -> Self {
-        Recording {
-            inner,
-            statements: Vec::new(),
-            client_calls: 0,
-        }
-    }
-
-    fn inserts(&self) -> usize {
-        self.statements
-            .iter()
-            .filter(|s| s.starts_with("INSERT"))
-            .count()
-    }
-}
-
-impl Executor for Recording<'_> {
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<postgres::Row>, TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.query(sql, params)
-    }
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<u64, TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.execute(sql, params)
-    }
-    fn batch_execute(&mut self, sql: &str) -> Result<(), TxError> {
-        self.statements.push(sql.to_string());
-        self.inner.batch_execute(sql)
-    }
-    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, TxError> {
-        self.inner.prepare(sql)
-    }
-    fn client(&mut self) -> Result<&mut postgres::Client, TxError> {
-        self.client_calls += 1;
-        self.inner.client()
-    }
 }
 
 /// The rows of a batch as stored, without the columns the database fills.
