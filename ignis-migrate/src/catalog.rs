@@ -44,24 +44,6 @@ pub enum RelationKind {
     Foreign,
 }
 
-fn action_sql(c: char) -> &'static str {
-    match c {
-        'r' => "RESTRICT",
-        'c' => "CASCADE",
-        'n' => "SET NULL",
-        'd' => "SET DEFAULT",
-        _ => "NO ACTION",
-    }
-}
-
-fn column_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| ignis_schema::quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl TableInfo {
     /// Replaces the `definition` of the primary key, unique constraints, foreign keys and
     /// indexes with one built from their structure (columns, referenced table, actions, method,
@@ -69,41 +51,47 @@ impl TableInfo {
     /// that creates them. Check constraints keep Postgres's own definition (an expression only
     /// Postgres can normalise), as do index predicates inside the index definition.
     pub fn canonicalise(&mut self, schema: &str, table: &str) {
-        let qualified = format!(
-            "{}.{}",
-            ignis_schema::quote_ident(schema),
-            ignis_schema::quote_ident(table)
-        );
+        use ignis_schema::{quote_ident, quote_ident_list, quote_qualified, ForeignKeyAction};
+        let qualified = quote_qualified(schema, table);
         if let Some(pk) = &mut self.primary_key {
-            pk.definition = format!("PRIMARY KEY ({})", column_list(&pk.columns));
+            pk.definition = format!("PRIMARY KEY ({})", quote_ident_list(&pk.columns));
         }
         for u in self.uniques.values_mut() {
-            u.definition = format!("UNIQUE ({})", column_list(&u.columns));
+            u.definition = format!("UNIQUE ({})", quote_ident_list(&u.columns));
         }
         for fk in self.foreign_keys.values_mut() {
             fk.definition = format!(
-                "FOREIGN KEY ({}) REFERENCES {}.{} ({}) ON UPDATE {} ON DELETE {}",
-                column_list(&fk.columns),
-                ignis_schema::quote_ident(&fk.ref_schema),
-                ignis_schema::quote_ident(&fk.ref_table),
-                column_list(&fk.ref_columns),
-                action_sql(fk.on_update),
-                action_sql(fk.on_delete)
+                "FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {}",
+                quote_ident_list(&fk.columns),
+                quote_qualified(&fk.ref_schema, &fk.ref_table),
+                quote_ident_list(&fk.ref_columns),
+                ForeignKeyAction::from_pg_code(fk.on_update).as_sql(),
+                ForeignKeyAction::from_pg_code(fk.on_delete).as_sql()
             );
         }
         for i in self.indexes.values_mut() {
             let mut def = format!(
                 "CREATE {}INDEX {} ON {qualified} USING {} ({})",
                 if i.unique { "UNIQUE " } else { "" },
-                ignis_schema::quote_ident(&i.name),
+                quote_ident(&i.name),
                 i.method,
-                column_list(&i.columns)
+                quote_ident_list(&i.columns)
             );
             if let Some(p) = &i.predicate {
                 def.push_str(" WHERE ");
                 def.push_str(p);
             }
             i.definition = def;
+        }
+    }
+}
+
+/// Rewrites `from.` to `quoted_to.` in `s` for each `(from, to, quoted_to)` of `names`: schema
+/// references in a type, default or definition Postgres printed.
+pub(crate) fn rename_schema_refs(s: &mut String, names: &[(String, String, String)]) {
+    for (from, _, quoted_to) in names {
+        if s.contains(from.as_str()) {
+            *s = s.replace(&format!("{from}."), &format!("{quoted_to}."));
         }
     }
 }
@@ -121,13 +109,7 @@ impl Catalog {
     /// scratch schema back as the real one. `to` is written as Postgres would print it
     /// (`quoted_to`), e.g. `public` or `"My Schema"`.
     pub fn rename_schemas(&mut self, names: &[(String, String, String)]) {
-        let fix = |s: &mut String| {
-            for (from, _, quoted_to) in names {
-                if s.contains(from.as_str()) {
-                    *s = s.replace(&format!("{from}."), &format!("{quoted_to}."));
-                }
-            }
-        };
+        let fix = |s: &mut String| rename_schema_refs(s, names);
         let key = |k: &TableKey| -> TableKey {
             let schema = names
                 .iter()

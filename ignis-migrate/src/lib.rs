@@ -205,7 +205,7 @@ impl Migrator {
         }
         tx.commit()?;
         if plan.steps.iter().any(|s| s.concurrent) {
-            self.apply_concurrent(&plan, on_step)?;
+            self.apply_concurrent(schema, &plan, on_step)?;
         }
         Ok(plan)
     }
@@ -215,6 +215,7 @@ impl Migrator {
     /// meanwhile) is skipped; one that fails is dropped again.
     fn apply_concurrent(
         &self,
+        schema: &Schema,
         plan: &Plan,
         on_step: &mut dyn FnMut(&Step),
     ) -> Result<(), MigrateError> {
@@ -228,12 +229,9 @@ impl Migrator {
                 self.options.lock_timeout.as_millis()
             ))?;
             for (i, step) in plan.steps.iter().enumerate().filter(|(_, s)| s.concurrent) {
-                let schema_name = plan_index_schema(step);
-                let qualified = format!(
-                    "{}.{}",
-                    ignis_schema::quote_ident(&schema_name),
-                    ignis_schema::quote_ident(&step.object)
-                );
+                // Concurrent steps are CreateIndex steps of models (see `concurrently`).
+                let table_schema = schema.model(&step.model).map_or("public", |m| &m.schema);
+                let qualified = ignis_schema::quote_qualified(table_schema, &step.object);
                 let exists: bool = conn
                     .query_one("SELECT to_regclass($1) IS NOT NULL", &[&qualified])?
                     .try_get(0)
@@ -260,16 +258,6 @@ impl Migrator {
         conn.execute("SELECT pg_advisory_unlock($1)", &[&ADVISORY_LOCK_KEY])?;
         result
     }
-}
-
-/// The schema of the table a CreateIndex step's definition names (`CREATE INDEX x ON schema.t`).
-fn plan_index_schema(step: &Step) -> String {
-    step.sql
-        .split(" ON ")
-        .nth(1)
-        .and_then(|rest| rest.split('.').next())
-        .map(|s| s.trim().trim_matches('"').replace("\"\"", "\""))
-        .unwrap_or_else(|| "public".into())
 }
 
 /// Marks new indexes on tables that already exist as concurrent steps (`CREATE INDEX
@@ -420,7 +408,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
     for m in &managed {
         let needs_own = !m.checks.is_empty()
             || m.indexes.iter().any(|i| i.predicate.is_some())
-            || m.columns.iter().any(|c| is_serial(&c.pg_type));
+            || m.columns.iter().any(|c| c.pg_type.is_serial());
         if needs_own {
             let mut bare = (*m).clone();
             bare.schema = scratch[&m.schema].clone();
@@ -428,7 +416,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 c.default = None;
                 c.identity = None;
                 // serial implies NOT NULL; an explicit NULL would conflict with it.
-                c.nullable = !is_serial(&c.pg_type);
+                c.nullable = !c.pg_type.is_serial();
                 c.primary_key = false;
             }
             bare.uniques.clear();
@@ -437,7 +425,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             own_tables.push(bare);
         }
         for c in &m.columns {
-            if is_serial(&c.pg_type) {
+            if c.pg_type.is_serial() {
                 continue;
             }
             let key = (
@@ -578,11 +566,8 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         normalised.extend(info.columns.into_iter().map(|c| (c.data_type, c.default)));
     }
     read.rename_schemas(&mapping);
-    let fix = |s: String| {
-        let mut s = s;
-        for (from, _, quoted) in &mapping {
-            s = s.replace(&format!("{from}."), &format!("{quoted}."));
-        }
+    let fix = |mut s: String| {
+        catalog::rename_schema_refs(&mut s, &mapping);
         s
     };
     let normalised: Vec<(String, Option<String>)> = normalised
@@ -601,7 +586,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         let own = read.tables.get(&key);
         let mut t = TableInfo::new(RelationKind::Table);
         for c in &m.columns {
-            let (data_type, default) = if is_serial(&c.pg_type) {
+            let (data_type, default) = if c.pg_type.is_serial() {
                 let col = own.and_then(|o| o.column(&c.column)).ok_or_else(|| {
                     MigrateError::Introspect(format!(
                         "serial column {}.{} missing",
@@ -620,7 +605,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 );
                 normalised[spec_of[&key]].clone()
             };
-            let serial = is_serial(&c.pg_type);
+            let serial = c.pg_type.is_serial();
             t.columns.push(ColumnInfo {
                 name: c.column.clone(),
                 data_type,
@@ -660,8 +645,8 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                     ref_schema: fk.ref_schema.clone(),
                     ref_table: fk.ref_table.clone(),
                     ref_columns: fk.ref_columns.clone(),
-                    on_delete: action_char(fk.on_delete),
-                    on_update: action_char(fk.on_update),
+                    on_delete: fk.on_delete.pg_code(),
+                    on_update: fk.on_update.pg_code(),
                     definition: String::new(),
                 },
             );
@@ -696,26 +681,4 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
     }
     catalog.canonicalise();
     Ok(catalog)
-}
-
-/// `serial`, `bigserial`, `smallserial` (and their `serial4/8/2` spellings): pseudo-types that
-/// create a sequence named after the table and column.
-fn is_serial(t: &ignis_schema::PgType) -> bool {
-    let name = t.to_string();
-    matches!(
-        name.as_str(),
-        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
-    )
-}
-
-/// `pg_constraint.confdeltype` letters.
-fn action_char(a: ignis_schema::ForeignKeyAction) -> char {
-    use ignis_schema::ForeignKeyAction as A;
-    match a {
-        A::NoAction => 'a',
-        A::Restrict => 'r',
-        A::Cascade => 'c',
-        A::SetNull => 'n',
-        A::SetDefault => 'd',
-    }
 }

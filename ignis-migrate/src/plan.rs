@@ -367,8 +367,27 @@ fn creation_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
 /// Tables the migrator never reports as unknown: refinery's history table.
 pub const OWN_TABLES: &[&str] = &["refinery_schema_history"];
 
-fn qualified(schema: &str, table: &str) -> String {
-    format!("{}.{}", quote_ident(schema), quote_ident(table))
+use ignis_schema::quote_qualified as qualified;
+
+/// Name -> definition of a table's constraints of one kind.
+fn definitions<'a, T>(
+    constraints: &'a BTreeMap<String, T>,
+    definition: impl Fn(&'a T) -> &'a String,
+) -> BTreeMap<&'a String, &'a String> {
+    constraints
+        .iter()
+        .map(|(n, c)| (n, definition(c)))
+        .collect()
+}
+
+/// `DROP INDEX "schema"."name"` for an index of `m`'s table.
+fn drop_index(m: &Model, name: &str) -> Step {
+    Step::new(
+        StepKind::DropIndex,
+        &m.name,
+        name.to_string(),
+        format!("DROP INDEX {}", qualified(&m.schema, name)),
+    )
 }
 
 /// Types whose change to another listed type keeps every value (widening). Anything else
@@ -441,7 +460,6 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
     let mut d = Differ {
         steps: Vec::new(),
         notes: Vec::new(),
-        unprobed: BTreeSet::new(),
     };
     let managed: Vec<&Model> = schema.models().iter().filter(|m| !m.skip_migrate).collect();
 
@@ -580,8 +598,6 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
 struct Differ {
     steps: Vec<Step>,
     notes: Vec<Note>,
-    /// Unique constraints whose columns are new or renamed: no plan-time duplicate check.
-    unprobed: BTreeSet<String>,
 }
 
 impl Differ {
@@ -654,11 +670,7 @@ impl Differ {
                             ));
                         }
                     }
-                    sql.push(format!(
-                        "DROP TYPE {}.{}",
-                        quote_ident(&e.schema),
-                        quote_ident(&old)
-                    ));
+                    sql.push(format!("DROP TYPE {}", qualified(&e.schema, &old)));
                     let mut step =
                         Step::new(StepKind::RecreateEnum, "", object.clone(), sql.join(";\n"))
                             .hazards(&[Hazard::RewritesTable, Hazard::AccessExclusiveLock]);
@@ -850,39 +862,37 @@ impl Differ {
         // Unique constraints, checks, foreign keys: by name, compared by definition; a changed
         // definition is drop + create; a removed one whose definition reappears under a new
         // name is a rename.
-        let uniques_w: BTreeMap<&String, &String> = want
-            .uniques
-            .iter()
-            .map(|(n, c)| (n, &c.definition))
-            .collect();
-        let uniques_h: BTreeMap<&String, &String> = have
-            .uniques
-            .iter()
-            .map(|(n, c)| (n, &c.definition))
-            .collect();
-        let unprobed: BTreeSet<&String> = want
-            .uniques
-            .iter()
-            .filter(|(_, u)| !probe_ok(&u.columns))
-            .map(|(n, _)| n)
-            .collect();
-        self.unprobed = unprobed.into_iter().cloned().collect();
-        self.constraints(m, &table, Kind::Unique, &uniques_w, &uniques_h);
-        self.unprobed.clear();
-        let checks_w: BTreeMap<&String, &String> = want.checks.iter().collect();
-        let checks_h: BTreeMap<&String, &String> = have.checks.iter().collect();
-        self.constraints(m, &table, Kind::Check, &checks_w, &checks_h);
-        let fks_w: BTreeMap<&String, &String> = want
-            .foreign_keys
-            .iter()
-            .map(|(n, c)| (n, &c.definition))
-            .collect();
-        let fks_h: BTreeMap<&String, &String> = have
-            .foreign_keys
-            .iter()
-            .map(|(n, c)| (n, &c.definition))
-            .collect();
-        self.constraints(m, &table, Kind::ForeignKey, &fks_w, &fks_h);
+        // Duplicates are counted only over columns that already hold data under that name.
+        let unique_probe = |name: &str| {
+            want.uniques
+                .get(name)
+                .filter(|u| probe_ok(&u.columns))
+                .map(|u| u.columns.clone())
+        };
+        self.constraints(
+            m,
+            &table,
+            Kind::Unique,
+            &definitions(&want.uniques, |c| &c.definition),
+            &definitions(&have.uniques, |c| &c.definition),
+            &unique_probe,
+        );
+        self.constraints(
+            m,
+            &table,
+            Kind::Check,
+            &definitions(&want.checks, |d| d),
+            &definitions(&have.checks, |d| d),
+            &|_| None,
+        );
+        self.constraints(
+            m,
+            &table,
+            Kind::ForeignKey,
+            &definitions(&want.foreign_keys, |c| &c.definition),
+            &definitions(&have.foreign_keys, |c| &c.definition),
+            &|_| None,
+        );
 
         // Indexes: compared by definition with the name taken out.
         let strip =
@@ -892,16 +902,7 @@ impl Differ {
             match have.indexes.get(name) {
                 Some(h) if h.definition == w.definition => {}
                 Some(h) => {
-                    self.push(Step::new(
-                        StepKind::DropIndex,
-                        &m.name,
-                        h.name.clone(),
-                        format!(
-                            "DROP INDEX {}.{}",
-                            quote_ident(&m.schema),
-                            quote_ident(&h.name)
-                        ),
-                    ));
+                    self.push(drop_index(m, &h.name));
                     self.push(
                         Step::new(
                             StepKind::CreateIndex,
@@ -925,9 +926,8 @@ impl Differ {
                             &m.name,
                             format!("{hn} -> {name}"),
                             format!(
-                                "ALTER INDEX {}.{} RENAME TO {}",
-                                quote_ident(&m.schema),
-                                quote_ident(hn),
+                                "ALTER INDEX {} RENAME TO {}",
+                                qualified(&m.schema, hn),
                                 quote_ident(name)
                             ),
                         ));
@@ -947,16 +947,7 @@ impl Differ {
         }
         for name in have.indexes.keys() {
             if !want.indexes.contains_key(name) && !renamed_from.contains(name) {
-                self.push(Step::new(
-                    StepKind::DropIndex,
-                    &m.name,
-                    name.clone(),
-                    format!(
-                        "DROP INDEX {}.{}",
-                        quote_ident(&m.schema),
-                        quote_ident(name)
-                    ),
-                ));
+                self.push(drop_index(m, name));
             }
         }
     }
@@ -968,6 +959,7 @@ impl Differ {
         kind: Kind,
         want: &BTreeMap<&String, &String>,
         have: &BTreeMap<&String, &String>,
+        probe_columns: &dyn Fn(&str) -> Option<Vec<String>>,
     ) {
         let (drop_kind, add_kind) = match kind {
             Kind::Unique => (StepKind::DropUnique, StepKind::AddUnique),
@@ -1005,7 +997,7 @@ impl Differ {
                         ));
                         continue;
                     }
-                    self.add_constraint(m, table, add_kind, name, def);
+                    self.add_constraint(m, table, add_kind, name, def, probe_columns(name));
                 }
             }
         }
@@ -1018,16 +1010,20 @@ impl Differ {
 
     /// Adds a constraint to an existing table. Foreign keys and checks are added `NOT VALID` and
     /// then validated, so the long scan does not hold the ACCESS EXCLUSIVE lock.
-    fn add_constraint(&mut self, m: &Model, table: &str, kind: StepKind, name: &str, def: &str) {
+    /// `probe` names the columns of a unique constraint to count duplicates over at plan time
+    /// (`None`: no probe, e.g. for new columns).
+    fn add_constraint(
+        &mut self,
+        m: &Model,
+        table: &str,
+        kind: StepKind,
+        name: &str,
+        def: &str,
+        probe: Option<Vec<String>>,
+    ) {
         let q = quote_ident(name);
         match kind {
             StepKind::AddUnique => {
-                let cols = def
-                    .strip_prefix("UNIQUE ")
-                    .unwrap_or(def)
-                    .trim_start_matches('(')
-                    .trim_end_matches(')')
-                    .to_string();
                 let step = Step::new(
                     kind,
                     &m.name,
@@ -1035,10 +1031,11 @@ impl Differ {
                     format!("ALTER TABLE {table} ADD CONSTRAINT {q} {def}"),
                 )
                 .hazards(&[Hazard::BuildsIndex]);
-                if self.unprobed.contains(name) {
+                let Some(cols) = probe else {
                     self.push(step);
                     return;
-                }
+                };
+                let cols = ignis_schema::quote_ident_list(&cols);
                 self.push(
                     step
                         .probe(
@@ -1075,13 +1072,8 @@ impl Differ {
         // normalised default names a sequence that does not exist yet).
         let serial = m
             .column_by_name(&w.name)
-            .map(|c| c.pg_type.to_string())
-            .filter(|t| {
-                matches!(
-                    t.as_str(),
-                    "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
-                )
-            });
+            .filter(|c| c.pg_type.is_serial())
+            .map(|c| c.pg_type.to_string());
         let mut sql = format!(
             "ALTER TABLE {table} ADD COLUMN {} {}",
             quote_ident(&w.name),

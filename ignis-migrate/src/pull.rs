@@ -335,8 +335,8 @@ impl Puller<'_> {
                 ref_table: fk.ref_table.clone(),
                 ref_schema: fk.ref_schema.clone(),
                 ref_columns: fk.ref_columns.clone(),
-                on_delete: action(fk.on_delete),
-                on_update: action(fk.on_update),
+                on_delete: ForeignKeyAction::from_pg_code(fk.on_delete),
+                on_update: ForeignKeyAction::from_pg_code(fk.on_update),
             });
         }
         for (name, definition) in &info.checks {
@@ -540,16 +540,6 @@ fn parse_type(spelling: &str) -> PgType {
     spelling
         .parse()
         .unwrap_or_else(|_| PgType::Custom(spelling.to_string()))
-}
-
-fn action(c: char) -> ForeignKeyAction {
-    match c {
-        'r' => ForeignKeyAction::Restrict,
-        'c' => ForeignKeyAction::Cascade,
-        'n' => ForeignKeyAction::SetNull,
-        'd' => ForeignKeyAction::SetDefault,
-        _ => ForeignKeyAction::NoAction,
-    }
 }
 
 /// The options of a sequence that differ from what `CREATE SEQUENCE` (or an identity) would

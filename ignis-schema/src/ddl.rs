@@ -21,6 +21,20 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// `"schema"."name"`: a schema-qualified name, both parts quoted with [`quote_ident`].
+pub fn quote_qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// `"a", "b"`: identifiers quoted with [`quote_ident`] and joined by `, ` (column lists).
+pub fn quote_ident_list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| quote_ident(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `{name1}_{suffix}` as Postgres's `makeObjectName` builds it: `name1` is cut (on a character
 /// boundary) so the whole name fits in 63 bytes, instead of Postgres silently truncating the end
 /// (which would make `{63-byte table}_pkey` collide with the table's own name).
@@ -34,6 +48,11 @@ pub fn object_name(name1: &str, suffix: &str) -> String {
 }
 
 impl crate::Model {
+    /// The table as SQL text: `"schema"."table"` ([`quote_qualified`]).
+    pub fn quoted_table(&self) -> String {
+        quote_qualified(&self.schema, &self.table)
+    }
+
     /// The primary key constraint's name: `{table}_pkey`, as Postgres names it (the table part
     /// shortened to fit 63 bytes).
     pub fn primary_key_name(&self) -> String {
@@ -185,13 +204,11 @@ impl Model {
     /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" UNIQUE (columns)`, as SQL text
     /// (sea-query has no statement for a named table constraint on an existing table).
     pub fn add_unique_sql(&self, unique: &UniqueConstraint) -> String {
-        let cols: Vec<String> = unique.columns.iter().map(|c| quote_ident(c)).collect();
         format!(
-            "ALTER TABLE {}.{} ADD CONSTRAINT {} UNIQUE ({})",
-            quote_ident(&self.schema),
-            quote_ident(&self.table),
+            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+            self.quoted_table(),
             quote_ident(&unique.name),
-            cols.join(", ")
+            quote_ident_list(&unique.columns)
         )
     }
 
@@ -218,9 +235,8 @@ impl Model {
     /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" CHECK (expression)`.
     pub fn add_check_sql(&self, check: &crate::Check) -> String {
         format!(
-            "ALTER TABLE {}.{} ADD CONSTRAINT {} CHECK ({})",
-            quote_ident(&self.schema),
-            quote_ident(&self.table),
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
+            self.quoted_table(),
             quote_ident(&check.name),
             check.expression
         )

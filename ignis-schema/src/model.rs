@@ -179,6 +179,30 @@ impl ForeignKeyAction {
         }
     }
 
+    /// The action of a `pg_constraint.confdeltype` / `confupdtype` letter (`a` no action, `r`
+    /// restrict, `c` cascade, `n` set null, `d` set default; Postgres manual, 53.13
+    /// "pg_constraint"); anything else is NO ACTION, Postgres's default.
+    pub fn from_pg_code(code: char) -> Self {
+        match code {
+            'r' => ForeignKeyAction::Restrict,
+            'c' => ForeignKeyAction::Cascade,
+            'n' => ForeignKeyAction::SetNull,
+            'd' => ForeignKeyAction::SetDefault,
+            _ => ForeignKeyAction::NoAction,
+        }
+    }
+
+    /// The `pg_constraint` letter of this action (see [`ForeignKeyAction::from_pg_code`]).
+    pub fn pg_code(self) -> char {
+        match self {
+            ForeignKeyAction::NoAction => 'a',
+            ForeignKeyAction::Restrict => 'r',
+            ForeignKeyAction::Cascade => 'c',
+            ForeignKeyAction::SetNull => 'n',
+            ForeignKeyAction::SetDefault => 'd',
+        }
+    }
+
     fn is_default(&self) -> bool {
         *self == ForeignKeyAction::NoAction
     }

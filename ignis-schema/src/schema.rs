@@ -102,9 +102,8 @@ impl EnumType {
             .map(|v| crate::enrich::sql_string_literal(v))
             .collect();
         format!(
-            "CREATE TYPE {}.{} AS ENUM ({})",
-            crate::quote_ident(&self.schema),
-            crate::quote_ident(&self.name),
+            "CREATE TYPE {} AS ENUM ({})",
+            crate::quote_qualified(&self.schema, &self.name),
             labels.join(", ")
         )
     }

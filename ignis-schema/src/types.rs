@@ -103,6 +103,19 @@ impl PgType {
         }
     }
 
+    /// True for the pseudo-types `serial`, `bigserial`, `smallserial` (and `serial2/4/8`),
+    /// which create a sequence named after the table and column (Postgres manual, 8.1.4
+    /// "Serial Types").
+    pub fn is_serial(&self) -> bool {
+        matches!(
+            self,
+            PgType::Custom(name) if matches!(
+                name.as_str(),
+                "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+            )
+        )
+    }
+
     /// True for `json` and `jsonb`.
     pub fn is_json(&self) -> bool {
         matches!(self, PgType::Json | PgType::Jsonb)
@@ -333,6 +346,15 @@ impl<'de> Deserialize<'de> for PgType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serial_pseudo_types_are_recognised() {
+        for t in ["serial", "bigserial", "smallserial", "serial8"] {
+            assert!(t.parse::<PgType>().unwrap().is_serial(), "{t}");
+        }
+        assert!(!"integer".parse::<PgType>().unwrap().is_serial());
+        assert!(!"serials".parse::<PgType>().unwrap().is_serial());
+    }
 
     fn canon(s: &str) -> String {
         s.parse::<PgType>()
