@@ -562,6 +562,34 @@ fn returning_sql(model: &Model, columns: &[usize]) -> String {
     s
 }
 
+/// `Ok` unless `col` is an identity `GENERATED ALWAYS`, which Postgres fills itself and refuses
+/// to take from an INSERT or UPDATE: then [`RepoError::InvalidData`] naming `property`.
+fn writable(model: &Model, col: &ignis_schema::Column, property: &str) -> Result<(), RepoError> {
+    let generated_always = col
+        .identity
+        .as_ref()
+        .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always);
+    if generated_always {
+        return Err(invalid(
+            model,
+            format!("`{property}` is generated always by the database and cannot be written"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value` written to `col` (property `property`): [`writable`], then coerced to the column's
+/// type as filters coerce it.
+fn written_value(
+    model: &Model,
+    col: &ignis_schema::Column,
+    property: &str,
+    value: &JsonValue,
+) -> Result<BoundValue, RepoError> {
+    writable(model, col, property)?;
+    Ok(coerce_value(property, &col.pg_type, value)?)
+}
+
 fn invalid(model: &Model, message: String) -> RepoError {
     RepoError::InvalidData {
         model: model.name.clone(),
@@ -989,22 +1017,15 @@ impl<'a, M> Scope<'a, M> {
         let model = repo.model();
         let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
         let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
-        if !no_filter || default_filter || id.is_null() {
+        if !no_filter || default_filter {
             return Ok(None);
         }
-        let Some((plan, pk)) = repo
-            .shared
-            .plans
-            .by_id
-            .get_or_init(|| by_id_plan(model))
-            .as_ref()
-        else {
+        let Some((_, bound)) = self.pk_bound(id) else {
             return Ok(None);
         };
-        let pk = &model.columns[*pk];
-        let bound = match coerce_value(&pk.property, &pk.pg_type, id) {
-            Ok(b) if b.cast.is_none() => b,
-            _ => return Ok(None),
+        // `pk_bound` built the plan.
+        let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) else {
+            return Ok(None);
         };
         let params = PostgresValues(vec![PostgresValue(bound.value)]);
         let rows = run_query(self.exec, &plan.sql, &params)?;
@@ -1025,7 +1046,7 @@ impl<'a, M> Scope<'a, M> {
                 .iter()
                 .map(|c| quote_ident(&c.column))
                 .collect();
-            (qualified(model), columns)
+            (model.quoted_table(), columns)
         })
     }
 
@@ -1062,19 +1083,7 @@ impl<'a, M> Scope<'a, M> {
             return Ok(None);
         };
         let (table, quoted) = self.quoted();
-        let mut sql = String::with_capacity(64 + 16 * columns.len());
-        sql.push_str("SELECT ");
-        for (n, &i) in columns.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&quoted[i]);
-        }
-        sql.push_str(" FROM ");
-        sql.push_str(table);
-        sql.push_str(" WHERE ");
-        sql.push_str(&quoted[pk]);
-        sql.push_str(" = $1");
+        let sql = select_by_pk_sql(table, quoted, columns, pk);
         let params = PostgresValues(vec![PostgresValue(bound.value)]);
         let rows = run_query(self.exec, &sql, &params)?;
         let model = self.model();
@@ -1403,19 +1412,32 @@ fn by_id_plan(model: &Model) -> Option<(ColumnsPlan, usize)> {
         return None;
     }
     let columns = visible_columns(model);
-    let mut sql = String::from("SELECT ");
+    let quoted: Vec<String> = model
+        .columns
+        .iter()
+        .map(|c| quote_ident(&c.column))
+        .collect();
+    let sql = select_by_pk_sql(&model.quoted_table(), &quoted, &columns, pk);
+    Some((ColumnsPlan::new(model, sql, columns), pk))
+}
+
+/// `SELECT <columns> FROM <table> WHERE <pk> = $1`, from quoted names (`quoted[i]` is column
+/// `i` of the model).
+fn select_by_pk_sql(table: &str, quoted: &[String], columns: &[usize], pk: usize) -> String {
+    let mut sql = String::with_capacity(64 + 16 * columns.len());
+    sql.push_str("SELECT ");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&quote_ident(&model.columns[i].column));
+        sql.push_str(&quoted[i]);
     }
     sql.push_str(" FROM ");
-    sql.push_str(&qualified(model));
+    sql.push_str(table);
     sql.push_str(" WHERE ");
-    sql.push_str(&quote_ident(&model.columns[pk].column));
+    sql.push_str(&quoted[pk]);
     sql.push_str(" = $1");
-    Some((ColumnsPlan::new(model, sql, columns), pk))
+    sql
 }
 
 fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m ignis_schema::Relation, RepoError> {
@@ -1453,19 +1475,7 @@ impl<'a> Scope<'a, ReadWrite> {
         for (key, value) in obj {
             match model.column_by_property(key) {
                 Some(col) => {
-                    if col
-                        .identity
-                        .as_ref()
-                        .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
-                    {
-                        return Err(invalid(
-                            model,
-                            format!(
-                                "`{key}` is generated always by the database and cannot be written"
-                            ),
-                        ));
-                    }
-                    let bound = coerce_value(key, &col.pg_type, value)?;
+                    let bound = written_value(model, col, key, value)?;
                     out.push((col.column.clone(), bound.to_expr()));
                 }
                 None => {
@@ -1579,17 +1589,7 @@ impl<'a> Scope<'a, ReadWrite> {
             let Some(col) = model.column_by_property(key) else {
                 return Err(invalid(model, format!("unknown property `{key}`")));
             };
-            if col
-                .identity
-                .as_ref()
-                .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
-            {
-                return Err(invalid(
-                    model,
-                    format!("`{key}` is generated always by the database and cannot be written"),
-                ));
-            }
-            out.push((col, coerce_value(key, &col.pg_type, value)?));
+            out.push((col, written_value(model, col, key, value)?));
         }
         Ok(out)
     }
@@ -1710,16 +1710,7 @@ impl<'a> Scope<'a, ReadWrite> {
                 let col = model
                     .column_by_property(k)
                     .ok_or_else(|| invalid(model, format!("unknown property `{k}`")))?;
-                if col
-                    .identity
-                    .as_ref()
-                    .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
-                {
-                    return Err(invalid(
-                        model,
-                        format!("`{k}` is generated always by the database and cannot be written"),
-                    ));
-                }
+                writable(model, col, k)?;
                 columns.push((col, false));
             }
             for prop in ["createdBy", "modifiedBy"] {
@@ -1773,7 +1764,7 @@ impl<'a> Scope<'a, ReadWrite> {
                     continue;
                 }
             }
-            let mut sql = format!("INSERT INTO {} (", qualified(model));
+            let mut sql = format!("INSERT INTO {} (", model.quoted_table());
             let mut params = Vec::with_capacity(columns.len());
             let mut select = String::from(") SELECT * FROM unnest(");
             for (n, ((col, _), bound)) in columns.iter().zip(bounds).enumerate() {
@@ -1840,7 +1831,7 @@ impl<'a> Scope<'a, ReadWrite> {
         n: usize,
     ) -> Result<u64, RepoError> {
         let model = self.model();
-        let mut sql = format!("COPY {} (", qualified(model));
+        let mut sql = format!("COPY {} (", model.quoted_table());
         for (i, (col, _)) in columns.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
@@ -1944,17 +1935,7 @@ impl<'a> Scope<'a, ReadWrite> {
                 return Ok(None);
             };
             let col = &model.columns[i];
-            if col
-                .identity
-                .as_ref()
-                .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always)
-            {
-                return Err(invalid(
-                    model,
-                    format!("`{key}` is generated always by the database and cannot be written"),
-                ));
-            }
-            values.push((i, Some(coerce_value(key, &col.pg_type, value)?)));
+            values.push((i, Some(written_value(model, col, key, value)?)));
         }
         // The id before the actor, as the general path checks them.
         let Some((pk, id_bound)) = self.pk_bound(id) else {
@@ -2242,14 +2223,6 @@ impl PathNode {
         template.push_str("))");
         Expr::cust_with_exprs(template, exprs)
     }
-}
-
-fn qualified(model: &Model) -> String {
-    format!(
-        "{}.{}",
-        quote_ident(&model.schema),
-        quote_ident(&model.table)
-    )
 }
 
 #[allow(dead_code)]
