@@ -14,30 +14,23 @@ use serde::forward_to_deserialize_any;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
-/// A column's type and raw binary value (`None` for SQL NULL).
-struct Raw<'a> {
-    ty: Type,
-    bytes: Option<&'a [u8]>,
-}
+/// A column's raw binary value, whatever its type.
+struct RawBytes<'a>(&'a [u8]);
 
-impl<'a> FromSql<'a> for Raw<'a> {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(Raw {
-            ty: ty.clone(),
-            bytes: Some(raw),
-        })
-    }
-
-    fn from_sql_null(ty: &Type) -> Result<Self, BoxError> {
-        Ok(Raw {
-            ty: ty.clone(),
-            bytes: None,
-        })
+impl<'a> FromSql<'a> for RawBytes<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(RawBytes(raw))
     }
 
     fn accepts(_: &Type) -> bool {
         true
     }
+}
+
+/// A column's type (borrowed from the row's statement) and raw value (`None` for SQL NULL).
+struct Raw<'a> {
+    ty: &'a Type,
+    bytes: Option<&'a [u8]>,
 }
 
 /// A row as a map from property name (`keys[i]`, column `i`) to value.
@@ -93,11 +86,15 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
     ) -> Result<V::Value, Self::Error> {
         let i = self.next;
         self.next += 1;
-        let raw: Raw<'de> = self
+        let bytes: Option<RawBytes<'de>> = self
             .row
             .try_get(i)
             .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
-        seed.deserialize(Cell(raw))
+        let ty = self.row.columns()[i].type_();
+        seed.deserialize(Cell(Raw {
+            ty,
+            bytes: bytes.map(|b| b.0),
+        }))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -119,7 +116,7 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
         let Some(raw) = self.0.bytes else {
             return visitor.visit_unit();
         };
-        match self.0.ty {
+        match *self.0.ty {
             Type::BOOL => visitor.visit_bool(pgt::bool_from_sql(raw).map_err(err)?),
             Type::INT2 => visitor.visit_i16(pgt::int2_from_sql(raw).map_err(err)?),
             Type::INT4 => visitor.visit_i32(pgt::int4_from_sql(raw).map_err(err)?),
@@ -129,7 +126,7 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                 if v.is_finite() {
                     visitor.visit_f64(v)
                 } else {
-                    crate::row::decode_value(&self.0.ty, raw)
+                    crate::row::decode_value(self.0.ty, raw)
                         .map_err(err)?
                         .deserialize_any(visitor)
                 }
@@ -144,7 +141,7 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                 }
                 _ => Err(de::Error::custom("unsupported jsonb binary version")),
             },
-            _ => crate::row::decode_value(&self.0.ty, raw)
+            _ => crate::row::decode_value(self.0.ty, raw)
                 .map_err(err)?
                 .deserialize_any(visitor),
         }
