@@ -2,7 +2,6 @@
 //! `ignis-bench` crate, built in release mode), against the local cluster or a given database.
 
 use std::error::Error;
-use std::process::Command;
 
 use crate::db;
 
@@ -27,21 +26,9 @@ pub struct BenchArgs {
 /// # Errors
 /// cargo cannot be run.
 pub fn run(args: &BenchArgs, url: &str) -> Result<u8, Box<dyn Error>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.args(["run", "--release", "-p", "ignis-bench", "--"]);
+    let mut cargo_args = vec!["run", "--release", "-p", "ignis-bench", "--"];
     if args.quick {
-        cmd.arg("--quick");
+        cargo_args.push("--quick");
     }
-    cmd.env("DATABASE_URL", url)
-        .current_dir(db::workspace_root());
-    tracing::debug!(?cargo, quick = args.quick, "running the benchmark");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
-    Ok(match status.code() {
-        Some(code) => u8::try_from(code).unwrap_or(1),
-        // Killed by a signal.
-        None => 1,
-    })
+    db::run_cargo_with_database(url, cargo_args)
 }

@@ -207,6 +207,32 @@ pub fn resolve(flag: Option<&str>) -> Result<String> {
     Ok(url)
 }
 
+/// Runs `$CARGO args...` (cargo as it started xtask, else `cargo` from PATH) in the workspace
+/// root with `DATABASE_URL` set to `url`; returns its exit code (1 when killed by a signal).
+///
+/// # Errors
+/// Cargo cannot be started.
+pub fn run_cargo_with_database<I, S>(url: &str, args: I) -> Result<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.args(args)
+        .env("DATABASE_URL", url)
+        .current_dir(workspace_root());
+    tracing::debug!(?cargo, args = ?cmd.get_args().collect::<Vec<_>>(), "running cargo");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
+    Ok(match status.code() {
+        Some(code) => u8::try_from(code).unwrap_or(1),
+        // Killed by a signal.
+        None => 1,
+    })
+}
+
 /// Opens one connection (single attempt, 10 s connect timeout) and closes it, so an unreachable
 /// server fails at once with the reason (e.g. connection refused) instead of after a pool's
 /// timeout.

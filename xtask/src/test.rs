@@ -2,7 +2,6 @@
 
 use std::error::Error;
 use std::ffi::OsString;
-use std::process::Command;
 
 use crate::db;
 
@@ -30,24 +29,12 @@ pub struct TestArgs {
 pub fn run(args: &TestArgs) -> Result<u8, Box<dyn Error>> {
     let url = db::resolve(None)?;
     db::check_reachable(&url)?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.arg("test");
+    let mut cargo_args: Vec<OsString> = vec!["test".into()];
     if !selects_packages(&args.args) {
-        cmd.arg("--workspace");
+        cargo_args.push("--workspace".into());
     }
-    cmd.args(&args.args)
-        .env("DATABASE_URL", &url)
-        .current_dir(db::workspace_root());
-    tracing::debug!(?cargo, args = ?args.args, "running cargo test");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
-    Ok(match status.code() {
-        Some(code) => u8::try_from(code).unwrap_or(1),
-        // Killed by a signal.
-        None => 1,
-    })
+    cargo_args.extend(args.args.iter().cloned());
+    db::run_cargo_with_database(&url, cargo_args)
 }
 
 /// Whether the `cargo test` arguments (before a `--`) choose packages themselves.
