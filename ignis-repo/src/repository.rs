@@ -58,6 +58,28 @@ struct Plans {
     quoted: OnceLock<(String, Vec<String>)>,
     /// Whether `create_all` may use `COPY` (see [`Scope::copy_allowed`]).
     copy_allowed: OnceLock<bool>,
+    /// `find` statements by filter shape (see [`Scope::select_statement`]).
+    selects: SelectCache,
+}
+
+/// Most statements kept in a repository's [`SelectCache`]; when full it starts over (a working
+/// set larger than this is unusual: the key is the filter's shape, not its values).
+const SELECT_CACHE_CAPACITY: usize = 512;
+
+/// The SQL of `find` statements, keyed by [`Filter::write_shape`] (model, selected columns,
+/// where structure, order, limit, skip): a filter seen before in another shape's clothes (other
+/// values, same structure) skips sea-query's building and rendering and only collects its bound
+/// values. Shared by every handle of the repository (the schema behind it never changes).
+#[derive(Default)]
+struct SelectCache {
+    map: std::sync::RwLock<HashMap<String, Arc<CachedSelect>>>,
+}
+
+/// One cached `find` statement: its SQL and the model indexes of its selected columns, as
+/// [`Filter::build_select`] returns them.
+struct CachedSelect {
+    sql: String,
+    columns: Vec<usize>,
 }
 
 /// `create_all` batches of at least this many rows, returning no rows, are loaded with binary
@@ -901,6 +923,49 @@ impl<'a, M> Scope<'a, M> {
         )?)
     }
 
+    /// The statement and bound values of `filter` over model `index` with `extra` columns, as
+    /// [`Filter::build_select`] gives them, through the repository's [`SelectCache`]. A shape
+    /// is only cached when the values collected by [`Filter::bound_values`] are exactly the
+    /// ones sea-query bound while building it, so a cached statement always gets its values in
+    /// placeholder order.
+    fn select_statement(
+        &self,
+        index: usize,
+        filter: &Filter,
+        extra: &[&str],
+    ) -> (Arc<CachedSelect>, PostgresValues) {
+        use std::fmt::Write as _;
+        let shared = &self.repo.shared;
+        let model = &shared.schema.models()[index];
+        let cache = &shared.plans.selects.map;
+        let mut key = String::with_capacity(96);
+        let _ = write!(key, "{index}/");
+        filter.write_shape(model, extra, &mut key);
+        let hit = cache.read().ok().and_then(|m| m.get(&key).cloned());
+        if let Some(hit) = hit {
+            let values = filter
+                .bound_values()
+                .into_iter()
+                .map(PostgresValue)
+                .collect();
+            return (hit, PostgresValues(values));
+        }
+        let (sql, values, columns) = filter.build_select(model, extra);
+        let entry = Arc::new(CachedSelect { sql, columns });
+        let walked = filter.bound_values();
+        let same =
+            walked.len() == values.0.len() && walked.iter().zip(&values.0).all(|(a, b)| *a == b.0);
+        if same {
+            if let Ok(mut map) = cache.write() {
+                if map.len() >= SELECT_CACHE_CAPACITY {
+                    map.clear();
+                }
+                map.insert(key, entry.clone());
+            }
+        }
+        (entry, values)
+    }
+
     /// See [`Repository::find`].
     ///
     /// # Errors
@@ -927,9 +992,9 @@ impl<'a, M> Scope<'a, M> {
         };
         if filter.include.is_empty() {
             // Straight from the Postgres values into T: no JSON row in between.
-            let (stmt, columns) = filter.select(model, &[]);
-            let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
-            let rows = run_query(self.exec, &sql, &values)?;
+            let (stmt, values) = self.select_statement(self.repo.shared.model, &filter, &[]);
+            let columns = &stmt.columns;
+            let rows = run_query(self.exec, &stmt.sql, &values)?;
             let keys: Vec<&str> = columns
                 .iter()
                 .map(|&i| model.columns[i].property.as_str())
@@ -942,10 +1007,160 @@ impl<'a, M> Scope<'a, M> {
                 })
                 .collect();
         }
-        let rows = self.find_parsed(self.repo.shared.model, &filter)?;
-        rows.into_iter()
-            .map(|r| serde_json::from_value(JsonValue::Object(r)).map_err(deserialize_error))
+        // With includes: the same queries as `find` (one per level), each level's rows kept as
+        // Postgres returned them and grouped per parent by index, then deserialized straight
+        // into T, the related rows as nested sequences (or options): no JSON row in between.
+        let (set, _) = self.find_typed(self.repo.shared.model, &filter, None)?;
+        (0..set.rows.len())
+            .map(|row| {
+                T::deserialize(crate::typed::SetRowDeserializer { set: &set, row })
+                    .map_err(deserialize_error)
+            })
             .collect()
+    }
+
+    /// The typed counterpart of [`Scope::find_parsed`]: runs `filter` on model `index` (one
+    /// query, plus one per included relation and level) and keeps the rows undecoded, with
+    /// the related rows of each include grouped per row. `extra` is a property to select even
+    /// when `fields` leaves it out (the join column a parent level groups on); it is not
+    /// returned then. Also returns the model column index of each selected column.
+    fn find_typed(
+        &mut self,
+        index: usize,
+        filter: &Filter,
+        extra: Option<&str>,
+    ) -> Result<(crate::typed::RowSet, Vec<usize>), RepoError> {
+        let schema = self.repo.shared.schema.clone();
+        let model = &schema.models()[index];
+        let mut join_props: Vec<&str> = Vec::with_capacity(filter.include.len() + 1);
+        for inc in &filter.include {
+            join_props.push(&relation(model, &inc.relation)?.fields[0]);
+        }
+        join_props.extend(extra);
+        let (stmt, values) = self.select_statement(index, filter, &join_props);
+        let columns = stmt.columns.clone();
+        let rows = run_query(self.exec, &stmt.sql, &values)?;
+        let wanted = filter.output_columns(model);
+        let out = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| wanted.contains(c))
+            .map(|(pos, &c)| (pos, model.columns[c].property.clone()))
+            .collect();
+        let mut set = crate::typed::RowSet {
+            rows,
+            out,
+            included: Vec::with_capacity(filter.include.len()),
+        };
+        for inc in &filter.include {
+            let included = self.include_typed(model, &set.rows, &columns, inc)?;
+            set.included.push(included);
+        }
+        Ok((set, columns))
+    }
+
+    /// One included relation of [`Scope::find_typed`]: the distinct join keys of `parents`
+    /// bound as one `= ANY($1)` list, the related rows loaded with the inclusion's scope (and
+    /// their own includes), then grouped per parent, with the scope's limit and skip applied
+    /// per parent as in [`Scope::load_inclusion`].
+    fn include_typed(
+        &mut self,
+        model: &Model,
+        parents: &[postgres::Row],
+        columns: &[usize],
+        inc: &crate::filter::Inclusion,
+    ) -> Result<crate::typed::Included, RepoError> {
+        use crate::typed::{Included, JoinKey, RowSet};
+        let schema = self.repo.shared.schema.clone();
+        let rel = relation(model, &inc.relation)?;
+        let target_index = schema
+            .models()
+            .iter()
+            .position(|m| m.name == rel.target)
+            .ok_or_else(|| RepoError::UnknownModel(rel.target.clone()))?;
+        let target = &schema.models()[target_index];
+        let (field, reference) = (&rel.fields[0], &rel.references[0]);
+        let decode_error =
+            |model: &Model, property: &str, e: Box<dyn std::error::Error + Send + Sync>| {
+                RepoError::Decode {
+                    model: model.name.clone(),
+                    property: property.to_string(),
+                    message: e.to_string(),
+                }
+            };
+        let position = |model: &Model, columns: &[usize], property: &str| {
+            columns
+                .iter()
+                .position(|&c| model.columns[c].property == property)
+                .ok_or_else(|| RepoError::Relation {
+                    model: model.name.clone(),
+                    relation: inc.relation.clone(),
+                    message: format!("join property `{property}` is not a column"),
+                })
+        };
+        let field_pos = position(model, columns, field)?;
+        let mut parent_keys: Vec<Option<JoinKey>> = Vec::with_capacity(parents.len());
+        let mut seen: std::collections::HashSet<JoinKey> = std::collections::HashSet::new();
+        let mut keys: Vec<JsonValue> = Vec::new();
+        for row in parents {
+            let key = JoinKey::of(row, field_pos).map_err(|e| decode_error(model, field, e))?;
+            if let Some(k) = &key {
+                if seen.insert(k.clone()) {
+                    let ty = row.columns()[field_pos].type_();
+                    keys.push(k.to_json(ty).map_err(|e| decode_error(model, field, e))?);
+                }
+            }
+            parent_keys.push(key);
+        }
+        let many = rel.kind == RelationKind::Many;
+        if keys.is_empty() {
+            return Ok(Included {
+                name: inc.relation.clone(),
+                many,
+                set: RowSet {
+                    rows: Vec::new(),
+                    out: Vec::new(),
+                    included: Vec::new(),
+                },
+                starts: vec![0; parents.len() + 1],
+                indexes: Vec::new(),
+            });
+        }
+        let mut scope = inc.scope.clone().unwrap_or_default();
+        let by_parent = any_of(target, reference, &keys)?;
+        scope.r#where = Some(match scope.r#where.take() {
+            Some(w) => w.and(by_parent),
+            None => by_parent,
+        });
+        let (limit, skip) = (scope.limit.take(), scope.skip.take());
+        let (children, child_columns) = self.find_typed(target_index, &scope, Some(reference))?;
+        let reference_pos = position(target, &child_columns, reference)?;
+        let mut by_key: HashMap<JoinKey, Vec<usize>> = HashMap::with_capacity(keys.len());
+        for (i, row) in children.rows.iter().enumerate() {
+            if let Some(k) =
+                JoinKey::of(row, reference_pos).map_err(|e| decode_error(target, reference, e))?
+            {
+                by_key.entry(k).or_default().push(i);
+            }
+        }
+        let skip = usize::try_from(skip.unwrap_or(0)).unwrap_or(usize::MAX);
+        let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let mut starts = Vec::with_capacity(parents.len() + 1);
+        let mut indexes = Vec::with_capacity(children.rows.len());
+        starts.push(0);
+        for key in &parent_keys {
+            if let Some(list) = key.as_ref().and_then(|k| by_key.get(k)) {
+                indexes.extend(list.iter().skip(skip).take(limit));
+            }
+            starts.push(indexes.len());
+        }
+        Ok(Included {
+            name: inc.relation.clone(),
+            many,
+            set: children,
+            starts,
+            indexes,
+        })
     }
 
     /// See [`Repository::find_one`].
@@ -1174,10 +1389,9 @@ impl<'a, M> Scope<'a, M> {
             let rel = relation(model, &inc.relation)?;
             join_props.push(&rel.fields[0]);
         }
-        let (stmt, columns) = filter.select(model, &join_props);
-        let (sql, values) = stmt.build_postgres(PostgresQueryBuilder);
-        let rows = run_query(self.exec, &sql, &values)?;
-        let mut objects = Decoder::new(model, &columns).decode(&rows)?;
+        let (stmt, values) = self.select_statement(index, filter, &join_props);
+        let rows = run_query(self.exec, &stmt.sql, &values)?;
+        let mut objects = Decoder::new(model, &stmt.columns).decode(&rows)?;
         if filter.include.is_empty() {
             return Ok(objects);
         }

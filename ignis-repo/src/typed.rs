@@ -169,3 +169,226 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
         tuple_struct map struct enum identifier ignored_any
     }
 }
+
+/// A join key read from a row's binary value: integers of any width as one `i64` (a parent's
+/// `int4` key meets a child's `int8` reference), every other type by its binary representation
+/// (text, uuid, and the other scalar types whose equal values have equal bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum JoinKey {
+    /// `smallint`, `integer`, `bigint`.
+    Int(i64),
+    /// Any other type: its type oid and binary value.
+    Bytes(u32, Vec<u8>),
+}
+
+impl JoinKey {
+    /// The key of column `i` of `row`; `None` for SQL NULL (it joins nothing).
+    ///
+    /// # Errors
+    /// The column does not exist or an integer value is malformed.
+    pub(crate) fn of(row: &postgres::Row, i: usize) -> Result<Option<JoinKey>, BoxError> {
+        let bytes: Option<RawBytes<'_>> = row.try_get(i)?;
+        let Some(RawBytes(raw)) = bytes else {
+            return Ok(None);
+        };
+        let ty = row.columns()[i].type_();
+        Ok(Some(match *ty {
+            Type::INT2 => JoinKey::Int(i64::from(pgt::int2_from_sql(raw)?)),
+            Type::INT4 => JoinKey::Int(i64::from(pgt::int4_from_sql(raw)?)),
+            Type::INT8 => JoinKey::Int(pgt::int8_from_sql(raw)?),
+            _ => JoinKey::Bytes(ty.oid(), raw.to_vec()),
+        }))
+    }
+
+    /// The key as the JSON value the dynamic rows show for it, to bind it again (`= ANY($1)`
+    /// of the next level's query).
+    ///
+    /// # Errors
+    /// A value [`crate::row`] cannot decode.
+    pub(crate) fn to_json(&self, ty: &Type) -> Result<serde_json::Value, BoxError> {
+        match self {
+            JoinKey::Int(n) => Ok(serde_json::Value::from(*n)),
+            JoinKey::Bytes(_, raw) => crate::row::decode_value(ty, raw),
+        }
+    }
+}
+
+/// The rows of one level of a typed `find` with includes: the rows as Postgres returned them,
+/// which of their columns the caller gets (and under which property name), and the related
+/// rows of each included relation, already grouped per row of this level.
+pub(crate) struct RowSet {
+    /// The rows.
+    pub(crate) rows: Vec<postgres::Row>,
+    /// `(column position in the row, property name)` of each returned column.
+    pub(crate) out: Vec<(usize, String)>,
+    /// One entry per included relation, in the filter's order.
+    pub(crate) included: Vec<Included>,
+}
+
+/// One included relation of a [`RowSet`].
+pub(crate) struct Included {
+    /// The relation's name: the key under which the related rows appear.
+    pub(crate) name: String,
+    /// A `many` relation (a sequence of rows) or a `one` relation (a row or null).
+    pub(crate) many: bool,
+    /// The related rows.
+    pub(crate) set: RowSet,
+    /// For parent row `p`, the related rows are `set.rows[i]` for `i` in
+    /// `indexes[starts[p]..starts[p + 1]]` (compressed rows: one allocation per level).
+    pub(crate) starts: Vec<usize>,
+    /// See `starts`.
+    pub(crate) indexes: Vec<usize>,
+}
+
+/// Row `row` of `set` as a map: its returned columns, then each included relation.
+pub(crate) struct SetRowDeserializer<'r> {
+    pub(crate) set: &'r RowSet,
+    pub(crate) row: usize,
+}
+
+impl<'de> de::Deserializer<'de> for SetRowDeserializer<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(SetRowMap {
+            set: self.set,
+            row: self.row,
+            next: 0,
+        })
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct SetRowMap<'r> {
+    set: &'r RowSet,
+    row: usize,
+    /// Entries handed out: first the columns of `set.out`, then `set.included`.
+    next: usize,
+}
+
+impl<'de> MapAccess<'de> for SetRowMap<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let set = self.set;
+        let key: &'de str = if let Some((_, name)) = set.out.get(self.next) {
+            name
+        } else if let Some(inc) = set.included.get(self.next - set.out.len()) {
+            &inc.name
+        } else {
+            return Ok(None);
+        };
+        seed.deserialize(IntoDeserializer::<serde_json::Error>::into_deserializer(
+            key,
+        ))
+        .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let set = self.set;
+        let n = self.next;
+        self.next += 1;
+        let row = &set.rows[self.row];
+        if let Some(&(i, _)) = set.out.get(n) {
+            let bytes: Option<RawBytes<'de>> = row
+                .try_get(i)
+                .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
+            let ty = row.columns()[i].type_();
+            return seed.deserialize(Cell(Raw {
+                ty,
+                bytes: bytes.map(|b| b.0),
+            }));
+        }
+        let inc = &set.included[n - set.out.len()];
+        let (from, to) = (inc.starts[self.row], inc.starts[self.row + 1]);
+        let related = &inc.indexes[from..to];
+        if inc.many {
+            seed.deserialize(Related {
+                set: &inc.set,
+                rows: related,
+            })
+        } else {
+            match related.first() {
+                Some(&r) => seed.deserialize(SetRowDeserializer {
+                    set: &inc.set,
+                    row: r,
+                }),
+                None => seed.deserialize(serde_json::Value::Null),
+            }
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.set.out.len() + self.set.included.len() - self.next)
+    }
+}
+
+/// The related rows of one parent row, as a sequence.
+struct Related<'r> {
+    set: &'r RowSet,
+    rows: &'r [usize],
+}
+
+impl<'de> de::Deserializer<'de> for Related<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_seq(RelatedSeq {
+            set: self.set,
+            rows: self.rows.iter(),
+        })
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct RelatedSeq<'r> {
+    set: &'r RowSet,
+    rows: std::slice::Iter<'r, usize>,
+}
+
+impl<'de> de::SeqAccess<'de> for RelatedSeq<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        match self.rows.next() {
+            None => Ok(None),
+            Some(&r) => seed
+                .deserialize(SetRowDeserializer {
+                    set: self.set,
+                    row: r,
+                })
+                .map(Some),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.rows.len())
+    }
+}

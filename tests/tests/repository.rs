@@ -896,3 +896,139 @@ fn typed_rows_decode_every_type_exactly_as_dynamic_rows() {
     assert!(matches!(err, RepoError::Deserialize { .. }), "{err}");
     assert!(err.to_string().contains("Kinds"), "{err}");
 }
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct CommentRow {
+    body: String,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct PostWithComments {
+    title: String,
+    comments: Vec<CommentRow>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct UserWithPosts {
+    name: String,
+    posts: Option<Vec<PostWithComments>>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostWithAuthor {
+    title: String,
+    author: Option<UserRow>,
+}
+
+#[test]
+fn typed_rows_with_includes_match_dynamic_rows_in_the_same_queries() {
+    let app = app();
+    let ids = seed(&app);
+    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
+    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    for (n, pid) in post_ids.iter().enumerate().take(3) {
+        for c in 0..=n {
+            app.comments
+                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
+                .unwrap();
+        }
+    }
+    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+
+    // Every include shape of the dynamic test: find_as::<Value> must give exactly what find
+    // gives (nesting, scopes, per-parent limit / skip, default filters, one relations, null
+    // joins, hidden properties, join columns left out by `fields`).
+    let cases = [
+        (
+            &app.users,
+            json!({
+                "where": {"name": {"inq": ["Ada", "Bob", "Cy"]}}, "order": "name", "fields": ["name"],
+                "include": [{"relation": "posts", "scope": {"fields": ["title"], "order": "views DESC",
+                    "include": [{"relation": "comments", "scope": {"fields": ["body"], "order": "body"}}]}}]
+            }),
+            3,
+        ),
+        (
+            &app.users,
+            json!({"order": "name", "fields": ["name"], "include": [{"relation": "posts",
+            "shouldSkipDefaultFilter": true,
+            "scope": {"fields": ["title"], "order": "views", "limit": 1, "skip": 2}}]}),
+            2,
+        ),
+        (
+            &app.posts,
+            json!({"order": "id", "include": ["author", "comments"]}),
+            3,
+        ),
+        (
+            &app.comments,
+            json!({"order": "id",
+            "include": [{"relation": "post", "scope": {"fields": ["title", "secret"]}}]}),
+            2,
+        ),
+        (
+            &app.users,
+            json!({"where": {"name": "nobody"}, "include": ["posts"]}),
+            1,
+        ),
+    ];
+    for (repo, filter, queries) in &cases {
+        let dynamic = repo.find(filter).unwrap();
+        let mut conn = app.ds.connection().unwrap();
+        let mut counting = ignis_tests::Recording::new(&mut conn);
+        let typed: Vec<Value> = repo.on(&mut counting).find_as(filter).unwrap();
+        assert_eq!(typed, dynamic, "{filter}");
+        assert_eq!(
+            counting.statements.len(),
+            *queries,
+            "{filter}: one query per level: {:#?}",
+            counting.statements
+        );
+    }
+
+    // Into Rust types: nested Vec, Option<Vec>, a one relation as Option<T> (None when the
+    // related row is filtered out by its default filter).
+    let users: Vec<UserWithPosts> = app.users.find_as(&cases[0].1).unwrap();
+    assert_eq!(users.len(), 3);
+    assert_eq!(users[0].name, "Ada");
+    let ada_posts = users[0].posts.as_ref().unwrap();
+    assert_eq!(ada_posts[0].title, "beta");
+    assert_eq!(
+        ada_posts[0].comments,
+        vec![
+            CommentRow {
+                body: format!("c0 on {}", post_ids[1])
+            },
+            CommentRow {
+                body: format!("c1 on {}", post_ids[1])
+            }
+        ]
+    );
+    assert_eq!(users[2].posts, Some(Vec::new()));
+    let posts: Vec<PostWithAuthor> = app
+        .posts
+        .find_as(&json!({"where": {"title": "Delta"}, "include": ["author"]}))
+        .unwrap();
+    assert_eq!(posts[0].author.as_ref().unwrap().id, ids[1]);
+    assert_eq!(posts[0].author.as_ref().unwrap().name, "Bob");
+    #[derive(Debug, serde::Deserialize)]
+    struct CommentWithPost {
+        post: Option<PostWithAuthor>,
+    }
+    let comments: Vec<CommentWithPost> = app
+        .comments
+        .find_as(&json!({"order": "id", "include": [{"relation": "post", "scope": {"include": ["author"]}}]}))
+        .unwrap();
+    assert_eq!(comments.len(), 6);
+    let on_gamma: Vec<&CommentWithPost> = comments.iter().filter(|c| c.post.is_none()).collect();
+    assert_eq!(
+        on_gamma.len(),
+        3,
+        "comments on the soft-deleted post have no post"
+    );
+    assert!(comments
+        .iter()
+        .filter_map(|c| c.post.as_ref())
+        .all(|p| p.author.as_ref().is_some_and(|a| a.name == "Ada")));
+}

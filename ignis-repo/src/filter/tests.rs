@@ -738,6 +738,14 @@ fn select_builds_the_whole_statement() {
             SqlValue::BigUnsigned(Some(20)),
         ]
     );
+    // As the repository runs it: limit and skip as literals the planner can see.
+    let (sql, values, indexes) = f.build_select(&m, &["id", "nope"]);
+    assert_eq!(indexes, vec![0, 2]);
+    assert_eq!(
+        sql,
+        r#"SELECT "id", "name" FROM "public"."User" WHERE "age" > $1 ORDER BY "name" DESC LIMIT 10 OFFSET 20"#
+    );
+    assert_eq!(values.0.len(), 1);
     // The schema-qualified table of another schema, and no clauses for an empty filter.
     let p = post();
     let (select, indexes) = Filter::default().select(&p, &[]);
