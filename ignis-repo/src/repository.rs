@@ -333,6 +333,30 @@ impl<M> Repository<M> {
         self.pooled(|s| s.find_one(filter))
     }
 
+    /// [`Repository::find_one`], the row deserialized into `T` (includes as nested fields).
+    ///
+    /// # Errors
+    /// As [`Repository::find`], and [`RepoError::Deserialize`].
+    pub fn find_one_as<T: DeserializeOwned>(
+        &self,
+        filter: &JsonValue,
+    ) -> Result<Option<T>, RepoError> {
+        self.pooled(|s| s.find_one_as(filter))
+    }
+
+    /// [`Repository::find_by_id`], the row deserialized into `T` straight from the Postgres
+    /// values (no JSON row in between; includes as nested fields).
+    ///
+    /// # Errors
+    /// As [`Repository::find_by_id`], and [`RepoError::Deserialize`].
+    pub fn find_by_id_as<T: DeserializeOwned>(
+        &self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<T>, RepoError> {
+        self.pooled(|s| s.find_by_id_as(id, filter))
+    }
+
     /// The row whose primary key is `id` (and which the default filter lets through), or
     /// `None`. `filter` may give `fields` and `include`; its `where` is ANDed.
     ///
@@ -1161,6 +1185,82 @@ impl<'a, M> Scope<'a, M> {
             starts,
             indexes,
         })
+    }
+
+    /// See [`Repository::find_one_as`].
+    ///
+    /// # Errors
+    /// As [`Repository::find_one_as`].
+    pub fn find_one_as<T: DeserializeOwned>(
+        &mut self,
+        filter: &JsonValue,
+    ) -> Result<Option<T>, RepoError> {
+        let mut filter = self.parse_filter(filter)?;
+        filter.limit = Some(1);
+        self.first_typed(&filter)
+    }
+
+    /// The first row of `filter` on this repository's model, typed (see [`Scope::find_typed`]).
+    fn first_typed<T: DeserializeOwned>(
+        &mut self,
+        filter: &Filter,
+    ) -> Result<Option<T>, RepoError> {
+        let (set, _) = self.find_typed(self.repo.shared.model, filter, None)?;
+        if set.rows.is_empty() {
+            return Ok(None);
+        }
+        T::deserialize(crate::typed::SetRowDeserializer { set: &set, row: 0 })
+            .map(Some)
+            .map_err(|source| RepoError::Deserialize {
+                model: self.model().name.clone(),
+                source,
+            })
+    }
+
+    /// See [`Repository::find_by_id_as`].
+    ///
+    /// # Errors
+    /// As [`Repository::find_by_id_as`].
+    pub fn find_by_id_as<T: DeserializeOwned>(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<T>, RepoError> {
+        let repo: &'a Repository<M> = self.repo;
+        let model = repo.model();
+        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
+        let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
+        if no_filter && !default_filter {
+            // The statement of `find_by_id_fast`.
+            if let Some((_, bound)) = self.pk_bound(id) {
+                if let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) {
+                    let params = PostgresValues(vec![PostgresValue(bound.value)]);
+                    let rows = run_query(self.exec, &plan.sql, &params)?;
+                    return rows
+                        .first()
+                        .map(|row| {
+                            T::deserialize(crate::typed::RowDeserializer {
+                                row,
+                                keys: &plan.keys,
+                            })
+                        })
+                        .transpose()
+                        .map_err(|source| RepoError::Deserialize {
+                            model: model.name.clone(),
+                            source,
+                        });
+                }
+            }
+        }
+        let mut parsed = self.parse_filter(filter)?;
+        let by_id = self.id_condition(id)?;
+        parsed.r#where = Some(match parsed.r#where.take() {
+            Some(w) => w.and(by_id),
+            None => by_id,
+        });
+        parsed.limit = Some(1);
+        parsed.skip = None;
+        self.first_typed(&parsed)
     }
 
     /// See [`Repository::find_one`].

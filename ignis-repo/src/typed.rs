@@ -34,12 +34,12 @@ struct Raw<'a> {
 }
 
 /// A row as a map from property name (`keys[i]`, column `i`) to value.
-pub(crate) struct RowDeserializer<'r> {
+pub(crate) struct RowDeserializer<'r, Key> {
     pub(crate) row: &'r postgres::Row,
-    pub(crate) keys: &'r [&'r str],
+    pub(crate) keys: &'r [Key],
 }
 
-impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
+impl<'de, Key: AsRef<str>> de::Deserializer<'de> for RowDeserializer<'de, Key> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -57,13 +57,13 @@ impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
     }
 }
 
-struct RowMap<'r> {
+struct RowMap<'r, Key> {
     row: &'r postgres::Row,
-    keys: &'r [&'r str],
+    keys: &'r [Key],
     next: usize,
 }
 
-impl<'de> MapAccess<'de> for RowMap<'de> {
+impl<'de, Key: AsRef<str>> MapAccess<'de> for RowMap<'de, Key> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -74,7 +74,7 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
             None => Ok(None),
             Some(key) => seed
                 .deserialize(IntoDeserializer::<serde_json::Error>::into_deserializer(
-                    *key,
+                    key.as_ref(),
                 ))
                 .map(Some),
         }

@@ -1032,3 +1032,80 @@ fn typed_rows_with_includes_match_dynamic_rows_in_the_same_queries() {
         .filter_map(|c| c.post.as_ref())
         .all(|p| p.author.as_ref().is_some_and(|a| a.name == "Ada")));
 }
+
+#[test]
+fn find_by_id_as_and_find_one_as_agree_with_their_dynamic_forms() {
+    let app = app();
+    let ids = seed(&app);
+    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
+    let pid = posts[0]["id"].clone();
+    let comment = app
+        .comments
+        .create(&json!({"postId": pid, "body": "first"}))
+        .unwrap()
+        .data
+        .unwrap();
+    let cid = comment["id"].clone();
+    app.posts.soft_delete_by_id(&posts[1]["id"]).unwrap();
+
+    // Comment has no default filter: the one-statement path; Post has one: the general path.
+    let cases = [
+        (&app.comments, cid.clone(), json!({})),
+        (&app.comments, cid.clone(), Value::Null),
+        (&app.comments, cid.clone(), json!({"fields": ["body"]})),
+        (
+            &app.comments,
+            cid.clone(),
+            json!({"include": [{"relation": "post", "scope": {"include": ["author"]}}]}),
+        ),
+        (&app.comments, json!(987_654), json!({})),
+        (&app.comments, Value::Null, json!({})),
+        (&app.posts, pid.clone(), json!({"include": ["comments"]})),
+        (&app.posts, posts[1]["id"].clone(), json!({})),
+        (&app.users, json!(ids[2]), json!({"include": ["posts"]})),
+    ];
+    for (repo, id, filter) in &cases {
+        let dynamic = repo.find_by_id(id, filter).unwrap();
+        let typed: Option<Value> = repo.find_by_id_as(id, filter).unwrap();
+        assert_eq!(typed, dynamic, "{id} {filter}");
+    }
+    assert!(app
+        .posts
+        .find_by_id_as::<Value>(&posts[1]["id"], &json!({}))
+        .unwrap()
+        .is_none());
+    let typed: CommentRow = app
+        .comments
+        .find_by_id_as(&cid, &json!({}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(typed.body, "first");
+    let err = app
+        .comments
+        .find_by_id_as::<Value>(&json!("not a number"), &json!({}))
+        .unwrap_err();
+    assert_eq!(err.kind(), "filter", "{err}");
+
+    let one: Option<PostWithComments> = app
+        .posts
+        .find_one_as(&json!({"where": {"id": pid}, "include": ["comments"]}))
+        .unwrap();
+    let one = one.unwrap();
+    assert_eq!(
+        one.comments,
+        vec![CommentRow {
+            body: "first".into()
+        }]
+    );
+    let dynamic = app.posts.find_one(&json!({"order": "views DESC"})).unwrap();
+    let typed: Option<Value> = app
+        .posts
+        .find_one_as(&json!({"order": "views DESC"}))
+        .unwrap();
+    assert_eq!(typed, dynamic);
+    assert!(app
+        .posts
+        .find_one_as::<Value>(&json!({"where": {"title": "none"}}))
+        .unwrap()
+        .is_none());
+}
