@@ -341,3 +341,156 @@ pub fn serializable_rmw(
             .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
     })
 }
+
+/// A `users` row as ignis-rs's typed rows deserialize it (property names, camelCase).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedUser {
+    /// Primary key.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Age in years.
+    pub age: i32,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Workload 1 with typed rows: `find_by_id_as::<TypedUser>` (the same one statement, decoded
+/// straight from the Postgres values as the raw client and Diesel decode into structs).
+///
+/// # Errors
+/// Repository errors.
+pub fn find_by_id_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for id in &inp.ids_json {
+        if let Some(row) = ig.users.find_by_id_as::<TypedUser>(id, &Value::Null)? {
+            check += i64::from(row.age);
+            std::hint::black_box((&row.id, &row.name, &row.email, &row.created_at));
+        }
+    }
+    Ok(Outcome {
+        ops: inp.ids_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// An `order_items` row, typed.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedItem {
+    /// Primary key.
+    pub id: i32,
+    /// The order.
+    pub order_id: i32,
+    /// Stock keeping unit.
+    pub sku: String,
+    /// Quantity.
+    pub qty: i32,
+    /// Unit price.
+    pub price: f64,
+}
+
+/// A user with its orders (the `orders` relation), each with its items, typed.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedUserWithOrders {
+    /// Primary key.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Age in years.
+    pub age: i32,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The `orders` relation.
+    pub orders: Vec<TypedOrderWithItemsFlat>,
+}
+
+/// An order with its items, its columns spelled out (no `#[serde(flatten)]`, which buffers
+/// every field through serde's private content type).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedOrderWithItemsFlat {
+    /// Primary key.
+    pub id: i32,
+    /// The ordering user.
+    pub user_id: i32,
+    /// Status.
+    pub status: String,
+    /// Order total.
+    pub total: f64,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The `items` relation.
+    pub items: Vec<TypedItem>,
+}
+
+/// Workload 6 with typed rows: `find_as::<TypedUserWithOrders>` (the same 3 queries, rows
+/// deserialized straight into the nested structs).
+///
+/// # Errors
+/// Repository errors.
+pub fn include_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.group_filters {
+        for user in ig.users.find_as::<TypedUserWithOrders>(filter)? {
+            check += 1;
+            std::hint::black_box((
+                &user.id,
+                &user.name,
+                &user.email,
+                &user.age,
+                &user.created_at,
+            ));
+            for order in &user.orders {
+                check += 1;
+                std::hint::black_box((
+                    &order.id,
+                    &order.user_id,
+                    &order.status,
+                    &order.total,
+                    &order.created_at,
+                ));
+                for item in &order.items {
+                    check += 1 + i64::from(item.qty);
+                    std::hint::black_box((&item.id, &item.order_id, &item.sku, &item.price));
+                }
+            }
+        }
+    }
+    Ok(Outcome {
+        ops: inp.group_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 7 with typed rows: `find_by_id_as::<TypedUser>` from the threads of `pool`.
+///
+/// # Errors
+/// Repository errors.
+pub fn parallel_find_by_id_typed(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    pool.install(|| {
+        inp.ids_json
+            .par_iter()
+            .map(|id| -> Result<Outcome, BoxError> {
+                let row = ig.users8.find_by_id_as::<TypedUser>(id, &Value::Null)?;
+                Ok(Outcome {
+                    ops: 1,
+                    check: row.map_or(0, |r| i64::from(r.age)),
+                    retries: 0,
+                })
+            })
+            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}

@@ -331,14 +331,25 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
             match kind {
                 Kind::FindById => {
                     single!(
-                        ("ignis-rs (find_by_id, pool of 1)", ignis_impl::find_by_id),
+                        (
+                            "ignis-rs (find_by_id_as::<TypedUser>, typed rows, pool of 1)",
+                            ignis_impl::find_by_id_typed
+                        ),
                         ("raw postgres", raw::find_by_id),
                         ("Diesel", diesel_impl::find_by_id)
                     );
                     variants.insert(
                         1,
                         Variant::new(
-                            "ignis-rs (find_by_id on a held connection, .on(&mut conn))",
+                            "ignis-rs (find_by_id, dynamic JSON rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::find_by_id(&single.borrow(), i),
+                        ),
+                    );
+                    variants.insert(
+                        2,
+                        Variant::new(
+                            "ignis-rs (find_by_id, JSON rows, on a held connection: .on(&mut conn))",
                             Role::Info,
                             move |i| ignis_impl::find_by_id_held(&single.borrow(), i),
                         ),
@@ -346,16 +357,19 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 }
                 Kind::FindFiltered => {
                     single!(
-                        ("ignis-rs (find, pool of 1)", ignis_impl::find_filtered),
+                        (
+                            "ignis-rs (find_as::<TypedOrder>, typed rows, pool of 1)",
+                            ignis_impl::find_filtered_typed
+                        ),
                         ("raw postgres", raw::find_filtered),
                         ("Diesel", diesel_impl::find_filtered)
                     );
                     variants.insert(
                         1,
                         Variant::new(
-                            "ignis-rs (find_as::<TypedOrder>, typed rows, pool of 1)",
+                            "ignis-rs (find, dynamic JSON rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::find_filtered_typed(&single.borrow(), i),
+                            move |i| ignis_impl::find_filtered(&single.borrow(), i),
                         ),
                     );
                 }
@@ -398,15 +412,33 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                         }),
                     );
                 }
-                Kind::Include => single!(
-                    ("ignis-rs (find + include, pool of 1)", ignis_impl::include),
-                    ("raw postgres (3 queries, = ANY($1))", raw::include),
-                    ("Diesel (belonging_to + grouped_by)", diesel_impl::include)
-                ),
+                Kind::Include => {
+                    single!(
+                        (
+                            "ignis-rs (find_as + include, typed rows, pool of 1)",
+                            ignis_impl::include_typed
+                        ),
+                        ("raw postgres (3 queries, = ANY($1))", raw::include),
+                        ("Diesel (belonging_to + grouped_by)", diesel_impl::include)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (find + include, dynamic JSON rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::include(&single.borrow(), i),
+                        ),
+                    );
+                }
                 Kind::ParallelFindById => {
                     variants.push(Variant::new(
-                        "ignis-rs (find_by_id, pool of 8)",
+                        "ignis-rs (find_by_id_as::<TypedUser>, typed rows, pool of 8)",
                         Role::Ignis,
+                        move |i| ignis_impl::parallel_find_by_id_typed(ig, t8, i),
+                    ));
+                    variants.push(Variant::new(
+                        "ignis-rs (find_by_id, dynamic JSON rows, pool of 8)",
+                        Role::Info,
                         move |i| ignis_impl::parallel_find_by_id(ig, t8, i),
                     ));
                     variants.push(Variant::new(

@@ -1123,18 +1123,33 @@ impl<'a, M> Scope<'a, M> {
                 })
         };
         let field_pos = position(model, columns, field)?;
-        let mut parent_keys: Vec<Option<JoinKey>> = Vec::with_capacity(parents.len());
-        let mut seen: std::collections::HashSet<JoinKey> = std::collections::HashSet::new();
+        // Each distinct parent key gets a slot; the keys are bound once each.
+        let mut slots: rustc_hash::FxHashMap<JoinKey, usize> = rustc_hash::FxHashMap::default();
+        slots.reserve(parents.len());
+        let mut parent_slot: Vec<Option<usize>> = Vec::with_capacity(parents.len());
         let mut keys: Vec<JsonValue> = Vec::new();
         for row in parents {
             let key = JoinKey::of(row, field_pos).map_err(|e| decode_error(model, field, e))?;
-            if let Some(k) = &key {
-                if seen.insert(k.clone()) {
-                    let ty = row.columns()[field_pos].type_();
-                    keys.push(k.to_json(ty).map_err(|e| decode_error(model, field, e))?);
+            let slot = match key {
+                None => None,
+                Some(k) => {
+                    let next = slots.len();
+                    match slots.entry(k) {
+                        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            let ty = row.columns()[field_pos].type_();
+                            keys.push(
+                                e.key()
+                                    .to_json(ty)
+                                    .map_err(|e| decode_error(model, field, e))?,
+                            );
+                            e.insert(next);
+                            Some(next)
+                        }
+                    }
                 }
-            }
-            parent_keys.push(key);
+            };
+            parent_slot.push(slot);
         }
         let many = rel.kind == RelationKind::Many;
         if keys.is_empty() {
@@ -1159,12 +1174,29 @@ impl<'a, M> Scope<'a, M> {
         let (limit, skip) = (scope.limit.take(), scope.skip.take());
         let (children, child_columns) = self.find_typed(target_index, &scope, Some(reference))?;
         let reference_pos = position(target, &child_columns, reference)?;
-        let mut by_key: HashMap<JoinKey, Vec<usize>> = HashMap::with_capacity(keys.len());
-        for (i, row) in children.rows.iter().enumerate() {
-            if let Some(k) =
-                JoinKey::of(row, reference_pos).map_err(|e| decode_error(target, reference, e))?
-            {
-                by_key.entry(k).or_default().push(i);
+        // Children grouped by slot in two passes (count, then place), keeping query order
+        // within a slot: one array for all of them rather than a list per parent.
+        let nslots = slots.len();
+        let mut child_slot: Vec<usize> = Vec::with_capacity(children.rows.len());
+        let mut slot_start = vec![0usize; nslots + 1];
+        for row in &children.rows {
+            let key =
+                JoinKey::of(row, reference_pos).map_err(|e| decode_error(target, reference, e))?;
+            let slot = key.and_then(|k| slots.get(&k).copied());
+            if let Some(s) = slot {
+                slot_start[s + 1] += 1;
+            }
+            child_slot.push(slot.unwrap_or(usize::MAX));
+        }
+        for s in 0..nslots {
+            slot_start[s + 1] += slot_start[s];
+        }
+        let mut fill = slot_start.clone();
+        let mut by_slot = vec![0usize; slot_start[nslots]];
+        for (i, &s) in child_slot.iter().enumerate() {
+            if let Some(at) = fill.get_mut(s) {
+                by_slot[*at] = i;
+                *at += 1;
             }
         }
         let skip = usize::try_from(skip.unwrap_or(0)).unwrap_or(usize::MAX);
@@ -1172,9 +1204,10 @@ impl<'a, M> Scope<'a, M> {
         let mut starts = Vec::with_capacity(parents.len() + 1);
         let mut indexes = Vec::with_capacity(children.rows.len());
         starts.push(0);
-        for key in &parent_keys {
-            if let Some(list) = key.as_ref().and_then(|k| by_key.get(k)) {
-                indexes.extend(list.iter().skip(skip).take(limit));
+        for slot in &parent_slot {
+            if let Some(s) = *slot {
+                let group = &by_slot[slot_start[s]..slot_start[s + 1]];
+                indexes.extend(group.iter().skip(skip).take(limit));
             }
             starts.push(indexes.len());
         }
