@@ -958,12 +958,12 @@ impl<'a, M> Scope<'a, M> {
         filter: &Filter,
         extra: &[&str],
     ) -> (Arc<CachedSelect>, PostgresValues) {
-        use std::fmt::Write as _;
         let shared = &self.repo.shared;
         let model = &shared.schema.models()[index];
         let cache = &shared.plans.selects.map;
         let mut key = String::with_capacity(96);
-        let _ = write!(key, "{index}/");
+        crate::filter::push_usize(&mut key, index);
+        key.push('/');
         filter.write_shape(model, extra, &mut key);
         let hit = cache.read().ok().and_then(|m| m.get(&key).cloned());
         if let Some(hit) = hit {
@@ -1166,7 +1166,18 @@ impl<'a, M> Scope<'a, M> {
             });
         }
         let mut scope = inc.scope.clone().unwrap_or_default();
-        let by_parent = any_of(target, reference, &keys)?;
+        let ints: Option<Vec<i64>> = slots_in_order(&slots)
+            .iter()
+            .map(|k| match k {
+                JoinKey::Int(n) => Some(*n),
+                JoinKey::Bytes(..) => None,
+            })
+            .collect();
+        let by_parent =
+            match ints.and_then(|ints| crate::filter::any_of_ints(target, reference, &ints)) {
+                Some(c) => c,
+                None => any_of(target, reference, &keys)?,
+            };
         scope.r#where = Some(match scope.r#where.take() {
             Some(w) => w.and(by_parent),
             None => by_parent,
@@ -1734,6 +1745,19 @@ impl<'a, M> Scope<'a, M> {
 
 /// The text an include joins parent and child rows on: distinct for distinct JSON values of the
 /// same type, cheaper than `Value::to_string` for the usual strings and numbers.
+/// The distinct keys of a slot map, in slot order.
+fn slots_in_order(
+    slots: &rustc_hash::FxHashMap<crate::typed::JoinKey, usize>,
+) -> Vec<&crate::typed::JoinKey> {
+    let mut ordered: Vec<Option<&crate::typed::JoinKey>> = vec![None; slots.len()];
+    for (k, &slot) in slots {
+        if let Some(place) = ordered.get_mut(slot) {
+            *place = Some(k);
+        }
+    }
+    ordered.into_iter().flatten().collect()
+}
+
 fn join_key(v: &JsonValue) -> String {
     match v {
         JsonValue::String(s) => {

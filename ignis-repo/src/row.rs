@@ -67,51 +67,91 @@ fn timestamp(micros: i64) -> Option<chrono::NaiveDateTime> {
     DateTime::from_timestamp(secs, nanos).map(|d| d.naive_utc())
 }
 
-/// Appends `n` as exactly `width` decimal digits (`n < 10^width`).
-fn push_digits(s: &mut String, mut n: u32, width: usize) {
-    let mut buf = [b'0'; 9];
-    for slot in buf[..width].iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
+/// A timestamp's text on the stack (at most `9999-12-31T23:59:59.999999999Z`, 30 bytes).
+pub(crate) struct TsText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl TsText {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
     }
-    for &b in &buf[..width] {
-        s.push(char::from(b));
+
+    /// Appends `n` as exactly `width` decimal digits (`n < 10^width`, `width <= 9`).
+    fn push_digits(&mut self, mut n: u32, width: usize) {
+        let mut digits = [b'0'; 9];
+        for slot in digits[..width.min(9)].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        for &d in &digits[..width.min(9)] {
+            self.push(d);
+        }
+    }
+
+    /// The text (ASCII digits and punctuation only).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 
-/// `2026-11-24T07:00:00.123456` + `suffix`, with the fraction in 0, 3, 6 or 9 digits as needed:
-/// the text chrono prints for `to_rfc3339_opts(SecondsFormat::AutoSi, true)` (suffix `Z`) and
-/// `%Y-%m-%dT%H:%M:%S%.f` (no suffix), written without chrono's formatting machinery (which
-/// cost more than the rest of a row's decoding). `None` for years outside 0..=9999, which
-/// chrono prints with a sign: the caller formats those with chrono.
-fn format_timestamp(t: &chrono::NaiveDateTime, suffix: &str) -> Option<String> {
+/// `2026-11-24T07:00:00.123456` + `suffix` (`Z` or nothing), with the fraction in 0, 3, 6 or 9
+/// digits as needed: the text chrono prints for `to_rfc3339_opts(SecondsFormat::AutoSi, true)`
+/// (suffix `Z`) and `%Y-%m-%dT%H:%M:%S%.f` (no suffix), written without chrono's formatting
+/// machinery (which cost more than the rest of a row's decoding). `None` for years outside
+/// 0..=9999, which chrono prints with a sign: the caller formats those with chrono.
+fn timestamp_text(t: &chrono::NaiveDateTime, zulu: bool) -> Option<TsText> {
     use chrono::{Datelike, Timelike};
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-    let mut s = String::with_capacity(32);
-    push_digits(&mut s, year, 4);
-    s.push('-');
-    push_digits(&mut s, t.month(), 2);
-    s.push('-');
-    push_digits(&mut s, t.day(), 2);
-    s.push('T');
-    push_digits(&mut s, t.hour(), 2);
-    s.push(':');
-    push_digits(&mut s, t.minute(), 2);
-    s.push(':');
-    push_digits(&mut s, t.second(), 2);
+    let mut s = TsText {
+        buf: [0; 32],
+        len: 0,
+    };
+    s.push_digits(year, 4);
+    s.push(b'-');
+    s.push_digits(t.month(), 2);
+    s.push(b'-');
+    s.push_digits(t.day(), 2);
+    s.push(b'T');
+    s.push_digits(t.hour(), 2);
+    s.push(b':');
+    s.push_digits(t.minute(), 2);
+    s.push(b':');
+    s.push_digits(t.second(), 2);
     let nanos = t.nanosecond();
     if nanos != 0 {
-        s.push('.');
+        s.push(b'.');
         if nanos.is_multiple_of(1_000_000) {
-            push_digits(&mut s, nanos / 1_000_000, 3);
+            s.push_digits(nanos / 1_000_000, 3);
         } else if nanos.is_multiple_of(1_000) {
-            push_digits(&mut s, nanos / 1_000, 6);
+            s.push_digits(nanos / 1_000, 6);
         } else {
-            push_digits(&mut s, nanos, 9);
+            s.push_digits(nanos, 9);
         }
     }
-    s.push_str(suffix);
+    if zulu {
+        s.push(b'Z');
+    }
     Some(s)
+}
+
+fn format_timestamp(t: &chrono::NaiveDateTime, suffix: &str) -> Option<String> {
+    timestamp_text(t, suffix == "Z").map(|s| s.as_str().to_owned())
+}
+
+/// The text of a finite `timestamptz` (`zulu`) or `timestamp` value within years 0..=9999, as
+/// the dynamic rows spell it, without allocating; `None` for anything else (infinities, other
+/// years, malformed values), which the caller decodes the general way.
+pub(crate) fn timestamp_text_of(raw: &[u8], zulu: bool) -> Option<TsText> {
+    let micros = pgt::timestamp_from_sql(raw).ok()?;
+    if micros == i64::MAX || micros == i64::MIN {
+        return None;
+    }
+    timestamp_text(&timestamp(micros)?, zulu)
 }
 
 /// One non-null value decoded to JSON (the module table); shared with typed rows.

@@ -134,6 +134,16 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
                 visitor.visit_str(pgt::text_from_sql(raw).map_err(err)?)
             }
+            Type::TIMESTAMPTZ | Type::TIMESTAMP => {
+                match crate::row::timestamp_text_of(raw, *self.0.ty == Type::TIMESTAMPTZ) {
+                    // Handed over from the stack: a typed field (chrono's DateTime parses it)
+                    // costs no allocation for the text.
+                    Some(text) => visitor.visit_str(text.as_str()),
+                    None => crate::row::decode_value(self.0.ty, raw)
+                        .map_err(err)?
+                        .deserialize_any(visitor),
+                }
+            }
             Type::JSON => serde_json::Deserializer::from_slice(raw).deserialize_any(visitor),
             Type::JSONB => match raw.split_first() {
                 Some((1, doc)) => {

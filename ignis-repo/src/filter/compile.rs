@@ -293,6 +293,48 @@ pub fn any_of(
     })))
 }
 
+/// [`any_of`] for integer keys, bound without a JSON detour: how a typed include binds the
+/// parent keys it read from an integer column. `None` when the property is not a
+/// `smallint` / `integer` / `bigint` column or a key does not fit it; the caller then uses
+/// [`any_of`], whose errors apply.
+pub(crate) fn any_of_ints(model: &Model, property: &str, keys: &[i64]) -> Option<Condition> {
+    let field = resolve_field(model, property).ok()?;
+    if field.is_path() {
+        return None;
+    }
+    let (array_type, values): (sea_query::ArrayType, Vec<SqlValue>) = match field.pg_type {
+        PgType::SmallInt => (
+            sea_query::ArrayType::SmallInt,
+            keys.iter()
+                .map(|&k| i16::try_from(k).ok().map(|v| SqlValue::SmallInt(Some(v))))
+                .collect::<Option<_>>()?,
+        ),
+        PgType::Integer => (
+            sea_query::ArrayType::Int,
+            keys.iter()
+                .map(|&k| i32::try_from(k).ok().map(|v| SqlValue::Int(Some(v))))
+                .collect::<Option<_>>()?,
+        ),
+        PgType::BigInt => (
+            sea_query::ArrayType::BigInt,
+            keys.iter().map(|&k| SqlValue::BigInt(Some(k))).collect(),
+        ),
+        _ => return None,
+    };
+    if values.is_empty() {
+        return Some(Condition::Const(false));
+    }
+    Some(Condition::Compare(Box::new(Comparison {
+        field,
+        compare_as: CompareAs::Native,
+        op: Operator::In,
+        operand: Operand::List(super::coerce::BoundValue::plain(SqlValue::Array(
+            array_type,
+            Some(Box::new(values)),
+        ))),
+    })))
+}
+
 /// `col = $1` for the property `property` of `model`, or `col IS NULL` when `value` is null:
 /// a building block for joins on several columns and for by-id lookups.
 ///
@@ -328,10 +370,27 @@ pub fn field_eq(
     })))
 }
 
+/// Appends `n` in decimal (without the formatting machinery: shape keys are built per call).
+pub(crate) fn push_usize(key: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        key.push(char::from(d));
+    }
+}
+
 /// Appends `s` length-prefixed, so no name can run into the next part of a shape key.
 fn push_name(key: &mut String, s: &str) {
-    use std::fmt::Write as _;
-    let _ = write!(key, "{}:", s.len());
+    push_usize(key, s.len());
+    key.push(':');
     key.push_str(s);
 }
 
@@ -455,10 +514,12 @@ impl Filter {
     /// not part of it (they do not change this level's statement beyond its join columns,
     /// which the caller passes in `extra_columns`).
     pub(crate) fn write_shape(&self, model: &Model, extra_columns: &[&str], key: &mut String) {
-        use std::fmt::Write as _;
         key.push('s');
-        for i in self.output_columns(model) {
-            let _ = write!(key, "{i},");
+        for (i, c) in model.columns.iter().enumerate() {
+            if self.returns(model, &c.property) {
+                push_usize(key, i);
+                key.push(',');
+            }
         }
         key.push('x');
         for extra in extra_columns {
@@ -483,10 +544,12 @@ impl Filter {
             });
         }
         if let Some(limit) = self.limit {
-            let _ = write!(key, "l{limit}");
+            key.push('l');
+            push_usize(key, usize::try_from(limit).unwrap_or(usize::MAX));
         }
         if let Some(skip) = self.skip {
-            let _ = write!(key, "k{skip}");
+            key.push('k');
+            push_usize(key, usize::try_from(skip).unwrap_or(usize::MAX));
         }
     }
 

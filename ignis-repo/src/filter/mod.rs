@@ -103,6 +103,7 @@ use serde_json::Value as JsonValue;
 
 pub use coerce::{coerce_value, BoundValue};
 pub use compile::{any_of, field_eq};
+pub(crate) use compile::{any_of_ints, push_usize};
 pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
@@ -260,14 +261,19 @@ impl Filter {
             .columns
             .iter()
             .enumerate()
-            .filter(|(_, c)| !model.is_hidden(&c.property))
-            .filter(|(_, c)| match &self.fields {
-                None => true,
-                Some(Fields::Include(props)) => props.contains(&c.property),
-                Some(Fields::Exclude(props)) => !props.contains(&c.property),
-            })
+            .filter(|(_, c)| self.returns(model, &c.property))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Whether `property` of `model` is returned: not hidden, and selected by `fields`.
+    pub(crate) fn returns(&self, model: &Model, property: &str) -> bool {
+        !model.is_hidden(property)
+            && match &self.fields {
+                None => true,
+                Some(Fields::Include(props)) => props.iter().any(|p| p == property),
+                Some(Fields::Exclude(props)) => !props.iter().any(|p| p == property),
+            }
     }
 }
 
