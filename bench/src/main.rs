@@ -17,13 +17,15 @@
 //!
 //! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
 //! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables), `--impl ignis|raw|diesel` (one implementation only, for
-//! profiling; no ratios then).
+//! profiling; no ratios then), `--pin same|off` (where workloads 1-6 run: client thread and
+//! server backends on one CPU, the default, or wherever the scheduler puts them; see [`pin`]).
 
 mod diesel_impl;
 mod ignis_impl;
 mod load;
 mod migrator;
 mod model;
+mod pin;
 mod raw;
 mod report;
 mod workload;
@@ -34,9 +36,10 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Instant;
 
-use ignis_tx::DataSourceConfig;
+use ignis_tx::{DataSourceConfig, Executor};
 
 use crate::load::{BenchDb, DataSize};
+use crate::pin::{PinMode, Pinner};
 use crate::report::{RunInfo, WorkloadResult};
 use crate::workload::{Kind, Role, Spec, Unit, Variant};
 
@@ -50,10 +53,11 @@ struct Args {
     samples: Option<usize>,
     only: Option<Vec<u8>>,
     implementation: Option<Role>,
+    pin: PinMode,
 }
 
 const USAGE: &str =
-    "usage: ignis-bench [--quick] [--samples N] [--only 1,2,..] [--impl ignis|raw|diesel]
+    "usage: ignis-bench [--quick] [--samples N] [--only 1,2,..] [--impl ignis|raw|diesel] [--pin same|off]
   (DATABASE_URL names the server; run it with `cargo xtask bench`)";
 
 impl Args {
@@ -84,6 +88,13 @@ impl Args {
                             return Err(format!("unknown implementation {other}\n{USAGE}").into())
                         }
                     })
+                }
+                "--pin" => {
+                    a.pin = match value("--pin")?.as_str() {
+                        "same" => PinMode::Same,
+                        "off" => PinMode::Off,
+                        other => return Err(format!("unknown --pin {other}\n{USAGE}").into()),
+                    }
                 }
                 "-h" | "--help" => {
                     println!("{USAGE}");
@@ -258,6 +269,11 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
     let dconn = RefCell::new(diesel_impl::pool(&db.url(), 1)?.get()?);
     let dpool8 = diesel_impl::pool(&db.url(), 8)?;
     let dpool4 = diesel_impl::pool(&db.url(), 4)?;
+    // Placement of the single-connection workloads (see `pin`).
+    let pinner = Pinner::new(args.pin);
+    pinner.pin_backend(ignis_backend(&single.borrow())?);
+    pinner.pin_backend(raw_backend(&mut raw1.borrow_mut())?);
+    pinner.pin_backend(diesel_backend(&mut dconn.borrow_mut())?);
     // Threads
     let threads8 = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
     let threads4 = rayon::ThreadPoolBuilder::new().num_threads(4).build()?;
@@ -280,6 +296,11 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
         };
         eprint!("workload {number}: {} ", spec.title);
         let kind = spec.kind;
+        if matches!(kind, Kind::ParallelFindById | Kind::SerializableRmw) {
+            pinner.unpin_client();
+        } else {
+            pinner.pin_client();
+        }
         let make =
             |ops: usize, seed: u64| workload::inputs(kind, ops, seed, size.users, size.orders);
         {
@@ -287,19 +308,22 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
             let (ig, single, raw1, dconn) = (&ig, &single, &raw1, &dconn);
             let (raw8, raw4, dpool8, dpool4) = (&raw8, &raw4, &dpool8, &dpool4);
             let (t8, t4) = (&threads8, &threads4);
-            let (schema, pg_config) = (&schema, &pg_config);
+            let (schema, pg_config, pinner) = (&schema, &pg_config, &pinner);
             // New connections before each sample (see workload::measure).
             let reset_ignis = move || -> Result<(), BoxError> {
                 *single.borrow_mut() = ignis_impl::Single::new(db, schema)?;
+                pinner.pin_backend(ignis_backend(&single.borrow())?);
                 Ok(())
             };
             let reset_raw = move || -> Result<(), BoxError> {
                 *raw1.borrow_mut() = raw::RawConn::connect(pg_config)?;
+                pinner.pin_backend(raw_backend(&mut raw1.borrow_mut())?);
                 Ok(())
             };
             let url = db.url();
             let reset_diesel = move || -> Result<(), BoxError> {
                 *dconn.borrow_mut() = diesel_impl::pool(&url, 1)?.get()?;
+                pinner.pin_backend(diesel_backend(&mut dconn.borrow_mut())?);
                 Ok(())
             };
             // The three single-connection implementations of a workload.
@@ -499,8 +523,35 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
             size.orders,
             size.orders * size.items_per_order
         ),
+        placement: pinner.describe(),
         peak_kb: None,
         seconds: 0.0,
     };
+    pinner.unpin_client();
     Ok((info, results))
+}
+
+/// The server process of ignis-rs's one-connection datasource.
+fn ignis_backend(single: &ignis_impl::Single) -> Result<i32, BoxError> {
+    let mut conn = single.ds1.connection()?;
+    Ok(conn.query_one("SELECT pg_backend_pid()", &[])?.try_get(0)?)
+}
+
+/// The server process of the raw client's connection.
+fn raw_backend(conn: &mut raw::RawConn) -> Result<i32, BoxError> {
+    Ok(conn
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])?
+        .try_get(0)?)
+}
+
+/// The server process of Diesel's single connection.
+fn diesel_backend(conn: &mut diesel::PgConnection) -> Result<i32, BoxError> {
+    use diesel::RunQueryDsl;
+    Ok(
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "pg_backend_pid()",
+        ))
+        .get_result::<i32>(conn)?,
+    )
 }

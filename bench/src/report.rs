@@ -139,6 +139,8 @@ pub struct RunInfo {
     pub postgres: String,
     /// Data set.
     pub data: String,
+    /// How workloads 1-6 were placed on CPUs (see `pin`).
+    pub placement: String,
     /// Peak resident memory of the process (kB), from `VmHWM`.
     pub peak_kb: Option<u64>,
     /// Wall time of the whole run (s).
@@ -173,6 +175,7 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
     let _ = writeln!(s, "- machine: {}, {} logical cores", info.cpu, info.cores);
     let _ = writeln!(s, "- server: {} on loopback", info.postgres);
     let _ = writeln!(s, "- data: {}", info.data);
+    let _ = writeln!(s, "- {}", info.placement);
     let _ = writeln!(
         s,
         "- {} samples per workload, after one warm-up batch per implementation; each sample's \
