@@ -439,30 +439,7 @@ pub struct TypedOrderWithItemsFlat {
 pub fn include_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for filter in &inp.group_filters {
-        for user in ig.users.find_as::<TypedUserWithOrders>(filter)? {
-            check += 1;
-            std::hint::black_box((
-                &user.id,
-                &user.name,
-                &user.email,
-                &user.age,
-                &user.created_at,
-            ));
-            for order in &user.orders {
-                check += 1;
-                std::hint::black_box((
-                    &order.id,
-                    &order.user_id,
-                    &order.status,
-                    &order.total,
-                    &order.created_at,
-                ));
-                for item in &order.items {
-                    check += 1 + i64::from(item.qty);
-                    std::hint::black_box((&item.id, &item.order_id, &item.sku, &item.price));
-                }
-            }
-        }
+        check += typed_include_check(&ig.users.find_as::<TypedUserWithOrders>(filter)?);
     }
     Ok(Outcome {
         ops: inp.group_filters.len(),
@@ -485,6 +462,182 @@ pub fn parallel_find_by_id_typed(
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
                 let row = ig.users8.find_by_id_as::<TypedUser>(id, &Value::Null)?;
+                Ok(Outcome {
+                    ops: 1,
+                    check: row.map_or(0, |r| i64::from(r.age)),
+                    retries: 0,
+                })
+            })
+            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// The same structs read by hand through ignis-repo's `FromRow` (as Diesel's `Queryable` and
+// sqlx's `FromRow`): each property decoded by the `postgres` crate for the field's Rust type.
+
+use ignis_repo::{FromRow, RowRef};
+
+impl FromRow for TypedUser {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        Ok(TypedUser {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            email: row.get("email")?,
+            age: row.get("age")?,
+            created_at: row.get("createdAt")?,
+        })
+    }
+}
+
+impl FromRow for TypedOrder {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        Ok(TypedOrder {
+            id: row.get("id")?,
+            user_id: row.get("userId")?,
+            status: row.get("status")?,
+            total: row.get("total")?,
+            created_at: row.get("createdAt")?,
+        })
+    }
+}
+
+impl FromRow for TypedItem {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        Ok(TypedItem {
+            id: row.get("id")?,
+            order_id: row.get("orderId")?,
+            sku: row.get("sku")?,
+            qty: row.get("qty")?,
+            price: row.get("price")?,
+        })
+    }
+}
+
+impl FromRow for TypedOrderWithItemsFlat {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        Ok(TypedOrderWithItemsFlat {
+            id: row.get("id")?,
+            user_id: row.get("userId")?,
+            status: row.get("status")?,
+            total: row.get("total")?,
+            created_at: row.get("createdAt")?,
+            items: row.many("items")?,
+        })
+    }
+}
+
+impl FromRow for TypedUserWithOrders {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        Ok(TypedUserWithOrders {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            email: row.get("email")?,
+            age: row.get("age")?,
+            created_at: row.get("createdAt")?,
+            orders: row.many("orders")?,
+        })
+    }
+}
+
+/// Workload 1 through `FromRow`: `find_by_id_into::<TypedUser>`.
+///
+/// # Errors
+/// Repository errors.
+pub fn find_by_id_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for id in &inp.ids_json {
+        if let Some(row) = ig.users.find_by_id_into::<TypedUser>(id, &Value::Null)? {
+            check += i64::from(row.age);
+            std::hint::black_box((&row.id, &row.name, &row.email, &row.created_at));
+        }
+    }
+    Ok(Outcome {
+        ops: inp.ids_json.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 2 through `FromRow`: `find_into::<TypedOrder>`.
+///
+/// # Errors
+/// Repository errors.
+pub fn find_filtered_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.search_filters {
+        for row in ig.orders.find_into::<TypedOrder>(filter)? {
+            check += i64::from(row.id);
+            std::hint::black_box((&row.user_id, &row.status, &row.total, &row.created_at));
+        }
+    }
+    Ok(Outcome {
+        ops: inp.search_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 6 through `FromRow`: `find_into::<TypedUserWithOrders>` (the same 3 queries).
+///
+/// # Errors
+/// Repository errors.
+pub fn include_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for filter in &inp.group_filters {
+        check += typed_include_check(&ig.users.find_into::<TypedUserWithOrders>(filter)?);
+    }
+    Ok(Outcome {
+        ops: inp.group_filters.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Checksum of workload 6 over typed users (users + orders + items + sum of quantities).
+fn typed_include_check(users: &[TypedUserWithOrders]) -> i64 {
+    let mut check = 0;
+    for user in users {
+        check += 1;
+        std::hint::black_box((
+            &user.id,
+            &user.name,
+            &user.email,
+            &user.age,
+            &user.created_at,
+        ));
+        for order in &user.orders {
+            check += 1;
+            std::hint::black_box((
+                &order.id,
+                &order.user_id,
+                &order.status,
+                &order.total,
+                &order.created_at,
+            ));
+            for item in &order.items {
+                check += 1 + i64::from(item.qty);
+                std::hint::black_box((&item.id, &item.order_id, &item.sku, &item.price));
+            }
+        }
+    }
+    check
+}
+
+/// Workload 7 through `FromRow`: `find_by_id_into::<TypedUser>` from the threads of `pool`.
+///
+/// # Errors
+/// Repository errors.
+pub fn parallel_find_by_id_from_row(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    pool.install(|| {
+        inp.ids_json
+            .par_iter()
+            .map(|id| -> Result<Outcome, BoxError> {
+                let row = ig.users8.find_by_id_into::<TypedUser>(id, &Value::Null)?;
                 Ok(Outcome {
                     ops: 1,
                     check: row.map_or(0, |r| i64::from(r.age)),

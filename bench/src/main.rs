@@ -356,8 +356,8 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::FindById => {
                     single!(
                         (
-                            "ignis-rs (find_by_id_as::<TypedUser>, typed rows, pool of 1)",
-                            ignis_impl::find_by_id_typed
+                            "ignis-rs (find_by_id_into::<TypedUser>, FromRow, pool of 1)",
+                            ignis_impl::find_by_id_from_row
                         ),
                         ("raw postgres", raw::find_by_id),
                         ("Diesel", diesel_impl::find_by_id)
@@ -365,13 +365,21 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                     variants.insert(
                         1,
                         Variant::new(
+                            "ignis-rs (find_by_id_as::<TypedUser>, serde typed rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::find_by_id_typed(&single.borrow(), i),
+                        ),
+                    );
+                    variants.insert(
+                        2,
+                        Variant::new(
                             "ignis-rs (find_by_id, dynamic JSON rows, pool of 1)",
                             Role::Info,
                             move |i| ignis_impl::find_by_id(&single.borrow(), i),
                         ),
                     );
                     variants.insert(
-                        2,
+                        3,
                         Variant::new(
                             "ignis-rs (find_by_id, JSON rows, on a held connection: .on(&mut conn))",
                             Role::Info,
@@ -382,14 +390,22 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::FindFiltered => {
                     single!(
                         (
-                            "ignis-rs (find_as::<TypedOrder>, typed rows, pool of 1)",
-                            ignis_impl::find_filtered_typed
+                            "ignis-rs (find_into::<TypedOrder>, FromRow, pool of 1)",
+                            ignis_impl::find_filtered_from_row
                         ),
                         ("raw postgres", raw::find_filtered),
                         ("Diesel", diesel_impl::find_filtered)
                     );
                     variants.insert(
                         1,
+                        Variant::new(
+                            "ignis-rs (find_as::<TypedOrder>, serde typed rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::find_filtered_typed(&single.borrow(), i),
+                        ),
+                    );
+                    variants.insert(
+                        2,
                         Variant::new(
                             "ignis-rs (find, dynamic JSON rows, pool of 1)",
                             Role::Info,
@@ -439,14 +455,22 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::Include => {
                     single!(
                         (
-                            "ignis-rs (find_as + include, typed rows, pool of 1)",
-                            ignis_impl::include_typed
+                            "ignis-rs (find_into + include, FromRow, pool of 1)",
+                            ignis_impl::include_from_row
                         ),
                         ("raw postgres (3 queries, = ANY($1))", raw::include),
                         ("Diesel (belonging_to + grouped_by)", diesel_impl::include)
                     );
                     variants.insert(
                         1,
+                        Variant::new(
+                            "ignis-rs (find_as + include, serde typed rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::include_typed(&single.borrow(), i),
+                        ),
+                    );
+                    variants.insert(
+                        2,
                         Variant::new(
                             "ignis-rs (find + include, dynamic JSON rows, pool of 1)",
                             Role::Info,
@@ -456,8 +480,13 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 }
                 Kind::ParallelFindById => {
                     variants.push(Variant::new(
-                        "ignis-rs (find_by_id_as::<TypedUser>, typed rows, pool of 8)",
+                        "ignis-rs (find_by_id_into::<TypedUser>, FromRow, pool of 8)",
                         Role::Ignis,
+                        move |i| ignis_impl::parallel_find_by_id_from_row(ig, t8, i),
+                    ));
+                    variants.push(Variant::new(
+                        "ignis-rs (find_by_id_as::<TypedUser>, serde typed rows, pool of 8)",
+                        Role::Info,
                         move |i| ignis_impl::parallel_find_by_id_typed(ig, t8, i),
                     ));
                     variants.push(Variant::new(
@@ -509,6 +538,8 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
         }
     }
     results.sort_by_key(|r| r.spec.number);
+    // Before `available_parallelism`, which counts only the CPUs this thread may use.
+    pinner.unpin_client();
 
     let info = RunInfo {
         mode: if args.quick { "quick" } else { "full" },
@@ -527,7 +558,6 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
         peak_kb: None,
         seconds: 0.0,
     };
-    pinner.unpin_client();
     Ok((info, results))
 }
 

@@ -37,23 +37,48 @@ pub struct Pinner {
 
 impl Pinner {
     /// A pinner for `mode`, on the first CPU the calling thread may run on (whose affinity
-    /// is saved, to be restored by [`Pinner::unpin_client`]).
+    /// is saved, to be restored by [`Pinner::unpin_client`]). If that affinity cannot be read,
+    /// or allows no CPU, pinning is off for the whole run (one warning on stderr).
     pub fn new(mode: PinMode) -> Self {
-        let original = sched_getaffinity(Pid::from_raw(0)).ok();
-        let cpu = original
+        let original = sched_getaffinity(Pid::from_raw(0));
+        let first = original
             .as_ref()
-            .and_then(|set| (0..CpuSet::count()).find(|&c| set.is_set(c).unwrap_or(false)))
-            .unwrap_or(0);
-        Pinner {
+            .ok()
+            .and_then(|set| (0..CpuSet::count()).find(|&c| set.is_set(c).unwrap_or(false)));
+        let pinner = Pinner {
             mode,
-            cpu,
-            original,
+            cpu: first.unwrap_or(0),
+            original: original.as_ref().ok().copied(),
             failed: RefCell::new(None),
+        };
+        if mode == PinMode::Same {
+            match (&original, first) {
+                (Err(e), _) => pinner.give_up(&format!("cannot read the CPU affinity: {e}")),
+                (Ok(_), None) => pinner.give_up("the CPU affinity allows no CPU"),
+                (Ok(_), Some(_)) => {}
+            }
         }
+        pinner
+    }
+
+    /// Whether pinning is on: asked for, and nothing has failed yet.
+    fn active(&self) -> bool {
+        self.mode == PinMode::Same && self.failed.borrow().is_none()
+    }
+
+    /// Turns pinning off for the rest of the run after a failure: one warning line, the
+    /// client thread given back its CPUs, and the reason kept for the report.
+    fn give_up(&self, why: &str) {
+        eprintln!("warning: {why}; CPU pinning is off for this run");
+        if let Some(set) = &self.original {
+            // Best effort: if the thread was pinned, it can always widen back to its own mask.
+            let _ = sched_setaffinity(Pid::from_raw(0), set);
+        }
+        *self.failed.borrow_mut() = Some(why.to_string());
     }
 
     fn set(&self, pid: i32, what: &str) {
-        if self.mode != PinMode::Same {
+        if !self.active() {
             return;
         }
         let mut set = CpuSet::new();
@@ -61,14 +86,7 @@ impl Pinner {
             .set(self.cpu)
             .and_then(|()| sched_setaffinity(Pid::from_raw(pid), &set));
         if let Err(e) = result {
-            let mut failed = self.failed.borrow_mut();
-            if failed.is_none() {
-                eprintln!(
-                    "warning: cannot pin {what} to CPU {}: {e}; running unpinned",
-                    self.cpu
-                );
-                *failed = Some(format!("{what}: {e}"));
-            }
+            self.give_up(&format!("cannot pin {what} to CPU {}: {e}", self.cpu));
         }
     }
 
@@ -79,7 +97,7 @@ impl Pinner {
 
     /// Gives the calling thread back the CPUs it had when the pinner was made.
     pub fn unpin_client(&self) {
-        if self.mode != PinMode::Same {
+        if !self.active() {
             return;
         }
         if let Some(set) = &self.original {
@@ -106,7 +124,10 @@ impl Pinner {
                     .to_string()
             }
             (PinMode::Same, Some(why)) => format!(
-                "Placement: pinning was asked for but failed ({why}), so the run is unpinned."
+                "Placement: pinning was asked for but failed ({why}), so pinning was off from \
+                 then on and the scheduler placed the client thread and the server backends; \
+                 single-connection ratios then depend on whether each backend shared the \
+                 client's CPU."
             ),
             (PinMode::Same, None) => format!(
                 "Placement: workloads 1-6 ran with the client thread and each connection's server \

@@ -184,7 +184,7 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
          and fast phases fall on all of them alike; a sample is operations over summed time. \
          Single-connection workloads (1-6) open new connections for every implementation before \
          each sample (untimed, then re-warmed): on a small VM a connection's round trip depends \
-         on where the scheduler puts its server process (~30 against ~80 µs per lookup here)",
+         on where the scheduler puts its server process (see the placement above)",
         info.samples
     );
     if let Some(kb) = info.peak_kb {

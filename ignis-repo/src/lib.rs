@@ -15,11 +15,13 @@ pub use filter::{
 };
 
 mod error;
+mod from_row;
 mod repository;
 mod row;
 mod typed;
 
 pub use error::RepoError;
+pub use from_row::{FromRow, RowRef};
 pub use repository::{
     DefaultCrudRepository, Range, RangeResult, ReadOnly, ReadWrite, ReadableRepository, Repository,
     Scope, WriteResult,

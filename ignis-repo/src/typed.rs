@@ -239,6 +239,8 @@ pub(crate) struct RowSet {
 pub(crate) struct Included {
     /// The relation's name: the key under which the related rows appear.
     pub(crate) name: String,
+    /// The related model's name (for errors).
+    pub(crate) target: String,
     /// A `many` relation (a sequence of rows) or a `one` relation (a row or null).
     pub(crate) many: bool,
     /// The related rows.
