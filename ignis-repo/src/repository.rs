@@ -1309,31 +1309,14 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        let repo: &'a Repository<M> = self.repo;
-        let model = repo.model();
-        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
-        let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
-        if no_filter && !default_filter {
-            // The statement of `find_by_id_fast`.
-            if let Some((_, bound)) = self.pk_bound(id) {
-                if let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) {
-                    let params = PostgresValues(vec![PostgresValue(bound.value)]);
-                    let rows = run_query(self.exec, &plan.sql, &params)?;
-                    return rows
-                        .first()
-                        .map(|row| T::from_row(&crate::RowRef::plain(&model.name, row, &plan.keys)))
-                        .transpose();
-                }
-            }
+        let model = self.repo.model();
+        if let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? {
+            return rows
+                .first()
+                .map(|row| T::from_row(&crate::RowRef::plain(&model.name, row, &plan.keys)))
+                .transpose();
         }
-        let mut parsed = self.parse_filter(filter)?;
-        let by_id = self.id_condition(id)?;
-        parsed.r#where = Some(match parsed.r#where.take() {
-            Some(w) => w.and(by_id),
-            None => by_id,
-        });
-        parsed.limit = Some(1);
-        parsed.skip = None;
+        let parsed = self.by_id_filter(id, filter)?;
         let (set, _) = self.find_typed(self.repo.shared.model, &parsed, None)?;
         if set.rows.is_empty() {
             return Ok(None);
@@ -1350,32 +1333,57 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
+        let model = self.repo.model();
+        if let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? {
+            return rows
+                .first()
+                .map(|row| {
+                    T::deserialize(crate::typed::RowDeserializer {
+                        row,
+                        keys: &plan.keys,
+                    })
+                })
+                .transpose()
+                .map_err(|source| RepoError::Deserialize {
+                    model: model.name.clone(),
+                    source,
+                });
+        }
+        let parsed = self.by_id_filter(id, filter)?;
+        self.first_typed(&parsed)
+    }
+
+    /// The rows of the by-id statement (`SELECT <visible columns> .. WHERE <pk> = $1`, built
+    /// once per repository) and its plan, when this lookup can use it: no filter, no default
+    /// filter, and an id that binds as the key's type. `Ok(None)` otherwise: the caller then
+    /// runs [`Scope::by_id_filter`], with its errors.
+    fn fast_by_id_rows(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<(Vec<postgres::Row>, &'a ColumnsPlan)>, RepoError> {
         let repo: &'a Repository<M> = self.repo;
         let model = repo.model();
         let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
         let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
-        if no_filter && !default_filter {
-            // The statement of `find_by_id_fast`.
-            if let Some((_, bound)) = self.pk_bound(id) {
-                if let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) {
-                    let params = PostgresValues(vec![PostgresValue(bound.value)]);
-                    let rows = run_query(self.exec, &plan.sql, &params)?;
-                    return rows
-                        .first()
-                        .map(|row| {
-                            T::deserialize(crate::typed::RowDeserializer {
-                                row,
-                                keys: &plan.keys,
-                            })
-                        })
-                        .transpose()
-                        .map_err(|source| RepoError::Deserialize {
-                            model: model.name.clone(),
-                            source,
-                        });
-                }
-            }
+        if !no_filter || default_filter {
+            return Ok(None);
         }
+        let Some((_, bound)) = self.pk_bound(id) else {
+            return Ok(None);
+        };
+        // `pk_bound` built the plan.
+        let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) else {
+            return Ok(None);
+        };
+        let params = PostgresValues(vec![PostgresValue(bound.value)]);
+        let rows = run_query(self.exec, &plan.sql, &params)?;
+        Ok(Some((rows, plan)))
+    }
+
+    /// `filter` parsed, with `<pk> = id` ANDed to its where, limit 1 and no skip: the general
+    /// by-id lookup.
+    fn by_id_filter(&self, id: &JsonValue, filter: &JsonValue) -> Result<Filter, RepoError> {
         let mut parsed = self.parse_filter(filter)?;
         let by_id = self.id_condition(id)?;
         parsed.r#where = Some(match parsed.r#where.take() {
@@ -1384,7 +1392,7 @@ impl<'a, M> Scope<'a, M> {
         });
         parsed.limit = Some(1);
         parsed.skip = None;
-        self.first_typed(&parsed)
+        Ok(parsed)
     }
 
     /// See [`Repository::find_one`].
@@ -1452,23 +1460,10 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<Option<JsonValue>>, RepoError> {
-        let repo: &'a Repository<M> = self.repo;
-        let model = repo.model();
-        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
-        let default_filter = model.default_filter.is_some() && !repo.opts.skip_default_filter;
-        if !no_filter || default_filter {
-            return Ok(None);
-        }
-        let Some((_, bound)) = self.pk_bound(id) else {
+        let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? else {
             return Ok(None);
         };
-        // `pk_bound` built the plan.
-        let Some((plan, _)) = repo.shared.plans.by_id.get().and_then(Option::as_ref) else {
-            return Ok(None);
-        };
-        let params = PostgresValues(vec![PostgresValue(bound.value)]);
-        let rows = run_query(self.exec, &plan.sql, &params)?;
-        let row = Decoder::with_keys(model, &plan.keys)
+        let row = Decoder::with_keys(self.repo.model(), &plan.keys)
             .decode(&rows)?
             .into_iter()
             .next();

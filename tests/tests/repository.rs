@@ -119,6 +119,22 @@ fn seed(app: &App) -> Vec<String> {
     ids
 }
 
+/// Comments on the three least-viewed posts (1, 2 and 3 of them: `c<n> on <post id>`), then
+/// soft-deletes the third (Gamma_1, Ada's); returns the post ids in views order.
+fn seed_comments(app: &App) -> Vec<i64> {
+    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
+    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    for (n, pid) in post_ids.iter().enumerate().take(3) {
+        for c in 0..=n {
+            app.comments
+                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
+                .unwrap();
+        }
+    }
+    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+    post_ids
+}
+
 fn titles(rows: &[Value]) -> Vec<&str> {
     rows.iter().map(|r| r["title"].as_str().unwrap()).collect()
 }
@@ -350,17 +366,7 @@ fn order_limit_skip_fields_and_range() {
 fn includes_load_each_level_in_one_query_with_scopes_and_default_filters() {
     let app = app();
     let ids = seed(&app);
-    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
-    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
-    for (n, pid) in post_ids.iter().enumerate().take(3) {
-        for c in 0..=n {
-            app.comments
-                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
-                .unwrap();
-        }
-    }
-    // Soft-delete Gamma_1 (Ada's third post).
-    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+    let post_ids = seed_comments(&app);
 
     let filter = json!({
         "where": {"name": {"inq": ["Ada", "Bob", "Cy"]}},
@@ -925,16 +931,7 @@ struct PostWithAuthor {
 fn typed_rows_with_includes_match_dynamic_rows_in_the_same_queries() {
     let app = app();
     let ids = seed(&app);
-    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
-    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
-    for (n, pid) in post_ids.iter().enumerate().take(3) {
-        for c in 0..=n {
-            app.comments
-                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
-                .unwrap();
-        }
-    }
-    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+    let post_ids = seed_comments(&app);
 
     // Every include shape of the dynamic test: find_as::<Value> must give exactly what find
     // gives (nesting, scopes, per-parent limit / skip, default filters, one relations, null
@@ -1161,16 +1158,7 @@ impl ignis_repo::FromRow for PostWithAuthor {
 fn from_row_types_read_what_serde_types_read_in_the_same_queries() {
     let app = app();
     let ids = seed(&app);
-    let posts = app.posts.find(&json!({"order": "views"})).unwrap();
-    let post_ids: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
-    for (n, pid) in post_ids.iter().enumerate().take(3) {
-        for c in 0..=n {
-            app.comments
-                .create(&json!({"postId": pid, "body": format!("c{c} on {pid}")}))
-                .unwrap();
-        }
-    }
-    app.posts.soft_delete_by_id(&json!(post_ids[2])).unwrap();
+    let post_ids = seed_comments(&app);
 
     let nested = json!({
         "where": {"name": {"inq": ["Ada", "Bob", "Cy"]}}, "order": "name", "fields": ["name"],
