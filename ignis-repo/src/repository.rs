@@ -1117,12 +1117,7 @@ impl<'a, M> Scope<'a, M> {
     ) -> Result<crate::typed::Included, RepoError> {
         use crate::typed::{Included, JoinKey, RowSet};
         let schema = self.repo.shared.schema.clone();
-        let rel = relation(model, &inc.relation)?;
-        let target_index = schema
-            .models()
-            .iter()
-            .position(|m| m.name == rel.target)
-            .ok_or_else(|| RepoError::UnknownModel(rel.target.clone()))?;
+        let (rel, target_index) = relation_target(&schema, model, &inc.relation)?;
         let target = &schema.models()[target_index];
         let (field, reference) = (&rel.fields[0], &rel.references[0]);
         let decode_error =
@@ -1637,12 +1632,7 @@ impl<'a, M> Scope<'a, M> {
         inc: &crate::filter::Inclusion,
     ) -> Result<(), RepoError> {
         let schema = self.repo.shared.schema.clone();
-        let rel = relation(model, &inc.relation)?;
-        let target_index = schema
-            .models()
-            .iter()
-            .position(|m| m.name == rel.target)
-            .ok_or_else(|| RepoError::UnknownModel(rel.target.clone()))?;
+        let (rel, target_index) = relation_target(&schema, model, &inc.relation)?;
         let target = &schema.models()[target_index];
         let field = &rel.fields[0];
         let reference = &rel.references[0];
@@ -1884,6 +1874,21 @@ fn select_by_pk_sql(table: &str, quoted: &[String], columns: &[usize], pk: usize
     sql.push_str(&quoted[pk]);
     sql.push_str(" = $1");
     sql
+}
+
+/// Relation `name` of `model` (see [`relation`]) and the index of its target model in `schema`.
+fn relation_target<'m>(
+    schema: &Schema,
+    model: &'m Model,
+    name: &str,
+) -> Result<(&'m ignis_schema::Relation, usize), RepoError> {
+    let rel = relation(model, name)?;
+    let target = schema
+        .models()
+        .iter()
+        .position(|m| m.name == rel.target)
+        .ok_or_else(|| RepoError::UnknownModel(rel.target.clone()))?;
+    Ok((rel, target))
 }
 
 fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m ignis_schema::Relation, RepoError> {
