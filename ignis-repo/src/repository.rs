@@ -72,7 +72,7 @@ const SELECT_CACHE_CAPACITY: usize = 512;
 /// values. Shared by every handle of the repository (the schema behind it never changes).
 #[derive(Default)]
 struct SelectCache {
-    map: std::sync::RwLock<HashMap<String, Arc<CachedSelect>>>,
+    map: std::sync::RwLock<rustc_hash::FxHashMap<String, Arc<CachedSelect>>>,
 }
 
 /// One cached `find` statement: its SQL and the model indexes of its selected columns, as

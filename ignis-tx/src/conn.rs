@@ -12,7 +12,6 @@
 //! "cached plan must not change result type" after DDL, 26000 unknown statement) is dropped from
 //! the cache when it fails, so the next call prepares it afresh.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use postgres::types::ToSql;
@@ -21,7 +20,9 @@ use postgres::{Client, Row, Statement};
 use crate::Error;
 
 struct StatementCache {
-    map: HashMap<Box<str>, (Statement, u64)>,
+    /// Keyed by SQL text with FxHash: a lookup per statement run, on text the caller built,
+    /// so SipHash's flood resistance buys nothing here and costs ~10x.
+    map: rustc_hash::FxHashMap<Box<str>, (Statement, u64)>,
     tick: u64,
     capacity: usize,
 }
@@ -74,7 +75,7 @@ impl Conn {
         Conn {
             client,
             cache: StatementCache {
-                map: HashMap::new(),
+                map: rustc_hash::FxHashMap::default(),
                 tick: 0,
                 capacity: cache_capacity,
             },
