@@ -80,6 +80,19 @@ impl TestDb {
         self.datasource_with(PoolOptions::default())
     }
 
+    /// A datasource over this database (default pool options) after migrating `schema` into it
+    /// with ignis-migrate: the starting point of the repository tests.
+    ///
+    /// # Panics
+    /// As [`TestDb::datasource`], or when the migration fails.
+    pub fn migrated(&self, schema: &ignis_schema::Schema) -> DataSource {
+        let ds = self.datasource();
+        ignis_migrate::Migrator::new(ds.clone())
+            .migrate(schema, |_| {})
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        ds
+    }
+
     /// A plain `postgres` client on this database, outside ignis-tx: what "another connection"
     /// sees.
     ///

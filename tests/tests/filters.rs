@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use ignis_migrate::Migrator;
 use ignis_repo::filter::FilterLimits;
 use ignis_repo::{DefaultCrudRepository, FilterErrorKind, RepoError};
 use ignis_schema::enrich::IdOptions;
@@ -45,11 +44,8 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-    let ds = db.datasource();
-    let schema = schema();
-    Migrator::new(ds.clone())
-        .migrate(&schema, |_| {})
-        .expect("migrate");
+        let schema = schema();
+    let ds = db.migrated(&schema);
     App {
         events: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Event").unwrap(),
         notes: DefaultCrudRepository::new(ds, schema, "Note").unwrap(),

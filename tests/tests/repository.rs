@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use ignis_migrate::Migrator;
 use ignis_repo::{DefaultCrudRepository, FilterErrorKind, ReadableRepository, RepoError};
 use ignis_schema::enrich::{IdOptions, TzOptions};
 use ignis_schema::{Column, Enricher, ForeignKey, Model, PgType, Relation, Schema};
@@ -74,11 +73,8 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-    let ds = db.datasource();
-    let schema = schema();
-    Migrator::new(ds.clone())
-        .migrate(&schema, |_| {})
-        .expect("migrate");
+        let schema = schema();
+    let ds = db.migrated(&schema);
     App {
         users: DefaultCrudRepository::new(ds.clone(), schema.clone(), "User").unwrap(),
         posts: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Post").unwrap(),
@@ -814,7 +810,6 @@ fn rayon_workers_share_one_repository() {
 #[test]
 fn typed_rows_decode_every_type_exactly_as_dynamic_rows() {
     let db = TestDb::new();
-    let ds = db.datasource();
     let kinds = Model::new("Kinds")
         .enrich(Enricher::Id(IdOptions::number()))
         .column(Column::new("i2", "smallint".parse().unwrap()))
@@ -836,7 +831,7 @@ fn typed_rows_decode_every_type_exactly_as_dynamic_rows() {
         .column(Column::new("ints", "integer[]".parse().unwrap()))
         .column(Column::new("iv", "interval".parse().unwrap()));
     let schema = Arc::new(Schema::new(vec![kinds]).unwrap());
-    Migrator::new(ds.clone()).migrate(&schema, |_| {}).unwrap();
+    let ds = db.migrated(&schema);
     let repo = DefaultCrudRepository::new(ds, schema, "Kinds").unwrap();
     repo.create_all(&[
         json!({"i2": -3, "i8": 9007199254740993i64, "f4": 0.1, "f8": 1e300, "num": "12.5",

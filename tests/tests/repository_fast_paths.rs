@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use ignis_migrate::Migrator;
 use ignis_repo::{DefaultCrudRepository, RepoError};
 use ignis_schema::enrich::{IdOptions, TzOptions, UserAuditOptions};
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
@@ -56,11 +55,8 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-    let ds = db.datasource();
-    let schema = schema();
-    Migrator::new(ds.clone())
-        .migrate(&schema, |_| {})
-        .expect("migrate");
+        let schema = schema();
+    let ds = db.migrated(&schema);
     App {
         items: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Item").unwrap(),
         tags: DefaultCrudRepository::new(ds.clone(), schema, "Tag").unwrap(),
