@@ -62,11 +62,29 @@ pub trait FromRow: Sized {
 
 /// Where a [`RowRef`]'s properties are.
 #[derive(Clone, Copy)]
-enum Columns<'r> {
+pub(crate) enum Columns<'r> {
     /// `(column position, property)` pairs.
     Out(&'r [(usize, String)]),
     /// The property of each column, in row order.
     Keys(&'r [String]),
+}
+
+impl<'r> Columns<'r> {
+    /// How many properties the row returns.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Columns::Out(out) => out.len(),
+            Columns::Keys(keys) => keys.len(),
+        }
+    }
+
+    /// Returned property `n`: its column position in the row and its name.
+    pub(crate) fn at(&self, n: usize) -> Option<(usize, &'r str)> {
+        match *self {
+            Columns::Out(out) => out.get(n).map(|(i, p)| (*i, p.as_str())),
+            Columns::Keys(keys) => keys.get(n).map(|p| (n, p.as_str())),
+        }
+    }
 }
 
 /// One row as [`FromRow`] sees it: its returned properties by name and its included
@@ -76,9 +94,9 @@ pub struct RowRef<'r> {
     /// properties in column order, so most lookups succeed at once.
     next: std::cell::Cell<usize>,
     model: &'r str,
-    row: &'r postgres::Row,
-    columns: Columns<'r>,
-    included: &'r [Included],
+    pub(crate) row: &'r postgres::Row,
+    pub(crate) columns: Columns<'r>,
+    pub(crate) included: &'r [Included],
     index: usize,
 }
 
@@ -108,17 +126,16 @@ impl<'r> RowRef<'r> {
     }
 
     fn position(&self, property: &str) -> Option<usize> {
-        let start = self.next.get();
-        let found = match self.columns {
-            Columns::Out(out) => {
-                rotated(out, start, |(_, p)| p == property).map(|(n, (i, _))| (n, *i))
-            }
-            Columns::Keys(keys) => rotated(keys, start, |p| p == property).map(|(n, _)| (n, n)),
-        };
-        found.map(|(n, i)| {
-            self.next.set(n + 1);
-            i
-        })
+        let len = self.columns.len();
+        let start = self.next.get().min(len);
+        let (n, i) = (start..len).chain(0..start).find_map(|n| {
+            self.columns
+                .at(n)
+                .filter(|(_, p)| *p == property)
+                .map(|(i, _)| (n, i))
+        })?;
+        self.next.set(n + 1);
+        Some(i)
     }
 
     fn decode_error(&self, property: &str, message: String) -> RepoError {
@@ -155,9 +172,15 @@ impl<'r> RowRef<'r> {
                 relation: name.to_string(),
                 message: "not included by the filter".into(),
             })?;
+        Ok((inc, self.related(inc)))
+    }
+
+    /// This row's related rows in `inc` (an inclusion of this row's level): indexes into
+    /// `inc.set.rows`.
+    pub(crate) fn related(&self, inc: &'r Included) -> &'r [usize] {
         let from = inc.starts.get(self.index).copied().unwrap_or(0);
         let to = inc.starts.get(self.index + 1).copied().unwrap_or(from);
-        Ok((inc, inc.indexes.get(from..to).unwrap_or_default()))
+        inc.indexes.get(from..to).unwrap_or_default()
     }
 
     /// The rows of the included relation `name` (a `many` relation; for a `one` relation, a
@@ -183,17 +206,4 @@ impl<'r> RowRef<'r> {
             .map(|&r| T::from_row(&RowRef::in_set(&inc.target, &inc.set, r)))
             .transpose()
     }
-}
-
-/// The first item of `items` from position `start` on, wrapping around, for which `hit` holds,
-/// with its position.
-fn rotated<T>(items: &[T], start: usize, hit: impl Fn(&T) -> bool) -> Option<(usize, &T)> {
-    let start = start.min(items.len());
-    let (before, after) = items.split_at(start);
-    after
-        .iter()
-        .enumerate()
-        .map(|(n, t)| (start + n, t))
-        .chain(before.iter().enumerate())
-        .find(|(_, t)| hit(t))
 }

@@ -1035,31 +1035,18 @@ impl<'a, M> Scope<'a, M> {
             model: model.name.clone(),
             source,
         };
-        if filter.include.is_empty() {
-            // Straight from the Postgres values into T: no JSON row in between.
-            let (stmt, values) = self.select_statement(self.repo.shared.model, &filter, &[]);
-            let columns = &stmt.columns;
-            let rows = run_query(self.exec, &stmt.sql, &values)?;
-            let keys: Vec<&str> = columns
-                .iter()
-                .map(|&i| model.columns[i].property.as_str())
-                .collect();
-            return rows
-                .iter()
-                .map(|row| {
-                    T::deserialize(crate::typed::RowDeserializer { row, keys: &keys })
-                        .map_err(deserialize_error)
-                })
-                .collect();
-        }
-        // With includes: the same queries as `find` (one per level), each level's rows kept as
-        // Postgres returned them and grouped per parent by index, then deserialized straight
-        // into T, the related rows as nested sequences (or options): no JSON row in between.
+        // The same queries as `find` (one per level), each level's rows kept as Postgres
+        // returned them and grouped per parent by index, then deserialized straight into T, the
+        // related rows as nested sequences (or options): no JSON row in between.
         let (set, _) = self.find_typed(self.repo.shared.model, &filter, None)?;
         (0..set.rows.len())
-            .map(|row| {
-                T::deserialize(crate::typed::SetRowDeserializer { set: &set, row })
-                    .map_err(deserialize_error)
+            .map(|i| {
+                T::deserialize(crate::typed::RowDeserializer(crate::RowRef::in_set(
+                    &model.name,
+                    &set,
+                    i,
+                )))
+                .map_err(deserialize_error)
             })
             .collect()
     }
@@ -1068,13 +1055,14 @@ impl<'a, M> Scope<'a, M> {
     /// query, plus one per included relation and level) and keeps the rows undecoded, with
     /// the related rows of each include grouped per row. `extra` is a property to select even
     /// when `fields` leaves it out (the join column a parent level groups on); it is not
-    /// returned then. Also returns the model column index of each selected column.
+    /// returned then. Also returns the statement run, whose `columns` are the model column
+    /// index of each selected column.
     fn find_typed(
         &mut self,
         index: usize,
         filter: &Filter,
         extra: Option<&str>,
-    ) -> Result<(crate::typed::RowSet, Vec<usize>), RepoError> {
+    ) -> Result<(crate::typed::RowSet, Arc<CachedSelect>), RepoError> {
         let schema = self.repo.shared.schema.clone();
         let model = &schema.models()[index];
         let mut join_props: Vec<&str> = Vec::with_capacity(filter.include.len() + 1);
@@ -1083,10 +1071,10 @@ impl<'a, M> Scope<'a, M> {
         }
         join_props.extend(extra);
         let (stmt, values) = self.select_statement(index, filter, &join_props);
-        let columns = stmt.columns.clone();
         let rows = run_query(self.exec, &stmt.sql, &values)?;
         let wanted = filter.output_columns(model);
-        let out = columns
+        let out = stmt
+            .columns
             .iter()
             .enumerate()
             .filter(|(_, c)| wanted.contains(c))
@@ -1098,10 +1086,10 @@ impl<'a, M> Scope<'a, M> {
             included: Vec::with_capacity(filter.include.len()),
         };
         for inc in &filter.include {
-            let included = self.include_typed(model, &set.rows, &columns, inc)?;
+            let included = self.include_typed(model, &set.rows, &stmt.columns, inc)?;
             set.included.push(included);
         }
-        Ok((set, columns))
+        Ok((set, stmt))
     }
 
     /// One included relation of [`Scope::find_typed`]: the distinct join keys of `parents`
@@ -1139,36 +1127,23 @@ impl<'a, M> Scope<'a, M> {
                 })
         };
         let field_pos = position(model, columns, field)?;
-        // Each distinct parent key gets a slot; the keys are bound once each.
+        // Each distinct parent key gets a slot (its index in `distinct`); the keys are bound
+        // once each.
         let mut slots: rustc_hash::FxHashMap<JoinKey, usize> = rustc_hash::FxHashMap::default();
         slots.reserve(parents.len());
+        let mut distinct: Vec<JoinKey> = Vec::new();
         let mut parent_slot: Vec<Option<usize>> = Vec::with_capacity(parents.len());
-        let mut keys: Vec<JsonValue> = Vec::new();
         for row in parents {
             let key = JoinKey::of(row, field_pos).map_err(|e| decode_error(model, field, e))?;
-            let slot = match key {
-                None => None,
-                Some(k) => {
-                    let next = slots.len();
-                    match slots.entry(k) {
-                        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            let ty = row.columns()[field_pos].type_();
-                            keys.push(
-                                e.key()
-                                    .to_json(ty)
-                                    .map_err(|e| decode_error(model, field, e))?,
-                            );
-                            e.insert(next);
-                            Some(next)
-                        }
-                    }
-                }
-            };
-            parent_slot.push(slot);
+            parent_slot.push(key.map(|k| {
+                *slots.entry(k).or_insert_with(|| {
+                    distinct.push(k);
+                    distinct.len() - 1
+                })
+            }));
         }
         let many = rel.kind == RelationKind::Many;
-        if keys.is_empty() {
+        let Some(first) = parents.first().filter(|_| !distinct.is_empty()) else {
             return Ok(Included {
                 name: inc.relation.clone(),
                 target: rel.target.clone(),
@@ -1181,9 +1156,11 @@ impl<'a, M> Scope<'a, M> {
                 starts: vec![0; parents.len() + 1],
                 indexes: Vec::new(),
             });
-        }
+        };
         let mut scope = inc.scope.clone().unwrap_or_default();
-        let ints: Option<Vec<i64>> = slots_in_order(&slots)
+        // Integer keys bind as they are; any other type goes through the JSON value the
+        // dynamic rows show, coerced to the reference column's type as a filter value is.
+        let ints: Option<Vec<i64>> = distinct
             .iter()
             .map(|k| match k {
                 JoinKey::Int(n) => Some(*n),
@@ -1193,18 +1170,26 @@ impl<'a, M> Scope<'a, M> {
         let by_parent =
             match ints.and_then(|ints| crate::filter::any_of_ints(target, reference, &ints)) {
                 Some(c) => c,
-                None => any_of(target, reference, &keys)?,
+                None => {
+                    let ty = first.columns()[field_pos].type_();
+                    let keys = distinct
+                        .iter()
+                        .map(|k| k.to_json(ty))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| decode_error(model, field, e))?;
+                    any_of(target, reference, &keys)?
+                }
             };
         scope.r#where = Some(match scope.r#where.take() {
             Some(w) => w.and(by_parent),
             None => by_parent,
         });
         let (limit, skip) = (scope.limit.take(), scope.skip.take());
-        let (children, child_columns) = self.find_typed(target_index, &scope, Some(reference))?;
-        let reference_pos = position(target, &child_columns, reference)?;
+        let (children, child_stmt) = self.find_typed(target_index, &scope, Some(reference))?;
+        let reference_pos = position(target, &child_stmt.columns, reference)?;
         // Children grouped by slot in two passes (count, then place), keeping query order
         // within a slot: one array for all of them rather than a list per parent.
-        let nslots = slots.len();
+        let nslots = distinct.len();
         let mut child_slot: Vec<usize> = Vec::with_capacity(children.rows.len());
         let mut slot_start = vec![0usize; nslots + 1];
         for row in &children.rows {
@@ -1271,12 +1256,16 @@ impl<'a, M> Scope<'a, M> {
         if set.rows.is_empty() {
             return Ok(None);
         }
-        T::deserialize(crate::typed::SetRowDeserializer { set: &set, row: 0 })
-            .map(Some)
-            .map_err(|source| RepoError::Deserialize {
-                model: self.model().name.clone(),
-                source,
-            })
+        T::deserialize(crate::typed::RowDeserializer(crate::RowRef::in_set(
+            &self.model().name,
+            &set,
+            0,
+        )))
+        .map(Some)
+        .map_err(|source| RepoError::Deserialize {
+            model: self.model().name.clone(),
+            source,
+        })
     }
 
     /// See [`Repository::find_into`].
@@ -1333,10 +1322,11 @@ impl<'a, M> Scope<'a, M> {
             return rows
                 .first()
                 .map(|row| {
-                    T::deserialize(crate::typed::RowDeserializer {
+                    T::deserialize(crate::typed::RowDeserializer(crate::RowRef::plain(
+                        &model.name,
                         row,
-                        keys: &plan.keys,
-                    })
+                        &plan.keys,
+                    )))
                 })
                 .transpose()
                 .map_err(|source| RepoError::Deserialize {
@@ -1810,19 +1800,6 @@ impl<'a, M> Scope<'a, M> {
 
 /// The text an include joins parent and child rows on: distinct for distinct JSON values of the
 /// same type, cheaper than `Value::to_string` for the usual strings and numbers.
-/// The distinct keys of a slot map, in slot order.
-fn slots_in_order(
-    slots: &rustc_hash::FxHashMap<crate::typed::JoinKey, usize>,
-) -> Vec<&crate::typed::JoinKey> {
-    let mut ordered: Vec<Option<&crate::typed::JoinKey>> = vec![None; slots.len()];
-    for (k, &slot) in slots {
-        if let Some(place) = ordered.get_mut(slot) {
-            *place = Some(k);
-        }
-    }
-    ordered.into_iter().flatten().collect()
-}
-
 fn join_key(v: &JsonValue) -> String {
     match v {
         JsonValue::String(s) => {

@@ -12,6 +12,8 @@ use postgres_protocol::types as pgt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
+use crate::from_row::RowRef;
+
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// A column's raw binary value, whatever its type.
@@ -31,75 +33,6 @@ impl<'a> FromSql<'a> for RawBytes<'a> {
 struct Raw<'a> {
     ty: &'a Type,
     bytes: Option<&'a [u8]>,
-}
-
-/// A row as a map from property name (`keys[i]`, column `i`) to value.
-pub(crate) struct RowDeserializer<'r, Key> {
-    pub(crate) row: &'r postgres::Row,
-    pub(crate) keys: &'r [Key],
-}
-
-impl<'de, Key: AsRef<str>> de::Deserializer<'de> for RowDeserializer<'de, Key> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_map(RowMap {
-            row: self.row,
-            keys: self.keys,
-            next: 0,
-        })
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-struct RowMap<'r, Key> {
-    row: &'r postgres::Row,
-    keys: &'r [Key],
-    next: usize,
-}
-
-impl<'de, Key: AsRef<str>> MapAccess<'de> for RowMap<'de, Key> {
-    type Error = serde_json::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        match self.keys.get(self.next) {
-            None => Ok(None),
-            Some(key) => seed
-                .deserialize(IntoDeserializer::<serde_json::Error>::into_deserializer(
-                    key.as_ref(),
-                ))
-                .map(Some),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Self::Error> {
-        let i = self.next;
-        self.next += 1;
-        let bytes: Option<RawBytes<'de>> = self
-            .row
-            .try_get(i)
-            .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
-        let ty = self.row.columns()[i].type_();
-        seed.deserialize(Cell(Raw {
-            ty,
-            bytes: bytes.map(|b| b.0),
-        }))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.keys.len() - self.next)
-    }
 }
 
 /// One value.
@@ -180,24 +113,25 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
     }
 }
 
-/// A join key read from a row's binary value: integers of any width as one `i64` (a parent's
-/// `int4` key meets a child's `int8` reference), every other type by its binary representation
-/// (text, uuid, and the other scalar types whose equal values have equal bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum JoinKey {
+/// A join key read from a row's binary value, borrowed from the row: integers of any width as
+/// one `i64` (a parent's `int4` key meets a child's `int8` reference), every other type by its
+/// binary representation (text, uuid, and the other scalar types whose equal values have equal
+/// bytes). No allocation per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum JoinKey<'r> {
     /// `smallint`, `integer`, `bigint`.
     Int(i64),
     /// Any other type: its type oid and binary value.
-    Bytes(u32, Vec<u8>),
+    Bytes(u32, &'r [u8]),
 }
 
-impl JoinKey {
+impl<'r> JoinKey<'r> {
     /// The key of column `i` of `row`; `None` for SQL NULL (it joins nothing).
     ///
     /// # Errors
     /// The column does not exist or an integer value is malformed.
-    pub(crate) fn of(row: &postgres::Row, i: usize) -> Result<Option<JoinKey>, BoxError> {
-        let bytes: Option<RawBytes<'_>> = row.try_get(i)?;
+    pub(crate) fn of(row: &'r postgres::Row, i: usize) -> Result<Option<JoinKey<'r>>, BoxError> {
+        let bytes: Option<RawBytes<'r>> = row.try_get(i)?;
         let Some(RawBytes(raw)) = bytes else {
             return Ok(None);
         };
@@ -206,7 +140,7 @@ impl JoinKey {
             Type::INT2 => JoinKey::Int(i64::from(pgt::int2_from_sql(raw)?)),
             Type::INT4 => JoinKey::Int(i64::from(pgt::int4_from_sql(raw)?)),
             Type::INT8 => JoinKey::Int(pgt::int8_from_sql(raw)?),
-            _ => JoinKey::Bytes(ty.oid(), raw.to_vec()),
+            _ => JoinKey::Bytes(ty.oid(), raw),
         }))
     }
 
@@ -215,9 +149,9 @@ impl JoinKey {
     ///
     /// # Errors
     /// A value [`crate::row`] cannot decode.
-    pub(crate) fn to_json(&self, ty: &Type) -> Result<serde_json::Value, BoxError> {
+    pub(crate) fn to_json(self, ty: &Type) -> Result<serde_json::Value, BoxError> {
         match self {
-            JoinKey::Int(n) => Ok(serde_json::Value::from(*n)),
+            JoinKey::Int(n) => Ok(serde_json::Value::from(n)),
             JoinKey::Bytes(_, raw) => crate::row::decode_value(ty, raw),
         }
     }
@@ -252,19 +186,17 @@ pub(crate) struct Included {
     pub(crate) indexes: Vec<usize>,
 }
 
-/// Row `row` of `set` as a map: its returned columns, then each included relation.
-pub(crate) struct SetRowDeserializer<'r> {
-    pub(crate) set: &'r RowSet,
-    pub(crate) row: usize,
-}
+/// A row as a map: its returned properties (in column order), then each included relation
+/// (a sequence of rows, or a row or null for a `one` relation). The same view of a row as
+/// [`RowRef`] gives a [`crate::FromRow`] type.
+pub(crate) struct RowDeserializer<'r>(pub(crate) RowRef<'r>);
 
-impl<'de> de::Deserializer<'de> for SetRowDeserializer<'de> {
+impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_map(SetRowMap {
-            set: self.set,
-            row: self.row,
+        visitor.visit_map(RowMap {
+            row: self.0,
             next: 0,
         })
     }
@@ -280,24 +212,23 @@ impl<'de> de::Deserializer<'de> for SetRowDeserializer<'de> {
     }
 }
 
-struct SetRowMap<'r> {
-    set: &'r RowSet,
-    row: usize,
-    /// Entries handed out: first the columns of `set.out`, then `set.included`.
+struct RowMap<'r> {
+    row: RowRef<'r>,
+    /// Entries handed out: first the returned columns, then the included relations.
     next: usize,
 }
 
-impl<'de> MapAccess<'de> for SetRowMap<'de> {
+impl<'de> MapAccess<'de> for RowMap<'de> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        let set = self.set;
-        let key: &'de str = if let Some((_, name)) = set.out.get(self.next) {
+        let row = &self.row;
+        let key: &'de str = if let Some((_, name)) = row.columns.at(self.next) {
             name
-        } else if let Some(inc) = set.included.get(self.next - set.out.len()) {
+        } else if let Some(inc) = row.included.get(self.next - row.columns.len()) {
             &inc.name
         } else {
             return Ok(None);
@@ -312,47 +243,45 @@ impl<'de> MapAccess<'de> for SetRowMap<'de> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let set = self.set;
+        let row = &self.row;
         let n = self.next;
         self.next += 1;
-        let row = &set.rows[self.row];
-        if let Some(&(i, _)) = set.out.get(n) {
+        if let Some((i, _)) = row.columns.at(n) {
             let bytes: Option<RawBytes<'de>> = row
+                .row
                 .try_get(i)
                 .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
-            let ty = row.columns()[i].type_();
+            let ty = row.row.columns()[i].type_();
             return seed.deserialize(Cell(Raw {
                 ty,
                 bytes: bytes.map(|b| b.0),
             }));
         }
-        let inc = &set.included[n - set.out.len()];
-        let (from, to) = (inc.starts[self.row], inc.starts[self.row + 1]);
-        let related = &inc.indexes[from..to];
+        let included: &'de [Included] = row.included;
+        let Some(inc) = included.get(n - row.columns.len()) else {
+            return Err(de::Error::custom("no such entry"));
+        };
+        let related = row.related(inc);
         if inc.many {
-            seed.deserialize(Related {
-                set: &inc.set,
-                rows: related,
-            })
+            seed.deserialize(Related { inc, rows: related })
         } else {
             match related.first() {
-                Some(&r) => seed.deserialize(SetRowDeserializer {
-                    set: &inc.set,
-                    row: r,
-                }),
+                Some(&r) => {
+                    seed.deserialize(RowDeserializer(RowRef::in_set(&inc.target, &inc.set, r)))
+                }
                 None => seed.deserialize(serde_json::Value::Null),
             }
         }
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.set.out.len() + self.set.included.len() - self.next)
+        Some(self.row.columns.len() + self.row.included.len() - self.next)
     }
 }
 
 /// The related rows of one parent row, as a sequence.
 struct Related<'r> {
-    set: &'r RowSet,
+    inc: &'r Included,
     rows: &'r [usize],
 }
 
@@ -361,7 +290,7 @@ impl<'de> de::Deserializer<'de> for Related<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_seq(RelatedSeq {
-            set: self.set,
+            inc: self.inc,
             rows: self.rows.iter(),
         })
     }
@@ -378,7 +307,7 @@ impl<'de> de::Deserializer<'de> for Related<'de> {
 }
 
 struct RelatedSeq<'r> {
-    set: &'r RowSet,
+    inc: &'r Included,
     rows: std::slice::Iter<'r, usize>,
 }
 
@@ -392,10 +321,11 @@ impl<'de> de::SeqAccess<'de> for RelatedSeq<'de> {
         match self.rows.next() {
             None => Ok(None),
             Some(&r) => seed
-                .deserialize(SetRowDeserializer {
-                    set: self.set,
-                    row: r,
-                })
+                .deserialize(RowDeserializer(RowRef::in_set(
+                    &self.inc.target,
+                    &self.inc.set,
+                    r,
+                )))
                 .map(Some),
         }
     }
