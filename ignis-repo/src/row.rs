@@ -139,10 +139,6 @@ fn timestamp_text(t: &chrono::NaiveDateTime, zulu: bool) -> Option<TsText> {
     Some(s)
 }
 
-fn format_timestamp(t: &chrono::NaiveDateTime, suffix: &str) -> Option<String> {
-    timestamp_text(t, suffix == "Z").map(|s| s.as_str().to_owned())
-}
-
 /// The text of a finite `timestamptz` (`zulu`) or `timestamp` value within years 0..=9999, as
 /// the dynamic rows spell it, without allocating; `None` for anything else (infinities, other
 /// years, malformed values), which the caller decodes the general way.
@@ -192,32 +188,24 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             }
             Value::String(s)
         }
-        Type::TIMESTAMPTZ => {
-            let micros = pgt::timestamp_from_sql(raw)?;
-            match micros {
-                i64::MAX => Value::String("infinity".into()),
-                i64::MIN => Value::String("-infinity".into()),
+        Type::TIMESTAMPTZ | Type::TIMESTAMP => {
+            let zulu = *ty == Type::TIMESTAMPTZ;
+            if let Some(text) = timestamp_text_of(raw, zulu) {
+                return Ok(Value::String(text.as_str().to_owned()));
+            }
+            // Infinities, and years chrono prints with a sign.
+            Value::String(match pgt::timestamp_from_sql(raw)? {
+                i64::MAX => "infinity".into(),
+                i64::MIN => "-infinity".into(),
                 m => {
                     let t = timestamp(m).ok_or("timestamp out of range")?;
-                    Value::String(format_timestamp(&t, "Z").unwrap_or_else(|| {
+                    if zulu {
                         t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
-                    }))
+                    } else {
+                        t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+                    }
                 }
-            }
-        }
-        Type::TIMESTAMP => {
-            let micros = pgt::timestamp_from_sql(raw)?;
-            match micros {
-                i64::MAX => Value::String("infinity".into()),
-                i64::MIN => Value::String("-infinity".into()),
-                m => {
-                    let t = timestamp(m).ok_or("timestamp out of range")?;
-                    Value::String(
-                        format_timestamp(&t, "")
-                            .unwrap_or_else(|| t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
-                    )
-                }
-            }
+            })
         }
         Type::DATE => match pgt::date_from_sql(raw)? {
             i32::MAX => Value::String("infinity".into()),
@@ -528,20 +516,20 @@ mod tests {
         for micros in samples {
             let t = timestamp(micros).unwrap();
             assert_eq!(
-                format_timestamp(&t, "Z").unwrap(),
+                timestamp_text(&t, true).unwrap().as_str(),
                 t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true),
                 "{micros}"
             );
             assert_eq!(
-                format_timestamp(&t, "").unwrap(),
+                timestamp_text(&t, false).unwrap().as_str(),
                 t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
                 "{micros}"
             );
         }
         // Years beyond 9999 are left to chrono.
         let far = timestamp(300_000_000_000_000_000).unwrap();
-        assert!(format_timestamp(&timestamp(-70_000_000_000_000_000).unwrap(), "Z").is_none());
-        assert!(format_timestamp(&far, "Z").is_none());
+        assert!(timestamp_text(&timestamp(-70_000_000_000_000_000).unwrap(), true).is_none());
+        assert!(timestamp_text(&far, true).is_none());
         let v = decode(
             &Type::TIMESTAMPTZ,
             &300_000_000_000_000_000i64.to_be_bytes(),
