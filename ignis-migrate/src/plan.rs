@@ -381,6 +381,17 @@ fn definitions<'a, T>(
 }
 
 /// `DROP INDEX "schema"."name"` for an index of `m`'s table.
+/// `CREATE INDEX` as the catalog prints it (`definition`), flagged as building an index.
+fn create_index(m: &Model, name: &str, definition: &str) -> Step {
+    Step::new(
+        StepKind::CreateIndex,
+        &m.name,
+        name.to_string(),
+        definition.to_string(),
+    )
+    .hazards(&[Hazard::BuildsIndex])
+}
+
 fn drop_index(m: &Model, name: &str) -> Step {
     Step::new(
         StepKind::DropIndex,
@@ -708,15 +719,7 @@ impl Differ {
             m.create_table_statement().to_string(PostgresQueryBuilder),
         ));
         for i in want.indexes.values() {
-            self.push(
-                Step::new(
-                    StepKind::CreateIndex,
-                    &m.name,
-                    i.name.clone(),
-                    i.definition.clone(),
-                )
-                .hazards(&[Hazard::BuildsIndex]),
-            );
+            self.push(create_index(m, &i.name, &i.definition));
         }
         let table = qualified(&m.schema, &m.table);
         for (name, def) in &want.checks {
@@ -903,15 +906,7 @@ impl Differ {
                 Some(h) if h.definition == w.definition => {}
                 Some(h) => {
                     self.push(drop_index(m, &h.name));
-                    self.push(
-                        Step::new(
-                            StepKind::CreateIndex,
-                            &m.name,
-                            name.clone(),
-                            w.definition.clone(),
-                        )
-                        .hazards(&[Hazard::BuildsIndex]),
-                    );
+                    self.push(create_index(m, name, &w.definition));
                 }
                 None => {
                     let same = have.indexes.iter().find(|(hn, h)| {
@@ -932,15 +927,7 @@ impl Differ {
                             ),
                         ));
                     } else {
-                        self.push(
-                            Step::new(
-                                StepKind::CreateIndex,
-                                &m.name,
-                                name.clone(),
-                                w.definition.clone(),
-                            )
-                            .hazards(&[Hazard::BuildsIndex]),
-                        );
+                        self.push(create_index(m, name, &w.definition));
                     }
                 }
             }
