@@ -191,7 +191,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let db = TestDb::new();
-        let schema = Arc::new(Schema::new(vec![item_model()]).unwrap());
+    let schema = Arc::new(Schema::new(vec![item_model()]).unwrap());
     let ds = db.migrated(&schema);
     let items = DefaultCrudRepository::new(ds, schema, "Item").unwrap();
     let data: Vec<Value> = serde_json::from_str(FIXTURE).unwrap();

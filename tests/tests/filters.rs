@@ -44,7 +44,7 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-        let schema = schema();
+    let schema = schema();
     let ds = db.migrated(&schema);
     App {
         events: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Event").unwrap(),

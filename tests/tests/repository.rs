@@ -73,7 +73,7 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-        let schema = schema();
+    let schema = schema();
     let ds = db.migrated(&schema);
     App {
         users: DefaultCrudRepository::new(ds.clone(), schema.clone(), "User").unwrap(),

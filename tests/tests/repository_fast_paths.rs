@@ -55,7 +55,7 @@ struct App {
 
 fn app() -> App {
     let db = TestDb::new();
-        let schema = schema();
+    let schema = schema();
     let ds = db.migrated(&schema);
     App {
         items: DefaultCrudRepository::new(ds.clone(), schema.clone(), "Item").unwrap(),
