@@ -1030,25 +1030,42 @@ impl<'a, M> Scope<'a, M> {
         filter: &JsonValue,
     ) -> Result<Vec<T>, RepoError> {
         let filter = self.parse_filter(filter)?;
-        let model = self.model();
-        let deserialize_error = |source| RepoError::Deserialize {
-            model: model.name.clone(),
-            source,
-        };
-        // The same queries as `find` (one per level), each level's rows kept as Postgres
-        // returned them and grouped per parent by index, then deserialized straight into T, the
-        // related rows as nested sequences (or options): no JSON row in between.
-        let (set, _) = self.find_typed(self.repo.shared.model, &filter, None)?;
+        self.decode_rows(&filter, serde_row(&self.repo.model().name))
+    }
+
+    /// Runs `filter` on this repository's model with [`Scope::find_typed`] (the same queries as
+    /// `find`: one per level, each level's rows kept as Postgres returned them and grouped per
+    /// parent by index) and builds each top-level row with `decode`: no JSON row in between.
+    fn decode_rows<T>(
+        &mut self,
+        filter: &Filter,
+        decode: impl Fn(crate::RowRef<'_>) -> Result<T, RepoError>,
+    ) -> Result<Vec<T>, RepoError> {
+        let repo: &'a Repository<M> = self.repo;
+        let (set, _) = self.find_typed(repo.shared.model, filter, None)?;
         (0..set.rows.len())
-            .map(|i| {
-                T::deserialize(crate::typed::RowDeserializer(crate::RowRef::in_set(
-                    &model.name,
-                    &set,
-                    i,
-                )))
-                .map_err(deserialize_error)
-            })
+            .map(|i| decode(crate::RowRef::in_set(&repo.model().name, &set, i)))
             .collect()
+    }
+
+    /// The row whose primary key is `id`, built with `decode`: the one-statement path of
+    /// [`Scope::fast_by_id_rows`] when it applies, else [`Scope::by_id_filter`] through
+    /// [`Scope::decode_rows`].
+    fn decode_by_id<T>(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+        decode: impl Fn(crate::RowRef<'_>) -> Result<T, RepoError>,
+    ) -> Result<Option<T>, RepoError> {
+        let repo: &'a Repository<M> = self.repo;
+        if let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? {
+            return rows
+                .first()
+                .map(|row| decode(crate::RowRef::plain(&repo.model().name, row, &plan.keys)))
+                .transpose();
+        }
+        let parsed = self.by_id_filter(id, filter)?;
+        Ok(self.decode_rows(&parsed, decode)?.into_iter().next())
     }
 
     /// The typed counterpart of [`Scope::find_parsed`]: runs `filter` on model `index` (one
@@ -1244,28 +1261,8 @@ impl<'a, M> Scope<'a, M> {
     ) -> Result<Option<T>, RepoError> {
         let mut filter = self.parse_filter(filter)?;
         filter.limit = Some(1);
-        self.first_typed(&filter)
-    }
-
-    /// The first row of `filter` on this repository's model, typed (see [`Scope::find_typed`]).
-    fn first_typed<T: DeserializeOwned>(
-        &mut self,
-        filter: &Filter,
-    ) -> Result<Option<T>, RepoError> {
-        let (set, _) = self.find_typed(self.repo.shared.model, filter, None)?;
-        if set.rows.is_empty() {
-            return Ok(None);
-        }
-        T::deserialize(crate::typed::RowDeserializer(crate::RowRef::in_set(
-            &self.model().name,
-            &set,
-            0,
-        )))
-        .map(Some)
-        .map_err(|source| RepoError::Deserialize {
-            model: self.model().name.clone(),
-            source,
-        })
+        let rows = self.decode_rows(&filter, serde_row(&self.repo.model().name))?;
+        Ok(rows.into_iter().next())
     }
 
     /// See [`Repository::find_into`].
@@ -1277,11 +1274,7 @@ impl<'a, M> Scope<'a, M> {
         filter: &JsonValue,
     ) -> Result<Vec<T>, RepoError> {
         let filter = self.parse_filter(filter)?;
-        let (set, _) = self.find_typed(self.repo.shared.model, &filter, None)?;
-        let model = &self.model().name;
-        (0..set.rows.len())
-            .map(|i| T::from_row(&crate::RowRef::in_set(model, &set, i)))
-            .collect()
+        self.decode_rows(&filter, |row| T::from_row(&row))
     }
 
     /// See [`Repository::find_by_id_into`].
@@ -1293,19 +1286,7 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        let model = self.repo.model();
-        if let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? {
-            return rows
-                .first()
-                .map(|row| T::from_row(&crate::RowRef::plain(&model.name, row, &plan.keys)))
-                .transpose();
-        }
-        let parsed = self.by_id_filter(id, filter)?;
-        let (set, _) = self.find_typed(self.repo.shared.model, &parsed, None)?;
-        if set.rows.is_empty() {
-            return Ok(None);
-        }
-        T::from_row(&crate::RowRef::in_set(&model.name, &set, 0)).map(Some)
+        self.decode_by_id(id, filter, |row| T::from_row(&row))
     }
 
     /// See [`Repository::find_by_id_as`].
@@ -1317,25 +1298,7 @@ impl<'a, M> Scope<'a, M> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        let model = self.repo.model();
-        if let Some((rows, plan)) = self.fast_by_id_rows(id, filter)? {
-            return rows
-                .first()
-                .map(|row| {
-                    T::deserialize(crate::typed::RowDeserializer(crate::RowRef::plain(
-                        &model.name,
-                        row,
-                        &plan.keys,
-                    )))
-                })
-                .transpose()
-                .map_err(|source| RepoError::Deserialize {
-                    model: model.name.clone(),
-                    source,
-                });
-        }
-        let parsed = self.by_id_filter(id, filter)?;
-        self.first_typed(&parsed)
+        self.decode_by_id(id, filter, serde_row(&self.repo.model().name))
     }
 
     /// The rows of the by-id statement (`SELECT <visible columns> .. WHERE <pk> = $1`, built
@@ -1851,6 +1814,21 @@ fn select_by_pk_sql(table: &str, quoted: &[String], columns: &[usize], pk: usize
     sql.push_str(&quoted[pk]);
     sql.push_str(" = $1");
     sql
+}
+
+/// Decoding of one row into `T` through serde ([`crate::typed::RowDeserializer`]), a failure
+/// reported as [`RepoError::Deserialize`] of `model`.
+fn serde_row<T: DeserializeOwned>(
+    model: &str,
+) -> impl Fn(crate::RowRef<'_>) -> Result<T, RepoError> + '_ {
+    move |row| {
+        T::deserialize(crate::typed::RowDeserializer(row)).map_err(|source| {
+            RepoError::Deserialize {
+                model: model.to_string(),
+                source,
+            }
+        })
+    }
 }
 
 /// Relation `name` of `model` (see [`relation`]) and the index of its target model in `schema`.
