@@ -126,14 +126,12 @@ impl<'r> RowRef<'r> {
     }
 
     fn position(&self, property: &str) -> Option<usize> {
-        let len = self.columns.len();
-        let start = self.next.get().min(len);
-        let (n, i) = (start..len).chain(0..start).find_map(|n| {
-            self.columns
-                .at(n)
-                .filter(|(_, p)| *p == property)
-                .map(|(i, _)| (n, i))
-        })?;
+        let is = |n: usize| self.columns.at(n).filter(|(_, p)| *p == property);
+        let hint = self.next.get();
+        let (n, (i, _)) = match is(hint) {
+            Some(hit) => (hint, hit),
+            None => (0..self.columns.len()).find_map(|n| is(n).map(|hit| (n, hit)))?,
+        };
         self.next.set(n + 1);
         Some(i)
     }
