@@ -16,12 +16,14 @@ pub use filter::{
 
 mod error;
 mod from_row;
+mod json;
 mod repository;
 mod row;
 mod typed;
 
 pub use error::RepoError;
 pub use from_row::{FromRow, RowRef};
+pub use json::dismantle;
 pub use repository::{
     DefaultCrudRepository, Range, RangeResult, ReadOnly, ReadWrite, ReadableRepository, Repository,
     Scope, WriteResult,

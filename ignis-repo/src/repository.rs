@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as JsonValue};
 
 use crate::filter::{
-    any_of, coerce_value, is_empty_where, parse_where_with_defaults, BoundValue, Condition, Filter,
-    FilterLimits,
+    any_of, check_value_depth, coerce_value, excerpt, parse_where, parse_where_with_defaults,
+    BoundValue, Condition, Filter, FilterLimits, MAX_PATH_SEGMENTS,
 };
 use crate::row::row_to_object;
 use crate::RepoError;
@@ -439,8 +439,14 @@ impl Repository<ReadWrite> {
     /// # Errors
     /// As [`Repository::create`].
     pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        let groups = group_by_keys(self.model(), data)?;
-        if groups.len() <= 1 {
+        let model = self.model();
+        let groups = group_by_keys(model, data)?;
+        let one_statement = match groups.as_slice() {
+            [] => true,
+            [(keys, rows)] => values_statements(model, keys, rows.len()) <= 1,
+            _ => false,
+        };
+        if one_statement {
             return self.pooled(|s| s.create_all(data));
         }
         self.shared
@@ -667,6 +673,26 @@ fn invalid(model: &Model, message: String) -> RepoError {
 /// A JSON row object.
 type Object = Map<String, JsonValue>;
 
+/// Most bound parameters in one statement (the protocol counts them in 16 bits).
+const MAX_PARAMS: usize = 65_535;
+
+/// How many statements `create_all` sends for `n` rows giving the properties `keys`: one, unless
+/// an array column sends them as a VALUES list (one parameter per cell, see
+/// [`Scope::create_all`]) longer than [`MAX_PARAMS`] allows.
+fn values_statements(model: &Model, keys: &[String], n: usize) -> usize {
+    let has_array = keys.iter().any(|k| {
+        model
+            .column_by_property(k)
+            .is_some_and(|c| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
+    });
+    if !has_array {
+        return 1;
+    }
+    // The given columns plus, at most, the two audit columns.
+    let per_row = keys.len() + 2;
+    n.div_ceil((MAX_PARAMS / per_row).max(1)).max(1)
+}
+
 /// Rows of `create_all` that give the same properties: (sorted property names, rows).
 type KeyGroup<'d> = (Vec<String>, Vec<&'d Object>);
 
@@ -888,6 +914,14 @@ fn coerce_column(
         cast,
     })
 }
+
+/// Most JSON-path keys (`"metadata.a.b": ..`) in one update's data; sibling keys of one object
+/// go into one `jsonb_build_object` per 50 pairs, so any number up to this works.
+const MAX_PATH_KEYS: usize = 1000;
+
+/// Most JSON-path keys with an array index (`"tags[0]": ..`) in one update: each nests the
+/// column's expression in one more `jsonb_set` call.
+const MAX_INDEXED_PATHS: usize = 64;
 
 /// One JSON-path assignment of an update: `metadata.a.b` → (column `metadata`, `["a", "b"]`).
 fn split_path(key: &str) -> Option<(&str, Vec<String>)> {
@@ -1752,6 +1786,26 @@ impl<'a, M> Scope<'a, M> {
             let n = self.exec.execute(sql, params)?;
             return Ok((n, Vec::new()));
         };
+        // A write that autocommits cannot be undone once it ran: every returned column must
+        // have a JSON form before it runs (the statement's column types, from the prepared
+        // statement the query below reuses), so decoding cannot fail after the commit.
+        let stmt = self.exec.prepare(sql)?;
+        if let Some((n, col)) = stmt
+            .columns()
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !crate::row::decodable(c.type_()))
+        {
+            return Err(RepoError::Decode {
+                model: self.model().name.clone(),
+                property: returning.keys.get(n).cloned().unwrap_or_default(),
+                message: format!(
+                    "Postgres type `{}` has no JSON decoding; the write was not run (use \
+                     should_return(false), or give the column a decodable type)",
+                    col.type_().name()
+                ),
+            });
+        }
         let rows = self.exec.query(sql, params)?;
         let objects = Decoder::with_keys(self.model(), &returning.keys).decode(&rows)?;
         Ok((
@@ -1887,7 +1941,10 @@ impl<'a> Scope<'a, ReadWrite> {
                 None => {
                     let parsed = split_path(key).filter(|_| allow_paths);
                     let Some((head, segments)) = parsed else {
-                        return Err(invalid(model, format!("unknown property `{key}`")));
+                        return Err(invalid(
+                            model,
+                            format!("unknown property `{}`", excerpt(key)),
+                        ));
                     };
                     let col = model
                         .column_by_property(head)
@@ -1895,9 +1952,30 @@ impl<'a> Scope<'a, ReadWrite> {
                         .ok_or_else(|| {
                             invalid(
                                 model,
-                                format!("`{key}`: `{head}` is not a json / jsonb property"),
+                                format!(
+                                    "`{}`: `{}` is not a json / jsonb property",
+                                    excerpt(key),
+                                    excerpt(head)
+                                ),
                             )
                         })?;
+                    if segments.len() > MAX_PATH_SEGMENTS {
+                        return Err(invalid(
+                            model,
+                            format!(
+                                "JSON path `{}` has {} segments; at most {MAX_PATH_SEGMENTS}",
+                                excerpt(key),
+                                segments.len()
+                            ),
+                        ));
+                    }
+                    if paths.len() == MAX_PATH_KEYS {
+                        return Err(invalid(
+                            model,
+                            format!("more than {MAX_PATH_KEYS} JSON-path keys in one update"),
+                        ));
+                    }
+                    check_value_depth(key, value, self.limits().max_value_depth)?;
                     paths.push((col.column.clone(), segments, value));
                 }
             }
@@ -1921,6 +1999,15 @@ impl<'a> Scope<'a, ReadWrite> {
                 .iter()
                 .any(|s| s.chars().all(|c| c.is_ascii_digit()))
             {
+                // Each one wraps the column's expression in one more jsonb_set call.
+                if indexed.len() == MAX_INDEXED_PATHS {
+                    return Err(invalid(
+                        model,
+                        format!(
+                            "more than {MAX_INDEXED_PATHS} JSON paths with an array index in one update"
+                        ),
+                    ));
+                }
                 indexed.push((column, segments, value));
                 continue;
             }
@@ -1934,7 +2021,10 @@ impl<'a> Scope<'a, ReadWrite> {
             if !tries[pos].1.insert(&segments, value) {
                 return Err(invalid(
                     model,
-                    format!("JSON path `{}` of column `{column}` is set twice or inside another path set", segments.join(".")),
+                    format!(
+                        "JSON path `{}` of column `{column}` is set twice or inside another path set",
+                        excerpt(&segments.join("."))
+                    ),
                 ));
             }
         }
@@ -1980,6 +2070,19 @@ impl<'a> Scope<'a, ReadWrite> {
         Ok(out)
     }
 
+    /// [`crate::FilterError`] when a value of `data` (an object of property values) nests deeper
+    /// than [`FilterLimits::max_value_depth`]: refused before anything recursive (coercion,
+    /// serialisation) touches it.
+    fn check_data(&self, data: &JsonValue) -> Result<(), RepoError> {
+        if let Some(obj) = data.as_object() {
+            let max = self.limits().max_value_depth;
+            for (key, value) in obj {
+                check_value_depth(key, value, max)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The columns and bound values of an INSERT: each given property coerced to its column
     /// type. Checks and errors as [`Scope::assignments`] without JSON paths.
     fn insert_values(
@@ -1990,10 +2093,14 @@ impl<'a> Scope<'a, ReadWrite> {
         let obj = data
             .as_object()
             .ok_or_else(|| invalid(model, "the data to write must be a JSON object".into()))?;
+        self.check_data(data)?;
         let mut out = Vec::with_capacity(obj.len() + 2);
         for (key, value) in obj {
             let Some(col) = model.column_by_property(key) else {
-                return Err(invalid(model, format!("unknown property `{key}`")));
+                return Err(invalid(
+                    model,
+                    format!("unknown property `{}`", excerpt(key)),
+                ));
             };
             out.push((col, written_value(model, col, key, value)?));
         }
@@ -2104,6 +2211,9 @@ impl<'a> Scope<'a, ReadWrite> {
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
         let model = self.model();
         let groups = group_by_keys(model, data)?;
+        for row in data {
+            self.check_data(row)?;
+        }
         let mut result = WriteResult {
             count: 0,
             data: Vec::new(),
@@ -2115,7 +2225,7 @@ impl<'a> Scope<'a, ReadWrite> {
             for k in &keys {
                 let col = model
                     .column_by_property(k)
-                    .ok_or_else(|| invalid(model, format!("unknown property `{k}`")))?;
+                    .ok_or_else(|| invalid(model, format!("unknown property `{}`", excerpt(k))))?;
                 writable(model, col, k)?;
                 columns.push((col, false));
             }
@@ -2134,23 +2244,31 @@ impl<'a> Scope<'a, ReadWrite> {
                 .cloned()
                 .unwrap_or(JsonValue::Null);
             if columns.is_empty() {
-                // Only defaults: one row at a time.
-                for _ in &rows {
-                    let r = self.create(&JsonValue::Object(Map::new()))?;
-                    result.count += r.count;
-                    result.data.extend(r.data);
+                // Only defaults: one row per number of a series, no column given.
+                let mut sql = format!(
+                    "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
+                    model.quoted_table()
+                );
+                if let Some(r) = ret {
+                    sql.push_str(&r.sql);
                 }
+                let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                let (count, data) = self.run_write_params(&sql, &[&n], ret)?;
+                result.count += count;
+                result.data.extend(data);
                 continue;
             }
             if columns
                 .iter()
                 .any(|(c, _)| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
             {
-                // unnest cannot carry array columns (it would flatten them): one INSERT per row.
-                for row in &rows {
-                    let r = self.create(&JsonValue::Object((*row).clone()))?;
-                    result.count += r.count;
-                    result.data.extend(r.data);
+                // unnest cannot carry array columns (it would flatten them): a multi-row
+                // VALUES list instead, one statement per MAX_PARAMS parameters.
+                let per_statement = (MAX_PARAMS / columns.len()).max(1);
+                for chunk in rows.chunks(per_statement) {
+                    let (count, data) = self.insert_values_rows(&columns, chunk, &actor, ret)?;
+                    result.count += count;
+                    result.data.extend(data);
                 }
                 continue;
             }
@@ -2199,6 +2317,52 @@ impl<'a> Scope<'a, ReadWrite> {
             result.data.extend(data);
         }
         Ok(result)
+    }
+
+    /// `INSERT INTO <table> (<columns>) VALUES ($1, $2::type, ..), (..) [RETURNING ..]`: `rows`
+    /// (each giving every column of `columns` that is not from the actor) in one statement.
+    fn insert_values_rows(
+        &mut self,
+        columns: &[(&ignis_schema::Column, bool)],
+        rows: &[&Object],
+        actor: &JsonValue,
+        ret: Option<&ColumnsPlan>,
+    ) -> Result<(u64, Vec<JsonValue>), RepoError> {
+        let model = self.model();
+        let mut sql = format!("INSERT INTO {} (", model.quoted_table());
+        for (n, (col, _)) in columns.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&quote_ident(&col.column));
+        }
+        sql.push_str(") VALUES ");
+        let mut params = Vec::with_capacity(rows.len() * columns.len());
+        for (r, row) in rows.iter().enumerate() {
+            sql.push_str(if r > 0 { ", (" } else { "(" });
+            for (n, (col, from_actor)) in columns.iter().enumerate() {
+                let value = if *from_actor {
+                    actor
+                } else {
+                    row.get(&col.property).unwrap_or(&JsonValue::Null)
+                };
+                let bound = written_value(model, col, &col.property, value)?;
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                params.push(PostgresValue(bound.value));
+                sql.push('$');
+                sql.push_str(&params.len().to_string());
+                if let Some(cast) = &bound.cast {
+                    sql.push_str(cast);
+                }
+            }
+            sql.push(')');
+        }
+        if let Some(r) = ret {
+            sql.push_str(&r.sql);
+        }
+        self.run_write(&sql, &PostgresValues(params), ret)
     }
 
     /// Whether `create_all` may load large batches with `COPY`: the model's table is a plain
@@ -2283,12 +2447,64 @@ impl<'a> Scope<'a, ReadWrite> {
         Ok(WriteResult { count, data })
     }
 
-    fn refuse_empty(&self, operation: &'static str, r#where: &JsonValue) -> Result<(), RepoError> {
-        if !self.repo.opts.force && is_empty_where(Some(r#where)) {
-            return Err(RepoError::EmptyWhere {
+    /// [`RepoError::EmptyWhere`] unless forced when `where` restricts nothing the model's default
+    /// filter does not already restrict: absent, `null`, `{}`, `and` / `or` groups that add no
+    /// condition at any depth (`{"or": []}`, `{"and": [{}]}`, a chain of nested empty `and`s), an
+    /// `or` with a member that matches everything, or conditions that are all part of the
+    /// default filter (`default_applies`: the operation merges it). The TypeScript Ignis writes
+    /// the whole table in each of these cases.
+    ///
+    /// # Errors
+    /// [`RepoError::EmptyWhere`], or the where's own filter error.
+    fn refuse_empty(
+        &self,
+        operation: &'static str,
+        r#where: &JsonValue,
+        default_applies: bool,
+    ) -> Result<(), RepoError> {
+        if self.repo.opts.force {
+            return Ok(());
+        }
+        let model = self.model();
+        let refuse = || {
+            Err(RepoError::EmptyWhere {
                 operation,
-                model: self.model().name.clone(),
-            });
+                model: model.name.clone(),
+            })
+        };
+        if where_adds_nothing(r#where) {
+            return refuse();
+        }
+        let mut own = Vec::new();
+        conjuncts(parse_where(model, r#where, self.limits())?, &mut own);
+        let mut defaults = Vec::new();
+        if default_applies && !self.repo.opts.skip_default_filter {
+            let default_where = model
+                .default_filter
+                .as_ref()
+                .and_then(|f| f.get("where"))
+                .filter(|w| !w.is_null());
+            if let Some(w) = default_where {
+                conjuncts(parse_where(model, w, self.limits())?, &mut defaults);
+            }
+        }
+        if own
+            .iter()
+            .all(|c| c.matches_everything() || defaults.contains(c))
+        {
+            return refuse();
+        }
+        Ok(())
+    }
+
+    /// [`RepoError::InvalidData`] when `id` is null (or was missing): Ignis would then write
+    /// with `WHERE id IS NULL` or, worse, no where at all.
+    fn require_id(&self, operation: &str, id: &JsonValue) -> Result<(), RepoError> {
+        if id.is_null() {
+            return Err(invalid(
+                self.model(),
+                format!("{operation} needs an id; it is null or missing"),
+            ));
         }
         Ok(())
     }
@@ -2302,6 +2518,8 @@ impl<'a> Scope<'a, ReadWrite> {
         id: &JsonValue,
         data: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.require_id("update_by_id", id)?;
+        self.check_data(data)?;
         if let Some(r) = self.update_by_id_fast(id, data)? {
             return Ok(r);
         }
@@ -2417,7 +2635,8 @@ impl<'a> Scope<'a, ReadWrite> {
         data: &JsonValue,
         r#where: &JsonValue,
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.refuse_empty("update_all", r#where)?;
+        self.refuse_empty("update_all", r#where, true)?;
+        self.check_data(data)?;
         let values = self.assignments(data, true)?;
         let cond = self.parse_where(r#where, false)?;
         self.update_where(values, cond)
@@ -2445,6 +2664,7 @@ impl<'a> Scope<'a, ReadWrite> {
         &mut self,
         id: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
+        self.require_id("delete_by_id", id)?;
         let cond = self
             .parse_where(&JsonValue::Null, false)?
             .and(self.id_condition(id)?);
@@ -2463,7 +2683,7 @@ impl<'a> Scope<'a, ReadWrite> {
         &mut self,
         r#where: &JsonValue,
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.refuse_empty("delete_all", r#where)?;
+        self.refuse_empty("delete_all", r#where, true)?;
         let cond = self.parse_where(r#where, false)?;
         self.delete_where(cond)
     }
@@ -2499,6 +2719,7 @@ impl<'a> Scope<'a, ReadWrite> {
         id: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
         self.deleted_at()?;
+        self.require_id("soft_delete_by_id", id)?;
         let cond = self
             .parse_where(&JsonValue::Null, false)?
             .and(self.id_condition(id)?);
@@ -2518,7 +2739,7 @@ impl<'a> Scope<'a, ReadWrite> {
         r#where: &JsonValue,
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
         self.deleted_at()?;
-        self.refuse_empty("soft_delete_all", r#where)?;
+        self.refuse_empty("soft_delete_all", r#where, true)?;
         let cond = self.parse_where(r#where, false)?;
         self.set_deleted(cond, true)
     }
@@ -2532,6 +2753,7 @@ impl<'a> Scope<'a, ReadWrite> {
         id: &JsonValue,
     ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
         self.deleted_at()?;
+        self.require_id("restore_by_id", id)?;
         let cond = self.id_condition(id)?;
         let r = self.set_deleted(cond, false)?;
         Ok(WriteResult {
@@ -2549,9 +2771,59 @@ impl<'a> Scope<'a, ReadWrite> {
         r#where: &JsonValue,
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
         self.deleted_at()?;
-        self.refuse_empty("restore_all", r#where)?;
+        self.refuse_empty("restore_all", r#where, false)?;
         let cond = self.parse_where(r#where, true)?;
         self.set_deleted(cond, false)
+    }
+}
+
+/// Whether a where JSON adds no condition: `null`, `{}`, and `and` / `or` groups of such (an `or`
+/// that is empty or has a member adding nothing matches everything). `and` chains are walked
+/// without recursion, however deep; an `or` member is judged recursively up to 64 levels (a
+/// deeper `or` fails the filter's own depth limit when parsed).
+fn where_adds_nothing(json: &JsonValue) -> bool {
+    fn walk(json: &JsonValue, or_depth: usize) -> bool {
+        let mut pending = vec![json];
+        while let Some(v) = pending.pop() {
+            match v {
+                JsonValue::Null => {}
+                JsonValue::Object(map) => {
+                    for (key, value) in map {
+                        match (key.as_str(), value) {
+                            ("and", JsonValue::Array(items)) => pending.extend(items),
+                            ("and" | "or", inner @ JsonValue::Object(_)) => pending.push(inner),
+                            ("or", JsonValue::Array(items)) => {
+                                let empty = items.is_empty()
+                                    || (or_depth < 64
+                                        && items.iter().any(|i| walk(i, or_depth + 1)));
+                                if !empty {
+                                    return false;
+                                }
+                            }
+                            _ => return false,
+                        }
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+    walk(json, 0)
+}
+
+/// The conjuncts of `cond`, flattened out of nested `And`s (without recursion); an `Or` with a
+/// member that matches everything counts as one conjunct matching everything.
+fn conjuncts(cond: Condition, out: &mut Vec<Condition>) {
+    let mut pending = vec![cond];
+    while let Some(c) = pending.pop() {
+        match c {
+            Condition::And(parts) => pending.extend(parts),
+            Condition::Or(parts) if parts.iter().any(Condition::matches_everything) => {
+                out.push(Condition::And(Vec::new()));
+            }
+            other => out.push(other),
+        }
     }
 }
 
@@ -2614,9 +2886,13 @@ impl PathNode {
         let p = text_array(prefix.clone());
         exprs.push(Expr::cust_with_values("$1::text[]", [p.clone()]));
         exprs.push(Expr::cust_with_values("$1::text[]", [p]));
+        // jsonb_build_object takes at most 100 arguments (Postgres's FUNC_MAX_ARGS): the keys
+        // go in objects of at most 50 pairs, concatenated.
         let mut template = format!("({base} || jsonb_build_object(");
         for (n, (key, child)) in self.children.iter().enumerate() {
-            if n > 0 {
+            if n > 0 && n % 50 == 0 {
+                template.push_str(") || jsonb_build_object(");
+            } else if n > 0 {
                 template.push_str(", ");
             }
             let k = exprs.len() + 1;

@@ -169,9 +169,9 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
             Value::String(pgt::text_from_sql(raw)?.to_owned())
         }
-        Type::JSON => serde_json::from_slice(raw)?,
+        Type::JSON => json_document(raw)?,
         Type::JSONB => match raw.split_first() {
-            Some((1, doc)) => serde_json::from_slice(doc)?,
+            Some((1, doc)) => json_document(doc)?,
             _ => return Err("unsupported jsonb binary version".into()),
         },
         Type::UUID => Value::String(
@@ -197,14 +197,11 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             Value::String(match pgt::timestamp_from_sql(raw)? {
                 i64::MAX => "infinity".into(),
                 i64::MIN => "-infinity".into(),
-                m => {
-                    let t = timestamp(m).ok_or("timestamp out of range")?;
-                    if zulu {
-                        t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
-                    } else {
-                        t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
-                    }
-                }
+                m => match timestamp(m) {
+                    Some(t) if zulu => t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                    Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+                    None => far_timestamp_text(m, zulu),
+                },
             })
         }
         Type::DATE => match pgt::date_from_sql(raw)? {
@@ -212,10 +209,10 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             i32::MIN => Value::String("-infinity".into()),
             days => {
                 let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).ok_or("date epoch")?;
-                let d = epoch
-                    .checked_add_signed(TimeDelta::days(i64::from(days)))
-                    .ok_or("date out of range")?;
-                Value::String(d.format("%Y-%m-%d").to_string())
+                match epoch.checked_add_signed(TimeDelta::days(i64::from(days))) {
+                    Some(d) => Value::String(d.format("%Y-%m-%d").to_string()),
+                    None => Value::String(far_date_text(i64::from(days))),
+                }
             }
         },
         Type::TIME => Value::String(time_to_string(pgt::time_from_sql(raw)?)?),
@@ -258,6 +255,114 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             }
         },
     })
+}
+
+/// Year, month and day of `days` after 2000-01-01 in the proleptic Gregorian calendar, for any
+/// `i64` of days (H. Hinnant's `civil_from_days`): Postgres dates and timestamps reach years
+/// beyond chrono's range (±262,143), up to 5,874,897 for `date` and 294,276 for `timestamp`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 10_957 + 719_468; // 1970-01-01 is day 0 of the algorithm's count
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A year as chrono writes it: four digits, a sign beyond 9999 or before 0.
+fn push_year(s: &mut String, year: i64) {
+    let _ = match year {
+        0..=9999 => write!(s, "{year:04}"),
+        y if y > 0 => write!(s, "+{y}"),
+        y => write!(s, "-{:04}", y.unsigned_abs()),
+    };
+}
+
+/// A `date` outside chrono's range, in the shape of [`decode`]'s dates (`+5874897-12-31`).
+fn far_date_text(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    let mut s = String::with_capacity(16);
+    push_year(&mut s, year);
+    let _ = write!(s, "-{month:02}-{day:02}");
+    s
+}
+
+/// A `timestamp` / `timestamptz` (`zulu`) outside chrono's range, in the shape of [`decode`]'s
+/// timestamps (`+294276-12-31T23:59:59.999999Z`).
+fn far_timestamp_text(micros: i64, zulu: bool) -> String {
+    let mut s = far_date_text(micros.div_euclid(86_400_000_000));
+    let of_day = micros.rem_euclid(86_400_000_000);
+    let secs = of_day / 1_000_000;
+    let frac = of_day % 1_000_000;
+    let _ = write!(
+        s,
+        "T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    );
+    if frac % 1000 == 0 && frac != 0 {
+        let _ = write!(s, ".{:03}", frac / 1000);
+    } else if frac != 0 {
+        let _ = write!(s, ".{frac:06}");
+    }
+    if zulu {
+        s.push('Z');
+    }
+    s
+}
+
+/// Whether [`decode`] has a JSON form for values of `ty` (every type of the module table, their
+/// domains and arrays). A write that returns rows checks its columns with this before it runs,
+/// so it never commits and then fails to decode what it wrote.
+pub(crate) fn decodable(ty: &Type) -> bool {
+    match *ty {
+        Type::BOOL
+        | Type::INT2
+        | Type::INT4
+        | Type::INT8
+        | Type::OID
+        | Type::FLOAT4
+        | Type::FLOAT8
+        | Type::NUMERIC
+        | Type::TEXT
+        | Type::VARCHAR
+        | Type::BPCHAR
+        | Type::NAME
+        | Type::UNKNOWN
+        | Type::JSON
+        | Type::JSONB
+        | Type::UUID
+        | Type::BYTEA
+        | Type::TIMESTAMPTZ
+        | Type::TIMESTAMP
+        | Type::DATE
+        | Type::TIME
+        | Type::TIMETZ
+        | Type::INTERVAL
+        | Type::INET
+        | Type::CIDR => true,
+        _ => match ty.kind() {
+            Kind::Enum(_) => true,
+            Kind::Domain(base) => decodable(base),
+            Kind::Array(elem) => decodable(elem),
+            _ => false,
+        },
+    }
+}
+
+/// A json / jsonb document's text as JSON: `serde_json` for the usual document, and for one it
+/// refuses (deeper than its recursion limit, a number beyond `f64`) the iterative parser, which
+/// takes anything Postgres stores ([`crate::json::parse_document`]).
+fn json_document(text: &[u8]) -> Result<Value, BoxError> {
+    match serde_json::from_slice(text) {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(crate::json::parse_document(text)?),
+    }
 }
 
 fn decode_array(elem: &Type, raw: &[u8]) -> Result<Value, BoxError> {
@@ -447,6 +552,36 @@ mod tests {
             v.extend_from_slice(&d.to_be_bytes());
         }
         v
+    }
+
+    #[test]
+    fn far_dates_agree_with_chrono_where_chrono_reaches() {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        for days in (-1_000_000i64..1_000_000)
+            .step_by(997)
+            .chain([-1, 0, 59, 60, 365, 366])
+        {
+            let d = epoch.checked_add_signed(TimeDelta::days(days)).unwrap();
+            assert_eq!(
+                far_date_text(days),
+                d.format("%Y-%m-%d").to_string(),
+                "{days}"
+            );
+        }
+        // Postgres's last date and timestamp, beyond chrono.
+        assert_eq!(
+            far_date_text(2_147_483_494 - 2_451_545 - 1),
+            "+5874897-12-31"
+        );
+        assert_eq!(
+            far_timestamp_text(9_224_318_015_999_999_999, true),
+            "+294276-12-31T23:59:59.999999Z"
+        );
+        let raw = 9_224_318_015_999_999_999i64.to_be_bytes();
+        assert_eq!(
+            decode(&Type::TIMESTAMP, &raw).unwrap(),
+            Value::String("+294276-12-31T23:59:59.999999".into())
+        );
     }
 
     #[test]

@@ -77,11 +77,9 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                         .deserialize_any(visitor),
                 }
             }
-            Type::JSON => serde_json::Deserializer::from_slice(raw).deserialize_any(visitor),
+            Type::JSON => json_document(raw, visitor),
             Type::JSONB => match raw.split_first() {
-                Some((1, doc)) => {
-                    serde_json::Deserializer::from_slice(doc).deserialize_any(visitor)
-                }
+                Some((1, doc)) => json_document(doc, visitor),
                 _ => Err(de::Error::custom("unsupported jsonb binary version")),
             },
             _ => crate::row::decode_value(self.0.ty, raw)
@@ -111,6 +109,22 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
         bytes byte_buf unit unit_struct seq tuple
         tuple_struct map struct enum identifier ignored_any
     }
+}
+
+/// A json / jsonb document's text deserialized straight into the visitor's type, at any depth:
+/// serde_json's recursion limit is off and the stack grows on the heap as the document nests
+/// (serde_stacker), so a document Postgres stores thousands of levels deep neither fails nor
+/// overflows the stack.
+fn json_document<'de, V: Visitor<'de>>(
+    text: &'de [u8],
+    visitor: V,
+) -> Result<V::Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.disable_recursion_limit();
+    let value =
+        de::Deserializer::deserialize_any(serde_stacker::Deserializer::new(&mut de), visitor)?;
+    de.end()?;
+    Ok(value)
 }
 
 /// A join key read from a row's binary value, borrowed from the row: integers of any width as
