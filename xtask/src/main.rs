@@ -54,8 +54,8 @@ enum XtaskCommand {
     /// Make the database match the models (the Ignis example application by default): run
     /// pending versioned files, then push; or check, generate a versioned file, pull.
     Migrate(migrate::MigrateArgs),
-    /// Answer Ignis repository requests (JSON lines on stdin: find, findOne, findById, count,
-    /// existsWith) with JSON lines on stdout.
+    /// Answer Ignis repository requests (reads, writes, soft delete and restore, transactions)
+    /// given as JSON lines on stdin, with JSON lines on stdout.
     Query(query::QueryArgs),
     /// Run every test of the workspace (`cargo test --workspace`) against a database.
     Test(test::TestArgs),
