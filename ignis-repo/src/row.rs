@@ -574,10 +574,10 @@ mod tests {
             "+5874897-12-31"
         );
         assert_eq!(
-            far_timestamp_text(9_224_318_015_999_999_999, true),
+            far_timestamp_text(9_223_371_331_199_999_999, true),
             "+294276-12-31T23:59:59.999999Z"
         );
-        let raw = 9_224_318_015_999_999_999i64.to_be_bytes();
+        let raw = 9_223_371_331_199_999_999i64.to_be_bytes();
         assert_eq!(
             decode(&Type::TIMESTAMP, &raw).unwrap(),
             Value::String("+294276-12-31T23:59:59.999999".into())
