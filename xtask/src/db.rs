@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! Everything lives under `<workspace>/target/ignis-pg/` (so `cargo clean` removes it):
-//! - `data/`: the cluster (`initdb -U postgres --auth=trust -E UTF8 --locale=C` on first start);
+//! - `data/`: the cluster (`initdb -U postgres --auth=trust -E UTF8 --locale=C.UTF-8` on first
+//!   start; see [Locale](#locale));
 //! - `postgres.log`: the server log (`pg_ctl -l`);
 //! - `port`: the TCP port, chosen free on first start and reused afterwards (a new one is chosen,
 //!   with a warning, only if another process took it while the cluster was stopped);
@@ -13,6 +14,16 @@
 //!
 //! The server listens on `127.0.0.1` only, with `trust` authentication for the `postgres` user:
 //! it is a throwaway development database, not reachable from other machines.
+//!
+//! # Locale
+//! A new cluster gets the first UTF-8 locale `initdb` accepts, `C.UTF-8` (which glibc and musl
+//! provide) or else `en_US.UTF-8`, for every category. Its `LC_CTYPE` makes `ilike`, `upper` and
+//! `lower` fold non-ASCII letters (`'émile%'` matches `Émile`) as on a Debian or Ubuntu server;
+//! `C.UTF-8` sorts text in code point order, which for UTF-8 is the byte order of `C`. When
+//! `initdb` accepts neither, the cluster uses `C` and a warning says that case folding is then
+//! ASCII only. A cluster keeps the locale it was created with: `db start` and `db status` warn
+//! when its `LC_CTYPE` is `C` or `POSIX`, and recreating it (stop, delete `target/ignis-pg` and
+//! the folder `cluster-dir` names, start) gives it the UTF-8 locale.
 //!
 //! # Running as root
 //! Postgres refuses to run as root. When the effective uid is 0, `initdb` and `pg_ctl` run as the
@@ -45,6 +56,12 @@ const DB_USER: &str = "postgres";
 const SOCKET_PATH_MAX: usize = 107;
 /// The environment variables of the Ignis datasource settings.
 const POSTGRES_VARS: &str = "POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD";
+/// The locales a new cluster is created with, the first that `initdb` accepts: UTF-8 locales,
+/// so `ilike`, `upper` and `lower` fold non-ASCII letters as on a Debian or Ubuntu server.
+/// `C.UTF-8` (glibc, musl) sorts text in code point order, the same order as `C`.
+const CLUSTER_LOCALES: [&str; 2] = ["C.UTF-8", "en_US.UTF-8"];
+/// The locale of a new cluster when `initdb` accepts none of [`CLUSTER_LOCALES`].
+const FALLBACK_LOCALE: &str = "C";
 
 /// The subcommands of `cargo xtask db`.
 #[derive(Debug, clap::Subcommand)]
@@ -95,7 +112,11 @@ pub fn run(command: &DbCommand) -> Result<u8> {
                     );
                 }
             }
-            println!("{}", local_url(cluster.current_port()?));
+            let port = cluster.current_port()?;
+            println!("{}", local_url(port));
+            if let Some(warning) = ctype_warning(&cluster, port) {
+                eprintln!("{warning}");
+            }
             Ok(0)
         }
         DbCommand::Stop => {
@@ -115,6 +136,9 @@ pub fn run(command: &DbCommand) -> Result<u8> {
                     cluster.display(&cluster.data_dir()),
                     cluster.display(&cluster.log_file())
                 );
+                if let Some(warning) = ctype_warning(&cluster, port) {
+                    eprintln!("{warning}");
+                }
                 Ok(0)
             }
             None if cluster.initialized() => {
@@ -146,6 +170,46 @@ pub fn run(command: &DbCommand) -> Result<u8> {
             Err(format!("cannot run {}: {err}", psql.display()).into())
         }
     }
+}
+
+/// Whether an `LC_CTYPE` value folds ASCII letters only (`C`, `POSIX`): Postgres then leaves
+/// `É` and `é` apart in `ilike`, `upper` and `lower`.
+fn ctype_folds_ascii_only(ctype: &str) -> bool {
+    matches!(ctype, "C" | "POSIX")
+}
+
+/// A warning when the running local cluster on `port` creates databases whose `LC_CTYPE` folds
+/// ASCII letters only (a cluster made by `initdb --locale=C`), saying how to recreate it; `None`
+/// when it folds, or when the server cannot be asked (this is advice, never an error).
+fn ctype_warning(cluster: &Cluster, port: u16) -> Option<String> {
+    let mut config = ignis_tx::postgres::Config::from_str(&local_url(port)).ok()?;
+    config.connect_timeout(Duration::from_secs(5));
+    let mut client = config
+        .connect(ignis_tx::postgres::NoTls)
+        .map_err(|e| tracing::debug!("cannot ask the local cluster for its locale: {e}"))
+        .ok()?;
+    // New databases (every test's) copy template1's locale.
+    let row = client
+        .query_opt(
+            "SELECT datctype::text FROM pg_database WHERE datname = 'template1'",
+            &[],
+        )
+        .map_err(|e| tracing::debug!("cannot read template1's locale: {e}"))
+        .ok()??;
+    let ctype: String = row.try_get(0).ok()?;
+    if !ctype_folds_ascii_only(&ctype) {
+        return None;
+    }
+    let mut delete = cluster.display(&cluster.state);
+    if cluster.home != cluster.state {
+        delete = format!("{delete} and {}", cluster.home.display());
+    }
+    Some(format!(
+        "warning: the local cluster's LC_CTYPE is {ctype}, so `ilike`, `upper` and `lower` fold \
+         ASCII letters only (`'émile%'` does not match `Émile`). To recreate it with a UTF-8 \
+         locale (its databases are lost): `cargo xtask db stop`, delete {delete}, \
+         `cargo xtask db start`."
+    ))
 }
 
 /// The URL of the local cluster on `port`.
@@ -301,8 +365,13 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// The cluster of this workspace (`target/ignis-pg`).
     fn open() -> Result<Cluster> {
-        let root = workspace_root();
+        Cluster::open_at(workspace_root())
+    }
+
+    /// The cluster of the workspace at `root` (`root/target/ignis-pg`), not created or started.
+    fn open_at(root: PathBuf) -> Result<Cluster> {
         let state = root.join("target").join("ignis-pg");
         let home = match fs::read_to_string(state.join("cluster-dir")) {
             Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim()),
@@ -533,14 +602,48 @@ impl Cluster {
         Ok(out.status.success())
     }
 
-    fn initdb(&self) -> Result<()> {
+    /// Creates the cluster with the first locale of [`CLUSTER_LOCALES`] that initdb accepts;
+    /// when it accepts none, with the `C` locale and a warning that case folding is then ASCII
+    /// only. Returns the locale used.
+    fn initdb(&self) -> Result<&'static str> {
+        let mut refused = Vec::new();
+        for locale in CLUSTER_LOCALES {
+            let out = self.initdb_with(locale)?;
+            if out.status.success() {
+                return Ok(locale);
+            }
+            refused.push(command_failed(&format!("initdb --locale={locale}"), &out));
+        }
+        let out = self.initdb_with(FALLBACK_LOCALE)?;
+        if !out.status.success() {
+            refused.push(command_failed(
+                &format!("initdb --locale={FALLBACK_LOCALE}"),
+                &out,
+            ));
+            return Err(refused.join("\n").into());
+        }
+        eprintln!(
+            "warning: initdb accepted none of the locales {}, so the local cluster uses the `C` \
+             locale: `ilike`, `upper` and `lower` fold ASCII letters only (install a UTF-8 locale, \
+             e.g. the `locales` package, then recreate the cluster; see the README).\n{}",
+            CLUSTER_LOCALES.join(", "),
+            refused.join("\n")
+        );
+        Ok(FALLBACK_LOCALE)
+    }
+
+    /// One `initdb` run with `locale` (for every category) and UTF-8 encoding, into an empty
+    /// `data/` (the remains of an interrupted or refused run are removed first).
+    fn initdb_with(&self, locale: &str) -> Result<Output> {
         let data = self.data_dir();
         if data.exists() {
-            // A previous initdb was interrupted: the folder is ours and holds no cluster.
+            // An earlier initdb was interrupted or refused: the folder is ours and holds no
+            // cluster.
             fs::remove_dir_all(&data)
                 .map_err(|e| format!("cannot remove the incomplete {}: {e}", data.display()))?;
         }
-        let out = self.server_output(
+        let locale_arg = format!("--locale={locale}");
+        self.server_output(
             "initdb",
             &[
                 OsStr::new("-D"),
@@ -550,13 +653,9 @@ impl Cluster {
                 OsStr::new("--auth=trust"),
                 OsStr::new("-E"),
                 OsStr::new("UTF8"),
-                OsStr::new("--locale=C"),
+                OsStr::new(&locale_arg),
             ],
-        )?;
-        if !out.status.success() {
-            return Err(command_failed("initdb", &out).into());
-        }
-        Ok(())
+        )
     }
 
     /// The recorded port if it is still free, else a new free one (recorded).
@@ -882,6 +981,95 @@ mod tests {
         // Folder names under /tmp must not change between builds or Rust versions.
         assert_eq!(fnv1a(OsStr::new("")), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(OsStr::new("a")), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn new_clusters_try_utf8_locales_before_c() {
+        assert_eq!(CLUSTER_LOCALES[0], "C.UTF-8");
+        assert!(CLUSTER_LOCALES
+            .iter()
+            .all(|l| l.ends_with(".UTF-8") && !ctype_folds_ascii_only(l)));
+        assert!(ctype_folds_ascii_only(FALLBACK_LOCALE));
+    }
+
+    #[test]
+    fn only_c_and_posix_ctypes_fold_ascii_only() {
+        assert!(ctype_folds_ascii_only("C"));
+        assert!(ctype_folds_ascii_only("POSIX"));
+        for folds in ["C.UTF-8", "C.utf8", "en_US.UTF-8", "de_DE.utf8"] {
+            assert!(!ctype_folds_ascii_only(folds), "{folds}");
+        }
+    }
+
+    /// A cluster in a scratch workspace, stopped and deleted when dropped.
+    struct ScratchCluster {
+        root: PathBuf,
+        cluster: Cluster,
+    }
+
+    impl Drop for ScratchCluster {
+        fn drop(&mut self) {
+            let _ = self.cluster.stop();
+            if self.cluster.home != self.cluster.state {
+                let _ = fs::remove_dir_all(&self.cluster.home);
+            }
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+
+    #[test]
+    fn a_new_cluster_folds_non_ascii_letters() {
+        if let Err(e) = find_server_bin() {
+            eprintln!("skipped: a new cluster cannot be created here: {e}");
+            return;
+        }
+        let root = std::env::temp_dir().join(format!(
+            "ignis-xtask-locale-{}-{:x}",
+            std::process::id(),
+            fnv1a(OsStr::new(&format!("{:?}", std::time::SystemTime::now())))
+        ));
+        fs::create_dir_all(root.join("target")).unwrap();
+        let mut scratch = ScratchCluster {
+            cluster: Cluster::open_at(root.clone()).unwrap(),
+            root,
+        };
+        let port = match scratch.cluster.start().unwrap() {
+            Started::Now {
+                port,
+                created: true,
+            } => port,
+            Started::Now { created: false, .. } | Started::AlreadyRunning(_) => {
+                panic!("the scratch cluster existed before")
+            }
+        };
+        let mut client =
+            ignis_tx::postgres::Client::connect(&local_url(port), ignis_tx::postgres::NoTls)
+                .unwrap();
+        // Every new database (a test's, an application's) copies template1.
+        client.batch_execute("CREATE DATABASE fresh").unwrap();
+        let url = format!("postgres://{DB_USER}@127.0.0.1:{port}/fresh");
+        let mut fresh =
+            ignis_tx::postgres::Client::connect(&url, ignis_tx::postgres::NoTls).unwrap();
+        let row = fresh
+            .query_one(
+                "SELECT current_setting('lc_ctype'), 'Émile' ILIKE 'émile%', upper('é'), \
+                 lower('É'), 'b' < 'é' AND 'Z' < 'a'",
+                &[],
+            )
+            .unwrap();
+        let ctype: String = row.get(0);
+        assert!(
+            row.get::<_, bool>(1),
+            "'Émile' ILIKE 'émile%' under {ctype}"
+        );
+        assert_eq!(row.get::<_, String>(2), "É", "upper('é') under {ctype}");
+        assert_eq!(row.get::<_, String>(3), "é", "lower('É') under {ctype}");
+        // Text still sorts in code point order.
+        assert!(row.get::<_, bool>(4), "code point order under {ctype}");
+        assert_eq!(ctype_warning(&scratch.cluster, port), None);
+        drop(fresh);
+        drop(client);
+        assert!(scratch.cluster.stop().unwrap());
     }
 
     #[test]
