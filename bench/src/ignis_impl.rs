@@ -1,5 +1,7 @@
-//! ignis-rs through its public API only: [`DefaultCrudRepository`] methods with Ignis filter JSON,
-//! rows as `serde_json::Value`.
+//! ignis-rs through its public API only: [`DefaultCrudRepository`] methods with Ignis filter JSON.
+//! Each read workload has three row routes, from the same statements: JSON rows
+//! (`serde_json::Value`, `find` / `find_by_id`), serde typed rows (`find_as` /
+//! `find_by_id_as`) and `FromRow` (`find_into` / `find_by_id_into`, the headline figures).
 //!
 //! Connections: workloads 1-3, 5 and 6 call the repository methods on a datasource whose pool
 //! holds one connection (each call checks it out and returns it, as application code does;

@@ -4,8 +4,8 @@
 //! release mode and runs it with `DATABASE_URL` set. It creates a fresh database
 //! `ignis_bench_<uuid>` on that server (dropped at the end, also on failure), migrates the
 //! users / orders / order_items models with ignis-migrate, bulk-loads 10k users, 100k orders and
-//! 300k items once (`COPY`), runs `ANALYZE`, and measures the eight workloads of issue 5 for
-//! three implementations, interleaved per sample:
+//! 300k items once (`COPY`), runs `ANALYZE`, and measures eight workloads (see
+//! [`workload::Kind`]) for three implementations, interleaved per sample:
 //!
 //! - **ignis-rs** through its public repository API ([`ignis_impl`]);
 //! - **raw**: the `postgres` crate, statements prepared once, rows decoded by index ([`raw`]);
@@ -16,9 +16,12 @@
 //! `target/bench/report.md`.
 //!
 //! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
-//! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables), `--impl ignis|raw|diesel` (one implementation only, for
-//! profiling; no ratios then), `--pin same|off` (where workloads 1-6 run: client thread and
-//! server backends on one CPU, the default, or wherever the scheduler puts them; see [`pin`]).
+//! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables, see
+//! [`migrator`]), `--impl ignis|raw|diesel` (one implementation only, for profiling; no ratios
+//! then), `--pin same|off` (where workloads 1-6 run: client thread and server backends on one
+//! CPU, the default, or wherever the scheduler puts them; see [`pin`]).
+//!
+//! `bench/README.md` describes the method and the findings in full.
 
 mod diesel_impl;
 mod ignis_impl;
@@ -127,7 +130,7 @@ fn run() -> Result<(), BoxError> {
     let db = BenchDb::create(&admin)?;
     eprintln!("created database {} on {}", db.name, admin.redacted());
     let (info_base, results) = bench(&db, &args)?;
-    // The migrator case (issue 6), "workload 9" for --only, in its own database.
+    // The migrator case, "workload 9" for --only, in its own database.
     let migrator = if args.only.as_ref().is_none_or(|o| o.contains(&9)) {
         let mdb = BenchDb::create(&admin)?;
         let tables = if args.quick { 200 } else { 1000 };

@@ -1,4 +1,4 @@
-//! The migrator case of issue 6: introspection and planning of many tables (10 columns, 2
+//! The migrator case: introspection and planning of many tables (10 columns, 2
 //! indexes, 1 foreign key each), measured on a database that already matches the models, so
 //! the time is the whole cost of `cargo xtask migrate` finding nothing to do.
 

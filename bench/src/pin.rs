@@ -1,10 +1,10 @@
 //! CPU placement of the single-connection workloads.
 //!
 //! On a small VM the time of one round trip between the client thread and its server backend
-//! depends on whether the scheduler puts the two on one CPU or on two (seen here on 2 vCPUs:
-//! ~19 µs against ~55 µs per primary-key lookup), and that placement is sticky for a
-//! connection's life and was systematically different between implementations (one run had
-//! ignis-rs at 0.38x raw, another, with the placement forced, at 1.02x). So, by default, the
+//! depends on whether the scheduler puts the two on one CPU or on two (on a 2-vCPU VM: ~19 µs
+//! against ~55 µs per primary-key lookup), and that placement is sticky for a connection's life
+//! and can differ systematically between implementations (depending on the placement, the same
+//! workload has measured ignis-rs anywhere from 0.38x to 1.02x of raw). So, by default, the
 //! client thread and the backend of each single connection are pinned to the same CPU for
 //! workloads 1-6: every implementation then runs the same synchronous ping-pong on one CPU, and
 //! what differs between them is the client's own work, which is what the benchmark compares.

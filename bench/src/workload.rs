@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::model::{NewUser, STATUSES};
 use crate::BoxError;
 
-/// Which workload (the numbering of issue 5).
+/// Which workload, numbered as in the report and `--only`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// 1. find by id.

@@ -1,20 +1,43 @@
 //! # ignis-migrate: the database follows the models
 //!
-//! The migrator of ignis-rs. A run:
+//! The migrator of ignis-rs. A run ([`Migrator::plan`], [`Migrator::migrate`]):
 //! 1. begins one transaction (READ COMMITTED) and takes a Postgres advisory lock
 //!    (`pg_advisory_xact_lock`, key [`ADVISORY_LOCK_KEY`]) held until it ends, so two migrators
 //!    never interleave: the second waits, then sees what the first committed and plans nothing;
-//! 2. normalises the models through Postgres: their DDL is created in a scratch schema inside a
-//!    savepoint, read back with the same whole-schema catalog queries as the live database
-//!    ([`catalog::introspect`]), and rolled back. Types, defaults and definitions then compare as
-//!    Postgres prints them, so a diff never comes from spelling alone;
-//! 3. introspects the live schemas and diffs ([`plan::diff`]): missing schemas, tables, columns,
-//!    unique constraints, indexes and foreign keys become ordered [`Step`]s; every other
-//!    difference becomes a [`Note`] ("not handled yet"), never a silent no-op;
-//! 4. applies the steps with `lock_timeout` and `statement_timeout` set for the transaction, and
-//!    commits; any failure rolls the whole plan back.
+//! 2. builds the models' side as a [`Catalog`], the same shape the live database is read into.
+//!    Only what Postgres alone can normalise goes through Postgres: each distinct column type and
+//!    default becomes a column of a few shared scratch tables, and only models with check
+//!    constraints, partial indexes or serial columns get a bare scratch table of their own (with
+//!    the schema's enum types), all in scratch schemas inside a savepoint that is rolled back.
+//!    Read back with the catalog queries, types, defaults, check expressions and partial-index
+//!    predicates compare as Postgres prints them, so a difference never comes from spelling
+//!    alone. Primary keys, unique constraints, indexes and foreign keys are built from the models'
+//!    structure (columns, uniqueness, method, referenced table, actions) and compared
+//!    structurally ([`catalog::TableInfo::canonicalise`]). A thousand models cost a handful of
+//!    statements, not a `CREATE` each;
+//! 3. reads the live schemas with a fixed handful of whole-schema `pg_catalog` queries
+//!    ([`catalog::introspect`]) and diffs catalog against catalog ([`plan::diff`]). Every
+//!    difference becomes an ordered [`Step`] or a [`Note`], never a silent no-op: schemas
+//!    created; tables and columns created, renamed (only when the model names the old name in
+//!    `renamed_from`, never guessed) and dropped; column types changed (`USING` a cast, or
+//!    `USING NULL` when Postgres has none), nullability, defaults and identity; primary keys,
+//!    unique constraints, indexes, checks and foreign keys created, renamed or replaced; enum
+//!    types created, extended in place or recreated. Tables that no model names (dropped only
+//!    with [`MigrateOptions::drop_unknown`]), a view where a model wants a table, and functions,
+//!    triggers and other objects the migrator does not manage are notes, left alone;
+//! 4. measures the steps that can lose data against the live rows ([`Probe`]: nulls under a new
+//!    `NOT NULL`, duplicates under a new unique constraint, rows in a dropped table or column,
+//!    values a narrowing type change or a removed enum value would lose) and refuses the plan
+//!    with [`MigrateError::DataLossRefused`] unless [`MigrateOptions::allow_data_loss`];
+//! 5. applies the steps with `lock_timeout` and `statement_timeout` set for the transaction, and
+//!    commits; any failure rolls the whole plan back. Foreign keys and checks on existing tables
+//!    are added `NOT VALID` and then validated. With [`MigrateOptions::concurrent_indexes`], new
+//!    indexes on existing tables are built `CONCURRENTLY` after the commit.
 //!
-//! `skip_migrate` models are never created or altered.
+//! The plan is empty exactly when the two catalogs agree, so a second run plans nothing.
+//! `skip_migrate` models are never created, altered or dropped. [`pull()`] writes the schema that
+//! reproduces an existing database, and [`versioned`] runs reviewed SQL files (refinery) under the
+//! same advisory lock.
 //!
 //! ```no_run
 //! # fn demo(schema: &ignis_schema::Schema) -> Result<(), ignis_migrate::MigrateError> {

@@ -1,10 +1,11 @@
 //! Diff two catalogs and order the steps that make the live one match the models.
 //!
-//! Both sides are catalogs read by [`crate::catalog::introspect`]: the live database, and the
-//! models' DDL created in a scratch schema and read back. Types, defaults, check expressions and
-//! index / constraint definitions therefore compare as Postgres prints them, never as the model's
-//! author spelled them, so a plan never comes from spelling alone and the plan after an apply is
-//! empty.
+//! Both sides are [`Catalog`]s: the live database as [`crate::catalog::introspect`] reads it,
+//! and the models' catalog that the migrator builds (see the crate documentation). Types, defaults, check expressions and partial-index predicates
+//! compare as Postgres prints them, never as the model's author spelled them; primary keys,
+//! unique constraints, indexes and foreign keys compare by structure (columns, uniqueness,
+//! method, referenced table, actions). So a plan never comes from spelling alone, and the plan
+//! after an apply is empty.
 //!
 //! Every step carries its [`Safety`] (data loss is refused unless allowed, see
 //! [`crate::MigrateOptions::allow_data_loss`]) and its [`Hazard`]s, as pg-schema-diff does.

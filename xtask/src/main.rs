@@ -2,16 +2,17 @@
 //!
 //! Run as `cargo xtask <command>` (an alias in `.cargo/config.toml`):
 //! - `db start | stop | status | url | psql [ARGS...]`: one local PostgreSQL cluster under
-//!   `target/ignis-pg/`, created on first start, listening on 127.0.0.1 on a port chosen once
-//!   ([`db`]);
+//!   `target/ignis-pg/`, created on first start with a UTF-8 locale, listening on 127.0.0.1 on a
+//!   port chosen once ([`db`]);
 //! - `migrate [check | generate NAME | pull] [--dry-run] [--schema FILE] [--database-url URL]
 //!   [--allow-data-loss] [--drop-unknown] [--concurrent-indexes] [--migrations DIR]
 //!   [--versioned-only]`: run pending
 //!   versioned files, then make the database match the models (the Ignis example application by
 //!   default); `check` exits 1 when they differ, `generate` writes the plan as a versioned file,
 //!   `pull` prints the schema file of an existing database ([`migrate`]);
-//! - `query [--schema FILE] [--database-url URL]`: JSON-line requests to the repositories on
-//!   stdin, answers on stdout ([`query`]);
+//! - `query [--schema FILE] [--database-url URL]`: every repository operation (reads, writes,
+//!   soft delete and restore, transactions of several steps) as JSON-line requests on stdin,
+//!   answers on stdout ([`query`]);
 //! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`mod@test`]);
 //! - `bench [--quick] [--database-url URL]`: ignis-rs against the raw `postgres` client and
 //!   Diesel, report in `target/bench/report.md` ([`mod@bench`]).
