@@ -45,7 +45,7 @@ pub enum Unit {
 pub struct Spec {
     /// Which one.
     pub kind: Kind,
-    /// Its number in the issue (1-8).
+    /// Its number in the report and for `--only` (1-8).
     pub number: u8,
     /// Title for the report.
     pub title: String,
