@@ -441,11 +441,11 @@ impl Repository<ReadWrite> {
     pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
         let model = self.model();
         let groups = group_by_keys(model, data)?;
-        let one_statement = match groups.as_slice() {
-            [] => true,
-            [(keys, rows)] => values_statements(model, keys, rows.len()) <= 1,
-            _ => false,
-        };
+        let one_statement = groups
+            .iter()
+            .map(|(keys, rows)| create_all_params(model, keys, rows.len()))
+            .sum::<usize>()
+            <= MAX_PARAMS;
         if one_statement {
             return self.pooled(|s| s.create_all(data));
         }
@@ -676,21 +676,58 @@ type Object = Map<String, JsonValue>;
 /// Most bound parameters in one statement (the protocol counts them in 16 bits).
 const MAX_PARAMS: usize = 65_535;
 
-/// How many statements `create_all` sends for `n` rows giving the properties `keys`: one, unless
-/// an array column sends them as a VALUES list (one parameter per cell, see
-/// [`Scope::create_all`]) longer than [`MAX_PARAMS`] allows.
-fn values_statements(model: &Model, keys: &[String], n: usize) -> usize {
+/// One INSERT of `create_all` without its RETURNING clause, its parameters numbered from `$1`.
+struct InsertPart {
+    sql: String,
+    params: Vec<Box<dyn ToSql + Sync>>,
+}
+
+/// `sql` with every parameter `$n` written `$(n + offset)`. Only our own INSERT parts go through
+/// it: their text has no `$` but in placeholders (identifiers are quoted model names, which may
+/// hold `$`, so a `$` inside double quotes is left alone).
+fn renumber_params(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            quoted = !quoted;
+        } else if c == '$' && !quoted {
+            let mut n = 0usize;
+            let mut digits = false;
+            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                n = n * 10 + d as usize;
+                digits = true;
+                chars.next();
+            }
+            if digits {
+                out.push_str(&(n + offset).to_string());
+            }
+        }
+    }
+    out
+}
+
+/// At most how many parameters `create_all` binds for `n` rows giving the properties `keys`:
+/// one array per column (plus the two audit columns), or, with an array column, one value per
+/// cell of a VALUES list (see [`Scope::create_all`]). Parts of one call whose parameters fit in
+/// [`MAX_PARAMS`] run as one statement.
+fn create_all_params(model: &Model, keys: &[String], n: usize) -> usize {
     let has_array = keys.iter().any(|k| {
         model
             .column_by_property(k)
             .is_some_and(|c| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
     });
-    if !has_array {
-        return 1;
-    }
-    // The given columns plus, at most, the two audit columns.
     let per_row = keys.len() + 2;
-    n.div_ceil((MAX_PARAMS / per_row).max(1)).max(1)
+    if has_array {
+        n.saturating_mul(per_row)
+    } else {
+        per_row
+    }
 }
 
 /// Rows of `create_all` that give the same properties: (sorted property names, rows).
@@ -2214,11 +2251,18 @@ impl<'a> Scope<'a, ReadWrite> {
         for row in data {
             self.check_data(row)?;
         }
-        let mut result = WriteResult {
-            count: 0,
-            data: Vec::new(),
-        };
         let ret = self.returning();
+        let actor = self
+            .repo
+            .opts
+            .actor
+            .as_deref()
+            .cloned()
+            .unwrap_or(JsonValue::Null);
+        let single_group = groups.len() == 1;
+        // One INSERT (without RETURNING) per group, or per VALUES chunk of a group with an
+        // array column; each numbers its parameters from 1.
+        let mut parts: Vec<InsertPart> = Vec::with_capacity(groups.len());
         for (keys, rows) in groups {
             // Columns: the given properties plus the audit ones from the actor.
             let mut columns: Vec<(&ignis_schema::Column, bool)> = Vec::new();
@@ -2236,26 +2280,16 @@ impl<'a> Scope<'a, ReadWrite> {
                     }
                 }
             }
-            let actor = self
-                .repo
-                .opts
-                .actor
-                .as_deref()
-                .cloned()
-                .unwrap_or(JsonValue::Null);
             if columns.is_empty() {
                 // Only defaults: one row per number of a series, no column given.
-                let mut sql = format!(
-                    "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
-                    model.quoted_table()
-                );
-                if let Some(r) = ret {
-                    sql.push_str(&r.sql);
-                }
                 let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                let (count, data) = self.run_write_params(&sql, &[&n], ret)?;
-                result.count += count;
-                result.data.extend(data);
+                parts.push(InsertPart {
+                    sql: format!(
+                        "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
+                        model.quoted_table()
+                    ),
+                    params: vec![Box::new(n)],
+                });
                 continue;
             }
             if columns
@@ -2263,12 +2297,10 @@ impl<'a> Scope<'a, ReadWrite> {
                 .any(|(c, _)| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
             {
                 // unnest cannot carry array columns (it would flatten them): a multi-row
-                // VALUES list instead, one statement per MAX_PARAMS parameters.
+                // VALUES list instead, one per MAX_PARAMS parameters.
                 let per_statement = (MAX_PARAMS / columns.len()).max(1);
                 for chunk in rows.chunks(per_statement) {
-                    let (count, data) = self.insert_values_rows(&columns, chunk, &actor, ret)?;
-                    result.count += count;
-                    result.data.extend(data);
+                    parts.push(self.values_part(&columns, chunk, &actor)?);
                 }
                 continue;
             }
@@ -2282,14 +2314,21 @@ impl<'a> Scope<'a, ReadWrite> {
                     from_actor.then_some(&actor),
                 )?);
             }
-            if ret.is_none() && rows.len() >= COPY_MIN_ROWS && self.copy_allowed()? {
+            if single_group
+                && ret.is_none()
+                && rows.len() >= COPY_MIN_ROWS
+                && self.copy_allowed()?
+            {
                 if let Some(copy) = copy_columns(&columns, &mut bounds) {
-                    result.count += self.copy_in(&columns, copy, rows.len())?;
-                    continue;
+                    let count = self.copy_in(&columns, copy, rows.len())?;
+                    return Ok(WriteResult {
+                        count,
+                        data: Vec::new(),
+                    });
                 }
             }
             let mut sql = format!("INSERT INTO {} (", model.quoted_table());
-            let mut params = Vec::with_capacity(columns.len());
+            let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(columns.len());
             let mut select = String::from(") SELECT * FROM unnest(");
             for (n, ((col, _), bound)) in columns.iter().zip(bounds).enumerate() {
                 if n > 0 {
@@ -2308,26 +2347,106 @@ impl<'a> Scope<'a, ReadWrite> {
             }
             sql.push_str(&select);
             sql.push(')');
-            if let Some(r) = ret {
-                sql.push_str(&r.sql);
+            parts.push(InsertPart { sql, params });
+        }
+        let mut result = WriteResult {
+            count: 0,
+            data: Vec::new(),
+        };
+        // Parts that fit in one statement's parameters go together, as data-modifying CTEs
+        // of one statement: atomic on any executor, even a connection in autocommit.
+        let mut batch: Vec<InsertPart> = Vec::new();
+        let mut batch_params = 0;
+        let mut iter = parts.into_iter().peekable();
+        while let Some(part) = iter.next() {
+            batch_params += part.params.len();
+            batch.push(part);
+            let full = iter
+                .peek()
+                .is_none_or(|next| batch_params + next.params.len() > MAX_PARAMS);
+            if full {
+                let (count, data) = self.run_insert_parts(std::mem::take(&mut batch), ret)?;
+                batch_params = 0;
+                result.count += count;
+                result.data.extend(data);
             }
-            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-            let (count, data) = self.run_write_params(&sql, &refs, ret)?;
-            result.count += count;
-            result.data.extend(data);
         }
         Ok(result)
     }
 
-    /// `INSERT INTO <table> (<columns>) VALUES ($1, $2::type, ..), (..) [RETURNING ..]`: `rows`
-    /// (each giving every column of `columns` that is not from the actor) in one statement.
-    fn insert_values_rows(
+    /// Runs INSERT `parts` as one statement: the part itself (plus RETURNING), or
+    /// `WITH g0 AS (<part> RETURNING ..), g1 AS (..) SELECT * FROM g0 UNION ALL ..` (rows in part
+    /// order), or without rows to return `.. SELECT (SELECT count(*) FROM g0) + ..`.
+    fn run_insert_parts(
         &mut self,
+        parts: Vec<InsertPart>,
+        ret: Option<&ColumnsPlan>,
+    ) -> Result<(u64, Vec<JsonValue>), RepoError> {
+        if let [part] = parts.as_slice() {
+            let mut sql = part.sql.clone();
+            if let Some(r) = ret {
+                sql.push_str(&r.sql);
+            }
+            let refs: Vec<&(dyn ToSql + Sync)> = part.params.iter().map(|p| p.as_ref()).collect();
+            return self.run_write_params(&sql, &refs, ret);
+        }
+        let mut sql = String::from("WITH ");
+        let mut offset = 0;
+        let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("g{i} AS ("));
+            sql.push_str(&renumber_params(&part.sql, offset));
+            match ret {
+                Some(r) => sql.push_str(&r.sql),
+                None => sql.push_str(" RETURNING 1"),
+            }
+            sql.push(')');
+            offset += part.params.len();
+            refs.extend(
+                part.params
+                    .iter()
+                    .map(|p| p.as_ref() as &(dyn ToSql + Sync)),
+            );
+        }
+        if ret.is_some() {
+            for i in 0..parts.len() {
+                sql.push_str(if i == 0 {
+                    " SELECT * FROM g0"
+                } else {
+                    " UNION ALL SELECT * FROM "
+                });
+                if i > 0 {
+                    sql.push_str(&format!("g{i}"));
+                }
+            }
+            return self.run_write_params(&sql, &refs, ret);
+        }
+        sql.push_str(" SELECT ");
+        for i in 0..parts.len() {
+            if i > 0 {
+                sql.push_str(" + ");
+            }
+            sql.push_str(&format!("(SELECT count(*) FROM g{i})"));
+        }
+        let rows = self.exec.query(&sql, &refs)?;
+        let n: i64 = match rows.first() {
+            Some(row) => row.try_get(0).map_err(ignis_tx::Error::from)?,
+            None => 0,
+        };
+        Ok((u64::try_from(n).unwrap_or(0), Vec::new()))
+    }
+
+    /// `INSERT INTO <table> (<columns>) VALUES ($1, $2::type, ..), (..)`: `rows` (each giving
+    /// every column of `columns` that is not from the actor) as one INSERT part.
+    fn values_part(
+        &self,
         columns: &[(&ignis_schema::Column, bool)],
         rows: &[&Object],
         actor: &JsonValue,
-        ret: Option<&ColumnsPlan>,
-    ) -> Result<(u64, Vec<JsonValue>), RepoError> {
+    ) -> Result<InsertPart, RepoError> {
         let model = self.model();
         let mut sql = format!("INSERT INTO {} (", model.quoted_table());
         for (n, (col, _)) in columns.iter().enumerate() {
@@ -2337,7 +2456,7 @@ impl<'a> Scope<'a, ReadWrite> {
             sql.push_str(&quote_ident(&col.column));
         }
         sql.push_str(") VALUES ");
-        let mut params = Vec::with_capacity(rows.len() * columns.len());
+        let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(rows.len() * columns.len());
         for (r, row) in rows.iter().enumerate() {
             sql.push_str(if r > 0 { ", (" } else { "(" });
             for (n, (col, from_actor)) in columns.iter().enumerate() {
@@ -2350,7 +2469,7 @@ impl<'a> Scope<'a, ReadWrite> {
                 if n > 0 {
                     sql.push_str(", ");
                 }
-                params.push(PostgresValue(bound.value));
+                params.push(Box::new(PostgresValue(bound.value)));
                 sql.push('$');
                 sql.push_str(&params.len().to_string());
                 if let Some(cast) = &bound.cast {
@@ -2359,10 +2478,7 @@ impl<'a> Scope<'a, ReadWrite> {
             }
             sql.push(')');
         }
-        if let Some(r) = ret {
-            sql.push_str(&r.sql);
-        }
-        self.run_write(&sql, &PostgresValues(params), ret)
+        Ok(InsertPart { sql, params })
     }
 
     /// Whether `create_all` may load large batches with `COPY`: the model's table is a plain

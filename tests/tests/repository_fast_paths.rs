@@ -476,8 +476,8 @@ fn update_by_id_writes_and_refuses_as_before() {
     let null_id = app
         .items
         .update_by_id(&Value::Null, &json!({"qty": 1}))
-        .unwrap();
-    assert_eq!(null_id.count, 0);
+        .unwrap_err();
+    assert!(matches!(null_id, RepoError::InvalidData { .. }), "{null_id}");
     // A soft-deleted row is not updated (default filter), unless it is skipped.
     app.items.soft_delete_by_id(&id).unwrap();
     assert_eq!(
