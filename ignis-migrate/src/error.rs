@@ -11,8 +11,9 @@ pub enum MigrateError {
     /// The models are not a valid schema.
     #[error(transparent)]
     Schema(#[from] ignis_schema::SchemaError),
-    /// Postgres rejected a model's own DDL while normalising the models in a scratch schema
-    /// (a default that does not parse, a type that does not exist). Nothing was applied.
+    /// Postgres rejected a model's own DDL (a type, default, check or index predicate) while
+    /// normalising the models in a scratch schema: a default that does not parse, a type that
+    /// does not exist. Nothing was applied.
     #[error("model `{model}`: Postgres rejects its DDL ({source}); nothing was applied\n  {sql}")]
     InvalidModelDdl {
         /// The model whose statement failed.

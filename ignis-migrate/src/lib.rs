@@ -361,10 +361,13 @@ fn evaluate_probes(exec: &mut ignis_tx::Transaction, plan: &mut Plan) -> Result<
     Ok(())
 }
 
-/// Creates the migrated models (and the schema's enum types) in scratch schemas (one per real
-/// schema, named after the backend pid so concurrent sessions never collide), reads them back
-/// with names mapped to the real schemas, and returns that catalog. The caller rolls back to
-/// discard the scratch schemas.
+/// Builds the catalog the migrated models describe. In scratch schemas (one per real schema,
+/// named after the backend pid so concurrent sessions never collide) it creates the schema's
+/// enum types, a few shared tables with one column per distinct (type, default) pair, and a bare
+/// table for each model with checks, partial indexes or serial columns; reads them back with
+/// names mapped to the real schemas, so types, defaults, checks and predicates read as Postgres
+/// prints them; and adds keys, unique constraints, indexes and foreign keys from the models'
+/// structure. The caller rolls back to discard the scratch schemas.
 fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Catalog, MigrateError> {
     let pid: i32 = exec
         .query_one("SELECT pg_backend_pid()", &[])?

@@ -464,8 +464,8 @@ fn rewrite_free(from: &str, to: &str) -> bool {
         || (numeric_ps(from).is_some() && to == "numeric")
 }
 
-/// Compares the desired catalog (the models, created in a scratch schema and read back, keyed
-/// by their real schema names) with the live one, and plans the statements that make the live
+/// Compares the desired catalog (the models' catalog as the migrator builds it, keyed by their
+/// real schema names) with the live one, and plans the statements that make the live
 /// one match. Data-loss steps are included (with their [`Safety`]); refusing them is the
 /// migrator's job.
 pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOptions) -> Plan {
