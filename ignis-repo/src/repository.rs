@@ -429,12 +429,17 @@ impl Repository<ReadWrite> {
         self.pooled(|s| s.create(data))
     }
 
-    /// Inserts many rows in one statement per set of given properties (usually one:
-    /// `INSERT .. SELECT * FROM unnest($1::type[], ..)`, whose SQL does not depend on the number
-    /// of rows). A batch of 1,000 rows or more on a handle with `should_return(false)`, into a
-    /// table without row-level security whose given columns are all integers, floats, booleans
-    /// or text, is loaded with binary `COPY .. FROM STDIN` instead (about half the server's
-    /// work). When several statements are needed they run in one transaction: all rows or none.
+    /// Inserts many rows (Ignis `createAll`), all or none. Rows giving the same set of
+    /// properties go in one INSERT (`INSERT .. SELECT * FROM unnest($1::type[], ..)`, whose SQL
+    /// does not depend on the number of rows; a multi-row `VALUES` list when a column is an
+    /// array, which unnest would flatten); several sets are one statement of data-modifying
+    /// CTEs, so the call is atomic however its rows are shaped. Only a call binding more than
+    /// 65,535 parameters (VALUES lists of array columns) needs several statements, and they run
+    /// in one transaction. A batch of 1,000 rows or more with one property set, on a handle with
+    /// `should_return(false)`, into a table without row-level security whose given columns are
+    /// all integers, floats, booleans or text, is loaded with binary `COPY .. FROM STDIN`
+    /// instead (about half the server's work). Returned rows come in the order of the property
+    /// sets' first rows.
     ///
     /// # Errors
     /// As [`Repository::create`].
@@ -2237,8 +2242,10 @@ impl<'a> Scope<'a, ReadWrite> {
         })
     }
 
-    /// See [`Repository::create_all`]. Inside the caller's scope all statements run on its
-    /// executor (so they are atomic when it is a transaction).
+    /// See [`Repository::create_all`]: one statement on the caller's executor, so atomic on any
+    /// of them; only a call binding more than 65,535 parameters sends several, which are atomic
+    /// when the executor is a transaction or savepoint (on a bare pooled connection, run it in
+    /// one).
     ///
     /// # Errors
     /// As [`Repository::create`].
