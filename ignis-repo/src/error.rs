@@ -1,6 +1,9 @@
 //! The one error type of the repositories.
+//!
+//! Messages quote names given by the caller through the filter module's `excerpt`, so an error
+//! about a megabyte of input is a line, not a megabyte.
 
-use crate::filter::FilterError;
+use crate::filter::{excerpt, FilterError};
 
 /// Why a repository call failed. A failed write changed nothing: each call is one statement, or
 /// runs in one transaction (`create_all` in several statements), or inside the caller's
@@ -17,15 +20,16 @@ pub enum RepoError {
     #[error(transparent)]
     Database(ignis_tx::Error),
     /// The model is not in the schema the repository was built with.
-    #[error("model `{0}` is not in the schema")]
+    #[error("model `{}` is not in the schema", excerpt(.0))]
     UnknownModel(String),
     /// The data given to a write is not valid for the model (not an object, unknown property,
     /// a value of the wrong type, a generated column).
-    #[error("model `{model}`: {message}")]
+    #[error("model `{}`: {message}", excerpt(.model))]
     InvalidData {
         /// The model written to.
         model: String,
-        /// What is wrong, naming the property.
+        /// What is wrong, naming the property (user input quoted through
+        /// the filter module's `excerpt`).
         message: String,
     },
     /// `update_all` / `delete_all` with an empty where (judged before the default filter is
@@ -77,8 +81,10 @@ impl From<ignis_tx::Error> for RepoError {
     /// A database error, except SQLSTATE 2201B (invalid_regular_expression): a `regexp` /
     /// `iregexp` pattern only Postgres's regex engine can judge, reported as the filter error it
     /// is ([`FilterError::Malformed`] with the server's reason) rather than a database failure.
-    /// It is the one filter error found by the server; inside a transaction, that transaction
-    /// has failed and must be rolled back.
+    /// Where the statement's condition is at hand, [`crate::filter::regexp_error`] gives the
+    /// finer error that names the field, the operator and the pattern. It is the one filter
+    /// error found by the server; inside a transaction, that transaction has failed and must
+    /// be rolled back.
     fn from(e: ignis_tx::Error) -> Self {
         match e.as_database_error() {
             Some(db) if db.code == "2201B" => RepoError::Filter(FilterError::Malformed {

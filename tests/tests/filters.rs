@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 
-use ignis_repo::filter::FilterLimits;
+use ignis_repo::filter::{regexp_error, FilterLimits};
 use ignis_repo::{DefaultCrudRepository, FilterErrorKind, RepoError};
 use ignis_schema::enrich::IdOptions;
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
 use ignis_tests::TestDb;
+use ignis_tx::Executor;
 use serde_json::{json, Map, Value};
 
 /// `Event` (integer id, text title, nullable int score, timestamptz at, jsonb meta, text[] tags,
@@ -1109,4 +1110,297 @@ fn a_where_on_a_hidden_property_works_while_it_is_never_returned() {
     let deleted = app.events.delete_all(&json!({"secret": "s-eps"})).unwrap();
     assert_eq!(titles(&deleted.data), vec!["epsilon"]);
     assert!(deleted.data[0].get("secret").is_none());
+}
+
+/// Titles of the rows `sql` (a `SELECT title FROM "Event" WHERE ... ORDER BY id`) returns when
+/// run as written, on a plain client: what Ignis's `IN (...)` / `NOT IN (...)` SQL matches.
+fn raw_titles(app: &App, sql: &str) -> Vec<String> {
+    app.db
+        .client()
+        .query(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn a_null_in_an_in_or_nin_list_matches_no_row_as_in_sql() {
+    let app = app();
+    seed(&app);
+    // (where, the SQL Ignis writes for it, the titles both match).
+    let cases: Vec<(Value, &str, Vec<&str>)> = vec![
+        (
+            json!({"score": {"inq": [1, null]}}),
+            "score IN (1, NULL)",
+            vec!["alpha"],
+        ),
+        (
+            json!({"score": {"in": [null, 5, 7]}}),
+            "score IN (NULL, 5, 7)",
+            vec!["beta", "epsilon"],
+        ),
+        (
+            json!({"score": [10, null]}),
+            "score IN (10, NULL)",
+            vec!["delta"],
+        ),
+        (json!({"score": {"inq": [null]}}), "score IN (NULL)", vec![]),
+        // `x <> NULL` is unknown, so NOT IN with a null matches nothing, not even the rows
+        // whose value is not in the list, nor those whose value is NULL.
+        (
+            json!({"score": {"nin": [1, null]}}),
+            "score NOT IN (1, NULL)",
+            vec![],
+        ),
+        (
+            json!({"score": {"nin": [null]}}),
+            "score NOT IN (NULL)",
+            vec![],
+        ),
+        (
+            json!({"title": {"nin": ["alpha", null]}}),
+            "title NOT IN ('alpha', NULL)",
+            vec![],
+        ),
+        (
+            json!({"title": {"inq": ["gamma", null, "beta"]}}),
+            "title IN ('gamma', NULL, 'beta')",
+            vec!["beta", "gamma"],
+        ),
+        // NOT of an unknown is unknown: `not` does not turn the null into a match.
+        (
+            json!({"score": {"not": {"inq": [1, null]}}}),
+            "NOT (score IN (1, NULL))",
+            vec![],
+        ),
+        (
+            json!({"not": {"score": {"inq": [1, null]}}}),
+            "NOT (score IN (1, NULL))",
+            vec![],
+        ),
+        // Without the null, the same lists match what they always did.
+        (
+            json!({"score": {"nin": [1]}}),
+            "score NOT IN (1)",
+            vec!["beta", "delta", "epsilon"],
+        ),
+        // JSON paths: numbers compare numerically, strings as text, the null matches nothing.
+        (
+            json!({"meta.k": {"in": [1, null]}}),
+            "(meta #>> '{k}')::numeric IN (1, NULL)",
+            vec!["alpha"],
+        ),
+        (
+            json!({"meta.k": {"inq": ["v", null]}}),
+            "meta #>> '{k}' IN ('v', NULL)",
+            vec!["beta"],
+        ),
+        (
+            json!({"meta.k": {"nin": ["v", null]}}),
+            "meta #>> '{k}' NOT IN ('v', NULL)",
+            vec![],
+        ),
+    ];
+    for (r#where, sql, expected) in cases {
+        assert_eq!(matching(&app, r#where.clone()), expected, "{where}");
+        let raw = format!(
+            "SELECT title FROM \"Event\" WHERE {} ORDER BY id",
+            // Only alpha holds a number at meta.k: the numeric cast is safe for the raw query.
+            sql.replace(
+                "(meta #>> '{k}')::numeric",
+                "(CASE WHEN jsonb_typeof(meta -> 'k') = 'number' THEN (meta #>> '{k}')::numeric END)"
+            )
+        );
+        assert_eq!(raw_titles(&app, &raw), expected, "{raw}");
+    }
+    // Values next to a null are still coerced to the column's type.
+    assert_filter_error(
+        &json!("a text in an integer list"),
+        app.events
+            .find(&json!({"where": {"score": {"in": [null, "x"]}}})),
+        FilterErrorKind::InvalidValue,
+        &["`score`"],
+    );
+}
+
+/// Runs a find on `Event` with `r#where` on `exec` as the repository builds it; on SQLSTATE
+/// 2201B, the filter error [`regexp_error`] gives for it.
+fn regexp_failure(exec: &mut dyn ignis_tx::Executor, r#where: &Value) -> ignis_repo::FilterError {
+    let schema = schema();
+    let event = schema.model("Event").unwrap();
+    let cond = ignis_repo::parse_where(event, r#where, &FilterLimits::default()).unwrap();
+    let filter = ignis_repo::Filter {
+        r#where: Some(cond.clone()),
+        ..Default::default()
+    };
+    let (sql, values, _) = filter.build_select(event, &[]);
+    let err = exec
+        .query(&sql, &values.as_params())
+        .expect_err("the server refuses the pattern");
+    let db = err.as_database_error().expect("a database error");
+    assert_eq!(db.code, "2201B", "{err}");
+    regexp_error(&cond, exec, &db.message)
+}
+
+#[test]
+fn an_invalid_regexp_names_its_field_operator_and_pattern_even_among_several() {
+    let app = app();
+    seed(&app);
+    let ds = app.db.datasource();
+    let mut conn = ds.connection().unwrap();
+    let cases: Vec<(Value, Vec<&str>, Vec<&str>)> = vec![
+        // (where, named in the message, not named).
+        (
+            json!({"title": {"regexp": "("}}),
+            vec!["`title`", "`regexp`", "\"(\""],
+            vec![],
+        ),
+        (
+            json!({"title": {"regexp": "^a"}, "meta.k": {"iregexp": "a{2,1}"}}),
+            vec!["`meta.k`", "`iregexp`", "\"a{2,1}\""],
+            vec!["`title`", "\"^a\""],
+        ),
+        (
+            json!({"or": [{"title": {"iregexp": "[z"}}, {"title": {"regexp": "b"}}]}),
+            vec!["`title`", "`iregexp`", "\"[z\""],
+            vec!["`regexp`", "\"b\""],
+        ),
+        (
+            json!({"title": {"regexp": "x"}, "not": {"meta.k": {"regexp": "(?"}}}),
+            vec!["`meta.k`", "`regexp`", "\"(?\""],
+            vec!["`title`", "\"x\""],
+        ),
+    ];
+    for (r#where, named, not_named) in cases {
+        let e = regexp_failure(&mut conn, &r#where);
+        assert_eq!(e.kind(), FilterErrorKind::InvalidValue, "{where}: {e}");
+        let message = e.to_string();
+        for name in named {
+            assert!(message.contains(name), "{where}: `{message}` names {name}");
+        }
+        for name in not_named {
+            assert!(!message.contains(name), "{where}: `{message}` names {name}");
+        }
+    }
+    // The probes ran outside a transaction: the connection is still good.
+    assert_eq!(conn.query_one("SELECT 1", &[]).unwrap().get::<_, i32>(0), 1);
+
+    // Inside a transaction the failed statement has aborted it: the server cannot be asked
+    // which pattern is wrong, so every candidate is named.
+    let mut tx = ds.begin(Default::default()).unwrap();
+    let e = regexp_failure(
+        &mut tx,
+        &json!({"title": {"regexp": "^a"}, "meta.k": {"iregexp": "a{2,1}"}}),
+    );
+    assert_eq!(e.kind(), FilterErrorKind::InvalidValue, "{e}");
+    let message = e.to_string();
+    for name in ["`title`", "`meta.k`", "\"^a\"", "\"a{2,1}\"", "`iregexp`"] {
+        assert!(message.contains(name), "`{message}` names {name}");
+    }
+    tx.rollback().unwrap();
+}
+
+/// `levels` arrays around `1`, built iteratively.
+fn nested_arrays(levels: usize) -> Value {
+    (0..levels).fold(json!(1), |v, _| Value::Array(vec![v]))
+}
+
+/// Drops `value` without recursion (serde_json's `Drop` recurses once per level, which would
+/// overflow the test thread's stack on a value nested 100,000 levels).
+fn dismantle(value: Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn deep_where_values_and_megabyte_names_are_short_typed_errors() {
+    let app = app();
+    seed(&app);
+    let limit = FilterLimits::default().max_value_depth.to_string();
+    for levels in [10_000, 100_000] {
+        for (key, op) in [("meta", "contains"), ("meta.k", "eq"), ("score", "in")] {
+            let w = object(key, object(op, nested_arrays(levels)));
+            let filter = object("where", w);
+            let field = format!("`{key}`");
+            assert_filter_error(
+                &json!(levels),
+                app.events.find(&filter),
+                FilterErrorKind::ValueTooDeep,
+                &[&field, &limit],
+            );
+            assert_filter_error(
+                &json!(levels),
+                app.events.count(&filter["where"]),
+                FilterErrorKind::ValueTooDeep,
+                &[&field, &limit],
+            );
+            dismantle(filter);
+        }
+    }
+    // At the limit the value is an ordinary operand.
+    let at_limit = object("where", object("meta", object("contains", json!({"k": 1}))));
+    assert_eq!(ordered(&app, at_limit), vec!["alpha"]);
+    let deepest = FilterLimits::default().max_value_depth;
+    let w = object("meta.k", object("eq", nested_arrays(deepest)));
+    assert!(matching(&app, w).is_empty());
+
+    // Messages quote a short prefix of what they repeat.
+    let mib = 1 << 20;
+    let long = "q".repeat(mib);
+    for (filter, kind) in [
+        (
+            object("where", object(&long, json!(1))),
+            FilterErrorKind::UnknownField,
+        ),
+        (
+            json!({"fields": [long.clone()]}),
+            FilterErrorKind::UnknownField,
+        ),
+        (
+            json!({"where": {"score": long.clone()}}),
+            FilterErrorKind::InvalidValue,
+        ),
+        (
+            json!({"where": {"score": {long.clone(): 1}}}),
+            FilterErrorKind::UnknownOperator,
+        ),
+        (
+            json!({"include": [long.clone()]}),
+            FilterErrorKind::UnknownRelation,
+        ),
+        (
+            json!({"order": format!("title {long}")}),
+            FilterErrorKind::InvalidOrder,
+        ),
+    ] {
+        match app.events.find(&filter) {
+            Err(RepoError::Filter(e)) => {
+                assert_eq!(e.kind(), kind);
+                let message = e.to_string();
+                assert!(
+                    message.len() < 300,
+                    "{} bytes: {}",
+                    message.len(),
+                    &message[..300]
+                );
+                // The cut says how long the quoted input was (the name, or the whole term).
+                assert!(
+                    message.contains("qqqq") && message.contains(&format!("…({mib} bytes)"))
+                        || message.contains(&format!("…({} bytes)", mib + 6)),
+                    "{message}"
+                );
+            }
+            other => panic!(
+                "expected a {kind} error, got {:?}",
+                other.map(|rows| rows.len())
+            ),
+        }
+    }
 }

@@ -192,8 +192,16 @@ impl Kind {
 /// This is what filters bind; the repository uses it for written values too, so reads and writes
 /// agree on representation.
 ///
+/// A json / jsonb value is walked once without recursion before it is cloned into the bound
+/// value: it may hold no U+0000 (Postgres cannot store it) and may nest arrays and objects at
+/// most 1024 levels deep, whatever the caller's limits, because serde_json clones, serialises
+/// and drops it recursively. Callers with a lower limit check it first with
+/// [`check_value_depth`] (the filter parser does, with
+/// [`super::FilterLimits::max_value_depth`]).
+///
 /// # Errors
-/// [`FilterError::InvalidValue`] naming the field, what the type expects and what was given.
+/// [`FilterError::InvalidValue`] naming the field, what the type expects and what was given;
+/// [`FilterError::ValueTooDeep`] for a json / jsonb value nested deeper than 1024 levels.
 pub fn coerce_value(
     field: &str,
     pg_type: &PgType,
@@ -240,8 +248,15 @@ pub fn coerce_value(
 }
 
 /// Coerces a list of JSON values to ONE array parameter of the scalar type `pg_type` (for
-/// `= ANY($n)`), so the SQL text does not depend on the list's length. Nulls are refused: a NULL
-/// in a list makes `NOT IN` match nothing, which no caller means.
+/// `= ANY($n)` / `<> ALL($n)`), so the SQL text does not depend on the list's length. A JSON
+/// `null` becomes a NULL element, with SQL's semantics (as Ignis, whose `inq` / `nin` write
+/// `IN (...)` / `NOT IN (...)`): `x = ANY('{1,NULL}')` holds where `x = 1` and is unknown
+/// elsewhere, so the NULL matches no row; `x <> ALL('{1,NULL}')` is false or unknown for every
+/// row, so `nin` with a null matches none.
+///
+/// # Errors
+/// [`FilterError::OperatorNotApplicable`] for an array type, and the errors of
+/// [`coerce_value`] for an element that does not fit the type.
 pub(crate) fn coerce_list(
     field: &str,
     pg_type: &PgType,
@@ -254,13 +269,7 @@ pub(crate) fn coerce_list(
     })?;
     let values = items
         .iter()
-        .map(|item| {
-            if item.is_null() {
-                Err(FilterError::invalid(field, "a list without nulls", item))
-            } else {
-                scalar(field, &kind, item)
-            }
-        })
+        .map(|item| scalar(field, &kind, item))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(BoundValue {
         value: SqlValue::Array(kind.array_type(), Some(Box::new(values))),
@@ -360,14 +369,104 @@ pub(crate) fn nul_error(field: &str, value: &JsonValue) -> FilterError {
     )
 }
 
-/// True when a string or object key anywhere in `value` contains U+0000.
-fn has_nul(value: &JsonValue) -> bool {
-    match value {
-        JsonValue::String(s) => s.contains('\0'),
-        JsonValue::Array(items) => items.iter().any(has_nul),
-        JsonValue::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
+/// The deepest nesting of arrays and objects [`coerce_value`] accepts in a json / jsonb value,
+/// whatever the repository's [`super::FilterLimits::max_value_depth`]: a coerced value is cloned
+/// into the bound parameter, serialised when bound and dropped afterwards, and serde_json does
+/// each of these recursively, one stack frame per level.
+pub(crate) const MAX_VALUE_DEPTH: usize = 1024;
+
+/// One container being walked by [`scan`]: the rest of its elements or entries.
+enum Frame<'a> {
+    Array(std::slice::Iter<'a, JsonValue>),
+    Object(serde_json::map::Iter<'a>),
+}
+
+/// Walks `value` without recursion (an explicit stack of at most `max_depth` frames), checking
+/// that arrays and objects nest at most `max_depth` levels (a scalar is level 0, `[1]` level 1)
+/// and, when `refuse_nul`, that no string or object key contains U+0000.
+///
+/// # Errors
+/// [`FilterError::ValueTooDeep`] naming `field` and `max_depth`, or the NUL error of
+/// [`nul_error`]; whichever the walk meets first.
+fn scan(
+    field: &str,
+    value: &JsonValue,
+    max_depth: usize,
+    refuse_nul: bool,
+) -> Result<(), FilterError> {
+    let too_deep = || FilterError::ValueTooDeep {
+        field: field.to_string(),
+        limit: max_depth,
+    };
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut next = Some(value);
+    loop {
+        match next.take() {
+            Some(JsonValue::String(s)) if refuse_nul && s.contains('\0') => {
+                return Err(nul_error(field, value))
+            }
+            Some(JsonValue::Array(items)) => {
+                if stack.len() >= max_depth {
+                    return Err(too_deep());
+                }
+                stack.push(Frame::Array(items.iter()));
+            }
+            Some(JsonValue::Object(map)) => {
+                if stack.len() >= max_depth {
+                    return Err(too_deep());
+                }
+                stack.push(Frame::Object(map.iter()));
+            }
+            _ => {}
+        }
+        let Some(top) = stack.last_mut() else {
+            return Ok(());
+        };
+        match top {
+            Frame::Array(items) => match items.next() {
+                Some(item) => next = Some(item),
+                None => {
+                    stack.pop();
+                }
+            },
+            Frame::Object(entries) => match entries.next() {
+                Some((key, _)) if refuse_nul && key.contains('\0') => {
+                    return Err(nul_error(field, value))
+                }
+                Some((_, item)) => next = Some(item),
+                None => {
+                    stack.pop();
+                }
+            },
+        }
     }
+}
+
+/// Checks, without recursion, that `value` nests arrays and objects at most `max_depth` levels
+/// deep (a scalar is level 0, `[1]` and `{"a": 1}` level 1, `{"a": [1]}` level 2).
+///
+/// The parser applies it, with [`super::FilterLimits::max_value_depth`], to every `where`
+/// operand before anything else looks at the operand; a repository applies it to each value of
+/// the data given to a write before coercing it. It walks with an explicit stack (at most
+/// `max_depth` entries), so a value nested a million levels is refused in time proportional to
+/// the part walked and without overflowing the stack, which serde_json's own `Clone`, `Drop`
+/// and serialisation would do on such a value.
+///
+/// # Errors
+/// [`FilterError::ValueTooDeep`] naming `field` (quoted in the message through a short
+/// excerpt) and `max_depth`.
+pub fn check_value_depth(
+    field: &str,
+    value: &JsonValue,
+    max_depth: usize,
+) -> Result<(), FilterError> {
+    scan(field, value, max_depth, false)
+}
+
+/// True when `value` nests arrays and objects at most `max_depth` levels deep
+/// ([`check_value_depth`] without building an error).
+pub(crate) fn depth_within(value: &JsonValue, max_depth: usize) -> bool {
+    scan("", value, max_depth, false).is_ok()
 }
 
 fn text(field: &str, value: &JsonValue) -> Result<String, FilterError> {
@@ -563,8 +662,11 @@ fn scalar(field: &str, kind: &Kind, value: &JsonValue) -> Result<SqlValue, Filte
         }
         Kind::Timestamp => SqlValue::ChronoDateTime(Some(timestamp(field, value)?)),
         Kind::TimestampTz => SqlValue::ChronoDateTimeUtc(Some(timestamptz(field, value)?)),
-        Kind::Json if has_nul(value) => return Err(nul_error(field, value)),
-        Kind::Json => SqlValue::Json(Some(Box::new(value.clone()))),
+        Kind::Json => {
+            // Checked before the clone, which (like the later serialisation) recurses.
+            scan(field, value, MAX_VALUE_DEPTH, true)?;
+            SqlValue::Json(Some(Box::new(value.clone())))
+        }
         Kind::Bytes => SqlValue::Bytes(Some(bytes(field, value)?)),
         Kind::Cast(type_name) => {
             if type_name == "numeric" {

@@ -22,6 +22,10 @@ const MAX_EMPTY_DEPTH: usize = 64;
 ///   the Ignis `FilterBuilder.mergeWhere` does.
 /// - A `null` (or absent) caller where keeps the default's; a caller where that is not an object
 ///   replaces it (and the parser reports it).
+///
+/// The result holds clones of both inputs' values, and serde_json clones recursively: a value
+/// nested deeper than the stack allows must be refused before the merge, as
+/// [`super::parse_where_with_defaults`] does (with [`super::check_value_depth`]'s walk).
 pub fn merge_where_json(default: &JsonValue, caller: &JsonValue) -> JsonValue {
     merge_where_at(default, caller, 0)
 }
@@ -96,7 +100,9 @@ fn members(group: &JsonValue) -> &[JsonValue] {
 /// (not absent and not `null`). A caller `skip` or `offset` replaces both of the default's.
 ///
 /// A caller that is `null` gives the default; a caller or default that is not an object is
-/// returned as the caller gave it, for the parser to report.
+/// returned as the caller gave it, for the parser to report. As with [`merge_where_json`], the
+/// result clones the inputs recursively: [`super::Filter::parse_with_defaults`] refuses a
+/// document too deep to be a filter before merging it.
 pub fn merge_filter_json(default: &JsonValue, caller: &JsonValue) -> JsonValue {
     match (default, caller) {
         (JsonValue::Object(d), JsonValue::Object(c)) => {

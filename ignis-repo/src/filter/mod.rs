@@ -63,19 +63,29 @@
 //!   `or: []` add no condition; `contains: []` is TRUE and `overlaps: []` FALSE (as Ignis).
 //! - Lists bind as ONE array parameter, `col = ANY($1)` / `col <> ALL($1)`, so the SQL text does
 //!   not depend on the list's length and the per-connection statement cache (keyed by SQL text)
-//!   hits. A list may not contain null.
+//!   hits. A `null` in a list is a NULL element with SQL's semantics, as in Ignis (whose lists
+//!   become `IN (...)` / `NOT IN (...)`): it matches no row, so `{"inq": [1, null]}` matches
+//!   where the field is 1, and `{"nin": [1, null]}` matches no row at all (`x <> NULL` is
+//!   unknown).
 //! - An object whose keys are not all operators is, on a json/jsonb column or path, equality with
 //!   that JSON value (as Ignis); on any other column an [`FilterError::UnknownOperator`].
 //!
 //! # JSON paths
 //! A key `metadata.a.b` or `items[0].score` whose first segment is a json / jsonb property reads
 //! `col #>> '{a,b}'` (the path bound as `text[]`) and compares it as text; when the operand is a
-//! JSON number (comparison operators, `between` with two numbers, `in` / `nin` with only numbers)
-//! it compares numerically, through Ignis's guarded cast so a non-numeric value at the path does
-//! not match instead of failing the statement (see [`CompareAs::Numeric`]). Objects and arrays
-//! compare as jsonb (`col #> path = $1::jsonb`), and `contains` / `containedBy` / `exists` use
-//! `col #> path` too. Ordering by a path orders by `col #> path` (jsonb order: numbers
-//! numerically), as Ignis does.
+//! JSON number (any comparison operator, implicit equality, `between` with two numbers, `in` /
+//! `nin` with only numbers) it compares numerically, through Ignis's guarded cast so a
+//! non-numeric value at the path does not match instead of failing the statement (see
+//! [`CompareAs::Numeric`]). Objects and arrays compare as jsonb (`col #> path = $1::jsonb`), and
+//! `contains` / `containedBy` / `exists` use `col #> path` too. Ordering by a path orders by
+//! `col #> path` (jsonb order: numbers numerically), as Ignis does.
+//!
+//! **A deliberate difference from Ignis:** `{"metadata.score": {"eq": 10}}` compares
+//! numerically here, so it matches a stored `10.0` or `1e1` as well as `10`; Ignis compares the
+//! text form for `eq` and matches only `10`. ignis-rs keeps the numeric comparison so that every
+//! operator given a number agrees: the implicit form `{"metadata.score": 10}`, `eq` / `neq`,
+//! `in` / `nin` and the range operators all compare numbers as numbers. A string operand
+//! (`{"eq": "10"}`) compares the text form.
 //!
 //! # Default filters
 //! [`merge_filter_json`] / [`merge_where_json`] merge a model's default filter (Ignis
@@ -85,8 +95,16 @@
 //! judges the caller's where before the merge, for `update_all` / `delete_all`'s refusal.
 //!
 //! # Limits
-//! [`FilterLimits`] bounds nesting, number of conditions, list length, include depth and
-//! (optionally) `limit`, so a hostile filter costs bounded work.
+//! [`FilterLimits`] bounds nesting, number of conditions, list length, include depth, the
+//! nesting of each value and (optionally) `limit`, so a hostile filter costs bounded work.
+//! Values are measured without recursion ([`check_value_depth`]) before anything recursive
+//! (coercion, serde_json's `Clone`, serialisation) touches them, so no input overflows the
+//! stack; and error messages quote at most a short prefix of any name or value they repeat.
+//!
+//! # Errors found by the server
+//! `regexp` / `iregexp` patterns are Postgres's regular expressions, which only the server
+//! judges; a statement with an invalid one fails with SQLSTATE 2201B, and [`regexp_error`]
+//! turns that into the filter error naming the field, the operator and the pattern.
 
 mod coerce;
 mod compile;
@@ -94,6 +112,7 @@ mod condition;
 mod error;
 mod merge;
 mod parse;
+mod regexp;
 
 #[cfg(test)]
 mod tests;
@@ -101,13 +120,15 @@ mod tests;
 use ignis_schema::{Model, Schema};
 use serde_json::Value as JsonValue;
 
-pub use coerce::{coerce_value, BoundValue};
+pub use coerce::{check_value_depth, coerce_value, BoundValue};
 pub use compile::{any_of, field_eq};
 pub(crate) use compile::{any_of_ints, push_usize};
 pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
+pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
-pub use parse::OPERATORS;
+pub use parse::{MAX_PATH_SEGMENTS, OPERATORS};
+pub use regexp::regexp_error;
 
 /// Bounds on what a filter may ask for, so a hostile or careless filter costs bounded work.
 ///
@@ -128,6 +149,46 @@ pub struct FilterLimits {
     pub max_limit: Option<u64>,
     /// Deepest nesting of `include` (default 4).
     pub max_include_depth: usize,
+    /// Deepest nesting of arrays and objects inside one value (default 256): a `where` operand
+    /// (`{"meta": {"contains": ...}}`, `{"meta.a": [...]}`), and, in a repository, each value of
+    /// the data given to a write. A scalar is level 0, `[1]` and `{"a": 1}` level 1. Checked
+    /// without recursion ([`check_value_depth`]) before the value is coerced, cloned or
+    /// serialised, all of which serde_json does recursively; a deeper value is a
+    /// [`FilterError::ValueTooDeep`]. Whatever this says, [`coerce_value`] refuses json values
+    /// nested deeper than 1024 levels.
+    pub max_value_depth: usize,
+}
+
+impl FilterLimits {
+    /// The deepest any valid filter document nests arrays and objects: its groups, per-field
+    /// `not`s and include scopes (three levels each at most) around one operand of
+    /// `max_value_depth` levels. A deeper document is refused before default filters are
+    /// merged into it, since the merge clones it (recursively, in serde_json).
+    fn document_depth(&self) -> usize {
+        self.max_value_depth
+            .saturating_add(self.max_depth.saturating_mul(3))
+            .saturating_add(self.max_include_depth.saturating_mul(3))
+            .saturating_add(3)
+    }
+
+    /// Refuses a document too deep to be a valid filter, with the error the parser gives it
+    /// alone (a [`FilterError::TooDeep`] or [`FilterError::ValueTooDeep`] naming what is too
+    /// deep; the parser neither merges nor clones). `parse_alone` parses `json` without any
+    /// default filter.
+    fn refuse_deep_document<T>(
+        &self,
+        json: &JsonValue,
+        parse_alone: impl FnOnce() -> Result<T, FilterError>,
+    ) -> Result<(), FilterError> {
+        let limit = self.document_depth();
+        if coerce::depth_within(json, limit) {
+            return Ok(());
+        }
+        Err(parse_alone().err().unwrap_or(FilterError::ValueTooDeep {
+            field: "filter".into(),
+            limit,
+        }))
+    }
 }
 
 impl Default for FilterLimits {
@@ -138,6 +199,7 @@ impl Default for FilterLimits {
             max_in_list: 10_000,
             max_limit: None,
             max_include_depth: 4,
+            max_value_depth: 256,
         }
     }
 }
@@ -236,6 +298,10 @@ impl Filter {
     /// ([`merge_filter_json`]); and in every include scope the target model's default filter is
     /// merged under the scope, unless that inclusion says `shouldSkipDefaultFilter`.
     ///
+    /// The merges clone the caller's JSON (serde_json clones recursively), so a document nested
+    /// deeper than any valid filter can be is refused first, after a walk without recursion,
+    /// with the error [`Filter::parse`] gives it.
+    ///
     /// # Errors
     /// As [`Filter::parse`]; an invalid default filter in a model is reported the same way.
     pub fn parse_with_defaults(
@@ -245,6 +311,7 @@ impl Filter {
         limits: &FilterLimits,
         skip_default_filter: bool,
     ) -> Result<Filter, FilterError> {
+        limits.refuse_deep_document(json, || Filter::parse(model, schema, json, limits))?;
         let parser = parse::Parser::new(limits, true);
         match (&model.default_filter, skip_default_filter) {
             (Some(default), false) => {
@@ -292,7 +359,8 @@ pub fn parse_where(
 }
 
 /// [`parse_where`] with the model's default filter's where merged under `json` (Ignis merge,
-/// [`merge_where_json`]) unless `skip_default_filter`.
+/// [`merge_where_json`]) unless `skip_default_filter`. As in [`Filter::parse_with_defaults`],
+/// a document nested deeper than any valid where can be is refused before the merge.
 ///
 /// # Errors
 /// As [`Filter::parse`].
@@ -308,7 +376,10 @@ pub fn parse_where_with_defaults(
         .and_then(|f| f.get("where"))
         .filter(|w| !w.is_null());
     match (default_where, skip_default_filter) {
-        (Some(default), false) => parse_where(model, &merge_where_json(default, json), limits),
+        (Some(default), false) => {
+            limits.refuse_deep_document(json, || parse_where(model, json, limits))?;
+            parse_where(model, &merge_where_json(default, json), limits)
+        }
         _ => parse_where(model, json, limits),
     }
 }

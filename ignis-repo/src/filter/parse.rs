@@ -4,9 +4,9 @@ use ignis_schema::{Model, PgType, Schema};
 use sea_query::{ArrayType, Value as SqlValue};
 use serde_json::{Map, Value as JsonValue};
 
-use super::coerce::{coerce_list, coerce_value, nul_error, path_text, BoundValue};
+use super::coerce::{coerce_list, coerce_value, depth_within, nul_error, path_text, BoundValue};
 use super::condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
-use super::error::FilterError;
+use super::error::{describe, excerpt, FilterError};
 use super::merge::merge_filter_json;
 use super::{Direction, Fields, Filter, FilterLimits, Inclusion, Nulls, OrderTerm};
 
@@ -45,8 +45,8 @@ pub const OPERATORS: &[&str] = &[
 /// The keys a filter object may have.
 const FILTER_KEYS: &str = "where, fields, order, limit, skip, offset, include";
 
-/// Most segments in one JSON path.
-const MAX_PATH_SEGMENTS: usize = 32;
+/// Most segments in one JSON path: in filters, order terms and update keys alike.
+pub const MAX_PATH_SEGMENTS: usize = 32;
 
 /// Longest JSON path segment, in bytes.
 const MAX_SEGMENT_BYTES: usize = 128;
@@ -85,6 +85,18 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Refuses an operand nested deeper than [`FilterLimits::max_value_depth`], before anything
+    /// else (coercion, cloning, serialising, all recursive in serde_json) touches it.
+    fn check_operand(&self, field: &FieldRef, operand: &JsonValue) -> Result<(), FilterError> {
+        if depth_within(operand, self.limits.max_value_depth) {
+            return Ok(());
+        }
+        Err(FilterError::ValueTooDeep {
+            field: field.key(),
+            limit: self.limits.max_value_depth,
+        })
+    }
+
     fn check_depth(&self, depth: usize) -> Result<(), FilterError> {
         if depth > self.limits.max_depth {
             return Err(FilterError::TooDeep {
@@ -119,7 +131,7 @@ impl<'a> Parser<'a> {
             JsonValue::Object(map) => self.where_object(model, map, 0),
             other => Err(FilterError::malformed(format!(
                 "a where must be an object, found {}",
-                super::error::describe(other)
+                describe(other)
             ))),
         }
     }
@@ -137,7 +149,7 @@ impl<'a> Parser<'a> {
             other => {
                 return Err(FilterError::malformed(format!(
                     "a filter must be an object with the keys {FILTER_KEYS}, found {}",
-                    super::error::describe(other)
+                    describe(other)
                 )))
             }
         };
@@ -155,7 +167,7 @@ impl<'a> Parser<'a> {
                         other => {
                             return Err(FilterError::malformed(format!(
                                 "`where` must be an object, found {}",
-                                super::error::describe(other)
+                                describe(other)
                             )))
                         }
                     }
@@ -168,7 +180,8 @@ impl<'a> Parser<'a> {
                 "include" => filter.include = self.include(model, schema, value, include_depth)?,
                 other => {
                     return Err(FilterError::malformed(format!(
-                        "unknown filter key `{other}` (expected one of {FILTER_KEYS})"
+                        "unknown filter key `{}` (expected one of {FILTER_KEYS})",
+                        excerpt(other)
                     )))
                 }
             }
@@ -218,7 +231,7 @@ impl<'a> Parser<'a> {
                     return Err(FilterError::malformed(format!(
                         "an include entry must be a relation name or {{relation, scope, \
                          shouldSkipDefaultFilter}}, found {}",
-                        super::error::describe(other)
+                        describe(other)
                     )))
                 }
             };
@@ -269,7 +282,7 @@ impl<'a> Parser<'a> {
                         JsonValue::String(s) => raw.extend(s.split(',')),
                         other => {
                             return Err(FilterError::InvalidOrder {
-                                term: other.to_string().chars().take(40).collect(),
+                                term: describe(other),
                                 reason: "an order term must be a string".into(),
                             })
                         }
@@ -279,7 +292,7 @@ impl<'a> Parser<'a> {
             other => {
                 return Err(FilterError::malformed(format!(
                     "`order` must be a string or an array of strings, found {}",
-                    super::error::describe(other)
+                    describe(other)
                 )))
             }
         }
@@ -312,7 +325,7 @@ impl<'a> Parser<'a> {
                         other => {
                             return Err(FilterError::malformed(format!(
                                 "`{key}` must be an array of where objects, found {}",
-                                super::error::describe(other)
+                                describe(other)
                             )))
                         }
                     };
@@ -329,7 +342,7 @@ impl<'a> Parser<'a> {
                                 return Err(FilterError::malformed(format!(
                                     "`{key}` must be an array of where objects, found an \
                                      element that is {}",
-                                    super::error::describe(other)
+                                    describe(other)
                                 )))
                             }
                         }
@@ -349,7 +362,7 @@ impl<'a> Parser<'a> {
                         other => {
                             return Err(FilterError::malformed(format!(
                                 "a top-level `not` must be a where object, found {}",
-                                super::error::describe(other)
+                                describe(other)
                             )))
                         }
                     }
@@ -387,6 +400,7 @@ impl<'a> Parser<'a> {
 
     /// Implicit equality: `{f: v}`, `{f: [..]}`, `{f: null}`, `{f: {non-operator object}}`.
     fn implicit(&mut self, field: &FieldRef, value: &JsonValue) -> Result<Condition, FilterError> {
+        self.check_operand(field, value)?;
         match value {
             JsonValue::Null => Ok(null_check(field, Operator::IsNull)),
             JsonValue::Array(_) if !field.is_path() && field.pg_type.element().is_some() => {
@@ -421,6 +435,11 @@ impl<'a> Parser<'a> {
         depth: usize,
     ) -> Result<Condition, FilterError> {
         self.tick()?;
+        if op != "not" {
+            // A `not`'s operand is more operators (bounded by `max_depth`) or an implicit value
+            // (checked in `implicit`).
+            self.check_operand(field, operand)?;
+        }
         match op {
             "eq" | "is" if operand.is_null() => Ok(null_check(field, Operator::IsNull)),
             "ne" | "neq" | "isn" if operand.is_null() => Ok(null_check(field, Operator::IsNotNull)),
@@ -556,11 +575,15 @@ impl<'a> Parser<'a> {
             return Ok(Condition::Const(op == Operator::NotIn));
         }
         if field.is_path() {
-            if items.iter().all(JsonValue::is_number) {
+            // A null element is a NULL in the array: it matches no row, as in SQL's
+            // `IN (..., NULL)` (see `coerce_list`). The other elements decide how the path
+            // compares: numerically when they are all numbers.
+            let mut present = items.iter().filter(|v| !v.is_null()).peekable();
+            let numeric = present.peek().is_some() && present.all(JsonValue::is_number);
+            if numeric {
                 let values = items
                     .iter()
-                    .filter_map(JsonValue::as_number)
-                    .map(|n| SqlValue::String(Some(n.to_string())))
+                    .map(|v| SqlValue::String(v.as_number().map(|n| n.to_string())))
                     .collect();
                 let bound = BoundValue {
                     value: SqlValue::Array(ArrayType::String, Some(Box::new(values))),
@@ -575,7 +598,10 @@ impl<'a> Parser<'a> {
             }
             let values = items
                 .iter()
-                .map(|item| path_text(&key, item).map(|s| SqlValue::String(Some(s))))
+                .map(|item| match item {
+                    JsonValue::Null => Ok(SqlValue::String(None)),
+                    _ => path_text(&key, item).map(|s| SqlValue::String(Some(s))),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let bound =
                 BoundValue::plain(SqlValue::Array(ArrayType::String, Some(Box::new(values))));
@@ -823,13 +849,14 @@ fn inclusion_object(
             ("relation" | "scope" | "shouldSkipDefaultFilter", other) => {
                 return Err(FilterError::malformed(format!(
                     "include `{k}` has the wrong type: {}",
-                    super::error::describe(other)
+                    describe(other)
                 )))
             }
             (other, _) => {
                 return Err(FilterError::malformed(format!(
-                    "unknown include key `{other}` (expected relation, scope, \
-                     shouldSkipDefaultFilter)"
+                    "unknown include key `{}` (expected relation, scope, \
+                     shouldSkipDefaultFilter)",
+                    excerpt(other)
                 )))
             }
         }
@@ -858,7 +885,7 @@ fn fields(model: &Model, value: &JsonValue) -> Result<Option<Fields>, FilterErro
                 let JsonValue::String(p) = item else {
                     return Err(FilterError::malformed(format!(
                         "`fields` must list property names, found {}",
-                        super::error::describe(item)
+                        describe(item)
                     )));
                 };
                 let p = known(p)?;
@@ -895,7 +922,7 @@ fn fields(model: &Model, value: &JsonValue) -> Result<Option<Fields>, FilterErro
         }
         other => Err(FilterError::malformed(format!(
             "`fields` must be an array or an object, found {}",
-            super::error::describe(other)
+            describe(other)
         ))),
     }
 }
@@ -922,7 +949,7 @@ fn count(name: &str, value: &JsonValue) -> Result<Option<u64>, FilterError> {
 /// One order term: `key [ASC|DESC] [NULLS FIRST|NULLS LAST]`, case-insensitive.
 fn order_term(model: &Model, term: &str) -> Result<OrderTerm, FilterError> {
     let invalid = |reason: &str| FilterError::InvalidOrder {
-        term: term.trim().chars().take(80).collect(),
+        term: excerpt(term.trim()).into_owned(),
         reason: reason.to_string(),
     };
     let words: Vec<&str> = term.split_whitespace().collect();
@@ -1039,7 +1066,7 @@ fn parse_path(mut rest: &str) -> Result<Vec<String>, String> {
         if !valid_segment(segment) {
             return Err(format!(
                 "segment `{}` is not an identifier ([A-Za-z_][A-Za-z0-9_-]*) or an array index",
-                segment.chars().take(40).collect::<String>()
+                excerpt(segment)
             ));
         }
         segments.push(segment.to_string());

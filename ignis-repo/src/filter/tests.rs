@@ -319,9 +319,57 @@ fn null_edge_cases() {
             "{op}: null"
         );
     }
-    // A null inside a list would make NOT IN match nothing: refused.
+    // A null inside a list is a NULL element of the one array parameter (SQL semantics, as
+    // Ignis's `IN (1, NULL)`): on a column, on a JSON path compared numerically, and as text.
+    let with_null = |items: Vec<SqlValue>, ty| SqlValue::Array(ty, Some(Box::new(items)));
+    for op in ["in", "inq"] {
+        assert_eq!(
+            where_sql(json!({"age": {op: [1, null]}})),
+            (
+                r#""age" = ANY($1)"#.into(),
+                vec![with_null(
+                    vec![SqlValue::Int(Some(1)), SqlValue::Int(None)],
+                    ArrayType::Int
+                )]
+            ),
+            "{op}"
+        );
+    }
     assert_eq!(
-        where_err(json!({"age": {"nin": [1, null]}})).kind(),
+        where_sql(json!({"age": {"nin": [null, 2]}})),
+        (
+            r#""age" <> ALL($1)"#.into(),
+            vec![with_null(
+                vec![SqlValue::Int(None), SqlValue::Int(Some(2))],
+                ArrayType::Int
+            )]
+        )
+    );
+    assert_eq!(
+        where_sql(json!({"name": [null]})),
+        (
+            r#""name" = ANY($1)"#.into(),
+            vec![with_null(vec![SqlValue::String(None)], ArrayType::String)]
+        )
+    );
+    let (sql, values) = where_sql(json!({"metadata.k": {"in": [1.5, null]}}));
+    assert!(sql.ends_with("= ANY($3::text[]::numeric[])"), "{sql}");
+    assert_eq!(
+        values[2],
+        with_null(vec![s("1.5"), SqlValue::String(None)], ArrayType::String)
+    );
+    let (sql, values) = where_sql(json!({"metadata.k": {"nin": ["a", null, 2]}}));
+    assert_eq!(sql, r#"("metadata" #>> $1) <> ALL($2)"#);
+    assert_eq!(
+        values[1],
+        with_null(
+            vec![s("a"), SqlValue::String(None), s("2")],
+            ArrayType::String
+        )
+    );
+    // The elements are still coerced: a null does not excuse a bad neighbour.
+    assert_eq!(
+        where_err(json!({"age": {"in": [null, "x"]}})).kind(),
         FilterErrorKind::InvalidValue
     );
 }
@@ -564,7 +612,9 @@ fn json_paths_compare_numerically_for_numbers() {
         values,
         vec![strings(&["score"]), strings(&["score"]), s("5")]
     );
-    // Implicit equality and eq with a number are numeric too (Ignis).
+    // Implicit equality and eq with a number are numeric too, so `10.0` at the path matches
+    // `10`. Ignis compares the text form for `eq` (only `10` matches); ignis-rs differs on
+    // purpose, so that every operator given a number compares numbers (see the module doc).
     let (sql, _) = where_sql(json!({"metadata.score": 5}));
     assert_eq!(sql, format!("{} = ($3::text::numeric)", guarded));
     let (sql, values) = where_sql(json!({"metadata.score": {"between": [1.5, 2]}}));
@@ -1084,6 +1134,327 @@ fn long_strings_are_cut_in_messages() {
     assert!(e.to_string().len() < 200, "{e}");
 }
 
+/// `{key: value}`, built without `json!` (which serialises its operands again, recursively).
+fn object(key: &str, value: JsonValue) -> JsonValue {
+    let mut map = serde_json::Map::new();
+    map.insert(key.to_string(), value);
+    JsonValue::Object(map)
+}
+
+#[test]
+fn messages_quote_a_short_prefix_of_megabyte_inputs() {
+    let mib = 1 << 20;
+    let long_key = "k".repeat(mib);
+    let long_value = "v".repeat(mib);
+    let long_path = format!("metadata.{}", "a.".repeat(mib / 2));
+    let cases: Vec<(FilterError, FilterErrorKind, &str)> = vec![
+        (
+            where_err(object(&long_key, json!(1))),
+            FilterErrorKind::UnknownField,
+            "model `User` has no property `kkkk",
+        ),
+        (
+            filter_err(json!({"fields": [long_key.clone()]})),
+            FilterErrorKind::UnknownField,
+            "has no property `kkkk",
+        ),
+        (
+            filter_err(json!({"order": format!("{long_key} DESC")})),
+            FilterErrorKind::UnknownField,
+            "has no property `kkkk",
+        ),
+        (
+            where_err(json!({"age": long_value.clone()})),
+            FilterErrorKind::InvalidValue,
+            "invalid value for `age`: expected an integer",
+        ),
+        (
+            where_err(json!({"name": {"like": format!("{long_value}\\")}})),
+            FilterErrorKind::InvalidValue,
+            "invalid value for `name`",
+        ),
+        (
+            where_err(json!({"age": object(&long_key, json!(1))})),
+            FilterErrorKind::UnknownOperator,
+            "unknown operator `kkkk",
+        ),
+        (
+            filter_err(json!({"include": [long_key.clone()]})),
+            FilterErrorKind::UnknownRelation,
+            "model `User` has no relation `kkkk",
+        ),
+        (
+            filter_err(json!({"order": format!("name {long_key}")})),
+            FilterErrorKind::InvalidOrder,
+            "invalid order `name kkkk",
+        ),
+        (
+            where_err(object(&long_path, json!(1))),
+            FilterErrorKind::InvalidPath,
+            "invalid JSON path `metadata.a.a.",
+        ),
+        (
+            where_err(object(&format!("metadata.{long_key}"), json!(1))),
+            FilterErrorKind::InvalidPath,
+            "segment `kkkk",
+        ),
+        (
+            filter_err(object(&long_key, json!(1))),
+            FilterErrorKind::Malformed,
+            "unknown filter key `kkkk",
+        ),
+        (
+            filter_err(json!({"include": [object(&long_key, json!(1))]})),
+            FilterErrorKind::Malformed,
+            "unknown include key `kkkk",
+        ),
+        (
+            filter_err(json!({"order": [[long_value.clone()]]})),
+            FilterErrorKind::InvalidOrder,
+            "invalid order `an array of 1 elements`",
+        ),
+    ];
+    for (e, kind, names) in cases {
+        let message = e.to_string();
+        assert_eq!(e.kind(), kind, "{message}");
+        assert!(message.len() < 300, "{} bytes: {message}", message.len());
+        assert!(
+            message.contains(names),
+            "`{message}` should contain `{names}`"
+        );
+    }
+    // The cut says how long the whole input was.
+    let message = where_err(object(&long_key, json!(1))).to_string();
+    assert!(message.ends_with(&format!("…({mib} bytes)`")), "{message}");
+    let message = where_err(json!({"age": long_value})).to_string();
+    assert!(message.contains(&format!("…({mib} bytes)")), "{message}");
+}
+
+#[test]
+fn excerpts_cut_on_a_character_boundary_and_keep_short_input_whole() {
+    use std::borrow::Cow;
+    assert!(matches!(excerpt("createdBy"), Cow::Borrowed("createdBy")));
+    let eighty = "x".repeat(96);
+    assert_eq!(excerpt(&eighty), eighty);
+    // 63 ASCII bytes then two-byte characters: byte 64 falls inside one, so the cut is at 63.
+    let mixed = format!("{}{}", "a".repeat(63), "é".repeat(100));
+    assert_eq!(excerpt(&mixed), format!("{}…(263 bytes)", "a".repeat(63)));
+    let emoji = "😀".repeat(1000);
+    let cut = excerpt(&emoji);
+    assert_eq!(cut, format!("{}…(4000 bytes)", "😀".repeat(16)));
+    // A value quoted in a message is cut too, control characters escaped.
+    let e = where_err(json!({"age": "\u{1}".repeat(10_000)}));
+    assert!(e.to_string().len() < 300, "{e}");
+}
+
+// ------------------------------------------------------------------------------------------------
+// value depth: refused without recursion
+
+/// `levels` arrays (or single-key objects) around `1`, built iteratively.
+fn nested(levels: usize, objects: bool) -> JsonValue {
+    let mut v = json!(1);
+    for _ in 0..levels {
+        v = if objects {
+            object("a", v)
+        } else {
+            JsonValue::Array(vec![v])
+        };
+    }
+    v
+}
+
+/// Drops `value` without recursion: serde_json's own `Drop` recurses once per level and would
+/// overflow the test thread's stack on the 100,000-level values below, so the test takes each
+/// container apart on an explicit stack instead.
+fn dismantle(value: JsonValue) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            JsonValue::Array(items) => stack.extend(items),
+            JsonValue::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+fn too_deep(field: &str, limit: usize) -> FilterError {
+    FilterError::ValueTooDeep {
+        field: field.into(),
+        limit,
+    }
+}
+
+#[test]
+fn values_nested_beyond_the_limit_are_refused_without_overflowing_the_stack() {
+    let limit = limits().max_value_depth;
+    assert_eq!(limit, 256);
+    let post = post();
+    for levels in [10_000, 100_000] {
+        for objects in [false, true] {
+            let deep = nested(levels, objects);
+            let wheres: Vec<(JsonValue, &str)> = vec![
+                (object("metadata", deep), "metadata"),
+                (
+                    object("metadata", object("contains", nested(levels, objects))),
+                    "metadata",
+                ),
+                (
+                    object("metadata.a", object("eq", nested(levels, objects))),
+                    "metadata.a",
+                ),
+                (
+                    object("settings", object("not", nested(levels, objects))),
+                    "settings",
+                ),
+                (
+                    object(
+                        "age",
+                        object("in", JsonValue::Array(vec![nested(levels, objects)])),
+                    ),
+                    "age",
+                ),
+                (
+                    object("tags", object("contains", nested(levels, objects))),
+                    "tags",
+                ),
+            ];
+            for (w, field) in wheres {
+                assert_eq!(
+                    parse_where(&user(), &w, &limits()),
+                    Err(too_deep(field, limit))
+                );
+                let f = object("where", w);
+                assert_eq!(
+                    Filter::parse(&user(), &schema(), &f, &limits()),
+                    Err(too_deep(field, limit))
+                );
+                assert_eq!(
+                    Filter::parse_with_defaults(&user(), &schema(), &f, &limits(), false),
+                    Err(too_deep(field, limit))
+                );
+                dismantle(f);
+            }
+            // A model with a default filter: the merge (which clones) never sees the value.
+            let w = object("title", object("nin", nested(levels, objects)));
+            assert_eq!(
+                parse_where_with_defaults(&post, &w, &limits(), false),
+                Err(too_deep("title", limit))
+            );
+            let f = object("where", w);
+            assert_eq!(
+                Filter::parse_with_defaults(&post, &schema(), &f, &limits(), false),
+                Err(too_deep("title", limit))
+            );
+            dismantle(f);
+            // In an include scope whose target has a default filter (merged under the scope).
+            let scope = object("where", object("title", nested(levels, objects)));
+            let mut inclusion = serde_json::Map::new();
+            inclusion.insert("relation".into(), json!("posts"));
+            inclusion.insert("scope".into(), scope);
+            let f = object(
+                "include",
+                JsonValue::Array(vec![JsonValue::Object(inclusion)]),
+            );
+            assert_eq!(
+                Filter::parse_with_defaults(&user(), &schema(), &f, &limits(), false),
+                Err(too_deep("title", limit))
+            );
+            dismantle(f);
+            // coerce_value and check_value_depth on their own.
+            let deep = nested(levels, objects);
+            assert_eq!(
+                coerce_value("metadata", &PgType::Jsonb, &deep),
+                Err(too_deep("metadata", 1024))
+            );
+            let jsonb_array = PgType::Array(Box::new(PgType::Jsonb));
+            let list = JsonValue::Array(vec![deep]);
+            assert_eq!(
+                coerce_value("docs", &jsonb_array, &list),
+                Err(too_deep("docs", 1024))
+            );
+            assert_eq!(
+                check_value_depth("docs", &list, limit),
+                Err(too_deep("docs", limit))
+            );
+            assert!(!is_empty_where(Some(&list)));
+            dismantle(list);
+        }
+        // Groups nested as deep: the nesting limit answers, on the default-filter path too.
+        let mut groups = json!({"title": "a"});
+        for _ in 0..levels {
+            groups = object("and", JsonValue::Array(vec![groups]));
+        }
+        assert_eq!(
+            parse_where_with_defaults(&post, &groups, &limits(), false),
+            Err(FilterError::TooDeep { limit: 16 })
+        );
+        let f = object("where", groups);
+        assert_eq!(
+            Filter::parse_with_defaults(&post, &schema(), &f, &limits(), false),
+            Err(FilterError::TooDeep { limit: 16 })
+        );
+        dismantle(f);
+    }
+}
+
+#[test]
+fn value_depth_is_measured_in_container_levels_up_to_the_limit() {
+    let limit = limits().max_value_depth;
+    for objects in [false, true] {
+        let at_limit = nested(limit, objects);
+        assert_eq!(check_value_depth("v", &at_limit, limit), Ok(()));
+        assert!(parse_where(&user(), &object("metadata", at_limit.clone()), &limits()).is_ok());
+        assert!(coerce_value("v", &PgType::Jsonb, &at_limit).is_ok());
+        let over = nested(limit + 1, objects);
+        assert_eq!(
+            check_value_depth("v", &over, limit),
+            Err(too_deep("v", limit))
+        );
+        let e = parse_where(&user(), &object("metadata", over), &limits());
+        assert_eq!(e, Err(too_deep("metadata", limit)));
+        assert_eq!(
+            e.map_err(|e| (e.kind(), e.to_string())),
+            Err((
+                FilterErrorKind::ValueTooDeep,
+                "the value given for `metadata` nests arrays and objects deeper than 256 levels"
+                    .into()
+            ))
+        );
+    }
+    // Scalars are level 0; siblings do not add up; empty containers count as a level.
+    assert_eq!(check_value_depth("v", &json!("x"), 0), Ok(()));
+    assert_eq!(check_value_depth("v", &json!([]), 0), Err(too_deep("v", 0)));
+    assert_eq!(
+        check_value_depth("v", &json!([[1], [2], {"a": [3]}]), 3),
+        Ok(())
+    );
+    assert_eq!(
+        check_value_depth("v", &json!([[1], [2], {"a": [[3]]}]), 3),
+        Err(too_deep("v", 3))
+    );
+    // A repository's own limit applies to where operands.
+    let strict = FilterLimits {
+        max_value_depth: 2,
+        ..FilterLimits::default()
+    };
+    assert!(parse_where(&user(), &json!({"metadata": {"a": [1]}}), &strict).is_ok());
+    assert_eq!(
+        parse_where(
+            &user(),
+            &json!({"metadata": {"contains": {"a": [[1]]}}}),
+            &strict
+        ),
+        Err(too_deep("metadata", 2))
+    );
+    // The NUL check walks the same way, keys included.
+    let mut deep_nul = json!("\u{0}");
+    for _ in 0..100 {
+        deep_nul = object("a", deep_nul);
+    }
+    let e = coerce_value("m", &PgType::Jsonb, &deep_nul);
+    assert!(e.is_err_and(|e| e.to_string().contains("NUL")));
+}
+
 // ------------------------------------------------------------------------------------------------
 // default filters and emptiness
 
@@ -1343,31 +1714,284 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_filter_never_panics(
-        w in arbitrary_json(),
-        order in prop::option::of(".{0,20}"),
-        limit in prop::option::of(any::<i64>()),
-        include in prop::option::of(prop::sample::select(vec!["posts", "author", "nope"])),
-    ) {
-        let mut f = serde_json::Map::new();
-        f.insert("where".into(), w);
-        if let Some(o) = order { f.insert("order".into(), json!(o)); }
-        if let Some(l) = limit { f.insert("limit".into(), json!(l)); }
-        if let Some(i) = include { f.insert("include".into(), json!([i])); }
-        let json = JsonValue::Object(f);
+    fn valid_filters_parse_and_bind_exactly_the_values_they_number(filter in valid_filter()) {
         let m = user();
-        if let Ok(filter) = Filter::parse_with_defaults(&m, &schema(), &json, &limits(), false) {
-            let (select, indexes) = filter.select(&m, &["id"]);
-            let (sql, _) = select.build(PostgresQueryBuilder);
-            prop_assert!(sql.starts_with("SELECT"));
-            prop_assert!(indexes.contains(&0));
+        let parsed = Filter::parse_with_defaults(&m, &schema(), &filter, &limits(), false);
+        let parsed = match parsed {
+            Ok(f) => f,
+            Err(e) => return Err(TestCaseError::fail(format!("{filter} should parse: {e}"))),
+        };
+        let (sql, values, indexes) = parsed.build_select(&m, &["id"]);
+        prop_assert!(indexes.contains(&0));
+        // Placeholders are $1..$n, each value bound once, and the values are the ones the
+        // statement cache binds on a hit (`bound_values`).
+        let numbers = placeholders(&sql);
+        prop_assert_eq!(numbers, (1..=values.0.len()).collect::<Vec<_>>(), "{}", sql);
+        let bound: Vec<SqlValue> = values.0.into_iter().map(|v| v.0).collect();
+        prop_assert_eq!(bound, parsed.bound_values(), "{}", sql);
+    }
+
+    #[test]
+    fn merged_wheres_keep_every_condition_of_both(a in arbitrary_json(), b in arbitrary_json()) {
+        let merged = merge_where_json(&a, &b);
+        match (&a, &b) {
+            (_, JsonValue::Null) => prop_assert_eq!(&merged, &a),
+            (JsonValue::Object(default), JsonValue::Object(caller)) => {
+                let out = merged.as_object();
+                prop_assert!(out.is_some(), "{merged}");
+                let out = out.unwrap();
+                let both_or = default.contains_key("or") && caller.contains_key("or");
+                for (side, other) in [(default, caller), (caller, default)] {
+                    for (key, value) in side {
+                        if key == "or" && both_or {
+                            continue;
+                        }
+                        prop_assert!(out.contains_key(key), "{key} lost: {merged}");
+                        if key != "and" && !other.contains_key(key) {
+                            prop_assert_eq!(&out[key], value);
+                        }
+                    }
+                }
+                if both_or {
+                    // Two `or` groups become two conjuncts: both must hold.
+                    prop_assert!(!out.contains_key("or"));
+                    let conjuncts = out.get("and").and_then(JsonValue::as_array);
+                    prop_assert!(conjuncts.is_some(), "{merged}");
+                    let conjuncts = conjuncts.unwrap();
+                    for side in [default, caller] {
+                        let group = json!({"or": side["or"].clone()});
+                        prop_assert!(conjuncts.contains(&group), "{group} lost: {merged}");
+                    }
+                }
+                // Merging never widens a where to everything: it is empty only if both are.
+                if !is_empty_where(Some(&a)) || !is_empty_where(Some(&b)) {
+                    prop_assert!(!is_empty_where(Some(&merged)), "{a} + {b} = {merged}");
+                }
+            }
+            _ => prop_assert_eq!(&merged, &b),
         }
     }
 
     #[test]
-    fn merges_never_panic(a in arbitrary_json(), b in arbitrary_json()) {
+    fn merged_filters_take_the_callers_keys_and_keep_the_defaults_others(
+        a in arbitrary_json(),
+        b in arbitrary_json(),
+    ) {
         let merged = merge_filter_json(&a, &b);
-        let _ = merge_where_json(&a, &b);
-        let _ = is_empty_where(Some(&merged));
+        match (&a, &b) {
+            (JsonValue::Object(default), JsonValue::Object(caller)) => {
+                let out = merged.as_object();
+                prop_assert!(out.is_some(), "{merged}");
+                let out = out.unwrap();
+                let pages = ["skip", "offset"]
+                    .iter()
+                    .any(|k| caller.get(*k).is_some_and(|v| !v.is_null()));
+                for (key, value) in caller.iter().filter(|(_, v)| !v.is_null()) {
+                    let expected = match (key.as_str(), default.get(key)) {
+                        ("where", Some(dw)) if !dw.is_null() => merge_where_json(dw, value),
+                        _ => value.clone(),
+                    };
+                    prop_assert_eq!(&out[key], &expected, "caller's {}", key);
+                }
+                for (key, value) in default {
+                    if caller.get(key).is_some_and(|v| !v.is_null()) {
+                        continue;
+                    }
+                    if pages && (key == "skip" || key == "offset") {
+                        prop_assert!(!out.contains_key(key), "default {key} kept: {merged}");
+                    } else {
+                        prop_assert_eq!(&out[key], value, "default's {}", key);
+                    }
+                }
+            }
+            (JsonValue::Object(_), JsonValue::Null) => prop_assert_eq!(&merged, &a),
+            _ => prop_assert_eq!(&merged, &b),
+        }
     }
+}
+
+/// The numbers of the `$n` placeholders of `sql`, sorted and deduplicated.
+fn placeholders(sql: &str) -> Vec<usize> {
+    let mut numbers: Vec<usize> = sql
+        .split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+/// One condition the parser must accept on [`user`]: a known field, an operator that applies
+/// to it, an operand of the right type.
+fn valid_condition() -> impl Strategy<Value = JsonValue> {
+    use prop::sample::select;
+    let nullable_ints = prop::collection::vec(
+        prop_oneof![3 => any::<i16>().prop_map(|n| json!(n)), 1 => Just(JsonValue::Null)],
+        0..4,
+    );
+    let path_scalar = prop_oneof![
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<i32>().prop_map(|n| json!(f64::from(n) / 8.0)),
+        "[a-z]{0,5}".prop_map(|s| json!(s)),
+        any::<bool>().prop_map(|b| json!(b)),
+    ];
+    prop_oneof![
+        (
+            select(vec!["eq", "neq", "gt", "gte", "lt", "lte", "is", "isn"]),
+            any::<i32>()
+        )
+            .prop_map(|(op, n)| json!({"age": {op: n}})),
+        (select(vec!["in", "inq", "nin"]), nullable_ints)
+            .prop_map(|(op, v)| json!({"rank": {op: v}})),
+        (
+            select(vec![
+                "like", "nlike", "ilike", "nilike", "regexp", "iregexp"
+            ]),
+            "[a-z%_]{0,6}",
+        )
+            .prop_map(|(op, p)| json!({"name": {op: p}})),
+        (
+            any::<i32>(),
+            any::<i32>(),
+            select(vec!["between", "notBetween"])
+        )
+            .prop_map(|(a, b, op)| json!({"age": {op: [a, b]}})),
+        (
+            select(vec!["metadata.a.b", "metadata[0].k", "settings.x"]),
+            path_scalar.clone()
+        )
+            .prop_map(|(key, v)| object(key, v)),
+        (
+            select(vec!["metadata.a", "settings.x"]),
+            select(vec!["eq", "neq", "gt", "lte"]),
+            path_scalar,
+        )
+            .prop_map(|(key, op, v)| object(key, json!({op: v}))),
+        prop::collection::vec("[a-z]{1,4}", 0..3).prop_map(|t| json!({"tags": {"contains": t}})),
+        any::<bool>().prop_map(|b| json!({"active": b})),
+        (
+            select(vec!["exists", "notExists"]),
+            any::<bool>(),
+            select(vec!["metadata.a", "name"]),
+        )
+            .prop_map(|(op, b, key)| object(key, json!({op: b}))),
+        (0_i64..4_102_444_800_000).prop_map(|ms| json!({"lastLoginAt": {"gte": ms}})),
+        Just(json!({"password": null})),
+        "[0-9]{1,3}\\.[0-9]{2}".prop_map(|s| json!({"score": {"lt": s}})),
+        prop::collection::vec(any::<i32>(), 0..4).prop_map(|v| json!({"age": v})),
+    ]
+}
+
+/// Valid where objects: [`valid_condition`]s in `and` / `or` / `not` groups, three levels at
+/// most (the limit is 16).
+fn valid_where() -> impl Strategy<Value = JsonValue> {
+    valid_condition().prop_recursive(3, 24, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| json!({"and": v})),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| json!({"or": v})),
+            inner.prop_map(|w| json!({"not": w})),
+        ]
+    })
+}
+
+/// Valid filters: a where, order terms, limit, skip and an include with a scope.
+fn valid_filter() -> impl Strategy<Value = JsonValue> {
+    let order = prop::collection::vec(
+        prop::sample::select(vec![
+            "age",
+            "name DESC",
+            "metadata.a.b ASC NULLS FIRST",
+            "lastLoginAt desc nulls last",
+            "rank",
+        ]),
+        0..3,
+    );
+    (
+        valid_where(),
+        order,
+        prop::option::of(0_u64..1000),
+        prop::option::of(0_u64..1000),
+        prop::option::of("[a-z%]{0,4}"),
+    )
+        .prop_map(|(w, order, limit, skip, include)| {
+            let mut f = serde_json::Map::new();
+            f.insert("where".into(), w);
+            f.insert("order".into(), json!(order));
+            if let Some(l) = limit {
+                f.insert("limit".into(), json!(l));
+            }
+            if let Some(s) = skip {
+                f.insert("skip".into(), json!(s));
+            }
+            if let Some(title) = include {
+                let scope = json!({"where": {"title": {"like": title}}, "order": "id DESC"});
+                f.insert(
+                    "include".into(),
+                    json!([{"relation": "posts", "scope": scope}]),
+                );
+            }
+            JsonValue::Object(f)
+        })
+}
+
+/// Arbitrary filters around [`arbitrary_json`] wheres: none may panic, and a fair share of
+/// them must parse, or the property would hold of a parser that refuses everything.
+#[test]
+fn arbitrary_filters_never_panic_and_a_share_of_them_parse() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::cell::Cell;
+    let strategy = (
+        prop_oneof![arbitrary_json(), valid_where()],
+        prop::option::of(".{0,20}"),
+        prop::option::of(any::<i64>()),
+        prop::option::of(prop::sample::select(vec!["posts", "author", "nope"])),
+    );
+    let cases = 2000;
+    let (parsed, refused) = (Cell::new(0_u32), Cell::new(0_u32));
+    let mut runner = TestRunner::new(Config::with_cases(cases));
+    let result = runner.run(&strategy, |(w, order, limit, include)| {
+        let mut f = serde_json::Map::new();
+        f.insert("where".into(), w);
+        if let Some(o) = order {
+            f.insert("order".into(), json!(o));
+        }
+        if let Some(l) = limit {
+            f.insert("limit".into(), json!(l));
+        }
+        if let Some(i) = include {
+            f.insert("include".into(), json!([i]));
+        }
+        let json = JsonValue::Object(f);
+        let m = user();
+        match Filter::parse_with_defaults(&m, &schema(), &json, &limits(), false) {
+            Ok(filter) => {
+                parsed.set(parsed.get() + 1);
+                let (select, indexes) = filter.select(&m, &["id"]);
+                let (sql, _) = select.build(PostgresQueryBuilder);
+                prop_assert!(sql.starts_with("SELECT"));
+                prop_assert!(indexes.contains(&0));
+            }
+            Err(e) => {
+                refused.set(refused.get() + 1);
+                // Every refusal is a typed error with a message of bounded length.
+                prop_assert!(
+                    !e.to_string().is_empty() && e.to_string().len() < 400,
+                    "{e}"
+                );
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (parsed, refused) = (parsed.get(), refused.get());
+    assert!(
+        parsed >= cases / 10 && refused >= cases / 10,
+        "{parsed} parsed, {refused} refused of {cases}"
+    );
 }
