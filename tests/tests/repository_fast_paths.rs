@@ -341,7 +341,7 @@ fn find_by_id_without_a_filter_answers_as_the_general_path() {
 }
 
 #[test]
-fn create_writes_and_refuses_as_before() {
+fn create_writes_and_refuses_bad_data() {
     let app = app();
     let row = app
         .items
@@ -390,7 +390,7 @@ fn create_writes_and_refuses_as_before() {
 }
 
 #[test]
-fn update_by_id_writes_and_refuses_as_before() {
+fn update_by_id_writes_and_refuses_bad_data() {
     let app = app();
     let row = app
         .items
