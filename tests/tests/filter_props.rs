@@ -599,6 +599,9 @@ fn compare(k: Key, v: &Value, r: &Row, accept: fn(Ordering) -> bool) -> Tv {
     Some(accept(scmp(&left, &rhs(k, v, mode))))
 }
 
+/// `x IN (...)` / `x NOT IN (...)` in SQL's three-valued logic: a null element compares as
+/// unknown, so a list holding one is never false for `IN` (true or unknown) and never true for
+/// `NOT IN` (false or unknown). The other elements decide whether a path compares numerically.
 fn list(k: Key, v: &Value, r: &Row, positive: bool) -> Tv {
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),
@@ -607,12 +610,20 @@ fn list(k: Key, v: &Value, r: &Row, positive: bool) -> Tv {
     if items.is_empty() {
         return Some(!positive);
     }
-    let mode = mode_for(k, &items);
+    let present: Vec<&Value> = items.iter().copied().filter(|i| !i.is_null()).collect();
+    let has_null = present.len() < items.len();
+    let mode = mode_for(k, &present);
     let left = lhs(k, r, mode)?;
-    let found = items
+    let found = present
         .iter()
         .any(|i| scmp(&left, &rhs(k, i, mode)) == Ordering::Equal);
-    Some(found == positive)
+    if found {
+        Some(positive)
+    } else if has_null {
+        None
+    } else {
+        Some(!positive)
+    }
 }
 
 fn between(k: Key, v: &Value, r: &Row) -> Tv {
@@ -1171,6 +1182,12 @@ fn array_of(s: BoxedStrategy<Value>, max: usize) -> BoxedStrategy<Value> {
     vec(s, 0..=max).prop_map(Value::Array).boxed()
 }
 
+/// A list operand for `in` / `inq` / `nin` or implicit equality: elements of `s`, and now and
+/// then a null (SQL semantics: it matches no row).
+fn list_of(s: BoxedStrategy<Value>, max: usize) -> BoxedStrategy<Value> {
+    array_of(prop_oneof![6 => s, 1 => Just(Value::Null)].boxed(), max)
+}
+
 fn pair(s: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
     (s.clone(), s).prop_map(|(a, b)| json!([a, b])).boxed()
 }
@@ -1204,7 +1221,7 @@ fn op_for(k: Key, env: Env) -> BoxedStrategy<OpCond> {
         prop_oneof![
             4 => with_ops(CMP, v.clone()),
             1 => null_ops(),
-            2 => with_ops(LISTS, array_of(v.clone(), 4)),
+            2 => with_ops(LISTS, list_of(v.clone(), 4)),
             1 => with_ops(LISTS, v.clone()),
             2 => with_ops(RANGES, pair(v)),
             1 => exist_ops(),
@@ -1218,7 +1235,7 @@ fn op_for(k: Key, env: Env) -> BoxedStrategy<OpCond> {
         Key::Flag => prop_oneof![
             3 => with_ops(EQ, bool_values()),
             1 => null_ops(),
-            2 => with_ops(LISTS, array_of(bool_values(), 2)),
+            2 => with_ops(LISTS, list_of(bool_values(), 2)),
             1 => exist_ops(),
         ]
         .boxed(),
@@ -1226,7 +1243,7 @@ fn op_for(k: Key, env: Env) -> BoxedStrategy<OpCond> {
             let mut options = vec![
                 (3, with_ops(EQ, name_values())),
                 (1, null_ops()),
-                (2, with_ops(LISTS, array_of(name_values(), 4))),
+                (2, with_ops(LISTS, list_of(name_values(), 4))),
                 (5, with_ops(LIKES, patterns())),
                 (1, exist_ops()),
             ];
@@ -1242,8 +1259,8 @@ fn op_for(k: Key, env: Env) -> BoxedStrategy<OpCond> {
                 (3, with_ops(EQ, path_scalars())),
                 (3, with_ops(CMP, path_numbers())),
                 (1, null_ops()),
-                (2, with_ops(LISTS, array_of(path_numbers(), 4))),
-                (2, with_ops(LISTS, array_of(mixed, 4))),
+                (2, with_ops(LISTS, list_of(path_numbers(), 4))),
+                (2, with_ops(LISTS, list_of(mixed, 4))),
                 (1, with_ops(LISTS, path_scalars())),
                 (2, with_ops(RANGES, pair(path_numbers()))),
                 (3, with_ops(LIKES, patterns())),
@@ -1287,7 +1304,7 @@ fn implicit_for(k: Key) -> BoxedStrategy<Value> {
     prop_oneof![
         4 => scalar.clone(),
         1 => Just(Value::Null),
-        2 => array_of(scalar, 3),
+        2 => list_of(scalar, 3),
     ]
     .boxed()
 }
