@@ -1,8 +1,10 @@
 //! The filter language on a real Postgres, by hand: what ignis-rs does where Ignis fails
 //! (`exists` / `notExists`, `not`, RFC 3339 date strings, array values as bound parameters,
 //! `order` as one string with `NULLS FIRST` / `LAST`, typed errors for invalid input), and edge
-//! values (unicode, `skip` over `offset`, empty lists, a many relation without a reverse
-//! relation, hidden properties in `where`). Every expected row is written out.
+//! values (unicode, `skip` over `offset`, empty lists, nulls in `in` / `nin` lists with SQL's
+//! semantics, a many relation without a reverse relation, hidden properties in `where`), and
+//! hostile input answered with short typed errors (values nested 100,000 levels, megabyte
+//! names, invalid `regexp` patterns named by field). Every expected row is written out.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 

@@ -104,9 +104,11 @@ pub enum CompareAs {
     /// Text: `col #>> path` for a JSON path (Ignis), or `col::text` for a non-text column under a
     /// pattern operator (`like` on a uuid).
     Text,
-    /// A JSON path as a number, when the operand is a JSON number (Ignis):
+    /// A JSON path as a number, when the operand is a JSON number, through Ignis's guarded cast:
     /// `CASE WHEN (col #>> path) ~ '^-?[0-9]+(\.[0-9]+)?$' THEN (col #>> path)::numeric END`,
-    /// so a non-numeric value at the path is NULL (no match) instead of a cast error.
+    /// so a non-numeric value at the path is NULL (no match) instead of a cast error. Used for
+    /// every operator given a number, equality included, where Ignis compares the text form
+    /// (a deliberate difference: see "JSON paths" in the [`filter`](super) module doc).
     Numeric,
     /// A JSON path as jsonb: `col #> path` (containment, key existence, object equality).
     Jsonb,
