@@ -77,6 +77,10 @@ pub enum RepoError {
     },
 }
 
+/// How the message of the [`FilterError::Malformed`] made from SQLSTATE 2201B starts; the
+/// server's own message follows.
+pub(crate) const REGEXP_ERROR_PREFIX: &str = "invalid regexp / iregexp pattern: ";
+
 impl From<ignis_tx::Error> for RepoError {
     /// A database error, except SQLSTATE 2201B (invalid_regular_expression): a `regexp` /
     /// `iregexp` pattern only Postgres's regex engine can judge, reported as the filter error it
@@ -88,7 +92,7 @@ impl From<ignis_tx::Error> for RepoError {
     fn from(e: ignis_tx::Error) -> Self {
         match e.as_database_error() {
             Some(db) if db.code == "2201B" => RepoError::Filter(FilterError::Malformed {
-                message: format!("invalid regexp / iregexp pattern: {}", db.message),
+                message: format!("{REGEXP_ERROR_PREFIX}{}", db.message),
             }),
             _ => RepoError::Database(e),
         }

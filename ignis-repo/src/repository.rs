@@ -13,9 +13,10 @@ use sea_query_postgres::{PostgresBinder, PostgresValue, PostgresValues};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as JsonValue};
 
+use crate::error::REGEXP_ERROR_PREFIX;
 use crate::filter::{
     any_of, check_value_depth, coerce_value, excerpt, parse_where, parse_where_with_defaults,
-    BoundValue, Condition, Filter, FilterLimits, MAX_PATH_SEGMENTS,
+    regexp_error, BoundValue, Condition, Filter, FilterError, FilterLimits, MAX_PATH_SEGMENTS,
 };
 use crate::row::row_to_object;
 use crate::RepoError;
@@ -1164,7 +1165,8 @@ impl<'a, M> Scope<'a, M> {
         }
         join_props.extend(extra);
         let (stmt, values) = self.select_statement(index, filter, &join_props);
-        let rows = run_query(self.exec, &stmt.sql, &values)?;
+        let rows = run_query(self.exec, &stmt.sql, &values)
+            .map_err(|e| self.name_regexp(filter.r#where.as_ref(), e))?;
         let wanted = filter.output_columns(model);
         let out = stmt
             .columns
@@ -1568,7 +1570,8 @@ impl<'a, M> Scope<'a, M> {
             .from(model.table_ref())
             .cond_where(cond.to_sea_query(None));
         let (sql, values) = q.build_postgres(PostgresQueryBuilder);
-        let rows = run_query(self.exec, &sql, &values)?;
+        let rows =
+            run_query(self.exec, &sql, &values).map_err(|e| self.name_regexp(Some(cond), e))?;
         let n: i64 = rows
             .first()
             .map(|r| r.try_get(0))
@@ -1591,7 +1594,9 @@ impl<'a, M> Scope<'a, M> {
             .cond_where(cond.to_sea_query(None))
             .limit(1);
         let (sql, values) = q.build_postgres(PostgresQueryBuilder);
-        Ok(!run_query(self.exec, &sql, &values)?.is_empty())
+        let rows =
+            run_query(self.exec, &sql, &values).map_err(|e| self.name_regexp(Some(&cond), e))?;
+        Ok(!rows.is_empty())
     }
 
     /// See [`Repository::find_with_range`].
@@ -1633,7 +1638,8 @@ impl<'a, M> Scope<'a, M> {
             join_props.push(&rel.fields[0]);
         }
         let (stmt, values) = self.select_statement(index, filter, &join_props);
-        let rows = run_query(self.exec, &stmt.sql, &values)?;
+        let rows = run_query(self.exec, &stmt.sql, &values)
+            .map_err(|e| self.name_regexp(filter.r#where.as_ref(), e))?;
         let mut objects = Decoder::new(model, &stmt.columns).decode(&rows)?;
         if filter.include.is_empty() {
             return Ok(objects);
@@ -1793,6 +1799,26 @@ impl<'a, M> Scope<'a, M> {
             .unwrap_or(JsonValue::Null);
         let bound = coerce_value(property, &col.pg_type, &actor)?;
         Ok(Some(bound.to_expr()))
+    }
+
+    /// `e`, or, when it is the server's refusal of a `regexp` / `iregexp` pattern (SQLSTATE
+    /// 2201B, see [`RepoError`]'s conversion) in a statement built from `cond`, the filter error
+    /// naming the field, operator and pattern ([`regexp_error`], which may ask the server about
+    /// each pattern of `cond` on this scope's executor).
+    fn name_regexp(&mut self, cond: Option<&Condition>, e: RepoError) -> RepoError {
+        let server = match (&e, cond) {
+            (RepoError::Filter(FilterError::Malformed { message }), Some(_)) => {
+                message.strip_prefix(REGEXP_ERROR_PREFIX)
+            }
+            _ => None,
+        };
+        match (server, cond) {
+            (Some(server), Some(cond)) => {
+                let server = server.to_string();
+                RepoError::Filter(regexp_error(cond, self.exec, &server))
+            }
+            _ => e,
+        }
     }
 
     /// The `RETURNING` clause of writes (every visible column), or `None` with
@@ -2566,7 +2592,9 @@ impl<'a> Scope<'a, ReadWrite> {
         if let Some(r) = ret {
             sql.push_str(&r.sql);
         }
-        let (count, data) = self.run_write(&sql, &vals, ret)?;
+        let (count, data) = self
+            .run_write(&sql, &vals, ret)
+            .map_err(|e| self.name_regexp(Some(&cond), e))?;
         Ok(WriteResult { count, data })
     }
 
@@ -2775,7 +2803,9 @@ impl<'a> Scope<'a, ReadWrite> {
         if let Some(r) = ret {
             sql.push_str(&r.sql);
         }
-        let (count, data) = self.run_write(&sql, &vals, ret)?;
+        let (count, data) = self
+            .run_write(&sql, &vals, ret)
+            .map_err(|e| self.name_regexp(Some(&cond), e))?;
         Ok(WriteResult { count, data })
     }
 

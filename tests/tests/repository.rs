@@ -734,19 +734,49 @@ fn invalid_filters_and_data_are_typed_errors_that_name_the_problem() {
             other => panic!("{filter}: expected a filter error, got {other:?}"),
         }
     }
-    // A regexp only Postgres can judge is still a filter error, not a database failure.
+    // A regexp only Postgres can judge is still a filter error naming the field and the
+    // operator, not a database failure: in find, find_as, include scopes, count, exists_with,
+    // and mass writes (which then change nothing).
     for pattern in ["(", "a{2,1}"] {
-        match app
-            .posts
-            .find(&json!({"where": {"title": {"regexp": pattern}}}))
-        {
-            Err(RepoError::Filter(e)) => {
-                assert_eq!(e.kind(), FilterErrorKind::Malformed, "{e}");
-                assert!(e.to_string().contains("regexp"), "{e}");
+        let w = json!({"title": {"regexp": pattern}, "views": {"gte": 0}});
+        let iw = json!({"body": {"iregexp": pattern}});
+        let results: Vec<(&str, Result<(), RepoError>)> = vec![
+            ("find", app.posts.find(&json!({"where": w})).map(|_| ())),
+            (
+                "find_as",
+                app.posts.find_as::<Value>(&json!({"where": w})).map(|_| ()),
+            ),
+            (
+                "include",
+                app.posts
+                    .find(&json!({"include": [{"relation": "comments", "scope": {"where": iw}}]}))
+                    .map(|_| ()),
+            ),
+            ("count", app.posts.count(&w).map(|_| ())),
+            ("exists_with", app.posts.exists_with(&w).map(|_| ())),
+            (
+                "update_all",
+                app.posts.update_all(&json!({"views": 99}), &w).map(|_| ()),
+            ),
+            ("delete_all", app.posts.delete_all(&w).map(|_| ())),
+        ];
+        for (op, r) in results {
+            match r {
+                Err(RepoError::Filter(e)) => {
+                    assert_eq!(e.kind(), FilterErrorKind::InvalidValue, "{op}: {e}");
+                    let field = if op == "include" { "`body`" } else { "`title`" };
+                    assert!(e.to_string().contains(field), "{op}: {e}");
+                    assert!(e.to_string().contains("regexp"), "{op}: {e}");
+                }
+                other => panic!("{op} {pattern}: expected a filter error, got {other:?}"),
             }
-            other => panic!("{pattern}: expected a filter error, got {other:?}"),
         }
     }
+    assert!(app
+        .posts
+        .find(&json!({"where": {"views": 99}}))
+        .unwrap()
+        .is_empty());
     let deep = (0..100).fold(json!({"views": 1}), |w, _| json!({"and": [w]}));
     let err = app.posts.find(&json!({"where": deep})).unwrap_err();
     assert!(
