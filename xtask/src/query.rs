@@ -268,6 +268,9 @@ fn serve(
         };
         writeln!(output, "{response}")?;
         output.flush()?;
+        // Rows may hold documents thousands of levels deep, which a plain drop would recurse
+        // through.
+        ignis_repo::dismantle(response);
     }
 }
 
