@@ -682,6 +682,18 @@ type Object = Map<String, JsonValue>;
 /// Most bound parameters in one statement (the protocol counts them in 16 bits).
 const MAX_PARAMS: usize = 65_535;
 
+/// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
+fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
+    let mut out = String::with_capacity(16 * columns.len());
+    for (n, (col, _)) in columns.iter().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&quote_ident(&col.column));
+    }
+    out
+}
+
 /// One INSERT of `create_all` without its RETURNING clause, its parameters numbered from `$1`.
 struct InsertPart {
     sql: String,
@@ -2360,17 +2372,18 @@ impl<'a> Scope<'a, ReadWrite> {
                     });
                 }
             }
-            let mut sql = format!("INSERT INTO {} (", model.quoted_table());
+            let mut sql = format!(
+                "INSERT INTO {} ({}) SELECT * FROM unnest(",
+                model.quoted_table(),
+                column_list(&columns)
+            );
             let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(columns.len());
-            let mut select = String::from(") SELECT * FROM unnest(");
             for (n, ((col, _), bound)) in columns.iter().zip(bounds).enumerate() {
                 if n > 0 {
                     sql.push_str(", ");
-                    select.push_str(", ");
                 }
-                sql.push_str(&quote_ident(&col.column));
                 let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
-                select.push_str(&format!(
+                sql.push_str(&format!(
                     "${}{}::{}",
                     n + 1,
                     bound.cast.as_deref().unwrap_or(""),
@@ -2378,7 +2391,6 @@ impl<'a> Scope<'a, ReadWrite> {
                 ));
                 params.push(array_param(bound.value));
             }
-            sql.push_str(&select);
             sql.push(')');
             parts.push(InsertPart { sql, params });
         }
@@ -2481,14 +2493,11 @@ impl<'a> Scope<'a, ReadWrite> {
         actor: &JsonValue,
     ) -> Result<InsertPart, RepoError> {
         let model = self.model();
-        let mut sql = format!("INSERT INTO {} (", model.quoted_table());
-        for (n, (col, _)) in columns.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&quote_ident(&col.column));
-        }
-        sql.push_str(") VALUES ");
+        let mut sql = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            model.quoted_table(),
+            column_list(columns)
+        );
         let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(rows.len() * columns.len());
         for (r, row) in rows.iter().enumerate() {
             sql.push_str(if r > 0 { ", (" } else { "(" });
@@ -2550,14 +2559,11 @@ impl<'a> Scope<'a, ReadWrite> {
         n: usize,
     ) -> Result<u64, RepoError> {
         let model = self.model();
-        let mut sql = format!("COPY {} (", model.quoted_table());
-        for (i, (col, _)) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&quote_ident(&col.column));
-        }
-        sql.push_str(") FROM STDIN BINARY");
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN BINARY",
+            model.quoted_table(),
+            column_list(columns)
+        );
         let types: Vec<ignis_tx::postgres::types::Type> =
             data.iter().map(CopyColumn::pg_type).collect();
         let client = self.exec.client()?;

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use ignis_repo::filter::{regexp_error, FilterLimits};
-use ignis_repo::{DefaultCrudRepository, FilterErrorKind, RepoError};
+use ignis_repo::{dismantle, DefaultCrudRepository, FilterErrorKind, RepoError};
 use ignis_schema::enrich::IdOptions;
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
 use ignis_tests::TestDb;
@@ -1306,19 +1306,6 @@ fn an_invalid_regexp_names_its_field_operator_and_pattern_even_among_several() {
 /// `levels` arrays around `1`, built iteratively.
 fn nested_arrays(levels: usize) -> Value {
     (0..levels).fold(json!(1), |v, _| Value::Array(vec![v]))
-}
-
-/// Drops `value` without recursion (serde_json's `Drop` recurses once per level, which would
-/// overflow the test thread's stack on a value nested 100,000 levels).
-fn dismantle(value: Value) {
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
 }
 
 #[test]

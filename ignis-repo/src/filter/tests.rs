@@ -8,6 +8,7 @@ use sea_query::{Alias, ArrayType, PostgresQueryBuilder, Query, Value as SqlValue
 use serde_json::{json, Value as JsonValue};
 
 use super::*;
+use crate::dismantle;
 
 // ------------------------------------------------------------------------------------------------
 // fixtures
@@ -1263,19 +1264,6 @@ fn nested(levels: usize, objects: bool) -> JsonValue {
     v
 }
 
-/// Drops `value` without recursion: serde_json's own `Drop` recurses once per level and would
-/// overflow the test thread's stack on the 100,000-level values below, so the test takes each
-/// container apart on an explicit stack instead.
-fn dismantle(value: JsonValue) {
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        match v {
-            JsonValue::Array(items) => stack.extend(items),
-            JsonValue::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
-}
 
 fn too_deep(field: &str, limit: usize) -> FilterError {
     FilterError::ValueTooDeep {
