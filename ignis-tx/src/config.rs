@@ -55,6 +55,14 @@ pub struct PoolOptions {
     /// Prepared statements kept per connection, keyed by SQL text (least recently used evicted
     /// beyond it). Default 256.
     pub statement_cache_capacity: usize,
+    /// A connection that sat idle in the pool longer than this is checked with an empty query
+    /// (one round trip, waiting at most `connection_timeout`) before it is handed out; a dead
+    /// one (server restarted, backend terminated) is discarded and the next or a new connection
+    /// is tried, so the caller never sees its error. A connection returned more recently is
+    /// handed out without the check, so a busy pool pays nothing (HikariCP's
+    /// `aliveBypassWindowMs`, which is also 500 ms). `Duration::ZERO` checks every checkout;
+    /// `Duration::MAX` never checks. Default 500 ms.
+    pub idle_check_after: Duration,
 }
 
 impl Default for PoolOptions {
@@ -67,6 +75,7 @@ impl Default for PoolOptions {
             max_lifetime: Some(Duration::from_secs(1800)),
             statement_timeout: None,
             statement_cache_capacity: 256,
+            idle_check_after: Duration::from_millis(500),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A pooled connection's state: the `postgres` client, its statement cache, and what the pool
-//! needs to know (broken, inside a failed transaction).
+//! needs to know (broken, inside a failed transaction, possibly inside a transaction block that
+//! raw SQL opened, when it was last returned).
 //!
 //! # Statement cache
 //! The `postgres` crate prepares a statement on every `client.query(&str, ..)` call (one extra
@@ -11,8 +12,21 @@
 //! (`col = ANY($1)`), as the repositories do. A statement the server invalidated (SQLSTATE 0A000
 //! "cached plan must not change result type" after DDL, 26000 unknown statement) is dropped from
 //! the cache when it fails, so the next call prepares it afresh.
+//!
+//! # Check-out and check-in
+//! A connection goes back to the pool only outside any transaction block: [`crate::Transaction`]
+//! and [`crate::Savepoint`] roll back when dropped, and a [`crate::PooledConnection`] that ran
+//! SQL which may have opened a block ([`Conn::tx_unknown`]) sends `ROLLBACK` when dropped, or
+//! is discarded when that fails or the thread is panicking ([`Manager::has_broken`] discards
+//! any connection still flagged). The `postgres` crate does not expose the transaction status
+//! of the protocol's ReadyForQuery message, so the flag is kept from the SQL text instead.
+//!
+//! A connection that sat idle in the pool longer than
+//! [`crate::PoolOptions::idle_check_after`] is checked with an empty query before it is handed
+//! out ([`Manager::is_valid`]); one returned more recently is handed out without a round trip,
+//! as HikariCP does with its `aliveBypassWindowMs`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
@@ -68,6 +82,15 @@ pub struct Conn {
     pub(crate) aborted: bool,
     /// Counter for savepoint names (`ignis_sp_{n}`).
     pub(crate) savepoint_seq: u64,
+    /// Set when SQL that did not come from ignis-tx's own transaction machinery may have opened
+    /// (or left open) a transaction block: a transaction-control statement run through a
+    /// [`crate::PooledConnection`], or its raw client handed out. Cleared by the `ROLLBACK`
+    /// sent when that pooled connection is dropped; a connection returned with it set is
+    /// discarded.
+    pub(crate) tx_unknown: bool,
+    /// When the connection was opened or last returned to the pool: [`Manager::is_valid`]
+    /// checks it only when it sat idle longer than the pool's window.
+    pub(crate) returned_at: Instant,
 }
 
 impl Conn {
@@ -82,6 +105,8 @@ impl Conn {
             broken: false,
             aborted: false,
             savepoint_seq: 0,
+            tx_unknown: false,
+            returned_at: Instant::now(),
         }
     }
 
@@ -138,8 +163,18 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
         let stmt = self.prepare(sql)?;
+        self.query_prepared(&stmt, sql, params)
+    }
+
+    /// Runs `stmt` (prepared on this connection from `sql`).
+    pub(crate) fn query_prepared(
+        &mut self,
+        stmt: &Statement,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
         let started = Instant::now();
-        let r = self.client.query(&stmt, params);
+        let r = self.client.query(stmt, params);
         tracing::debug!(elapsed = ?started.elapsed(), sql, "query");
         r.map_err(|e| self.fail(sql, e))
     }
@@ -150,8 +185,18 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
         let stmt = self.prepare(sql)?;
+        self.execute_prepared(&stmt, sql, params)
+    }
+
+    /// Runs `stmt` (prepared on this connection from `sql`) for its row count.
+    pub(crate) fn execute_prepared(
+        &mut self,
+        stmt: &Statement,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
         let started = Instant::now();
-        let r = self.client.execute(&stmt, params);
+        let r = self.client.execute(stmt, params);
         tracing::debug!(elapsed = ?started.elapsed(), sql, "execute");
         r.map_err(|e| self.fail(sql, e))
     }
@@ -164,15 +209,21 @@ impl Conn {
     }
 }
 
-/// The r2d2 connection manager: r2d2_postgres's manager for connecting and validating, plus a
-/// statement cache per connection and broken-connection detection.
+/// The r2d2 connection manager: r2d2_postgres's manager for connecting, plus a statement cache
+/// per connection, broken-connection detection and the idle check.
 ///
-/// r2d2's default `test_on_check_out` runs a query on every checkout (~29 µs here); the pool is
-/// built with it off, and a connection is instead dropped when it is returned broken
-/// (`has_broken`: closed by the server, a fatal error, or a failed rollback).
+/// An empty query on every checkout (r2d2's `test_on_check_out` with r2d2_postgres's check)
+/// costs ~29 µs here, more than half a primary-key lookup. The pool runs `is_valid` on checkout,
+/// but it only sends that query for a connection idle longer than `idle_check_after`; a
+/// connection is also dropped when it is returned broken (`has_broken`: closed by the server, a
+/// fatal error, a failed rollback, or possibly still inside a transaction block).
 pub(crate) struct Manager {
     pub(crate) inner: r2d2_postgres::PostgresConnectionManager<postgres::NoTls>,
     pub(crate) cache_capacity: usize,
+    /// [`crate::PoolOptions::idle_check_after`].
+    pub(crate) idle_check_after: Duration,
+    /// How long the idle check waits for the server's answer.
+    pub(crate) check_timeout: Duration,
 }
 
 /// A connection error whose message includes its cause chain (`error connecting to server:
@@ -204,14 +255,157 @@ impl r2d2::ManageConnection for Manager {
         Ok(Conn::new(client, self.cache_capacity))
     }
 
+    /// Called by r2d2 on checkout. A connection returned less than `idle_check_after` ago is
+    /// handed out as it is; an older one must answer an empty query within `check_timeout`,
+    /// else r2d2 discards it and tries the next (or opens a new one).
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        if conn.returned_at.elapsed() < self.idle_check_after {
+            return Ok(());
+        }
         conn.client
-            .simple_query("")
-            .map(|_| ())
+            .is_valid(self.check_timeout)
             .map_err(ConnectError)
     }
 
+    /// Called by r2d2 on check-in: records the time (for [`Manager::is_valid`]) and tells
+    /// whether the connection must be discarded.
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.broken || conn.client.is_closed()
+        conn.returned_at = Instant::now();
+        conn.broken || conn.tx_unknown || conn.client.is_closed()
+    }
+}
+
+/// Words of SQL that begin, end or depend on a transaction block (Postgres manual, "SQL
+/// Commands": BEGIN, START TRANSACTION, COMMIT / END, ROLLBACK / ABORT, SAVEPOINT, RELEASE,
+/// PREPARE TRANSACTION).
+const TX_CONTROL: [&str; 9] = [
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "ABORT",
+    "SAVEPOINT",
+    "RELEASE",
+    "PREPARE",
+];
+
+/// Whether one statement (extended protocol: a single statement) may open, close or depend on
+/// a transaction block: its first keyword, after whitespace and comments, is a
+/// transaction-control command, or the text starts with a comment that never ends.
+pub(crate) fn statement_controls_transaction(sql: &str) -> bool {
+    let mut rest = sql.as_bytes();
+    loop {
+        while let [first, tail @ ..] = rest {
+            if first.is_ascii_whitespace() {
+                rest = tail;
+            } else {
+                break;
+            }
+        }
+        if let Some(tail) = rest.strip_prefix(b"--") {
+            match tail.iter().position(|&b| b == b'\n') {
+                Some(end) => rest = &tail[end..],
+                None => return false,
+            }
+        } else if rest.starts_with(b"/*") {
+            match skip_block_comment(rest) {
+                Some(tail) => rest = tail,
+                None => return true,
+            }
+        } else {
+            break;
+        }
+    }
+    let len = rest
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let word = &rest[..len];
+    TX_CONTROL
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+}
+
+/// `text` after the (nested) block comment it starts with; `None` when the comment never ends.
+fn skip_block_comment(text: &[u8]) -> Option<&[u8]> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i + 1 < text.len() {
+        match (text[i], text[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(&text[i..]);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a script of `;`-separated statements (simple protocol) may open a transaction block:
+/// the word `BEGIN` or `START` appears anywhere in it, in any case (also inside strings, comments
+/// and function bodies: a false alarm only costs a `ROLLBACK` when the connection is returned).
+pub(crate) fn script_may_open_transaction(sql: &str) -> bool {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .any(|w| w.eq_ignore_ascii_case("BEGIN") || w.eq_ignore_ascii_case("START"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_control_is_recognised_through_case_and_comments() {
+        for sql in [
+            "BEGIN",
+            "begin isolation level serializable",
+            "  \n\tStart Transaction",
+            "-- note\nBEGIN",
+            "/* a /* nested */ comment */ commit and chain",
+            "END",
+            "abort",
+            "ROLLBACK",
+            "savepoint a",
+            "PREPARE TRANSACTION 'x'",
+            "/* never closed",
+        ] {
+            assert!(statement_controls_transaction(sql), "{sql:?}");
+        }
+        for sql in [
+            "SELECT 1",
+            "select begin from t",
+            "INSERT INTO t (start) VALUES (1)",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "  -- BEGIN\nSELECT 1",
+            "/* BEGIN */ SELECT 1",
+            "",
+            "-- only a comment",
+            "beginning",
+        ] {
+            assert!(!statement_controls_transaction(sql), "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn scripts_that_may_begin_are_recognised() {
+        assert!(script_may_open_transaction(
+            "SELECT 1; begin; INSERT INTO t VALUES (1)"
+        ));
+        assert!(script_may_open_transaction("START TRANSACTION READ ONLY"));
+        assert!(script_may_open_transaction("select 1;BEGIN"));
+        assert!(!script_may_open_transaction(
+            "SET search_path = app; SELECT 1"
+        ));
+        assert!(!script_may_open_transaction(
+            "CREATE TABLE starts (began int)"
+        ));
     }
 }

@@ -188,18 +188,22 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// Sends BEGIN (with the options) on `conn`. On failure, also tells whether the connection
+    /// turned out dead (closed or a fatal error), so nothing of the transaction has run and
+    /// [`crate::DataSource::begin`] may try once more on another connection.
     pub(crate) fn begin(
         mut conn: r2d2::PooledConnection<Manager>,
         options: &TransactionOptions,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, (Error, bool)> {
         conn.aborted = false;
         if let Err(e) = conn.batch_execute(&options.begin_sql()) {
+            let dead = conn.broken;
             // BEGIN itself (or a SET LOCAL) failed: leave no transaction open on the
             // connection. If even ROLLBACK fails, the pool discards it.
-            if conn.batch_execute("ROLLBACK").is_err() {
+            if dead || conn.batch_execute("ROLLBACK").is_err() {
                 conn.broken = true;
             }
-            return Err(e);
+            return Err((e, dead));
         }
         conn.aborted = false;
         Ok(Transaction {

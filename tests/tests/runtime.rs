@@ -131,6 +131,105 @@ fn a_panic_rolls_back_and_the_pool_stays_healthy() {
     drop(conn);
 }
 
+/// A pool of one connection over a fresh `item` table.
+fn single_connection(db: &TestDb) -> DataSource {
+    db.client()
+        .batch_execute("CREATE TABLE item (id int PRIMARY KEY, name text NOT NULL)")
+        .unwrap();
+    db.datasource_with(PoolOptions {
+        max_size: 1,
+        ..PoolOptions::default()
+    })
+}
+
+/// The next user of the only pooled connection: one autocommitted insert, then a committed
+/// transaction. Both must be visible to another connection, and nothing else.
+fn next_caller_commits_only_its_own_rows(db: &TestDb, ds: &DataSource) {
+    let mut conn = ds.connection().unwrap();
+    insert(&mut conn, 2, "autocommit").unwrap();
+    drop(conn);
+    assert_eq!(
+        items(db),
+        vec![(2, "autocommit".into())],
+        "the next caller's autocommit statement ran inside the abandoned transaction"
+    );
+    ds.transaction(TransactionOptions::default(), |tx| insert(tx, 3, "tx"))
+        .unwrap();
+    assert_eq!(
+        items(db),
+        vec![(2, "autocommit".into()), (3, "tx".into())],
+        "the abandoned write was committed by the next caller"
+    );
+}
+
+#[test]
+fn a_raw_begin_abandoned_by_a_panic_is_not_committed_by_the_next_caller() {
+    let db = TestDb::new();
+    let ds = single_connection(&db);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut conn = ds.connection().unwrap();
+        conn.execute("BEGIN", &[]).unwrap();
+        insert(&mut conn, 1, "abandoned").unwrap();
+        panic!("boom");
+    }));
+    assert!(panicked.is_err());
+    next_caller_commits_only_its_own_rows(&db, &ds);
+}
+
+#[test]
+fn a_raw_begin_dropped_without_commit_is_rolled_back_on_return() {
+    let db = TestDb::new();
+    let ds = single_connection(&db);
+    // Each way SQL can reach the pooled connection: a statement, a script, the raw client.
+    type Begin = fn(&mut ignis_tx::PooledConnection);
+    let ways: [(&str, Begin); 4] = [
+        ("statement", |c| {
+            c.execute("start transaction", &[]).unwrap();
+        }),
+        ("script", |c| {
+            c.batch_execute("SELECT 1; BEGIN").unwrap();
+        }),
+        ("commented statement", |c| {
+            c.execute("/* app */ -- raw\n  Begin", &[]).unwrap();
+        }),
+        ("raw client", |c| {
+            c.client().unwrap().batch_execute("BEGIN").unwrap();
+        }),
+    ];
+    for (way, begin) in ways {
+        let mut conn = ds.connection().unwrap();
+        begin(&mut conn);
+        insert(&mut conn, 1, "abandoned").unwrap();
+        drop(conn);
+        let mut conn = ds.connection().unwrap();
+        // Outside a transaction block, SAVEPOINT fails with 25P01; inside one it succeeds.
+        let probe = conn.batch_execute("SAVEPOINT probe").unwrap_err();
+        assert_eq!(
+            probe.sqlstate(),
+            Some("25P01"),
+            "{way}: returned in a transaction"
+        );
+        drop(conn);
+        assert!(items(&db).is_empty(), "{way}: abandoned write visible");
+    }
+    next_caller_commits_only_its_own_rows(&db, &ds);
+}
+
+#[test]
+fn a_connection_returned_in_a_failed_transaction_comes_back_usable() {
+    let db = TestDb::new();
+    let ds = single_connection(&db);
+    let mut conn = ds.connection().unwrap();
+    let err = conn.batch_execute("BEGIN; SELECT 1/0;").unwrap_err();
+    assert_eq!(err.sqlstate(), Some("22012"));
+    drop(conn);
+    let mut conn = ds.connection().unwrap();
+    let one: i32 = conn.query_one("SELECT 1", &[]).unwrap().get(0);
+    assert_eq!(one, 1);
+    drop(conn);
+    next_caller_commits_only_its_own_rows(&db, &ds);
+}
+
 #[test]
 fn a_failed_statement_makes_commit_fail_instead_of_silently_rolling_back() {
     let db = TestDb::new();
