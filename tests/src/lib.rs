@@ -3,10 +3,12 @@
 //! - [`example`]: the Ignis persistence guide's example application (User, Configuration with
 //!   creator / modifier relations) as ignis-rs models;
 //! - [`TestDb`]: a fresh database per test on the server named by `DATABASE_URL`, dropped when
-//!   the test ends, so tests run in parallel and leave nothing behind (the `#[sqlx::test]` idea).
+//!   the test ends, so tests run in parallel and leave nothing behind (the `#[sqlx::test]` idea);
+//! - [`debian`]: real application schemas fetched from Debian packages at test time.
 //!
 //! `cargo xtask test` starts the local cluster when needed and sets `DATABASE_URL`.
 
+pub mod debian;
 pub mod example;
 
 use ignis_tx::{DataSource, DataSourceConfig, Executor, PoolOptions};
