@@ -33,6 +33,43 @@ pub struct Catalog {
     /// triggers and extensions' objects in the requested schemas (`function public.f(integer)`,
     /// `trigger t_audit on public.t`). Listed in plans, never changed or dropped.
     pub unmanaged: Vec<(String, String)>,
+    /// What each table has that this catalog shape does not hold, as Postgres prints it (see
+    /// [`read_unexpressed`]): an index whose definition holds more than its columns, method,
+    /// uniqueness and predicate (operator classes, collations, sort order, `INCLUDE`,
+    /// expressions, storage parameters), a constraint whose definition holds more than its
+    /// structure (`DEFERRABLE`, `MATCH FULL`, exclusion constraints), column attributes
+    /// (collation, storage, compression, statistics target, comment) and table attributes
+    /// (storage parameters, `UNLOGGED`, partitioning, inheritance, row-level security, comment).
+    /// A diff reports each entry of a managed table as a difference the model cannot express.
+    pub unexpressed: BTreeMap<TableKey, Vec<Unexpressed>>,
+}
+
+/// One thing a table has that the catalog shape does not hold (see [`Catalog::unexpressed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unexpressed {
+    /// What it is on: `index`, `constraint`, `column`, or `table` for the table itself.
+    pub on: &'static str,
+    /// The index, constraint or column name; empty for the table itself.
+    pub name: String,
+    /// What Postgres has, as it prints it: a whole index or constraint definition, or the
+    /// attributes of a column or table (`collation "C"; comment 'the code'`).
+    pub what: String,
+}
+
+impl std::fmt::Display for Unexpressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() {
+            write!(f, "{}: {}", self.on, self.what)
+        } else {
+            write!(
+                f,
+                "{} {}: {}",
+                self.on,
+                ignis_schema::quote_ident(&self.name),
+                self.what
+            )
+        }
+    }
 }
 
 /// What kind of relation a catalog entry is (`pg_class.relkind`).
@@ -159,6 +196,10 @@ impl Catalog {
             })
             .collect();
         self.enums = std::mem::take(&mut self.enums)
+            .into_iter()
+            .map(|(k, v)| (key(&k), v))
+            .collect();
+        self.unexpressed = std::mem::take(&mut self.unexpressed)
             .into_iter()
             .map(|(k, v)| (key(&k), v))
             .collect();
@@ -347,6 +388,146 @@ WHERE n.nspname = ANY($1)
                     AND con.contype IN ('p', 'u', 'x'))
 ORDER BY n.nspname, t.relname, i.relname";
 
+/// Indexes whose definition (`pg_get_indexdef`) is not the one rebuilt from what
+/// [`IndexInfo`] holds: `CREATE [UNIQUE] INDEX name ON schema.table USING method (columns)
+/// [WHERE predicate]`, names quoted by Postgres's own `quote_ident`. Anything else in the
+/// definition (operator classes other than the default, collations, `DESC` / `NULLS FIRST`,
+/// `INCLUDE`, expression keys, `NULLS NOT DISTINCT`, `WITH (..)`, a tablespace) makes it differ.
+/// Indexes backing a primary key or unique constraint are included: the constraint only holds
+/// its columns.
+const UNEXPRESSED_INDEXES_SQL: &str = "\
+SELECT n.nspname::text, t.relname::text, i.relname::text, pg_get_indexdef(ix.indexrelid)
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
+  AND pg_get_indexdef(ix.indexrelid) IS DISTINCT FROM
+      'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+      || quote_ident(i.relname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(t.relname)
+      || ' USING ' || quote_ident(am.amname) || ' ('
+      || (SELECT string_agg(COALESCE(quote_ident(a.attname), '?'), ', ' ORDER BY k.ord)
+          FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+          WHERE k.ord <= ix.indnkeyatts)
+      || ')' || COALESCE(' WHERE ' || pg_get_expr(ix.indpred, ix.indrelid), '')
+ORDER BY 1, 2, 3";
+
+/// Constraints whose definition (`pg_get_constraintdef`) is not the one rebuilt from their
+/// structure (primary key and unique columns; foreign key columns, referenced table and columns,
+/// `ON UPDATE` / `ON DELETE` actions), and every exclusion constraint. `DEFERRABLE`,
+/// `INITIALLY DEFERRED`, `MATCH FULL`, `NOT VALID`, `NULLS NOT DISTINCT`, `INCLUDE`, column
+/// lists of `SET NULL (..)` make the definition differ.
+const UNEXPRESSED_CONSTRAINTS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'x')
+  AND pg_get_constraintdef(con.oid) IS DISTINCT FROM (
+      CASE con.contype WHEN 'p' THEN 'PRIMARY KEY (' WHEN 'u' THEN 'UNIQUE (' WHEN 'f' THEN 'FOREIGN KEY (' END
+      || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+          FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
+      || ')'
+      || CASE WHEN con.contype = 'f' THEN
+             ' REFERENCES ' || quote_ident(fn.nspname) || '.' || quote_ident(fc.relname) || '('
+             || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+                 FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
+             || ')'
+             || CASE con.confupdtype WHEN 'r' THEN ' ON UPDATE RESTRICT' WHEN 'c' THEN ' ON UPDATE CASCADE'
+                  WHEN 'n' THEN ' ON UPDATE SET NULL' WHEN 'd' THEN ' ON UPDATE SET DEFAULT' ELSE '' END
+             || CASE con.confdeltype WHEN 'r' THEN ' ON DELETE RESTRICT' WHEN 'c' THEN ' ON DELETE CASCADE'
+                  WHEN 'n' THEN ' ON DELETE SET NULL' WHEN 'd' THEN ' ON DELETE SET DEFAULT' ELSE '' END
+         ELSE '' END)
+ORDER BY 1, 2, 3";
+
+/// Column attributes outside [`ColumnInfo`], as `(schema, table, column, what)`: a collation
+/// other than the type's, a storage or compression other than the type's default, a statistics
+/// target, attribute options, a comment.
+const UNEXPRESSED_COLUMNS_SQL: &str = "\
+SELECT * FROM (
+  SELECT n.nspname::text, c.relname::text, a.attname::text,
+         concat_ws('; ',
+           CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+                THEN 'collation ' || quote_ident(coll.collname) END,
+           CASE WHEN a.attstorage <> ty.typstorage THEN 'storage ' ||
+                CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                  WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END,
+           CASE WHEN a.attcompression <> '' THEN 'compression ' ||
+                CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END END,
+           CASE WHEN COALESCE(a.attstattarget, -1) >= 0
+                THEN 'statistics target ' || a.attstattarget END,
+           CASE WHEN a.attoptions IS NOT NULL
+                THEN 'options (' || array_to_string(a.attoptions, ', ') || ')' END,
+           CASE WHEN col_description(c.oid, a.attnum) IS NOT NULL
+                THEN 'comment ' || quote_literal(left(col_description(c.oid, a.attnum), 60)) END
+         ) AS what
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type ty ON ty.oid = a.atttypid
+  LEFT JOIN pg_collation coll ON coll.oid = a.attcollation
+  WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+) attrs
+WHERE what <> ''
+ORDER BY 1, 2, 3";
+
+/// Table attributes outside [`TableInfo`], as `(schema, table, what)`, and sequences owned by
+/// serial columns whose options are not a serial's defaults.
+const UNEXPRESSED_TABLES_SQL: &str = "\
+SELECT * FROM (
+  SELECT n.nspname::text, c.relname::text,
+         concat_ws('; ',
+           CASE WHEN c.reloptions IS NOT NULL
+                THEN 'storage parameters (' || array_to_string(c.reloptions, ', ') || ')' END,
+           CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED' END,
+           CASE WHEN c.reltablespace <> 0 THEN 'a tablespace of its own' END,
+           CASE WHEN c.relkind = 'p' THEN 'partitioned (' || pg_get_partkeydef(c.oid) || ')' END,
+           CASE WHEN c.relispartition THEN 'a partition of another table' END,
+           CASE WHEN NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
+                THEN 'inherits from another table' END,
+           CASE WHEN c.relrowsecurity THEN 'row-level security' END,
+           CASE WHEN c.relforcerowsecurity THEN 'forced row-level security' END,
+           CASE WHEN c.relreplident NOT IN ('d') THEN 'replica identity ' ||
+                CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END END,
+           CASE WHEN obj_description(c.oid, 'pg_class') IS NOT NULL
+                THEN 'comment ' || quote_literal(left(obj_description(c.oid, 'pg_class'), 60)) END,
+           (SELECT 'sequence ' || quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
+                   || ' of serial column ' || quote_ident(a.attname) || ' has options a serial does not ('
+                   || concat_ws(', ',
+                        CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
+                        CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
+                        CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
+                        CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                                  WHEN 'int4'::regtype THEN 2147483647
+                                                  ELSE 9223372036854775807 END
+                             THEN 'MAXVALUE ' || s.seqmax END,
+                        CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+                        CASE WHEN s.seqcycle THEN 'CYCLE' END) || ')'
+            FROM pg_depend d
+            JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+            JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+            JOIN pg_sequence s ON s.seqrelid = sc.oid
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+            WHERE d.refobjid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+              AND (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1
+                   OR s.seqcycle OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                                  WHEN 'int4'::regtype THEN 2147483647
+                                                  ELSE 9223372036854775807 END)
+            LIMIT 1)
+         ) AS what
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+) attrs
+WHERE what <> ''
+ORDER BY 1, 2";
+
 fn get<'a, T: postgres::types::FromSql<'a>>(
     row: &'a Row,
     idx: usize,
@@ -494,5 +675,48 @@ fn read_catalog<E: Executor + ?Sized>(
             },
         );
     }
+    read_unexpressed(exec, schemas, &mut catalog)?;
     Ok(catalog)
+}
+
+/// Fills [`Catalog::unexpressed`]: four whole-schema queries comparing what Postgres prints for
+/// every index, constraint, column and table of the requested schemas with what the catalog
+/// shape holds of them. An entry is a line a person can act on (`index "recordorder": CREATE
+/// INDEX recordorder ON public.records USING btree (domain_id, ordername text_pattern_ops)`).
+///
+/// When the catalog shape learns an attribute, the rebuilt definitions here must learn it too,
+/// or every object using it is reported although it is compared.
+///
+/// # Errors
+/// As [`introspect`].
+pub fn read_unexpressed<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+    catalog: &mut Catalog,
+) -> Result<(), MigrateError> {
+    let mut add = |row: &Row, on: &'static str, query: &str| -> Result<(), MigrateError> {
+        let key: TableKey = (get(row, 0, query)?, get(row, 1, query)?);
+        let (name, what) = if on == "table" {
+            (String::new(), get(row, 2, query)?)
+        } else {
+            (get(row, 2, query)?, get(row, 3, query)?)
+        };
+        catalog
+            .unexpressed
+            .entry(key)
+            .or_default()
+            .push(Unexpressed { on, name, what });
+        Ok(())
+    };
+    for (sql, on) in [
+        (UNEXPRESSED_INDEXES_SQL, "index"),
+        (UNEXPRESSED_CONSTRAINTS_SQL, "constraint"),
+        (UNEXPRESSED_COLUMNS_SQL, "column"),
+        (UNEXPRESSED_TABLES_SQL, "table"),
+    ] {
+        for row in exec.query(sql, &[&schemas])? {
+            add(&row, on, on)?;
+        }
+    }
+    Ok(())
 }

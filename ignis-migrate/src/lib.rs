@@ -64,10 +64,10 @@ use ignis_schema::{Model, Schema};
 use ignis_tx::{DataSource, Executor, TransactionOptions};
 use sea_query::PostgresQueryBuilder;
 
-pub use catalog::{introspect, Catalog};
+pub use catalog::{introspect, Catalog, Unexpressed};
 use catalog::{ColumnInfo, ConstraintInfo, ForeignKeyInfo, IndexInfo, RelationKind, TableInfo};
 pub use error::MigrateError;
-pub use plan::{DiffOptions, Hazard, Note, Plan, Probe, Safety, Step, StepKind};
+pub use plan::{DiffOptions, Hazard, Note, NoteKind, Plan, Probe, Safety, Step, StepKind};
 pub use pull::{pull, Pulled};
 pub use versioned::VersionedMigration;
 
@@ -606,6 +606,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         tables: BTreeMap::new(),
         enums: read.enums.clone(),
         unmanaged: Vec::new(),
+        unexpressed: BTreeMap::new(),
     };
     for m in &managed {
         let key = (m.schema.clone(), m.table.clone());

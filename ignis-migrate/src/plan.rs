@@ -268,6 +268,21 @@ pub struct Note {
     pub model: Option<String>,
     /// What differs and why nothing is done about it.
     pub message: String,
+    /// Whether the database still matches the models despite it.
+    pub kind: NoteKind,
+}
+
+/// What a [`Note`] says about the database and the models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// Something outside the models, left alone by design: a table no model names, a view where
+    /// a model wants a table, functions and triggers. The database can still match the models.
+    LeftAlone,
+    /// A managed table differs from its model in a way the model cannot express (an operator
+    /// class, a storage parameter, a comment...: see [`crate::Catalog::unexpressed`]). Nothing
+    /// can be planned for it, and the database does not match the models: `migrate check`
+    /// fails on it.
+    Unexpressed,
 }
 
 impl fmt::Display for Note {
@@ -287,9 +302,24 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// True when there is nothing to apply.
+    /// True when there is nothing to apply. The database may still differ from the models in a
+    /// way they cannot express: see [`Plan::matches`].
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// True when the database matches the models: nothing to apply and no
+    /// [`NoteKind::Unexpressed`] difference.
+    pub fn matches(&self) -> bool {
+        self.steps.is_empty() && !self.notes.iter().any(|n| n.kind == NoteKind::Unexpressed)
+    }
+
+    /// The differences the models cannot express ([`NoteKind::Unexpressed`]).
+    pub fn unexpressed(&self) -> Vec<&Note> {
+        self.notes
+            .iter()
+            .filter(|n| n.kind == NoteKind::Unexpressed)
+            .collect()
     }
 
     /// The steps that lose data.
@@ -304,7 +334,10 @@ impl fmt::Display for Plan {
             writeln!(f, "{step}")?;
         }
         for note in &self.notes {
-            writeln!(f, "-- left as is: {note}")?;
+            match note.kind {
+                NoteKind::LeftAlone => writeln!(f, "-- left as is: {note}")?,
+                NoteKind::Unexpressed => writeln!(f, "-- differs: {note}")?,
+            }
         }
         Ok(())
     }
@@ -495,6 +528,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
         let Some(want) = desired.tables.get(&key) else {
             d.notes.push(Note {
                 model: Some(m.name.clone()),
+                kind: NoteKind::LeftAlone,
                 message: format!(
                     "model `{}`: table {} was not found in the normalised schema",
                     m.name,
@@ -514,6 +548,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
             None => d.create_table(m, want),
             Some((_, h)) if h.kind != RelationKind::Table => d.notes.push(Note {
                 model: Some(m.name.clone()),
+                kind: NoteKind::LeftAlone,
                 message: format!(
                     "model `{}`: {} exists but is a {:?}, not a table; left as is",
                     m.name,
@@ -539,6 +574,37 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
                 }
                 renamed_live.insert(have_key.clone(), (key.clone(), h));
                 d.compare_table(m, want, h);
+                for what in live.unexpressed.get(&have_key).into_iter().flatten() {
+                    // An index, constraint or column the plan drops (to recreate it from the
+                    // model, or for good) no longer differs once the plan ran.
+                    let dropped = d.steps.iter().any(|s| {
+                        s.model == m.name
+                            && matches!(
+                                s.kind,
+                                StepKind::DropIndex
+                                    | StepKind::DropUnique
+                                    | StepKind::DropForeignKey
+                                    | StepKind::DropPrimaryKey
+                                    | StepKind::DropCheck
+                                    | StepKind::DropColumn
+                            )
+                            && !what.name.is_empty()
+                            && (s.object == what.name
+                                || s.object.ends_with(&format!(".{}", what.name)))
+                    });
+                    if dropped {
+                        continue;
+                    }
+                    d.notes.push(Note {
+                        model: Some(m.name.clone()),
+                        kind: NoteKind::Unexpressed,
+                        message: format!(
+                            "model `{}`: {} differs in a way the model cannot express: {what}",
+                            m.name,
+                            m.qualified_table()
+                        ),
+                    });
+                }
             }
         }
     }
@@ -559,6 +625,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
             };
             d.notes.push(Note {
                 model: None,
+                kind: NoteKind::LeftAlone,
                 message: format!(
                     "{kind} {}.{} is in the database but in no model; not managed by the migrator, left as is",
                     key.0, key.1
@@ -585,6 +652,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
         } else {
             d.notes.push(Note {
                 model: None,
+                kind: NoteKind::LeftAlone,
                 message: format!(
                     "table {}.{} is in the database but in no model (drop it with --drop-unknown)",
                     key.0, key.1
@@ -595,6 +663,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
     for (_, what) in &live.unmanaged {
         d.notes.push(Note {
             model: None,
+            kind: NoteKind::LeftAlone,
             message: format!("{what} is not managed by the migrator; left as is"),
         });
     }

@@ -157,7 +157,7 @@ fn any_schema_migrates_to_any_other_and_back_with_an_empty_next_plan() {
                     .map_err(|e| TestCaseError::fail(format!("{from:?} -> {to:?}: {e}")))?;
                 let next = m.plan(to).unwrap();
                 prop_assert!(
-                    next.is_empty(),
+                    next.matches(),
                     "plan not empty after applying\n{applied}\nnext:\n{next}"
                 );
             }

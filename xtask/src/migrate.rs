@@ -201,7 +201,15 @@ fn push(args: &MigrateArgs, ds: &DataSource) -> Result<u8, Box<dyn Error>> {
     let plan = migrator.plan(&schema)?;
     print_plan(&plan);
     if plan.is_empty() {
-        println!("nothing to do: the database matches the models");
+        if plan.matches() {
+            println!("nothing to do: the database matches the models");
+        } else {
+            println!(
+                "nothing to apply, but the database differs from the models in {} way(s) the \
+                 models cannot express (listed above as `-- differs:`)",
+                plan.unexpressed().len()
+            );
+        }
         return Ok(0);
     }
     if args.dry_run {
@@ -313,7 +321,7 @@ pub fn check_outcome(args: &MigrateArgs, ds: &DataSource) -> Result<CheckOutcome
         None => Vec::new(),
     };
     let plan = migrator(args, ds).plan(&schema)?;
-    if plan.is_empty() && pending.is_empty() {
+    if plan.matches() && pending.is_empty() {
         Ok(CheckOutcome::Matches)
     } else {
         Ok(CheckOutcome::Differs { plan, pending })
@@ -333,8 +341,10 @@ fn check(args: &MigrateArgs, ds: &DataSource) -> Result<u8, Box<dyn Error>> {
             }
             print_plan(&plan);
             println!(
-                "the database differs from the models: {} to apply, {} pending versioned migration(s)",
+                "the database differs from the models: {} to apply, {} difference(s) the models \
+                 cannot express, {} pending versioned migration(s)",
                 count(&plan),
+                plan.unexpressed().len(),
                 pending.len()
             );
             Ok(1)
