@@ -6,7 +6,9 @@
 //! - `migrate check`: prints the plan and exits 1 when the database differs from the models (or
 //!   versioned files are pending), exits 0 when it matches; changes nothing;
 //! - `migrate generate NAME`: writes the plan as the next `V{n}__{NAME}.sql` for review;
-//! - `migrate pull`: prints the schema file (JSON) that reproduces the database.
+//! - `migrate pull`: prints the schema file (JSON) that reproduces the database; refuses (exit 1,
+//!   the list of what would be lost on stderr) when it cannot reproduce it exactly, unless
+//!   `--lossy`.
 //!
 //! Plans print as [`ignis_migrate::Plan`] displays them: a `-- kind object [safety] (hazards)`
 //! line per step, then its SQL; then the differences left alone, then a summary line.
@@ -70,11 +72,17 @@ pub enum MigrateCommand {
         name: String,
     },
     /// Print the schema file (JSON) that reproduces the database's tables, keys, indexes and
-    /// enum types; what it cannot express goes to stderr.
+    /// enum types. When the file cannot reproduce the database exactly (an attribute the format
+    /// cannot express, an object it does not manage), nothing is printed and the command exits
+    /// 1 with the list of what would be lost, unless `--lossy`.
     Pull {
         /// A Postgres schema (namespace) to pull; repeat for several. Default: public.
         #[arg(long = "schema-name", value_name = "NAME", num_args = 1..)]
         schema_names: Vec<String>,
+        /// Print the schema file even though it loses what it cannot express (listed on
+        /// stderr).
+        #[arg(long)]
+        lossy: bool,
     },
 }
 
@@ -105,7 +113,10 @@ pub fn run(args: &MigrateArgs, url: &str) -> Result<u8, Box<dyn Error>> {
         None => push(args, &ds),
         Some(MigrateCommand::Check) => check(args, &ds),
         Some(MigrateCommand::Generate { name }) => generate(args, &ds, name),
-        Some(MigrateCommand::Pull { schema_names }) => pull(&ds, schema_names),
+        Some(MigrateCommand::Pull {
+            schema_names,
+            lossy,
+        }) => pull(&ds, schema_names, *lossy),
     }
 }
 
@@ -408,31 +419,58 @@ fn file_in(dir: &Path, m: &versioned::VersionedMigration) -> PathBuf {
     dir.join(format!("{m}.sql"))
 }
 
-/// `migrate pull`: the schema file on stdout; notes, and a check that migrating with it would
-/// change nothing, on stderr.
-fn pull(ds: &DataSource, schema_names: &[String]) -> Result<u8, Box<dyn Error>> {
+/// `migrate pull`: the schema file on stdout, when it reproduces the database exactly or
+/// `lossy` is given; otherwise nothing on stdout and exit 1. What the file does not reproduce
+/// goes to stderr either way, one line per object ([`lost_in_pull`]).
+fn pull(ds: &DataSource, schema_names: &[String], lossy: bool) -> Result<u8, Box<dyn Error>> {
     let schemas = if schema_names.is_empty() {
         vec!["public".to_string()]
     } else {
         schema_names.to_vec()
     };
     let pulled = ignis_migrate::pull::pull_with_notes(ds, &schemas)?;
-    println!("{}", pulled.schema.to_json());
-    for note in &pulled.notes {
-        eprintln!("note: {note}");
-    }
-    match Migrator::new(ds.clone()).plan(&pulled.schema) {
-        Ok(plan) if plan.is_empty() => {}
-        Ok(plan) => eprintln!(
-            "warning: the pulled schema does not reproduce the database exactly; migrating this \
-             database with it would run {}:\n{plan}",
-            count(&plan)
-        ),
-        Err(e) => {
-            eprintln!("warning: the pulled schema cannot be planned against this database: {e}")
+    let lost = lost_in_pull(ds, &pulled);
+    if !lost.is_empty() && !lossy {
+        eprintln!(
+            "refused: the schema file would not reproduce the database; {} thing(s) would be lost \
+             (pass --lossy to write it anyway):",
+            lost.len()
+        );
+        for l in &lost {
+            eprintln!("  lost: {l}");
         }
+        return Ok(1);
+    }
+    println!("{}", pulled.schema.to_json());
+    for l in &lost {
+        eprintln!("lost: {l}");
     }
     Ok(0)
+}
+
+/// What migrating with a pulled schema would not reproduce of the database: pull's notes, then
+/// the steps and the differences the models cannot express of the plan of the pulled schema
+/// against the database it came from (each line names the object).
+pub fn lost_in_pull(ds: &DataSource, pulled: &ignis_migrate::Pulled) -> Vec<String> {
+    let mut lost = pulled.notes.clone();
+    match Migrator::new(ds.clone()).plan(&pulled.schema) {
+        Ok(plan) => {
+            for step in &plan.steps {
+                lost.push(format!(
+                    "migrating this database with the pulled schema would {} {}",
+                    step.kind.as_str(),
+                    step.object
+                ));
+            }
+            for note in &plan.notes {
+                lost.push(note.message.clone());
+            }
+        }
+        Err(e) => lost.push(format!(
+            "the pulled schema cannot be planned against this database: {e}"
+        )),
+    }
+    lost
 }
 
 #[cfg(test)]
@@ -487,13 +525,48 @@ mod tests {
         assert_eq!(a.migrations.as_deref(), Some(Path::new("m")));
         let a = parse(&["pull", "--schema-name", "public", "audit"]);
         match a.command {
-            Some(MigrateCommand::Pull { schema_names }) => {
-                assert_eq!(schema_names, ["public", "audit"])
+            Some(MigrateCommand::Pull {
+                schema_names,
+                lossy,
+            }) => {
+                assert_eq!(schema_names, ["public", "audit"]);
+                assert!(!lossy);
             }
             other => panic!("not pull: {other:?}"),
         }
         let a = parse(&["--versioned-only"]);
         assert!(a.versioned_only);
+    }
+
+    /// `pull` prints the schema of a database it reproduces exactly, and refuses (exit 1) one
+    /// it cannot reproduce, unless `--lossy`; `check` fails on what the models cannot express.
+    #[test]
+    fn pull_refuses_to_lose_information_unless_lossy() {
+        let db = ignis_tests::TestDb::new();
+        let run_args = |argv: &[&str]| run(&parse(argv), &db.url).unwrap();
+        assert_eq!(run_args(&[]), 0, "migrate the example models");
+        let ds = db.datasource();
+        let pulled = ignis_migrate::pull::pull_with_notes(&ds, &["public".into()]).unwrap();
+        assert!(lost_in_pull(&ds, &pulled).is_empty());
+        assert_eq!(run_args(&["pull"]), 0);
+        assert_eq!(run_args(&["check"]), 0);
+
+        db.client()
+            .batch_execute(
+                "CREATE INDEX recordorder ON \"Configuration\" (\"group\", code text_pattern_ops)",
+            )
+            .unwrap();
+        let pulled = ignis_migrate::pull::pull_with_notes(&ds, &["public".into()]).unwrap();
+        let lost = lost_in_pull(&ds, &pulled);
+        assert!(
+            lost.iter()
+                .any(|l| l.contains("recordorder") && l.contains("text_pattern_ops")),
+            "{lost:#?}"
+        );
+        assert_eq!(run_args(&["pull"]), 1);
+        assert_eq!(run_args(&["pull", "--lossy"]), 0);
+        // The example models have no such index: check plans to drop it.
+        assert_eq!(run_args(&["check"]), 1);
     }
 
     /// `check`, `generate`, versioned runs, push and refusal, as the commands run them, against
