@@ -24,7 +24,11 @@
 //!    unique constraints, indexes, checks and foreign keys created, renamed or replaced; enum
 //!    types created, extended in place or recreated. Tables that no model names (dropped only
 //!    with [`MigrateOptions::drop_unknown`]), a view where a model wants a table, and functions,
-//!    triggers and other objects the migrator does not manage are notes, left alone;
+//!    triggers and other objects the migrator does not manage are notes, left alone. What a
+//!    managed table has that the catalog shape does not hold (an index or constraint definition
+//!    beyond the structure compared, column and table attributes: see
+//!    [`Catalog::unexpressed`]) is a [`NoteKind::Unexpressed`] note, so [`Plan::matches`] is
+//!    false and `migrate check` fails, instead of a silent "nothing to do";
 //! 4. measures the steps that can lose data against the live rows ([`Probe`]: nulls under a new
 //!    `NOT NULL`, duplicates under a new unique constraint, rows in a dropped table or column,
 //!    values a narrowing type change or a removed enum value would lose) and refuses the plan
@@ -34,7 +38,8 @@
 //!    are added `NOT VALID` and then validated. With [`MigrateOptions::concurrent_indexes`], new
 //!    indexes on existing tables are built `CONCURRENTLY` after the commit.
 //!
-//! The plan is empty exactly when the two catalogs agree, so a second run plans nothing.
+//! [`Plan::matches`] is true exactly when the two catalogs agree and nothing outside them
+//! differs, so a second run plans nothing.
 //! `skip_migrate` models are never created, altered or dropped. [`pull()`] writes the schema that
 //! reproduces an existing database, and [`versioned`] runs reviewed SQL files (refinery) under the
 //! same advisory lock.
