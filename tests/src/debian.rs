@@ -138,7 +138,7 @@ fn download_deb(package: &str, into: &Path) -> Result<(), String> {
                 Some(Err(update)) => Err(format!(
                     "{why}; apt-get update (needs root) failed too: {update}"
                 )),
-                _ => download(),
+                _ => download().map_err(|again| format!("{again} (after apt-get update)")),
             }
         }
         Err(why) => Err(why),
@@ -147,7 +147,11 @@ fn download_deb(package: &str, into: &Path) -> Result<(), String> {
 
 /// Runs a command to completion; on failure, the command and the last lines of its output.
 fn run(cmd: &mut Command) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run {shown}: {e}"))?;
@@ -162,4 +166,41 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
     Err(format!("{shown} failed ({}): {tail}", out.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_are_not_debian_package_names_are_refused_before_apt_runs() {
+        for bad in ["", "Bad Name", "-rf", "pkg;ls", "../etc", "UPPER"] {
+            let err = fetch_sql(bad, "/x.sql").unwrap_err();
+            assert_eq!(err.reason, "not a Debian package name", "{bad:?}");
+            assert_eq!(err.to_string(), format!("{bad}: not a Debian package name"));
+        }
+    }
+
+    #[test]
+    fn paths_that_leave_the_package_are_refused() {
+        for bad in ["", "/", "/usr/../../etc/passwd", "../x.sql"] {
+            let err = fetch_sql("pdns-backend-pgsql", bad).unwrap_err();
+            assert!(
+                err.reason.starts_with("not a path inside a package"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failing_command_names_itself_and_its_last_output_lines() {
+        let err =
+            run(Command::new("sh").args(["-c", "echo one; echo two >&2; exit 3"])).unwrap_err();
+        assert!(
+            err.starts_with("sh -c echo one; echo two >&2; exit 3 failed"),
+            "{err}"
+        );
+        assert!(err.ends_with("one / two"), "{err}");
+        assert!(run(&mut Command::new("ignis-no-such-program")).is_err());
+    }
 }
