@@ -427,9 +427,9 @@ fn powerdns_round_trips() {
 }
 
 // Icinga 2 IDO (monitoring), PostgreSQL schema; its three functions are dropped before the pull.
-// Differs: primary key constraint names (`pk_command_id`, 61 of them); five bigserial columns
-// whose sequence names Postgres truncated come back as identity columns; index sort order
-// (`sla_idx_sthist` on `state_time DESC`).
+// Holds 61 primary keys named otherwise than `{table}_pkey` (`pk_command_id`) and five bigserial
+// columns whose sequence names Postgres truncated at 63 bytes.
+// Differs: index sort order (`sla_idx_sthist` on `state_time DESC`).
 #[test]
 fn icinga2_ido_round_trips() {
     round_trip(
