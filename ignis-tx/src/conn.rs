@@ -275,24 +275,12 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// Words of SQL that begin, end or depend on a transaction block (Postgres manual, "SQL
-/// Commands": BEGIN, START TRANSACTION, COMMIT / END, ROLLBACK / ABORT, SAVEPOINT, RELEASE,
-/// PREPARE TRANSACTION).
-const TX_CONTROL: [&str; 9] = [
-    "BEGIN",
-    "START",
-    "COMMIT",
-    "END",
-    "ROLLBACK",
-    "ABORT",
-    "SAVEPOINT",
-    "RELEASE",
-    "PREPARE",
-];
-
 /// Whether one statement (extended protocol: a single statement) may open, close or depend on
 /// a transaction block: its first keyword, after whitespace and comments, is a
-/// transaction-control command, or the text starts with a comment that never ends.
+/// transaction-control command (Postgres manual, "SQL Commands": BEGIN, START TRANSACTION,
+/// COMMIT / END, ROLLBACK / ABORT, SAVEPOINT, RELEASE, PREPARE TRANSACTION), or the text starts
+/// with a comment that never ends. Runs on every statement of a pooled connection, so it reads
+/// only the first word.
 pub(crate) fn statement_controls_transaction(sql: &str) -> bool {
     let mut rest = sql.as_bytes();
     loop {
@@ -319,12 +307,21 @@ pub(crate) fn statement_controls_transaction(sql: &str) -> bool {
     }
     let len = rest
         .iter()
-        .position(|b| !b.is_ascii_alphabetic())
-        .unwrap_or(rest.len());
+        .take(10)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
     let word = &rest[..len];
-    TX_CONTROL
-        .iter()
-        .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+    let candidates: &[&[u8]] = match word.first().map(u8::to_ascii_uppercase) {
+        Some(b'B') => &[b"BEGIN"],
+        Some(b'S') => &[b"START", b"SAVEPOINT"],
+        Some(b'C') => &[b"COMMIT"],
+        Some(b'E') => &[b"END"],
+        Some(b'R') => &[b"ROLLBACK", b"RELEASE"],
+        Some(b'A') => &[b"ABORT"],
+        Some(b'P') => &[b"PREPARE"],
+        _ => return false,
+    };
+    candidates.iter().any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// `text` after the (nested) block comment it starts with; `None` when the comment never ends.
@@ -389,6 +386,8 @@ mod tests {
             "",
             "-- only a comment",
             "beginning",
+            "savepoints",
+            "rollbacked",
         ] {
             assert!(!statement_controls_transaction(sql), "{sql:?}");
         }

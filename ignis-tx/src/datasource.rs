@@ -285,29 +285,23 @@ impl PooledConnection {
             Err(e) => Err(e),
         }
     }
-
-    /// Records that `sql`, about to run, may open or close a transaction block.
-    fn note_statement(&mut self, sql: &str) -> Result<(), Error> {
-        if statement_controls_transaction(sql) {
-            self.conn()?.tx_unknown = true;
-        }
-        Ok(())
-    }
 }
 
 impl Executor for PooledConnection {
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
         let stmt = self.statement(sql)?;
-        self.note_statement(sql)?;
-        let rows = self.conn()?.query_prepared(&stmt, sql, params)?;
+        let conn = self.conn()?;
+        conn.tx_unknown |= statement_controls_transaction(sql);
+        let rows = conn.query_prepared(&stmt, sql, params)?;
         self.used = true;
         Ok(rows)
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
         let stmt = self.statement(sql)?;
-        self.note_statement(sql)?;
-        let n = self.conn()?.execute_prepared(&stmt, sql, params)?;
+        let conn = self.conn()?;
+        conn.tx_unknown |= statement_controls_transaction(sql);
+        let n = conn.execute_prepared(&stmt, sql, params)?;
         self.used = true;
         Ok(n)
     }

@@ -3,7 +3,10 @@
 //! What every repository call runs on, blocking, on Postgres:
 //! - [`DataSourceConfig`] / [`DataSource`]: Ignis's datasource settings (from `DATABASE_URL` or
 //!   `POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD`) and an r2d2 pool of `postgres` connections,
-//!   with a bounded prepared-statement cache per connection and no round trip on checkout;
+//!   with a bounded prepared-statement cache per connection, no round trip on checkout unless
+//!   the connection sat idle longer than [`PoolOptions::idle_check_after`] (so connections that
+//!   died while idle, after a server restart, are never handed out), and connections that go
+//!   back to the pool only outside any transaction block (see [`PooledConnection`]);
 //! - [`Executor`]: the one trait all SQL of the workspace runs through, implemented by a
 //!   [`PooledConnection`], a [`Transaction`] and a [`Savepoint`];
 //! - atomic scopes: [`DataSource::transaction`] (closure: commit on `Ok`, rollback on `Err` or
