@@ -1184,6 +1184,16 @@ impl Differ {
     ) {
         let alter = format!("ALTER TABLE {table} ALTER COLUMN {col}");
         let type_changes = w.data_type != h.data_type;
+        // The sequence a serial column of the model names in its default
+        // (`nextval('public.t_id_seq'::regclass)`), when the column is a serial.
+        let serial_seq = m
+            .column_by_name(&w.name)
+            .filter(|c| c.pg_type.is_serial())
+            .and_then(|_| w.default.as_deref())
+            .and_then(nextval_target);
+        // `pg_get_serial_sequence` arguments: the table and column as SQL string literals.
+        let (table_lit, col_lit) = (table.replace('\'', "''"), w.name.replace('\'', "''"));
+        let mut default_set = false;
         if h.generated.is_some() && w.generated.is_none() {
             // A generated column the model declares as a plain one: keep its values, stop
             // generating them (Postgres 13+).
@@ -1196,21 +1206,49 @@ impl Differ {
         }
         // Identity first dropped (a type change or removal needs it gone).
         if h.identity.is_some() && (w.identity.is_none() || type_changes) {
-            self.push(Step::new(
-                StepKind::DropIdentity,
-                &m.name,
-                object,
-                format!("{alter} DROP IDENTITY"),
-            ));
+            match &serial_seq {
+                // Identity to serial: the serial's sequence continues where the identity's
+                // stopped (DROP IDENTITY drops that one, so its value is read first).
+                Some(seq) if w.identity.is_none() => {
+                    default_set = true;
+                    self.push(Step::new(
+                        StepKind::DropIdentity,
+                        &m.name,
+                        object,
+                        format!(
+                            "DO $ignis$\nDECLARE last bigint; called boolean;\nBEGIN\n\
+                             EXECUTE format('SELECT last_value, is_called FROM %s', \
+                             pg_get_serial_sequence('{table_lit}', '{col_lit}')) INTO last, called;\n\
+                             {alter} DROP IDENTITY;\n\
+                             CREATE SEQUENCE {seq} AS {} OWNED BY {table}.{col};\n\
+                             {alter} SET DEFAULT {};\n\
+                             PERFORM setval('{}', last, called);\nEND\n$ignis$",
+                            w.data_type,
+                            w.default.as_deref().unwrap_or_default(),
+                            seq.replace('\'', "''"),
+                        ),
+                    ));
+                }
+                _ => self.push(Step::new(
+                    StepKind::DropIdentity,
+                    &m.name,
+                    object,
+                    format!("{alter} DROP IDENTITY"),
+                )),
+            }
         }
         let default_changes = w.default != h.default || (type_changes && h.default.is_some());
-        if h.default.is_some() && default_changes {
-            self.push(Step::new(
-                StepKind::DropDefault,
-                &m.name,
-                object,
-                format!("{alter} DROP DEFAULT"),
-            ));
+        if let Some(hd) = h.default.as_ref().filter(|_| default_changes) {
+            let mut sql = format!("{alter} DROP DEFAULT");
+            if nextval_target(hd).is_some() && serial_seq.is_none() && w.identity.is_none() {
+                // A serial becoming a plain column: the sequence it owned goes too (an identity
+                // takes over its position instead, in the identity step).
+                sql.push_str(&format!(
+                    ";\nDO $ignis$\nDECLARE old text := pg_get_serial_sequence('{table_lit}', '{col_lit}');\n\
+                     BEGIN\nIF old IS NOT NULL THEN EXECUTE format('DROP SEQUENCE %s', old); END IF;\nEND\n$ignis$"
+                ));
+            }
+            self.push(Step::new(StepKind::DropDefault, &m.name, object, sql));
         }
         if type_changes {
             let mut step = Step::new(
@@ -1258,15 +1296,24 @@ impl Differ {
             ));
             self.push(step);
         }
-        if let Some(d) = &w.default {
-            if default_changes {
-                self.push(Step::new(
-                    StepKind::SetDefault,
-                    &m.name,
-                    object,
-                    format!("{alter} SET DEFAULT {d}"),
-                ));
-            }
+        if let Some(d) = w
+            .default
+            .as_ref()
+            .filter(|_| default_changes && !default_set)
+        {
+            let sql = match &serial_seq {
+                // A column becoming a serial: its sequence is created, owned by the column, and
+                // starts after the stored values.
+                Some(seq) => format!(
+                    "CREATE SEQUENCE {seq} AS {} OWNED BY {table}.{col};\n\
+                     {alter} SET DEFAULT {d};\n\
+                     SELECT setval('{}', GREATEST((SELECT max({col}) FROM {table}), 0) + 1, false)",
+                    w.data_type,
+                    seq.replace('\'', "''"),
+                ),
+                None => format!("{alter} SET DEFAULT {d}"),
+            };
+            self.push(Step::new(StepKind::SetDefault, &m.name, object, sql));
         }
         if w.nullable && !h.nullable && w.identity.is_none() {
             self.push(Step::new(
@@ -1306,16 +1353,26 @@ impl Differ {
                         format!("{alter} SET GENERATED {generated}"),
                     ));
                 } else {
-                    // Start after the stored values so new rows do not collide.
+                    // A serial's sequence (its default was dropped before) hands its position to
+                    // the identity's and goes; otherwise the identity starts after the stored
+                    // values, so new rows do not collide.
                     self.push(Step::new(
                         StepKind::AddIdentity,
                         &m.name,
                         object,
                         format!(
-                            "{alter} ADD GENERATED {generated} AS IDENTITY;\n\
-                             SELECT setval(pg_get_serial_sequence('{}', '{}'), GREATEST((SELECT max({col}) FROM {table}), 0) + 1, false)",
-                            table.replace('\'', "''"),
-                            w.name.replace('\'', "''")
+                            "DO $ignis$\nDECLARE old text := pg_get_serial_sequence('{table_lit}', '{col_lit}'); \
+                             last bigint; called boolean;\nBEGIN\n\
+                             IF old IS NOT NULL THEN\n\
+                             EXECUTE format('SELECT last_value, is_called FROM %s', old) INTO last, called;\n\
+                             EXECUTE format('DROP SEQUENCE %s', old);\nEND IF;\n\
+                             {alter} ADD GENERATED {generated} AS IDENTITY;\n\
+                             IF old IS NOT NULL THEN\n\
+                             PERFORM setval(pg_get_serial_sequence('{table_lit}', '{col_lit}'), last, called);\n\
+                             ELSE\n\
+                             PERFORM setval(pg_get_serial_sequence('{table_lit}', '{col_lit}'), \
+                             GREATEST((SELECT max({col}) FROM {table}), 0) + 1, false);\n\
+                             END IF;\nEND\n$ignis$"
                         ),
                     ));
                 }
@@ -1323,6 +1380,15 @@ impl Differ {
             _ => {}
         }
     }
+}
+
+/// The sequence of a default `nextval('<name>'::regclass)` as Postgres prints it (`<name>` is a
+/// possibly schema-qualified, possibly quoted relation name, usable as SQL as it is).
+fn nextval_target(default: &str) -> Option<String> {
+    let inner = default
+        .strip_prefix("nextval('")?
+        .strip_suffix("'::regclass)")?;
+    Some(inner.replace("''", "'"))
 }
 
 #[derive(Clone, Copy)]

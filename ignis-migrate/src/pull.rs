@@ -413,12 +413,10 @@ impl Puller<'_> {
             column.default = Some(self.unqualify_expr(default));
             return column;
         };
-        let expected = format!("{table}_{}_seq", c.name);
+        // The name `serial` gives its sequence, cut to 63 bytes as Postgres cuts it.
+        let expected = ignis_schema::object_name_pair(table, &c.name, "seq");
         let options = sequence_options(&seq);
-        if seq.name == expected
-            && expected.len() <= ignis_schema::MAX_IDENTIFIER_BYTES
-            && !c.nullable
-        {
+        if seq.name == expected && !c.nullable {
             let serial = match c.data_type.as_str() {
                 "smallint" => "smallserial",
                 "bigint" => "bigserial",
@@ -484,11 +482,8 @@ impl Puller<'_> {
                 pk.columns.join(", ")
             ));
         }
-        if pk.name != format!("{}_pkey", model.table) {
-            self.notes.push(format!(
-                "primary key of {object} is named {}: a model's is always {}_pkey",
-                pk.name, model.table
-            ));
+        if pk.name != model.primary_key_name() {
+            model.primary_key_constraint = Some(pk.name.clone());
         }
         if pk.definition != format!("PRIMARY KEY ({})", self.key_list(&pk.columns)) {
             self.notes.push(format!(

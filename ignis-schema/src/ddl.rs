@@ -47,16 +47,44 @@ pub fn object_name(name1: &str, suffix: &str) -> String {
     format!("{}_{suffix}", &name1[..cut])
 }
 
+/// `{name1}_{name2}_{label}` as Postgres's `makeObjectName` builds it for a serial column's
+/// sequence (`{table}_{column}_seq`) or an index or key named after a column: while the whole
+/// name is longer than 63 bytes, the longer of `name1` and `name2` loses its last byte, then each
+/// is cut back to a character boundary (src/backend/commands/indexcmds.c).
+pub fn object_name_pair(name1: &str, name2: &str, label: &str) -> String {
+    let overhead = 2 + label.len();
+    let avail = crate::MAX_IDENTIFIER_BYTES.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    while !name1.is_char_boundary(n1) {
+        n1 -= 1;
+    }
+    while !name2.is_char_boundary(n2) {
+        n2 -= 1;
+    }
+    format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
+}
+
 impl crate::Model {
     /// The table as SQL text: `"schema"."table"` ([`quote_qualified`]).
     pub fn quoted_table(&self) -> String {
         quote_qualified(&self.schema, &self.table)
     }
 
-    /// The primary key constraint's name: `{table}_pkey`, as Postgres names it (the table part
-    /// shortened to fit 63 bytes).
+    /// The primary key constraint's name: [`Model::primary_key_constraint`](crate::Model) when
+    /// set, else `{table}_pkey`, as Postgres names it (the table part shortened to fit 63
+    /// bytes).
     pub fn primary_key_name(&self) -> String {
-        object_name(&self.table, "pkey")
+        match &self.primary_key_constraint {
+            Some(name) => name.clone(),
+            None => object_name(&self.table, "pkey"),
+        }
     }
 }
 
@@ -254,6 +282,24 @@ fn unique_index(u: &UniqueConstraint) -> IndexCreateStatement {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn object_name_pair_truncates_as_postgres() {
+        assert_eq!(super::object_name_pair("t", "id", "seq"), "t_id_seq");
+        // Postgres: icinga_contactnotificationmethods + contact_notificationcommand_id + seq
+        assert_eq!(
+            super::object_name_pair(
+                "icinga_contactnotificationmethods",
+                "contact_notificationcommand_id",
+                "seq"
+            ),
+            "icinga_contactnotificationmet_contact_notificationcommand_i_seq"
+        );
+        let long = "a".repeat(70);
+        let name = super::object_name_pair(&long, "b", "seq");
+        assert_eq!(name.len(), 63);
+        assert!(name.ends_with("_b_seq"));
+    }
+
     use super::*;
     use crate::enrich::{self, Enricher};
     use crate::model::ForeignKeyAction;

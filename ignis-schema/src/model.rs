@@ -72,6 +72,11 @@ pub struct Model {
     /// creating a new one (never guessed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// The primary key constraint's name, when it is not the one Postgres gives
+    /// (`{table}_pkey`, see [`Model::primary_key_name`]); a database created elsewhere may name
+    /// it `pk_command_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_key_constraint: Option<String>,
 }
 
 /// A named `UNIQUE (columns)` constraint.
@@ -372,6 +377,8 @@ struct ModelFile {
     checks: Vec<Check>,
     #[serde(default)]
     renamed_from: Option<String>,
+    #[serde(default)]
+    primary_key_constraint: Option<String>,
 }
 
 impl TryFrom<ModelFile> for Model {
@@ -404,6 +411,7 @@ impl TryFrom<ModelFile> for Model {
         model.default_filter = f.default_filter;
         model.checks = f.checks;
         model.renamed_from = f.renamed_from;
+        model.primary_key_constraint = f.primary_key_constraint;
         model.validate()?;
         Ok(model)
     }
@@ -427,6 +435,7 @@ impl Model {
             default_filter: None,
             checks: Vec::new(),
             renamed_from: None,
+            primary_key_constraint: None,
         }
     }
 
@@ -522,6 +531,12 @@ impl Model {
         self
     }
 
+    /// Names the primary key constraint `name` instead of Postgres's `{table}_pkey`.
+    pub fn primary_key_constraint(mut self, name: impl Into<String>) -> Self {
+        self.primary_key_constraint = Some(name.into());
+        self
+    }
+
     /// Column names of the primary key, in column order; empty when the model has none.
     pub fn primary_key(&self) -> Vec<&str> {
         self.columns
@@ -572,6 +587,9 @@ impl Model {
         }
         check_ident(m, "table", &self.table)?;
         check_ident(m, "schema", &self.schema)?;
+        if let Some(pk) = &self.primary_key_constraint {
+            check_ident(m, "primary key constraint", pk)?;
+        }
         if self.columns.is_empty() {
             return Err(SchemaError::InvalidModel {
                 model: m.clone(),

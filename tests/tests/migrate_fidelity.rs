@@ -133,3 +133,142 @@ fn what_the_model_cannot_express_is_reported_never_silent() {
         );
     }
 }
+
+/// `Counter` with its `id` as given and a `label`.
+fn counter(id: Column) -> Schema {
+    Schema::new(vec![Model::new("Counter")
+        .table("counter")
+        .column(id.primary_key())
+        .column(Column::new("label", PgType::Text))])
+    .unwrap()
+}
+
+#[test]
+fn serial_and_identity_are_told_apart_and_changed_keeping_the_sequence_value() {
+    use ignis_schema::{Identity, IdentityGeneration};
+    let serial = counter(Column::new("id", "bigserial".parse().unwrap()));
+    let identity = |generation| {
+        let mut c = Column::new("id", PgType::BigInt);
+        c.identity = Some(Identity {
+            generation,
+            ..Identity::default()
+        });
+        counter(c)
+    };
+    let db = TestDb::new();
+    let ds = db.migrated(&serial);
+    let m = Migrator::new(ds.clone());
+    let mut c = db.client();
+    let insert = |c: &mut postgres::Client| -> i64 {
+        c.query_one("INSERT INTO counter (label) VALUES ('x') RETURNING id", &[])
+            .unwrap()
+            .get(0)
+    };
+    for _ in 0..5 {
+        insert(&mut c);
+    }
+    for (to, name) in [
+        (
+            identity(IdentityGeneration::ByDefault),
+            "identity by default",
+        ),
+        (identity(IdentityGeneration::Always), "identity always"),
+        (serial.clone(), "bigserial"),
+        (
+            identity(IdentityGeneration::Always),
+            "identity always again",
+        ),
+        (counter(Column::new("id", PgType::BigInt)), "plain bigint"),
+        (serial.clone(), "bigserial again"),
+        (counter(Column::new("id", PgType::BigInt)), "plain bigint"),
+        (serial.clone(), "bigserial again"),
+    ] {
+        let plan = m.plan(&to).unwrap();
+        assert!(!plan.is_empty(), "{name}: no step:\n{plan}");
+        m.migrate(&to, |_| {}).unwrap();
+        let again = m.plan(&to).unwrap();
+        assert!(again.matches(), "{name}: not idempotent:\n{again}");
+        let before: i64 = c
+            .query_one("SELECT max(id) FROM counter", &[])
+            .unwrap()
+            .get(0);
+        let sequences: i64 = c
+            .query_one("SELECT count(*) FROM pg_class WHERE relkind = 'S'", &[])
+            .unwrap()
+            .get(0);
+        if name == "plain bigint" {
+            assert_eq!(sequences, 0, "{name}: no sequence is left behind");
+            c.execute(
+                "INSERT INTO counter (id, label) VALUES ($1, 'y')",
+                &[&(before + 1)],
+            )
+            .unwrap();
+            continue;
+        }
+        assert_eq!(sequences, 1, "{name}: one sequence, the column's");
+        assert_eq!(insert(&mut c), before + 1, "{name}: the sequence went back");
+    }
+}
+
+#[test]
+fn primary_key_names_and_truncated_serial_sequences_round_trip() {
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(
+            "CREATE TABLE icinga_contactnotificationmethods (
+                 contactnotificationmethod_id bigserial,
+                 contact_notificationcommand_id bigserial,
+                 CONSTRAINT pk_contactnotificationmethod_id
+                     PRIMARY KEY (contactnotificationmethod_id)
+             )",
+        )
+        .unwrap();
+    let ds = source.datasource();
+    let pulled = ignis_migrate::pull::pull_with_notes(&ds, &["public".into()]).unwrap();
+    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
+    let model = pulled
+        .schema
+        .model("icinga_contactnotificationmethods")
+        .unwrap();
+    assert_eq!(
+        model.primary_key_constraint.as_deref(),
+        Some("pk_contactnotificationmethod_id")
+    );
+    let ty = |c: &str| model.column_by_name(c).unwrap().pg_type.to_string();
+    assert_eq!(ty("contact_notificationcommand_id"), "bigserial");
+    assert!(Migrator::new(ds).plan(&pulled.schema).unwrap().matches());
+
+    // Re-created from the pulled file: the same names.
+    let copy = TestDb::new();
+    copy.migrated(&pulled.schema);
+    let names = |db: &TestDb| -> Vec<String> {
+        db.client()
+            .query(
+                "SELECT relname::text FROM pg_class WHERE relkind IN ('S', 'i') \
+                 AND relnamespace = 'public'::regnamespace ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(names(&copy), names(&source));
+    assert!(names(&source)
+        .contains(&"icinga_contactnotificationmet_contact_notificationcommand_i_seq".into()));
+
+    // Renaming the constraint in the model renames it in the database.
+    let mut models = pulled.schema.models().to_vec();
+    models[0].primary_key_constraint = Some("pk_renamed".into());
+    let renamed = Schema::new(models).unwrap();
+    let m = Migrator::new(copy.datasource());
+    let plan = m.plan(&renamed).unwrap();
+    assert_eq!(
+        plan.steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [ignis_migrate::StepKind::RenameConstraint],
+        "{plan}"
+    );
+    m.migrate(&renamed, |_| {}).unwrap();
+    assert!(m.plan(&renamed).unwrap().matches());
+}

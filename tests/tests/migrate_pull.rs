@@ -284,7 +284,6 @@ fn what_a_schema_file_cannot_express_is_noted() {
         "uses a sequence no column owns",
         "is generated",
         "not in column order",
-        "is named odd_key",
         "expression key `lower(email)`",
         "idx_odd_desc",
         "pulled as a skipMigrate model",
@@ -300,5 +299,8 @@ fn what_a_schema_file_cannot_express_is_noted() {
     assert_eq!(names, ["odd", "odd_view"], "the history table is skipped");
     let odd = pulled.schema.model("odd").unwrap();
     assert!(odd.indexes.iter().all(|i| i.name != "idx_odd_lower"));
+    // The primary key keeps its own name.
+    assert_eq!(odd.primary_key_constraint.as_deref(), Some("odd_key"));
+    assert_eq!(odd.primary_key_name(), "odd_key");
     assert!(pulled.schema.model("odd_view").unwrap().skip_migrate);
 }
