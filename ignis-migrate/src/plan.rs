@@ -1189,7 +1189,7 @@ impl Differ {
         let serial_seq = m
             .column_by_name(&w.name)
             .filter(|c| c.pg_type.is_serial())
-            .and_then(|_| w.default.as_deref())
+            .and(w.default.as_deref())
             .and_then(nextval_target);
         // `pg_get_serial_sequence` arguments: the table and column as SQL string literals.
         let (table_lit, col_lit) = (table.replace('\'', "''"), w.name.replace('\'', "''"));
