@@ -305,6 +305,15 @@ pub(crate) fn statement_controls_transaction(sql: &str) -> bool {
             break;
         }
     }
+    // The common statements (SELECT, INSERT, UPDATE, DELETE, WITH) leave after one or two bytes.
+    let upper = |i: usize| rest.get(i).map(u8::to_ascii_uppercase);
+    match upper(0) {
+        Some(b'B' | b'S' | b'C' | b'E' | b'R' | b'A' | b'P') => {}
+        _ => return false,
+    }
+    if upper(0) == Some(b'S') && upper(1) == Some(b'E') {
+        return false;
+    }
     let len = rest
         .iter()
         .take(10)
