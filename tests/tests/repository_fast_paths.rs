@@ -477,7 +477,10 @@ fn update_by_id_writes_and_refuses_bad_data() {
         .items
         .update_by_id(&Value::Null, &json!({"qty": 1}))
         .unwrap_err();
-    assert!(matches!(null_id, RepoError::InvalidData { .. }), "{null_id}");
+    assert!(
+        matches!(null_id, RepoError::InvalidData { .. }),
+        "{null_id}"
+    );
     // A soft-deleted row is not updated (default filter), unless it is skipped.
     app.items.soft_delete_by_id(&id).unwrap();
     assert_eq!(

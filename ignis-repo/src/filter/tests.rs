@@ -1264,7 +1264,6 @@ fn nested(levels: usize, objects: bool) -> JsonValue {
     v
 }
 
-
 fn too_deep(field: &str, limit: usize) -> FilterError {
     FilterError::ValueTooDeep {
         field: field.into(),
