@@ -182,6 +182,11 @@ impl Migrator {
         }
         let mut live = introspect(&mut tx, &schemas)?;
         live.canonicalise();
+        {
+            let mut sp = tx.savepoint()?;
+            reparse_live_checks(&mut sp, schema, &desired, &mut live)?;
+            sp.rollback()?;
+        }
         let mut plan = plan::diff(
             schema,
             &desired,
@@ -373,6 +378,99 @@ fn evaluate_probes(exec: &mut ignis_tx::Transaction, plan: &mut Plan) -> Result<
 /// names mapped to the real schemas, so types, defaults, checks and predicates read as Postgres
 /// prints them; and adds keys, unique constraints, indexes and foreign keys from the models'
 /// structure. The caller rolls back to discard the scratch schemas.
+/// Gives each live check constraint whose definition differs from the model's the text Postgres
+/// prints after parsing that definition once more, when that text is the model's. Postgres does
+/// not always print a check it can read back as it stored it: `c IN ('a', 'b')` on a varchar
+/// column is stored and printed as `(c)::text = ANY ((ARRAY['a'::character varying,
+/// ..])::text[])`, which parses to `ANY (ARRAY[('a'::character varying)::text, ..])`. A schema
+/// pulled from such a database holds the first text, whose normalised form is the second, so
+/// without this step every such check would be dropped and added again on every run.
+///
+/// The definitions are parsed on copies of the live tables (`CREATE TEMP TABLE .. (LIKE ..)`,
+/// the same columns and types) inside the caller's savepoint, which the caller rolls back. Only
+/// tables with differing checks cost anything: one batch for all of them, one query to read
+/// back.
+///
+/// # Errors
+/// A database error; a definition Postgres does not take back is left as it is (the diff then
+/// replaces the constraint).
+fn reparse_live_checks(
+    exec: &mut ignis_tx::Savepoint<'_>,
+    schema: &Schema,
+    desired: &Catalog,
+    live: &mut Catalog,
+) -> Result<(), MigrateError> {
+    let mut probes: Vec<(catalog::TableKey, String, String)> = Vec::new(); // (table, check, probe)
+    let mut sql = String::new();
+    for m in schema.models().iter().filter(|m| !m.skip_migrate) {
+        let key = (m.schema.clone(), m.table.clone());
+        let (Some(want), Some(have)) = (desired.tables.get(&key), live.tables.get(&key)) else {
+            continue;
+        };
+        let differing: Vec<(&String, &String)> = have
+            .checks
+            .iter()
+            .filter(|(name, def)| want.checks.get(*name).is_some_and(|w| w != *def))
+            .collect();
+        if differing.is_empty() {
+            continue;
+        }
+        let copy = format!("ignis_check_copy_{}", probes.len());
+        sql.push_str(&format!(
+            "CREATE TEMP TABLE {copy} (LIKE {});\n",
+            ignis_schema::quote_qualified(&m.schema, &m.table)
+        ));
+        for (name, def) in differing {
+            let probe = format!("ignis_check_{}", probes.len());
+            // A definition that does not parse on the copy is skipped, not an error.
+            sql.push_str(&format!(
+                "DO $ignis$ BEGIN ALTER TABLE {copy} ADD CONSTRAINT {probe} {def}; \
+                 EXCEPTION WHEN others THEN NULL; END $ignis$;\n"
+            ));
+            probes.push((key.clone(), name.clone(), probe));
+        }
+    }
+    if probes.is_empty() {
+        return Ok(());
+    }
+    exec.batch_execute(&sql)?;
+    // Printed as introspection prints (every name schema-qualified).
+    exec.batch_execute("SET LOCAL search_path = pg_catalog")?;
+    let names: Vec<String> = probes.iter().map(|(_, _, p)| p.clone()).collect();
+    let rows = exec.query(
+        "SELECT con.conname::text, pg_get_constraintdef(con.oid) FROM pg_constraint con \
+         JOIN pg_class c ON c.oid = con.conrelid \
+         WHERE c.relnamespace = pg_my_temp_schema() AND con.conname = ANY($1)",
+        &[&names],
+    )?;
+    for row in rows {
+        let probe: String = row
+            .try_get(0)
+            .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+        let reparsed: String = row
+            .try_get(1)
+            .map_err(|e| MigrateError::Introspect(e.to_string()))?;
+        let Some((key, name, _)) = probes.iter().find(|(_, _, p)| *p == probe) else {
+            continue;
+        };
+        let matches = desired
+            .tables
+            .get(key)
+            .and_then(|t| t.checks.get(name))
+            .is_some_and(|w| *w == reparsed);
+        if matches {
+            if let Some(def) = live
+                .tables
+                .get_mut(key)
+                .and_then(|t| t.checks.get_mut(name))
+            {
+                *def = reparsed;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Catalog, MigrateError> {
     let pid: i32 = exec
         .query_one("SELECT pg_backend_pid()", &[])?

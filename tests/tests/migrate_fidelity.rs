@@ -272,3 +272,46 @@ fn primary_key_names_and_truncated_serial_sequences_round_trip() {
     m.migrate(&renamed, |_| {}).unwrap();
     assert!(m.plan(&renamed).unwrap().matches());
 }
+
+#[test]
+fn checks_postgres_prints_differently_from_what_it_reads_back_round_trip() {
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(
+            "CREATE TABLE impact (
+                 id integer PRIMARY KEY,
+                 severity varchar(32) CHECK (severity IN ('info', 'low', 'medium', 'high')),
+                 kind varchar(32) NOT NULL,
+                 CONSTRAINT impact_kind CHECK (kind IN ('admin', 'dos') AND id > 0)
+             )",
+        )
+        .unwrap();
+    let ds = source.datasource();
+    let pulled = ignis_migrate::pull::pull_with_notes(&ds, &["public".into()]).unwrap();
+    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
+    let plan = Migrator::new(ds).plan(&pulled.schema).unwrap();
+    assert!(plan.matches(), "{plan}");
+    // The copy made from the pulled file matches it too, and a real change is still seen.
+    let copy = TestDb::new();
+    let m = Migrator::new(copy.migrated(&pulled.schema));
+    assert!(m.plan(&pulled.schema).unwrap().matches());
+    let mut models = pulled.schema.models().to_vec();
+    models[0].checks[0].expression = "(kind)::text = ANY (ARRAY['admin'::text])".into();
+    let changed = Schema::new(models).unwrap();
+    let kinds: Vec<_> = m
+        .plan(&changed)
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ignis_migrate::StepKind::DropCheck,
+            ignis_migrate::StepKind::AddCheck,
+            ignis_migrate::StepKind::ValidateConstraint
+        ]
+    );
+}
