@@ -476,11 +476,7 @@ impl Puller<'_> {
             }
         }
         if model.primary_key() != pk.columns.iter().map(String::as_str).collect::<Vec<_>>() {
-            self.notes.push(format!(
-                "primary key of {object} is ({}), not in column order: a model's primary key \
-                 follows the column order",
-                pk.columns.join(", ")
-            ));
+            model.primary_key_order = pk.columns.clone();
         }
         if pk.name != model.primary_key_name() {
             model.primary_key_constraint = Some(pk.name.clone());

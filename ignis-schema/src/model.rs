@@ -77,6 +77,11 @@ pub struct Model {
     /// it `pk_command_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_key_constraint: Option<String>,
+    /// The primary key's column names in key order, when it is not the columns' order (a key
+    /// `(tenant, id)` over columns declared `id, tenant`); the columns are the ones marked
+    /// `primaryKey`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_key_order: Vec<String>,
 }
 
 /// A named `UNIQUE (columns)` constraint.
@@ -90,13 +95,47 @@ pub struct UniqueConstraint {
 }
 
 /// A named index.
+///
+/// Its keys are either `columns` (plain column names, in key order) or `keys` (one
+/// [`IndexKey`] per key, for operator classes, collations, sort order and expression keys);
+/// exactly one of the two is non-empty. In JSON:
+///
+/// ```json
+/// {"name": "recordorder", "keys": [{"column": "domain_id"},
+///                                  {"column": "ordername", "opclass": "text_pattern_ops"}]}
+/// {"name": "IDX_User_email", "unique": true, "keys": [{"expression": "lower(email)"}],
+///  "include": ["id"], "nullsNotDistinct": true, "with": {"fillfactor": 70}}
+/// ```
+///
+/// The Postgres manual (CREATE INDEX) describes each attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Index {
     /// Index name (`IDX_Configuration_group`).
     pub name: String,
-    /// Column names, in key order.
+    /// Column names, in key order; empty when the keys are given as `keys`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
+    /// The keys with their options, in key order, when any key has an option or is an
+    /// expression; empty when the keys are plain `columns` (see [`Index::keys`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<IndexKey>,
+    /// `INCLUDE (columns)`: non-key columns stored in the index (column names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// `NULLS NOT DISTINCT` (Postgres 15): a unique index treats nulls as equal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+    /// Storage parameters, `WITH (name = value, ...)` (`fillfactor`, `deduplicate_items`,
+    /// ...). Values are numbers, booleans or identifiers (checked by [`Model::validate`]);
+    /// JSON numbers and booleans are read as their text. JSON key `with`.
+    #[serde(
+        default,
+        rename = "with",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "storage_parameters"
+    )]
+    pub storage_parameters: std::collections::BTreeMap<String, String>,
     /// `CREATE UNIQUE INDEX`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
@@ -119,6 +158,141 @@ pub struct Check {
     pub expression: String,
 }
 
+/// Sort direction of an index key (`ASC`, the default, or `DESC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SortOrder {
+    /// `ASC`.
+    Asc,
+    /// `DESC`.
+    Desc,
+}
+
+/// Where an index key puts nulls: `NULLS FIRST` or `NULLS LAST` (the default is last for
+/// `ASC`, first for `DESC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NullsOrder {
+    /// `NULLS FIRST`.
+    First,
+    /// `NULLS LAST`.
+    Last,
+}
+
+/// One key of an [`Index`]: a column or an expression, with its options
+/// (`column COLLATE collation opclass DESC NULLS LAST` in CREATE INDEX).
+///
+/// Exactly one of `column` and `expression` is set. An option left out is Postgres's default:
+/// the type's default operator class for the method, the column's own collation, `ASC`, nulls
+/// last for `ASC` and first for `DESC`; the migrator compares a key written with its default
+/// as equal to one written without it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IndexKey {
+    /// The key's column name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// An expression key (`lower(email)`): SQL written by the model's author (DDL, never user
+    /// input); the migrator compares it as Postgres prints it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// Operator class name (`text_pattern_ops`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<String>,
+    /// Collation name (`C`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<SortOrder>,
+    /// `first` or `last`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nulls: Option<NullsOrder>,
+}
+
+impl IndexKey {
+    /// A key on a column, with no options.
+    pub fn column(name: impl Into<String>) -> Self {
+        IndexKey {
+            column: Some(name.into()),
+            ..IndexKey::default()
+        }
+    }
+
+    /// An expression key (`lower(email)`, SQL written by the model's author).
+    pub fn expression(sql: impl Into<String>) -> Self {
+        IndexKey {
+            expression: Some(sql.into()),
+            ..IndexKey::default()
+        }
+    }
+
+    /// Sets the operator class.
+    pub fn opclass(mut self, opclass: impl Into<String>) -> Self {
+        self.opclass = Some(opclass.into());
+        self
+    }
+
+    /// Sets the collation.
+    pub fn collate(mut self, collation: impl Into<String>) -> Self {
+        self.collation = Some(collation.into());
+        self
+    }
+
+    /// Sorts the key `DESC`.
+    pub fn desc(mut self) -> Self {
+        self.order = Some(SortOrder::Desc);
+        self
+    }
+
+    /// Sets `NULLS FIRST` or `NULLS LAST`.
+    pub fn nulls(mut self, nulls: NullsOrder) -> Self {
+        self.nulls = Some(nulls);
+        self
+    }
+
+    /// True when the key sorts descending.
+    pub fn is_desc(&self) -> bool {
+        self.order == Some(SortOrder::Desc)
+    }
+
+    /// True when the key puts nulls first: as given, else the default for its direction.
+    pub fn nulls_first(&self) -> bool {
+        match self.nulls {
+            Some(n) => n == NullsOrder::First,
+            None => self.is_desc(),
+        }
+    }
+}
+
+/// Reads storage parameter values given as JSON strings, numbers or booleans as their text.
+fn storage_parameters<'de, D>(
+    deserializer: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        Number(serde_json::Number),
+        Bool(bool),
+    }
+    let raw: std::collections::BTreeMap<String, Value> = Deserialize::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::Text(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+            };
+            (k, v)
+        })
+        .collect())
+}
+
 impl Index {
     /// A btree index on the given columns.
     pub fn new<I, S>(name: impl Into<String>, columns: I) -> Self
@@ -129,10 +303,58 @@ impl Index {
         Index {
             name: name.into(),
             columns: columns.into_iter().map(Into::into).collect(),
+            keys: Vec::new(),
+            include: Vec::new(),
+            nulls_not_distinct: false,
+            storage_parameters: std::collections::BTreeMap::new(),
             unique: false,
             method: None,
             predicate: None,
         }
+    }
+
+    /// A btree index on keys with options (see [`IndexKey`]).
+    pub fn with_keys(name: impl Into<String>, keys: impl IntoIterator<Item = IndexKey>) -> Self {
+        Index {
+            keys: keys.into_iter().collect(),
+            ..Index::new(name, Vec::<String>::new())
+        }
+    }
+
+    /// The index's keys in key order: `keys` when given, else one plain key per column.
+    pub fn keys(&self) -> Vec<IndexKey> {
+        if self.keys.is_empty() {
+            self.columns.iter().map(IndexKey::column).collect()
+        } else {
+            self.keys.clone()
+        }
+    }
+
+    /// True when some key is an expression.
+    pub fn has_expression(&self) -> bool {
+        self.keys.iter().any(|k| k.expression.is_some())
+    }
+
+    /// Adds `INCLUDE (columns)`.
+    pub fn include<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.include.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Makes a unique index treat nulls as equal (`NULLS NOT DISTINCT`).
+    pub fn nulls_not_distinct(mut self) -> Self {
+        self.nulls_not_distinct = true;
+        self
+    }
+
+    /// Sets a storage parameter (`fillfactor`, `"50"`): `WITH (name = value)`.
+    pub fn storage_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.storage_parameters.insert(name.into(), value.into());
+        self
     }
 
     /// Makes the index partial: it covers the rows where `predicate` (SQL) holds.
@@ -379,6 +601,8 @@ struct ModelFile {
     renamed_from: Option<String>,
     #[serde(default)]
     primary_key_constraint: Option<String>,
+    #[serde(default)]
+    primary_key_order: Vec<String>,
 }
 
 impl TryFrom<ModelFile> for Model {
@@ -412,6 +636,7 @@ impl TryFrom<ModelFile> for Model {
         model.checks = f.checks;
         model.renamed_from = f.renamed_from;
         model.primary_key_constraint = f.primary_key_constraint;
+        model.primary_key_order = f.primary_key_order;
         model.validate()?;
         Ok(model)
     }
@@ -436,6 +661,7 @@ impl Model {
             checks: Vec::new(),
             renamed_from: None,
             primary_key_constraint: None,
+            primary_key_order: Vec::new(),
         }
     }
 
@@ -537,13 +763,28 @@ impl Model {
         self
     }
 
-    /// Column names of the primary key, in column order; empty when the model has none.
+    /// Column names of the primary key in key order ([`Model::primary_key_order`] when set,
+    /// else the columns' order); empty when the model has none.
     pub fn primary_key(&self) -> Vec<&str> {
+        if !self.primary_key_order.is_empty() {
+            return self.primary_key_order.iter().map(String::as_str).collect();
+        }
         self.columns
             .iter()
             .filter(|c| c.primary_key)
             .map(|c| c.column.as_str())
             .collect()
+    }
+
+    /// Orders the primary key's columns as `columns` (column names; each must be marked
+    /// `primary_key`, see [`Model::validate`]).
+    pub fn primary_key_order<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.primary_key_order = columns.into_iter().map(Into::into).collect();
+        self
     }
 
     /// The column with this property name.
@@ -589,6 +830,28 @@ impl Model {
         check_ident(m, "schema", &self.schema)?;
         if let Some(pk) = &self.primary_key_constraint {
             check_ident(m, "primary key constraint", pk)?;
+        }
+        if !self.primary_key_order.is_empty() {
+            let mut marked: Vec<&str> = self
+                .columns
+                .iter()
+                .filter(|c| c.primary_key)
+                .map(|c| c.column.as_str())
+                .collect();
+            let mut ordered: Vec<&str> =
+                self.primary_key_order.iter().map(String::as_str).collect();
+            marked.sort_unstable();
+            ordered.sort_unstable();
+            if marked != ordered {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "primaryKeyOrder ({}) must list exactly the primary key columns ({})",
+                        self.primary_key_order.join(", "),
+                        marked.join(", ")
+                    ),
+                });
+            }
         }
         if self.columns.is_empty() {
             return Err(SchemaError::InvalidModel {
@@ -677,7 +940,52 @@ impl Model {
         }
         for i in &self.indexes {
             unique_name("index", &i.name)?;
-            known_column(format!("index `{}`", i.name), &i.columns)?;
+            let context = format!("index `{}`", i.name);
+            let invalid = |reason: String| SchemaError::InvalidModel {
+                model: m.clone(),
+                reason: format!("index `{}` {reason}", i.name),
+            };
+            if i.keys.is_empty() {
+                known_column(context.clone(), &i.columns)?;
+            } else if !i.columns.is_empty() {
+                return Err(invalid(
+                    "has both `columns` and `keys` (give the keys one way)".into(),
+                ));
+            }
+            for (n, k) in i.keys.iter().enumerate() {
+                match (&k.column, &k.expression) {
+                    (Some(c), None) => known_column(context.clone(), std::slice::from_ref(c))?,
+                    (None, Some(e)) if !e.trim().is_empty() && !e.contains('\0') => {}
+                    _ => {
+                        return Err(invalid(format!(
+                            "key {} needs exactly one of `column` and a non-empty `expression`",
+                            n + 1
+                        )))
+                    }
+                }
+                for (what, name) in [("operator class", &k.opclass), ("collation", &k.collation)]
+                {
+                    if let Some(name) = name {
+                        check_ident(m, what, name)?;
+                    }
+                }
+            }
+            if !i.include.is_empty() {
+                known_column(format!("{context} INCLUDE"), &i.include)?;
+            }
+            for (name, value) in &i.storage_parameters {
+                check_ident(m, "storage parameter", name)?;
+                let simple = !value.is_empty()
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'));
+                if !simple {
+                    return Err(invalid(format!(
+                        "storage parameter `{name}` has the value `{value}` (a number, boolean or \
+                         identifier is expected)"
+                    )));
+                }
+            }
             if let Some(method) = &i.method {
                 if method.is_empty()
                     || !method

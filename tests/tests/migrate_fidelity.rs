@@ -221,6 +221,12 @@ fn primary_key_names_and_truncated_serial_sequences_round_trip() {
                  contact_notificationcommand_id bigserial,
                  CONSTRAINT pk_contactnotificationmethod_id
                      PRIMARY KEY (contactnotificationmethod_id)
+             );
+             CREATE TABLE pathvisibility (
+                 pathid integer NOT NULL,
+                 jobid integer NOT NULL,
+                 size bigint,
+                 CONSTRAINT pathvisibility_pkey PRIMARY KEY (jobid, pathid)
              )",
         )
         .unwrap();
@@ -235,6 +241,8 @@ fn primary_key_names_and_truncated_serial_sequences_round_trip() {
         model.primary_key_constraint.as_deref(),
         Some("pk_contactnotificationmethod_id")
     );
+    let visibility = pulled.schema.model("pathvisibility").unwrap();
+    assert_eq!(visibility.primary_key(), ["jobid", "pathid"]);
     let ty = |c: &str| model.column_by_name(c).unwrap().pg_type.to_string();
     assert_eq!(ty("contact_notificationcommand_id"), "bigserial");
     assert!(Migrator::new(ds).plan(&pulled.schema).unwrap().matches());
@@ -258,9 +266,27 @@ fn primary_key_names_and_truncated_serial_sequences_round_trip() {
     assert!(names(&source)
         .contains(&"icinga_contactnotificationmet_contact_notificationcommand_i_seq".into()));
 
+    let keys = |db: &TestDb| -> Vec<String> {
+        db.client()
+            .query(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'p' \
+                 ORDER BY conname",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(keys(&copy), keys(&source));
+
     // Renaming the constraint in the model renames it in the database.
     let mut models = pulled.schema.models().to_vec();
-    models[0].primary_key_constraint = Some("pk_renamed".into());
+    let icinga = models
+        .iter()
+        .position(|m| m.name == "icinga_contactnotificationmethods")
+        .unwrap();
+    models[icinga].primary_key_constraint = Some("pk_renamed".into());
     let renamed = Schema::new(models).unwrap();
     let m = Migrator::new(copy.datasource());
     let plan = m.plan(&renamed).unwrap();
