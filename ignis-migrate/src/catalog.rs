@@ -34,9 +34,9 @@ pub struct Catalog {
     /// `trigger t_audit on public.t`). Listed in plans, never changed or dropped.
     pub unmanaged: Vec<(String, String)>,
     /// What each table has that this catalog shape does not hold, as Postgres prints it (see
-    /// [`read_unexpressed`]): an index whose definition holds more than its columns, method,
-    /// uniqueness and predicate (operator classes, collations, sort order, `INCLUDE`,
-    /// expressions, storage parameters), a constraint whose definition holds more than its
+    /// [`read_unexpressed`]): an index whose definition holds more than [`IndexInfo`] (a
+    /// tablespace, operator class parameters, a constraint's index with more than its
+    /// columns), a constraint whose definition holds more than its
     /// structure (`DEFERRABLE`, `MATCH FULL`, exclusion constraints), column attributes
     /// (collation, storage, compression, statistics target, comment) and table attributes
     /// (storage parameters, `UNLOGGED`, partitioning, inheritance, row-level security, comment).
@@ -86,7 +86,8 @@ pub enum RelationKind {
 impl TableInfo {
     /// Replaces the `definition` of the primary key, unique constraints, foreign keys and
     /// indexes with one built from their structure (columns, referenced table, actions, method,
-    /// unique, predicate), so both sides of a diff compare structurally, and the text is the SQL
+    /// unique, keys with their collation, operator class and sort order, `INCLUDE`, `NULLS NOT
+    /// DISTINCT`, storage parameters, predicate), so both sides of a diff compare structurally, and the text is the SQL
     /// that creates them. Check constraints keep Postgres's own definition (an expression only
     /// Postgres can normalise), as do index predicates inside the index definition.
     pub fn canonicalise(&mut self, schema: &str, table: &str) {
@@ -109,13 +110,56 @@ impl TableInfo {
             );
         }
         for i in self.indexes.values_mut() {
+            let keys: Vec<String> = i
+                .columns
+                .iter()
+                .zip(i.key_options())
+                .map(|(c, k)| {
+                    let mut key = if k.expression {
+                        // As `pg_get_indexdef(index, k, false)` prints it: parenthesised
+                        // unless it is a function call, as CREATE INDEX takes it.
+                        c.clone()
+                    } else {
+                        quote_ident(c)
+                    };
+                    if let Some(c) = &k.collation {
+                        key.push_str(" COLLATE ");
+                        key.push_str(&quote_ident(c));
+                    }
+                    if let Some(o) = &k.opclass {
+                        key.push(' ');
+                        key.push_str(&quote_ident(o));
+                    }
+                    key.push_str(match (k.descending, k.nulls_first) {
+                        (true, true) => " DESC",
+                        (true, false) => " DESC NULLS LAST",
+                        (false, true) => " NULLS FIRST",
+                        (false, false) => "",
+                    });
+                    key
+                })
+                .collect();
             let mut def = format!(
                 "CREATE {}INDEX {} ON {qualified} USING {} ({})",
                 if i.unique { "UNIQUE " } else { "" },
                 quote_ident(&i.name),
                 i.method,
-                quote_ident_list(&i.columns)
+                keys.join(", ")
             );
+            if !i.include.is_empty() {
+                def.push_str(&format!(" INCLUDE ({})", quote_ident_list(&i.include)));
+            }
+            if i.nulls_not_distinct {
+                def.push_str(" NULLS NOT DISTINCT");
+            }
+            if !i.storage_parameters.is_empty() {
+                let params: Vec<String> = i
+                    .storage_parameters
+                    .iter()
+                    .map(|(k, v)| format!("{} = {}", quote_ident(k), parameter_value(v)))
+                    .collect();
+                def.push_str(&format!(" WITH ({})", params.join(", ")));
+            }
             if let Some(p) = &i.predicate {
                 def.push_str(" WHERE ");
                 def.push_str(p);
@@ -189,6 +233,9 @@ impl Catalog {
                         fix(p);
                     }
                     for c in &mut i.columns {
+                        fix(c);
+                    }
+                    for c in &mut i.include {
                         fix(c);
                     }
                 }
@@ -315,6 +362,86 @@ pub struct IndexInfo {
     pub predicate: Option<String>,
     /// `pg_get_indexdef`: the whole `CREATE INDEX` statement.
     pub definition: String,
+    /// Per key, in the order of `columns`: expression or column, operator class, collation,
+    /// sort order. Empty means plain column keys.
+    pub keys: Vec<IndexKeyInfo>,
+    /// `INCLUDE` columns.
+    pub include: Vec<String>,
+    /// `NULLS NOT DISTINCT`.
+    pub nulls_not_distinct: bool,
+    /// Storage parameters (`reloptions`) in Postgres's order: name and value as Postgres keeps
+    /// them (`fillfactor`, `50`).
+    pub storage_parameters: Vec<(String, String)>,
+}
+
+/// The options of one index key (see [`IndexInfo::keys`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexKeyInfo {
+    /// The key is an expression (its text is in [`IndexInfo::columns`]).
+    pub expression: bool,
+    /// The operator class, when it is not the type's default for the method (`opcdefault`).
+    pub opclass: Option<String>,
+    /// The collation, when it is not the column's own (or, for an expression, the default).
+    pub collation: Option<String>,
+    /// `DESC`.
+    pub descending: bool,
+    /// Nulls sort first (the default for `DESC`, not for `ASC`).
+    pub nulls_first: bool,
+}
+
+impl IndexKeyInfo {
+    /// The options of a key as `indoption` bits hold them (bit 1 `DESC`, bit 2 `NULLS FIRST`,
+    /// src/include/catalog/pg_index.h).
+    pub fn from_indoption(
+        expression: bool,
+        opclass: Option<String>,
+        collation: Option<String>,
+        option: i32,
+    ) -> Self {
+        IndexKeyInfo {
+            expression,
+            opclass,
+            collation,
+            descending: option & 1 != 0,
+            nulls_first: option & 2 != 0,
+        }
+    }
+
+    /// True when the key has no option and is a column: what a plain column name says.
+    pub fn is_plain(&self) -> bool {
+        *self == IndexKeyInfo::default()
+    }
+}
+
+impl IndexInfo {
+    /// The keys' options, one per column (plain keys when [`IndexInfo::keys`] is empty).
+    pub fn key_options(&self) -> Vec<IndexKeyInfo> {
+        let mut keys = self.keys.clone();
+        keys.resize(self.columns.len(), IndexKeyInfo::default());
+        keys
+    }
+
+    /// Empties [`IndexInfo::keys`] when every key is a plain column, so that both forms
+    /// compare equal.
+    pub fn simplify_keys(&mut self) {
+        if self.keys.iter().all(IndexKeyInfo::is_plain) {
+            self.keys.clear();
+        }
+    }
+}
+
+/// A storage parameter value as SQL: as it is when it is a number, boolean or identifier
+/// Postgres reads unquoted, else a quoted literal.
+fn parameter_value(value: &str) -> String {
+    let simple = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'));
+    if simple {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
 }
 
 const ENUMS_SQL: &str = "\
@@ -368,20 +495,43 @@ LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE n.nspname = ANY($1) AND con.contype IN ('p', 'u', 'f', 'c')
 ORDER BY n.nspname, c.relname, con.conname";
 
+/// Non-constraint indexes with their keys: per key its text (a column name, or an expression
+/// as `pg_get_indexdef(index, k, false)` prints it), whether it is an expression, its operator
+/// class (none when it is the type's default for the method, `opcdefault`), its collation (none
+/// when it is the column's own, or the default for an expression) and its `indoption` bits;
+/// then `INCLUDE` columns, `NULLS NOT DISTINCT` (read through `to_jsonb` so that servers before
+/// 15, which lack the column, read false) and storage parameters (`reloptions`).
 const INDEXES_SQL: &str = "\
 SELECT n.nspname::text, t.relname::text, i.relname::text, ix.indisunique, am.amname::text,
-       ARRAY(SELECT CASE WHEN k.attnum = 0 THEN pg_get_indexdef(ix.indexrelid, k.ord::int, true)
-                         ELSE a.attname::text END
-             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
-             LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-             WHERE k.ord <= ix.indnkeyatts
+       COALESCE(keys.texts, '{}'), pg_get_expr(ix.indpred, ix.indrelid),
+       pg_get_indexdef(ix.indexrelid), COALESCE(keys.exprs, '{}'),
+       COALESCE(keys.opclasses, '{}'), COALESCE(keys.collations, '{}'),
+       COALESCE(keys.options, '{}'),
+       ARRAY(SELECT a.attname::text FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+             WHERE k.ord > ix.indnkeyatts
              ORDER BY k.ord),
-       pg_get_expr(ix.indpred, ix.indrelid), pg_get_indexdef(ix.indexrelid)
+       COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false),
+       COALESCE(i.reloptions, '{}')::text[]
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
+CROSS JOIN LATERAL (
+  SELECT array_agg(CASE WHEN k.attnum = 0 THEN pg_get_indexdef(ix.indexrelid, k.ord::int, false)
+                        ELSE a.attname::text END ORDER BY k.ord) AS texts,
+         array_agg(k.attnum = 0 ORDER BY k.ord) AS exprs,
+         array_agg(CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname::text END
+                   ORDER BY k.ord) AS opclasses,
+         array_agg(CASE WHEN coll.oid IS NULL OR coll.oid = COALESCE(a.attcollation, 100) THEN NULL
+                        ELSE coll.collname::text END ORDER BY k.ord) AS collations,
+         array_agg(ix.indoption[k.ord - 1]::int ORDER BY k.ord) AS options
+  FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+  LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+  LEFT JOIN pg_opclass opc ON opc.oid = ix.indclass[k.ord - 1]
+  LEFT JOIN pg_collation coll ON coll.oid = ix.indcollation[k.ord - 1]
+  WHERE k.ord <= ix.indnkeyatts) keys
 WHERE n.nspname = ANY($1)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid
@@ -389,12 +539,13 @@ WHERE n.nspname = ANY($1)
 ORDER BY n.nspname, t.relname, i.relname";
 
 /// Indexes whose definition (`pg_get_indexdef`) is not the one rebuilt from what
-/// [`IndexInfo`] holds: `CREATE [UNIQUE] INDEX name ON schema.table USING method (columns)
-/// [WHERE predicate]`, names quoted by Postgres's own `quote_ident`. Anything else in the
-/// definition (operator classes other than the default, collations, `DESC` / `NULLS FIRST`,
-/// `INCLUDE`, expression keys, `NULLS NOT DISTINCT`, `WITH (..)`, a tablespace) makes it differ.
-/// Indexes backing a primary key or unique constraint are included: the constraint only holds
-/// its columns.
+/// [`IndexInfo`] holds: `CREATE [UNIQUE] INDEX name ON schema.table USING method (keys)
+/// [INCLUDE (columns)] [NULLS NOT DISTINCT] [WITH (parameters)] [WHERE predicate]`, each key
+/// with its collation, operator class and `DESC` / `NULLS FIRST` / `NULLS LAST` as
+/// [`INDEXES_SQL`] reads them, names quoted by Postgres's own `quote_ident`. Anything else in
+/// the definition (a tablespace, operator class parameters or a schema-qualified operator
+/// class or collation) makes it differ. Indexes backing a primary key or unique constraint are
+/// rebuilt from their columns only: the constraint only holds its columns.
 const UNEXPRESSED_INDEXES_SQL: &str = "\
 SELECT n.nspname::text, t.relname::text, i.relname::text, pg_get_indexdef(ix.indexrelid)
 FROM pg_index ix
@@ -402,16 +553,45 @@ JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
+CROSS JOIN LATERAL (
+  SELECT EXISTS (SELECT 1 FROM pg_constraint con
+                 WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid
+                   AND con.contype IN ('p', 'u', 'x')) AS backed) b
 WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
   AND pg_get_indexdef(ix.indexrelid) IS DISTINCT FROM
       'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
       || quote_ident(i.relname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(t.relname)
       || ' USING ' || quote_ident(am.amname) || ' ('
-      || (SELECT string_agg(COALESCE(quote_ident(a.attname), '?'), ', ' ORDER BY k.ord)
+      || (SELECT string_agg(
+                   CASE WHEN k.attnum = 0 AND NOT b.backed
+                        THEN pg_get_indexdef(ix.indexrelid, k.ord::int, false)
+                        ELSE COALESCE(quote_ident(a.attname), '?') END
+                   || CASE WHEN b.backed THEN '' ELSE
+                        CASE WHEN coll.oid IS NULL OR coll.oid = COALESCE(a.attcollation, 100)
+                             THEN '' ELSE ' COLLATE ' || quote_ident(coll.collname) END
+                        || CASE WHEN opc.opcdefault THEN '' ELSE ' ' || quote_ident(opc.opcname) END
+                        || CASE ix.indoption[k.ord - 1] & 3 WHEN 3 THEN ' DESC'
+                             WHEN 1 THEN ' DESC NULLS LAST' WHEN 2 THEN ' NULLS FIRST' ELSE '' END
+                      END, ', ' ORDER BY k.ord)
           FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
           LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+          LEFT JOIN pg_opclass opc ON opc.oid = ix.indclass[k.ord - 1]
+          LEFT JOIN pg_collation coll ON coll.oid = ix.indcollation[k.ord - 1]
           WHERE k.ord <= ix.indnkeyatts)
-      || ')' || COALESCE(' WHERE ' || pg_get_expr(ix.indpred, ix.indrelid), '')
+      || ')'
+      || CASE WHEN b.backed OR ix.indnatts = ix.indnkeyatts THEN '' ELSE ' INCLUDE ('
+           || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+               FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+               WHERE k.ord > ix.indnkeyatts) || ')' END
+      || CASE WHEN NOT b.backed AND COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
+              THEN ' NULLS NOT DISTINCT' ELSE '' END
+      || CASE WHEN b.backed OR i.reloptions IS NULL THEN '' ELSE ' WITH ('
+           || (SELECT string_agg(quote_ident(o.name) || '='
+                                 || CASE WHEN quote_ident(o.value) = o.value THEN o.value
+                                         ELSE quote_literal(o.value) END, ', ' ORDER BY o.ord)
+               FROM pg_options_to_table(i.reloptions) WITH ORDINALITY o(name, value, ord)) || ')' END
+      || COALESCE(' WHERE ' || pg_get_expr(ix.indpred, ix.indrelid), '')
 ORDER BY 1, 2, 3";
 
 /// Constraints whose definition (`pg_get_constraintdef`) is not the one rebuilt from their
@@ -663,17 +843,42 @@ fn read_catalog<E: Executor + ?Sized>(
             continue;
         };
         let name: String = get(&row, 2, "indexes")?;
-        info.indexes.insert(
-            name.clone(),
-            IndexInfo {
-                name,
-                unique: get(&row, 3, "indexes")?,
-                method: get(&row, 4, "indexes")?,
-                columns: get(&row, 5, "indexes")?,
-                predicate: get(&row, 6, "indexes")?,
-                definition: get(&row, 7, "indexes")?,
-            },
-        );
+        let columns: Vec<String> = get(&row, 5, "indexes")?;
+        let exprs: Vec<bool> = get(&row, 8, "indexes")?;
+        let opclasses: Vec<Option<String>> = get(&row, 9, "indexes")?;
+        let collations: Vec<Option<String>> = get(&row, 10, "indexes")?;
+        let options: Vec<i32> = get(&row, 11, "indexes")?;
+        let keys = (0..columns.len())
+            .map(|k| {
+                IndexKeyInfo::from_indoption(
+                    exprs.get(k).copied().unwrap_or(false),
+                    opclasses.get(k).cloned().flatten(),
+                    collations.get(k).cloned().flatten(),
+                    options.get(k).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        let storage_parameters = get::<Vec<String>>(&row, 14, "indexes")?
+            .into_iter()
+            .map(|option| match option.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (option, String::new()),
+            })
+            .collect();
+        let mut index = IndexInfo {
+            name: name.clone(),
+            unique: get(&row, 3, "indexes")?,
+            method: get(&row, 4, "indexes")?,
+            columns,
+            predicate: get(&row, 6, "indexes")?,
+            definition: get(&row, 7, "indexes")?,
+            keys,
+            include: get(&row, 12, "indexes")?,
+            nulls_not_distinct: get(&row, 13, "indexes")?,
+            storage_parameters,
+        };
+        index.simplify_keys();
+        info.indexes.insert(name, index);
     }
     read_unexpressed(exec, schemas, &mut catalog)?;
     Ok(catalog)

@@ -371,6 +371,54 @@ fn evaluate_probes(exec: &mut ignis_tx::Transaction, plan: &mut Plan) -> Result<
     Ok(())
 }
 
+/// True when an index of a model is created on the model's scratch table and read back (see
+/// [`normalise`]): it has a predicate, an expression key, an operator class, a collation or
+/// storage parameters, which Postgres normalises (or checks) better than a comparison of text.
+fn normalised_by_postgres(index: &ignis_schema::Index) -> bool {
+    index.predicate.is_some()
+        || !index.storage_parameters.is_empty()
+        || index
+            .keys
+            .iter()
+            .any(|k| k.expression.is_some() || k.opclass.is_some() || k.collation.is_some())
+}
+
+/// The catalog shape of a model's index that is not read back from a scratch table: columns,
+/// uniqueness, method, sort order, `INCLUDE` and `NULLS NOT DISTINCT` as the model gives them.
+fn index_info(i: &ignis_schema::Index) -> IndexInfo {
+    let keys = i.keys();
+    let mut info = IndexInfo {
+        name: i.name.clone(),
+        columns: keys
+            .iter()
+            .map(|k| k.column.clone().unwrap_or_default())
+            .collect(),
+        unique: i.unique,
+        method: i
+            .method
+            .clone()
+            .unwrap_or_else(|| "btree".into())
+            .to_ascii_lowercase(),
+        predicate: None,
+        definition: String::new(),
+        keys: keys
+            .iter()
+            .map(|k| catalog::IndexKeyInfo {
+                expression: false,
+                opclass: None,
+                collation: None,
+                descending: k.is_desc(),
+                nulls_first: k.nulls_first(),
+            })
+            .collect(),
+        include: i.include.clone(),
+        nulls_not_distinct: i.nulls_not_distinct,
+        storage_parameters: i.storage_parameters.clone(),
+    };
+    info.simplify_keys();
+    info
+}
+
 /// Builds the catalog the migrated models describe. In scratch schemas (one per real schema,
 /// named after the backend pid so concurrent sessions never collide) it creates the schema's
 /// enum types, a few shared tables with one column per distinct (type, default) pair, and a bare
@@ -536,7 +584,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
     let mut own_tables: Vec<Model> = Vec::new();
     for m in &managed {
         let needs_own = !m.checks.is_empty()
-            || m.indexes.iter().any(|i| i.predicate.is_some())
+            || m.indexes.iter().any(normalised_by_postgres)
             || m.columns.iter().any(|c| c.pg_type.is_serial());
         if needs_own {
             let mut bare = (*m).clone();
@@ -550,7 +598,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             }
             bare.uniques.clear();
             bare.foreign_keys.clear();
-            bare.indexes.retain(|i| i.predicate.is_some());
+            bare.indexes.retain(normalised_by_postgres);
             own_tables.push(bare);
         }
         for c in &m.columns {
@@ -632,7 +680,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 .to_string(PostgresQueryBuilder),
         ));
         for s in bare.create_index_statements() {
-            statements.push((bare.name.clone(), s.to_string(PostgresQueryBuilder)));
+            statements.push((bare.name.clone(), s));
         }
         for c in &bare.checks {
             statements.push((bare.name.clone(), bare.add_check_sql(c)));
@@ -785,27 +833,19 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             t.checks = own.checks.clone();
         }
         for i in &m.indexes {
-            let predicate = match &i.predicate {
-                Some(_) => own
-                    .and_then(|o| o.indexes.get(&i.name))
-                    .and_then(|x| x.predicate.clone()),
-                None => None,
+            // An index created on the scratch table is read back as Postgres keeps it
+            // (expressions, predicate, operator classes and collations normalised); the others
+            // are built from the model.
+            let read_back = if normalised_by_postgres(i) {
+                own.and_then(|o| o.indexes.get(&i.name)).cloned()
+            } else {
+                None
             };
-            t.indexes.insert(
-                i.name.clone(),
-                IndexInfo {
-                    name: i.name.clone(),
-                    columns: i.columns.clone(),
-                    unique: i.unique,
-                    method: i
-                        .method
-                        .clone()
-                        .unwrap_or_else(|| "btree".into())
-                        .to_ascii_lowercase(),
-                    predicate,
-                    definition: String::new(),
-                },
-            );
+            let info = match read_back {
+                Some(info) => info,
+                None => index_info(i),
+            };
+            t.indexes.insert(i.name.clone(), info);
         }
         catalog.tables.insert(key, t);
     }

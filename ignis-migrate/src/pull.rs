@@ -15,13 +15,14 @@
 //!   named as `serial` names it) becomes type `serial` / `bigserial` / `smallserial`, which
 //!   creates the same sequence and default; a serial whose sequence `serial` would not
 //!   reproduce becomes a `BY DEFAULT` identity, and a [`Pulled::notes`] entry says so;
-//! - the primary key, unique constraints, indexes (columns, unique, method, partial predicate),
+//! - the primary key, unique constraints, indexes (columns or expression keys with their
+//!   operator classes, collations and sort order, unique, method, `INCLUDE`, `NULLS NOT
+//!   DISTINCT`, storage parameters, partial predicate),
 //!   foreign keys (target and actions), check constraints and enum types.
 //!
 //! Relations are not in the catalog: the pulled models have none. refinery's history table is
-//! skipped. What a schema file cannot express (expression indexes, `INCLUDE` columns,
-//! `DEFERRABLE` keys, generated columns, a primary key named otherwise than `{table}_pkey`, ...)
-//! is listed in [`Pulled::notes`]; nothing is left out silently.
+//! skipped. What a schema file cannot express (an index's tablespace, `DEFERRABLE` keys,
+//! generated columns, ...) is listed in [`Pulled::notes`]; nothing is left out silently.
 //!
 //! Enum types of schema `public` are written unqualified (`mood`, `'happy'::mood`), so that the
 //! migrator resolves them to the copy it creates while normalising the models.
@@ -30,12 +31,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ignis_schema::{
     Check, Column, EnumType, ForeignKey, ForeignKeyAction, Identity, IdentityGeneration, Index,
-    Model, PgType, Schema, SequenceOptions, UniqueConstraint,
+    IndexKey, Model, NullsOrder, PgType, Schema, SequenceOptions, SortOrder, UniqueConstraint,
 };
 use ignis_tx::{DataSource, Executor, IsolationLevel, TransactionOptions};
 
 use crate::catalog::{
-    introspect, Catalog, ColumnInfo, ConstraintInfo, IndexInfo, RelationKind, TableInfo, TableKey,
+    introspect, Catalog, ColumnInfo, ConstraintInfo, IndexInfo, IndexKeyInfo, RelationKind,
+    TableInfo, TableKey,
 };
 use crate::error::MigrateError;
 use crate::plan::OWN_TABLES;
@@ -316,7 +318,7 @@ impl Puller<'_> {
             });
         }
         for i in info.indexes.values() {
-            if let Some(index) = self.index(&object, info, i) {
+            if let Some(index) = self.index(&object, key, i) {
                 model = model.index(index);
             }
         }
@@ -490,39 +492,56 @@ impl Puller<'_> {
         }
     }
 
-    fn index(&mut self, object: &str, table: &TableInfo, i: &IndexInfo) -> Option<Index> {
-        if let Some(expr) = i
-            .columns
-            .iter()
-            .find(|c| table.column(c.as_str()).is_none())
+    fn index(&mut self, object: &str, key: &TableKey, i: &IndexInfo) -> Option<Index> {
+        // What the index has beyond the model's attributes (a tablespace, operator class
+        // parameters, a schema-qualified operator class) is in the catalog's unexpressed list.
+        if let Some(u) = self
+            .catalog
+            .unexpressed
+            .get(key)
+            .and_then(|list| list.iter().find(|u| u.on == "index" && u.name == i.name))
         {
             self.notes.push(format!(
-                "index {} on {object} has the expression key `{expr}`: not pulled (a model's \
-                 index keys are columns); `{}`",
-                i.name, i.definition
+                "index {} on {object}: `{}` is pulled without what a model cannot express",
+                i.name, u.what
             ));
-            return None;
         }
-        let keys = format!(" USING {} ({})", i.method, self.key_list(&i.columns));
-        let rest = i.definition.split_once(&keys).map(|(_, rest)| rest);
-        let plain = match (rest, &i.predicate) {
-            (Some(""), None) => true,
-            (Some(rest), Some(p)) => rest == format!(" WHERE {p}"),
-            _ => false,
+        let options = i.key_options();
+        let mut index = if options.iter().all(IndexKeyInfo::is_plain) {
+            Index::new(i.name.clone(), i.columns.clone())
+        } else {
+            Index::with_keys(
+                i.name.clone(),
+                i.columns.iter().zip(options).map(|(c, k)| {
+                    let mut key = if k.expression {
+                        IndexKey::expression(self.unqualify_expr(c))
+                    } else {
+                        IndexKey::column(c.clone())
+                    };
+                    key.opclass = k.opclass;
+                    key.collation = k.collation;
+                    if k.descending {
+                        key.order = Some(SortOrder::Desc);
+                    }
+                    if k.nulls_first != k.descending {
+                        key.nulls = Some(if k.nulls_first {
+                            NullsOrder::First
+                        } else {
+                            NullsOrder::Last
+                        });
+                    }
+                    key
+                }),
+            )
         };
-        if !plain {
-            self.notes.push(format!(
-                "index {} on {object}: `{}` is pulled as its columns, method and predicate only \
-                 (key order, operator classes, INCLUDE or storage options are not kept)",
-                i.name, i.definition
-            ));
-        }
-        let mut index = Index::new(i.name.clone(), i.columns.clone());
         index.unique = i.unique;
         if i.method != "btree" {
             index.method = Some(i.method.clone());
         }
         index.predicate = i.predicate.as_deref().map(|p| self.unqualify_expr(p));
+        index.include = i.include.clone();
+        index.nulls_not_distinct = i.nulls_not_distinct;
+        index.storage_parameters = i.storage_parameters.clone();
         Some(index)
     }
 }

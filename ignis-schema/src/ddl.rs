@@ -8,8 +8,8 @@
 
 use sea_query::{
     Alias, ColumnDef, Expr, ForeignKey as SqForeignKey, ForeignKeyAction as SqAction,
-    ForeignKeyCreateStatement, Index as SqIndex, IndexCreateStatement, IndexType,
-    PostgresQueryBuilder, Table, TableAlterStatement, TableCreateStatement, TableRef,
+    ForeignKeyCreateStatement, Index as SqIndex, IndexCreateStatement, PostgresQueryBuilder, Table,
+    TableAlterStatement, TableCreateStatement, TableRef,
 };
 
 use crate::column::Column;
@@ -165,36 +165,80 @@ impl Model {
         stmt
     }
 
-    /// `CREATE [UNIQUE] INDEX` for each of the model's indexes.
-    pub fn create_index_statements(&self) -> Vec<IndexCreateStatement> {
-        self.indexes
-            .iter()
-            .map(|i| self.index_statement(i))
-            .collect()
+    /// `CREATE [UNIQUE] INDEX` for each of the model's indexes, as SQL text (see
+    /// [`Model::index_sql`]).
+    pub fn create_index_statements(&self) -> Vec<String> {
+        self.indexes.iter().map(|i| self.index_sql(i)).collect()
     }
 
-    /// `CREATE [UNIQUE] INDEX "name" ON "schema"."table" [USING method] (columns)`.
-    pub fn index_statement(&self, index: &Index) -> IndexCreateStatement {
-        let mut stmt = SqIndex::create();
-        stmt.name(&index.name).table(self.table_ref());
-        for c in &index.columns {
-            stmt.col(Alias::new(c));
+    /// `CREATE [UNIQUE] INDEX "name" ON "schema"."table" USING method (keys) [INCLUDE (..)]
+    /// [NULLS NOT DISTINCT] [WITH (..)] [WHERE predicate]`, as SQL text (sea-query cannot write
+    /// operator classes, collations, `NULLS FIRST`, `INCLUDE` or storage parameters). Names,
+    /// operator classes and collations are quoted identifiers; expression keys and the predicate
+    /// are the model author's SQL (DDL, never user input); storage parameter values are the
+    /// numbers, booleans or identifiers [`Model::validate`] accepts.
+    pub fn index_sql(&self, index: &Index) -> String {
+        let keys: Vec<String> = index
+            .keys()
+            .iter()
+            .map(|k| {
+                let mut key = match (&k.column, &k.expression) {
+                    (Some(c), _) => quote_ident(c),
+                    (None, Some(e)) => format!("({e})"),
+                    (None, None) => String::new(),
+                };
+                if let Some(c) = &k.collation {
+                    key.push_str(" COLLATE ");
+                    key.push_str(&quote_ident(c));
+                }
+                if let Some(o) = &k.opclass {
+                    key.push(' ');
+                    key.push_str(&quote_ident(o));
+                }
+                if k.is_desc() {
+                    key.push_str(" DESC");
+                }
+                match k.nulls {
+                    Some(crate::NullsOrder::First) => key.push_str(" NULLS FIRST"),
+                    Some(crate::NullsOrder::Last) => key.push_str(" NULLS LAST"),
+                    None => {}
+                }
+                key
+            })
+            .collect();
+        let mut sql = format!(
+            "CREATE {}INDEX {} ON {} USING {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            quote_ident(&index.name),
+            self.quoted_table(),
+            quote_ident(
+                &index
+                    .method
+                    .as_deref()
+                    .unwrap_or("btree")
+                    .to_ascii_lowercase()
+            ),
+            keys.join(", ")
+        );
+        if !index.include.is_empty() {
+            sql.push_str(&format!(" INCLUDE ({})", quote_ident_list(&index.include)));
         }
-        if index.unique {
-            stmt.unique();
+        if index.nulls_not_distinct {
+            sql.push_str(" NULLS NOT DISTINCT");
+        }
+        if !index.storage_parameters.is_empty() {
+            let params: Vec<String> = index
+                .storage_parameters
+                .iter()
+                .map(|(k, v)| format!("{} = {v}", quote_ident(k)))
+                .collect();
+            sql.push_str(&format!(" WITH ({})", params.join(", ")));
         }
         if let Some(predicate) = &index.predicate {
-            use sea_query::ConditionalStatement;
-            stmt.and_where(sea_query::Expr::cust(predicate.clone()));
+            sql.push_str(" WHERE ");
+            sql.push_str(predicate);
         }
-        if let Some(method) = &index.method {
-            stmt.index_type(match method.to_ascii_lowercase().as_str() {
-                "btree" => IndexType::BTree,
-                "hash" => IndexType::Hash,
-                other => IndexType::Custom(Alias::new(other).into()),
-            });
-        }
-        stmt
+        sql
     }
 
     /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key.
@@ -246,11 +290,7 @@ impl Model {
         let mut out = vec![self
             .create_table_statement()
             .to_string(PostgresQueryBuilder)];
-        out.extend(
-            self.create_index_statements()
-                .iter()
-                .map(|s| s.to_string(PostgresQueryBuilder)),
-        );
+        out.extend(self.create_index_statements());
         out.extend(self.checks.iter().map(|c| self.add_check_sql(c)));
         out.extend(
             self.create_foreign_key_statements()
@@ -337,17 +377,36 @@ mod tests {
                 ForeignKey::new("FK_Post_author", ["author_id"], "User", ["id"])
                     .on_delete(ForeignKeyAction::SetNull),
             );
-        let idx: Vec<String> = m
-            .create_index_statements()
-            .iter()
-            .map(|s| s.to_string(PostgresQueryBuilder))
-            .collect();
         assert_eq!(
-            idx,
+            m.create_index_statements(),
             vec![
-                r#"CREATE UNIQUE INDEX "IDX_Post_author" ON "blog"."Post" ("author_id")"#,
-                r#"CREATE INDEX "IDX_Post_tags" ON "blog"."Post" USING gin ("tags")"#,
+                r#"CREATE UNIQUE INDEX "IDX_Post_author" ON "blog"."Post" USING "btree" ("author_id")"#,
+                r#"CREATE INDEX "IDX_Post_tags" ON "blog"."Post" USING "gin" ("tags")"#,
             ]
+        );
+        let full = Index::with_keys(
+            "IDX_Post_full",
+            [
+                crate::IndexKey::column("author_id")
+                    .collate("C")
+                    .opclass("text_pattern_ops")
+                    .desc()
+                    .nulls(crate::NullsOrder::Last),
+                crate::IndexKey::expression("lower(author_id)"),
+            ],
+        )
+        .unique()
+        .include(["id"])
+        .nulls_not_distinct()
+        .storage_parameter("fillfactor", "50")
+        .where_sql("id > 0");
+        assert_eq!(
+            m.index_sql(&full),
+            concat!(
+                r#"CREATE UNIQUE INDEX "IDX_Post_full" ON "blog"."Post" USING "btree" ("author_id" "#,
+                r#"COLLATE "C" "text_pattern_ops" DESC NULLS LAST, (lower(author_id))) INCLUDE ("id") "#,
+                r#"NULLS NOT DISTINCT WITH ("fillfactor" = 50) WHERE id > 0"#
+            )
         );
         assert_eq!(
             m.create_foreign_key_statements()[0].to_string(PostgresQueryBuilder),

@@ -40,8 +40,8 @@ pub use ddl::{object_name, object_name_pair, quote_ident, quote_ident_list, quot
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{
-    Check, ForeignKey, ForeignKeyAction, Index, Model, Relation, RelationKind, UniqueConstraint,
-    MAX_IDENTIFIER_BYTES,
+    Check, ForeignKey, ForeignKeyAction, Index, IndexKey, Model, NullsOrder, Relation,
+    RelationKind, SortOrder, UniqueConstraint, MAX_IDENTIFIER_BYTES,
 };
 pub use schema::{EnumType, Schema};
 pub use types::PgType;

@@ -127,15 +127,16 @@ pub struct Index {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nulls_not_distinct: bool,
     /// Storage parameters, `WITH (name = value, ...)` (`fillfactor`, `deduplicate_items`,
-    /// ...). Values are numbers, booleans or identifiers (checked by [`Model::validate`]);
-    /// JSON numbers and booleans are read as their text. JSON key `with`.
+    /// ...), in the order given (Postgres keeps and prints them in that order). Values are
+    /// numbers, booleans or identifiers (checked by [`Model::validate`]). JSON key `with`, an
+    /// object (`{"fillfactor": 50}`) whose numbers and booleans are read as their text.
     #[serde(
         default,
         rename = "with",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "storage_parameters"
+        skip_serializing_if = "Vec::is_empty",
+        with = "storage_parameters"
     )]
-    pub storage_parameters: std::collections::BTreeMap<String, String>,
+    pub storage_parameters: Vec<(String, String)>,
     /// `CREATE UNIQUE INDEX`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
@@ -265,13 +266,21 @@ impl IndexKey {
     }
 }
 
-/// Reads storage parameter values given as JSON strings, numbers or booleans as their text.
-fn storage_parameters<'de, D>(
-    deserializer: D,
-) -> Result<std::collections::BTreeMap<String, String>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
+/// Storage parameters as a JSON object, in order: values given as strings, numbers or booleans
+/// are read as their text, and written as strings.
+mod storage_parameters {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(params: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(params.len()))?;
+        for (k, v) in params {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Value {
@@ -279,18 +288,33 @@ where
         Number(serde_json::Number),
         Bool(bool),
     }
-    let raw: std::collections::BTreeMap<String, Value> = Deserialize::deserialize(deserializer)?;
-    Ok(raw
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                Value::Text(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-            };
-            (k, v)
-        })
-        .collect())
+
+    struct Params;
+
+    impl<'de> Visitor<'de> for Params {
+        type Value = Vec<(String, String)>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of storage parameters (numbers, booleans or strings)")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                let v = match v {
+                    Value::Text(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                };
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        d.deserialize_map(Params)
+    }
 }
 
 impl Index {
@@ -306,7 +330,7 @@ impl Index {
             keys: Vec::new(),
             include: Vec::new(),
             nulls_not_distinct: false,
-            storage_parameters: std::collections::BTreeMap::new(),
+            storage_parameters: Vec::new(),
             unique: false,
             method: None,
             predicate: None,
@@ -351,9 +375,14 @@ impl Index {
         self
     }
 
-    /// Sets a storage parameter (`fillfactor`, `"50"`): `WITH (name = value)`.
+    /// Sets a storage parameter (`fillfactor`, `"50"`): `WITH (name = value)`, replacing one
+    /// of the same name.
     pub fn storage_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.storage_parameters.insert(name.into(), value.into());
+        let (name, value) = (name.into(), value.into());
+        match self.storage_parameters.iter_mut().find(|(k, _)| *k == name) {
+            Some(p) => p.1 = value,
+            None => self.storage_parameters.push((name, value)),
+        }
         self
     }
 
@@ -963,8 +992,7 @@ impl Model {
                         )))
                     }
                 }
-                for (what, name) in [("operator class", &k.opclass), ("collation", &k.collation)]
-                {
+                for (what, name) in [("operator class", &k.opclass), ("collation", &k.collation)] {
                     if let Some(name) = name {
                         check_ident(m, what, name)?;
                     }
@@ -973,8 +1001,11 @@ impl Model {
             if !i.include.is_empty() {
                 known_column(format!("{context} INCLUDE"), &i.include)?;
             }
-            for (name, value) in &i.storage_parameters {
+            for (n, (name, value)) in i.storage_parameters.iter().enumerate() {
                 check_ident(m, "storage parameter", name)?;
+                if i.storage_parameters[..n].iter().any(|(k, _)| k == name) {
+                    return Err(invalid(format!("sets storage parameter `{name}` twice")));
+                }
                 let simple = !value.is_empty()
                     && value
                         .chars()
