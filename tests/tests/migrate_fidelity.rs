@@ -1,6 +1,6 @@
 //! The safety net of the migrator: whatever a managed table has that the model format cannot
-//! express (an index operator class or storage parameter, a deferrable constraint, a column
-//! collation or comment, a table storage parameter...) is reported as a difference, so a plan is
+//! express (a deferrable constraint, a column collation or comment, a table storage
+//! parameter...) is reported as a difference, so a plan is
 //! never "nothing to do" while the catalog differs, and `migrate check` fails on it. A database
 //! the migrator created itself has no such difference.
 
@@ -34,28 +34,10 @@ fn schema() -> Schema {
     Schema::new(vec![owner, item]).unwrap()
 }
 
-/// Each change made by hand to a migrated database, and what the note must name.
+/// Each change made by hand to a migrated database, and what the note must name. (An index's
+/// attributes the model cannot express, such as operator class parameters, are in
+/// `migrate_indexes.rs`.)
 const CHANGES: &[(&str, &str)] = &[
-    (
-        "DROP INDEX idx_item_name; CREATE INDEX idx_item_name ON item (name text_pattern_ops)",
-        "text_pattern_ops",
-    ),
-    (
-        "DROP INDEX idx_item_name; CREATE INDEX idx_item_name ON item (name) WITH (fillfactor = 50)",
-        "fillfactor",
-    ),
-    (
-        "DROP INDEX idx_item_name; CREATE INDEX idx_item_name ON item (name DESC)",
-        "DESC",
-    ),
-    (
-        "DROP INDEX idx_item_name; CREATE INDEX idx_item_name ON item (name) INCLUDE (code)",
-        "INCLUDE",
-    ),
-    (
-        "DROP INDEX idx_item_name; CREATE INDEX idx_item_name ON item (name COLLATE \"C\")",
-        "COLLATE",
-    ),
     (
         "ALTER TABLE item DROP CONSTRAINT fk_item_owner, ADD CONSTRAINT fk_item_owner \
          FOREIGN KEY (owner_id) REFERENCES owner (id) DEFERRABLE INITIALLY DEFERRED",
@@ -71,13 +53,25 @@ const CHANGES: &[(&str, &str)] = &[
          UNIQUE NULLS NOT DISTINCT (code)",
         "NULLS NOT DISTINCT",
     ),
-    ("ALTER TABLE item ALTER COLUMN code TYPE text COLLATE \"C\"", "collation"),
-    ("ALTER TABLE item ALTER COLUMN code SET STORAGE EXTERNAL", "storage EXTERNAL"),
-    ("ALTER TABLE item ALTER COLUMN code SET STATISTICS 500", "statistics target 500"),
+    (
+        "ALTER TABLE item ALTER COLUMN code TYPE text COLLATE \"C\"",
+        "collation",
+    ),
+    (
+        "ALTER TABLE item ALTER COLUMN code SET STORAGE EXTERNAL",
+        "storage EXTERNAL",
+    ),
+    (
+        "ALTER TABLE item ALTER COLUMN code SET STATISTICS 500",
+        "statistics target 500",
+    ),
     ("COMMENT ON COLUMN item.code IS 'the code'", "comment"),
     ("COMMENT ON TABLE item IS 'items'", "comment"),
     ("ALTER TABLE item SET (fillfactor = 70)", "fillfactor=70"),
-    ("ALTER TABLE item ENABLE ROW LEVEL SECURITY", "row-level security"),
+    (
+        "ALTER TABLE item ENABLE ROW LEVEL SECURITY",
+        "row-level security",
+    ),
     (
         "ALTER TABLE item ADD CONSTRAINT ex_item_name EXCLUDE USING btree (name WITH =)",
         "EXCLUDE",

@@ -415,33 +415,34 @@ fn round_trip(package: &str, path: &str, expect: Expect) {
     }
 }
 
-// PowerDNS authoritative server, PostgreSQL backend.
-// Differs: index operator class (`recordorder` on `ordername text_pattern_ops`).
+// PowerDNS authoritative server, PostgreSQL backend; holds an index operator class
+// (`recordorder` on `ordername text_pattern_ops`).
 #[test]
 fn powerdns_round_trips() {
     round_trip(
         "pdns-backend-pgsql",
         "/usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql",
-        Expect::Reported,
+        Expect::Exact,
     );
 }
 
 // Icinga 2 IDO (monitoring), PostgreSQL schema; its three functions are dropped before the pull.
 // Holds 61 primary keys named otherwise than `{table}_pkey` (`pk_command_id`) and five bigserial
-// columns whose sequence names Postgres truncated at 63 bytes.
-// Differs: index sort order (`sla_idx_sthist` on `state_time DESC`).
+// columns whose sequence names Postgres truncated at 63 bytes, and an index sort order
+// (`sla_idx_sthist` on `state_time DESC`).
 #[test]
 fn icinga2_ido_round_trips() {
     round_trip(
         "icinga2-ido-pgsql",
         "/usr/share/icinga2-ido-pgsql/schema/pgsql.sql",
-        Expect::Reported,
+        Expect::Exact,
     );
 }
 
 // Bacula backup director catalog.
-// Differs: index operator classes (eight indexes on `text_pattern_ops`); column statistics
-// targets (`SET STATISTICS 1000`); primary key column order (`pathvisibility (jobid, pathid)`).
+// Holds eight indexes on `text_pattern_ops` and a primary key not in column order
+// (`pathvisibility (jobid, pathid)`).
+// Differs: column statistics targets (`SET STATISTICS 1000`).
 #[test]
 fn bacula_catalog_round_trips() {
     round_trip(
