@@ -7,12 +7,15 @@
 //! 2. builds the models' side as a [`Catalog`], the same shape the live database is read into.
 //!    Only what Postgres alone can normalise goes through Postgres: each distinct column type and
 //!    default becomes a column of a few shared scratch tables, and only models with check
-//!    constraints, partial indexes or serial columns get a bare scratch table of their own (with
-//!    the schema's enum types), all in scratch schemas inside a savepoint that is rolled back.
-//!    Read back with the catalog queries, types, defaults, check expressions and partial-index
-//!    predicates compare as Postgres prints them, so a difference never comes from spelling
-//!    alone. Primary keys, unique constraints, indexes and foreign keys are built from the models'
-//!    structure (columns, uniqueness, method, referenced table, actions) and compared
+//!    constraints, serial columns or indexes with a predicate, an expression key, an operator
+//!    class, a collation or storage parameters get a bare scratch table of their own (with the
+//!    schema's enum types, and those indexes), all in scratch schemas inside a savepoint that is
+//!    rolled back. Read back with the catalog queries, types, defaults, check expressions, index
+//!    expressions and predicates compare as Postgres prints them (and a default operator class
+//!    or collation as none), so a difference never comes from spelling alone. Primary keys,
+//!    unique constraints, the other indexes and foreign keys are built from the models'
+//!    structure (columns, uniqueness, method, sort order, `INCLUDE`, `NULLS NOT DISTINCT`,
+//!    referenced table, actions) and compared
 //!    structurally ([`catalog::TableInfo::canonicalise`]). A thousand models cost a handful of
 //!    statements, not a `CREATE` each;
 //! 3. reads the live schemas with a fixed handful of whole-schema `pg_catalog` queries

@@ -3,8 +3,10 @@
 //! The migrator creates a table in steps, so that tables that reference each other can be created
 //! in any order: [`Model::create_table_statement`] (columns, primary key, unique constraints), then
 //! [`Model::create_index_statements`], then [`Model::create_foreign_key_statements`] once every
-//! table exists. Identifiers are quoted by sea-query; types, defaults and identity clauses come
-//! from the model's author (DDL, never user input).
+//! table exists. Identifiers are quoted by sea-query, or by [`quote_ident`] in the statements
+//! written as text (indexes, whose operator classes, collations, `INCLUDE` and storage
+//! parameters sea-query cannot write); types, defaults, identity clauses, index expressions and
+//! predicates come from the model's author (DDL, never user input).
 
 use sea_query::{
     Alias, ColumnDef, Expr, ForeignKey as SqForeignKey, ForeignKeyAction as SqAction,

@@ -8,8 +8,8 @@
 //! user audit, data-type, principal, user columns). A [`Schema`] is a validated set of models, and
 //! can be read from and written to a JSON schema file.
 //!
-//! Models build sea-query `TableCreateStatement`, `IndexCreateStatement` and
-//! `ForeignKeyCreateStatement` ([`ddl`]). This crate opens no database connection.
+//! Models build sea-query `TableCreateStatement` and `ForeignKeyCreateStatement`, and
+//! `CREATE INDEX` as SQL text ([`ddl`]). This crate opens no database connection.
 //!
 //! ```
 //! use ignis_schema::{enrich, Column, Enricher, ForeignKey, Index, Model, PgType, Relation, Schema};
