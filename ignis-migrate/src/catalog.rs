@@ -547,18 +547,9 @@ ORDER BY n.nspname, t.relname, i.relname";
 /// class or collation) makes it differ. Indexes backing a primary key or unique constraint are
 /// rebuilt from their columns only: the constraint only holds its columns.
 const UNEXPRESSED_INDEXES_SQL: &str = "\
-SELECT n.nspname::text, t.relname::text, i.relname::text, pg_get_indexdef(ix.indexrelid)
-FROM pg_index ix
-JOIN pg_class i ON i.oid = ix.indexrelid
-JOIN pg_class t ON t.oid = ix.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
-JOIN pg_am am ON am.oid = i.relam
-CROSS JOIN LATERAL (
-  SELECT EXISTS (SELECT 1 FROM pg_constraint con
-                 WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid
-                   AND con.contype IN ('p', 'u', 'x')) AS backed) b
-WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
-  AND pg_get_indexdef(ix.indexrelid) IS DISTINCT FROM
+SELECT nspname, relname, indexname, def FROM (
+SELECT n.nspname::text AS nspname, t.relname::text AS relname, i.relname::text AS indexname,
+       pg_get_indexdef(ix.indexrelid) AS def,
       'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
       || quote_ident(i.relname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(t.relname)
       || ' USING ' || quote_ident(am.amname) || ' ('
@@ -591,7 +582,18 @@ WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
                                  || CASE WHEN quote_ident(o.value) = o.value THEN o.value
                                          ELSE quote_literal(o.value) END, ', ' ORDER BY o.ord)
                FROM pg_options_to_table(i.reloptions) WITH ORDINALITY o(name, value, ord)) || ')' END
-      || COALESCE(' WHERE ' || pg_get_expr(ix.indpred, ix.indrelid), '')
+      || COALESCE(' WHERE ' || pg_get_expr(ix.indpred, ix.indrelid), '') AS rebuilt
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+LEFT JOIN (SELECT DISTINCT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x')) bc
+       ON bc.conindid = ix.indexrelid
+CROSS JOIN LATERAL (SELECT bc.conindid IS NOT NULL AS backed) b
+WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
+) idx
+WHERE def IS DISTINCT FROM rebuilt
 ORDER BY 1, 2, 3";
 
 /// Constraints whose definition (`pg_get_constraintdef`) is not the one rebuilt from their
@@ -600,14 +602,9 @@ ORDER BY 1, 2, 3";
 /// `INITIALLY DEFERRED`, `MATCH FULL`, `NOT VALID`, `NULLS NOT DISTINCT`, `INCLUDE`, column
 /// lists of `SET NULL (..)` make the definition differ.
 const UNEXPRESSED_CONSTRAINTS_SQL: &str = "\
-SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
-FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_class fc ON fc.oid = con.confrelid
-LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'x')
-  AND pg_get_constraintdef(con.oid) IS DISTINCT FROM (
+SELECT nspname, relname, conname, def FROM (
+SELECT n.nspname::text AS nspname, c.relname::text AS relname, con.conname::text AS conname,
+       pg_get_constraintdef(con.oid) AS def, (
       CASE con.contype WHEN 'p' THEN 'PRIMARY KEY (' WHEN 'u' THEN 'UNIQUE (' WHEN 'f' THEN 'FOREIGN KEY (' END
       || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
           FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
@@ -623,7 +620,15 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND con.contype IN ('p', '
                   WHEN 'n' THEN ' ON UPDATE SET NULL' WHEN 'd' THEN ' ON UPDATE SET DEFAULT' ELSE '' END
              || CASE con.confdeltype WHEN 'r' THEN ' ON DELETE RESTRICT' WHEN 'c' THEN ' ON DELETE CASCADE'
                   WHEN 'n' THEN ' ON DELETE SET NULL' WHEN 'd' THEN ' ON DELETE SET DEFAULT' ELSE '' END
-         ELSE '' END)
+         ELSE '' END) AS rebuilt
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'x')
+) cons
+WHERE def IS DISTINCT FROM rebuilt
 ORDER BY 1, 2, 3";
 
 /// Column attributes outside [`ColumnInfo`], as `(schema, table, column, what)`: a collation
@@ -644,14 +649,16 @@ SELECT * FROM (
                 THEN 'statistics target ' || a.attstattarget END,
            CASE WHEN a.attoptions IS NOT NULL
                 THEN 'options (' || array_to_string(a.attoptions, ', ') || ')' END,
-           CASE WHEN col_description(c.oid, a.attnum) IS NOT NULL
-                THEN 'comment ' || quote_literal(left(col_description(c.oid, a.attnum), 60)) END
+           CASE WHEN des.description IS NOT NULL
+                THEN 'comment ' || quote_literal(left(des.description, 60)) END
          ) AS what
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_type ty ON ty.oid = a.atttypid
   LEFT JOIN pg_collation coll ON coll.oid = a.attcollation
+  LEFT JOIN pg_description des ON des.objoid = c.oid AND des.classoid = 'pg_class'::regclass
+                              AND des.objsubid = a.attnum
   WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ) attrs
 WHERE what <> ''
@@ -660,6 +667,31 @@ ORDER BY 1, 2, 3";
 /// Table attributes outside [`TableInfo`], as `(schema, table, what)`, and sequences owned by
 /// serial columns whose options are not a serial's defaults.
 const UNEXPRESSED_TABLES_SQL: &str = "\
+WITH odd_serials AS (
+  SELECT d.refobjid AS tbl,
+         string_agg('sequence ' || quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
+                    || ' of serial column ' || quote_ident(a.attname) || ' has options a serial does not ('
+                    || concat_ws(', ',
+                         CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
+                         CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
+                         CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
+                         CASE WHEN s.seqmax <> m.max THEN 'MAXVALUE ' || s.seqmax END,
+                         CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+                         CASE WHEN s.seqcycle THEN 'CYCLE' END) || ')', '; ') AS what
+  FROM pg_depend d
+  JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+  JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+  JOIN pg_sequence s ON s.seqrelid = sc.oid
+  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+  CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                             WHEN 'int4'::regtype THEN 2147483647
+                                             ELSE 9223372036854775807 END AS max) m
+  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+    AND d.deptype = 'a' AND sn.nspname = ANY($1)
+    AND (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1
+         OR s.seqcycle OR s.seqmax <> m.max)
+  GROUP BY d.refobjid
+)
 SELECT * FROM (
   SELECT n.nspname::text, c.relname::text,
          concat_ws('; ',
@@ -669,40 +701,22 @@ SELECT * FROM (
            CASE WHEN c.reltablespace <> 0 THEN 'a tablespace of its own' END,
            CASE WHEN c.relkind = 'p' THEN 'partitioned (' || pg_get_partkeydef(c.oid) || ')' END,
            CASE WHEN c.relispartition THEN 'a partition of another table' END,
-           CASE WHEN NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
+           CASE WHEN NOT c.relispartition AND inh.inhrelid IS NOT NULL
                 THEN 'inherits from another table' END,
            CASE WHEN c.relrowsecurity THEN 'row-level security' END,
            CASE WHEN c.relforcerowsecurity THEN 'forced row-level security' END,
            CASE WHEN c.relreplident NOT IN ('d') THEN 'replica identity ' ||
                 CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END END,
-           CASE WHEN obj_description(c.oid, 'pg_class') IS NOT NULL
-                THEN 'comment ' || quote_literal(left(obj_description(c.oid, 'pg_class'), 60)) END,
-           (SELECT 'sequence ' || quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
-                   || ' of serial column ' || quote_ident(a.attname) || ' has options a serial does not ('
-                   || concat_ws(', ',
-                        CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
-                        CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
-                        CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
-                        CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                                  WHEN 'int4'::regtype THEN 2147483647
-                                                  ELSE 9223372036854775807 END
-                             THEN 'MAXVALUE ' || s.seqmax END,
-                        CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
-                        CASE WHEN s.seqcycle THEN 'CYCLE' END) || ')'
-            FROM pg_depend d
-            JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
-            JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-            JOIN pg_sequence s ON s.seqrelid = sc.oid
-            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
-            WHERE d.refobjid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
-              AND (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1
-                   OR s.seqcycle OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                                  WHEN 'int4'::regtype THEN 2147483647
-                                                  ELSE 9223372036854775807 END)
-            LIMIT 1)
+           CASE WHEN des.description IS NOT NULL
+                THEN 'comment ' || quote_literal(left(des.description, 60)) END,
+           os.what
          ) AS what
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_description des ON des.objoid = c.oid AND des.classoid = 'pg_class'::regclass
+                              AND des.objsubid = 0
+  LEFT JOIN (SELECT DISTINCT inhrelid FROM pg_inherits) inh ON inh.inhrelid = c.oid
+  LEFT JOIN odd_serials os ON os.tbl = c.oid
   WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
 ) attrs
 WHERE what <> ''

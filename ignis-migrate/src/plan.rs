@@ -798,8 +798,9 @@ impl Differ {
                 &m.name,
                 name.clone(),
                 format!(
-                    "ALTER TABLE {table} ADD CONSTRAINT {} {def}",
-                    quote_ident(name)
+                    "ALTER TABLE {table} ADD CONSTRAINT {} {}",
+                    quote_ident(name),
+                    check_sql(m, name, def)
                 ),
             ));
         }
@@ -1104,6 +1105,11 @@ impl Differ {
                 );
             }
             _ => {
+                let def = if kind == StepKind::AddCheck {
+                    check_sql(m, name, def)
+                } else {
+                    def.to_string()
+                };
                 self.push(Step::new(
                     kind,
                     &m.name,
@@ -1379,6 +1385,18 @@ impl Differ {
             }
             _ => {}
         }
+    }
+}
+
+/// `CHECK (<expression>)` for the check `name` of `m`, as the model's author wrote it, or the
+/// normalised definition `def` when the model has no check of that name. The model's text is
+/// what creates the constraint: Postgres does not always parse the text it prints back into the
+/// same expression (see `reparse_live_checks` in the crate root), so creating a check from its
+/// printed form could store another expression than the model's.
+fn check_sql(m: &Model, name: &str, def: &str) -> String {
+    match m.checks.iter().find(|c| c.name == name) {
+        Some(c) => format!("CHECK ({})", c.expression),
+        None => def.to_string(),
     }
 }
 

@@ -358,7 +358,7 @@ impl Puller<'_> {
                 .unwrap_or(def);
             model.checks.push(Check {
                 name: name.clone(),
-                expression: self.unqualify_expr(expression),
+                expression: in_lists(&self.unqualify_expr(expression)),
             });
         }
         model
@@ -603,8 +603,148 @@ pub fn camel_case(column: &str) -> String {
     out
 }
 
+/// `expr` with each `((X)::text = ANY ((ARRAY[items])::text[]))` written back as `(X IN (items))`
+/// (and `<> ALL` as `NOT IN`). Postgres prints `c IN ('a', 'b')` on a varchar column that way,
+/// but parses the printed text into another expression (an array of casts instead of a cast of
+/// the array), which it prints differently again: only the `IN` form, stored again, prints as
+/// the source does, so a pulled check re-created elsewhere dumps the same. String literals are
+/// skipped over, never split.
+pub(crate) fn in_lists(expr: &str) -> String {
+    let b = expr.as_bytes();
+    // Which bytes are inside a string literal ('..', '' escapes a quote).
+    let mut quoted = vec![false; b.len()];
+    let mut inside = false;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\'' {
+            inside = !inside;
+            quoted[i] = true;
+        } else {
+            quoted[i] = inside;
+        }
+    }
+    let mut out = String::with_capacity(expr.len());
+    let mut done = 0; // bytes of `expr` already copied to `out`
+    let mut from = 0;
+    while let Some(found) = find_outside(expr, &quoted, from) {
+        let (at, op, not) = found;
+        from = at + 1;
+        // `(X)` before the operator: the `(` matching the `)` at `at`.
+        let Some(open) = matching_open(b, &quoted, at) else {
+            continue;
+        };
+        if open == 0 || b[open - 1] != b'(' || open - 1 < done {
+            continue;
+        }
+        let items_start = at + op.len();
+        let Some(close) = matching_close_bracket(b, &quoted, items_start) else {
+            continue;
+        };
+        let tail = ")::text[]))";
+        if !expr[close + 1..].starts_with(tail) {
+            continue;
+        }
+        out.push_str(&expr[done..open - 1]);
+        out.push('(');
+        out.push_str(&expr[open + 1..at]);
+        out.push_str(if not { " NOT IN (" } else { " IN (" });
+        out.push_str(&expr[items_start..close]);
+        out.push_str("))");
+        done = close + 1 + tail.len();
+        from = done;
+    }
+    out.push_str(&expr[done..]);
+    out
+}
+
+/// The next `)::text = ANY ((ARRAY[` or `)::text <> ALL ((ARRAY[` at or after `from`, outside
+/// string literals: its position, the text matched, and whether it is the `<> ALL` form.
+fn find_outside(expr: &str, quoted: &[bool], from: usize) -> Option<(usize, &'static str, bool)> {
+    const ANY: &str = ")::text = ANY ((ARRAY[";
+    const ALL: &str = ")::text <> ALL ((ARRAY[";
+    let mut i = from;
+    while i < expr.len() {
+        if !quoted[i] {
+            if expr[i..].starts_with(ANY) {
+                return Some((i, ANY, false));
+            }
+            if expr[i..].starts_with(ALL) {
+                return Some((i, ALL, true));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The `(` matching the `)` at `close`, outside string literals.
+fn matching_open(b: &[u8], quoted: &[bool], close: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = close;
+    loop {
+        if !quoted[i] {
+            match b[i] {
+                b')' => depth += 1,
+                b'(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if i == 0 {
+            return None;
+        }
+        i -= 1;
+    }
+}
+
+/// The `]` closing an `ARRAY[` whose items start at `start`, outside string literals.
+fn matching_close_bracket(b: &[u8], quoted: &[bool], start: usize) -> Option<usize> {
+    let mut depth = 1usize;
+    for i in start..b.len() {
+        if quoted[i] {
+            continue;
+        }
+        match b[i] {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn in_lists_are_written_back_as_in() {
+        use super::in_lists;
+        assert_eq!(
+            in_lists("((c)::text = ANY ((ARRAY['x'::character varying, 'y)'::character varying])::text[]))"),
+            "(c IN ('x'::character varying, 'y)'::character varying))"
+        );
+        assert_eq!(
+            in_lists(
+                "(((kind)::text <> ALL ((ARRAY['a'::character varying])::text[])) AND (id > 0))"
+            ),
+            "((kind NOT IN ('a'::character varying)) AND (id > 0))"
+        );
+        for unchanged in [
+            "(id > 0)",
+            "((c)::text = ANY (ARRAY[('x'::character varying)::text]))",
+            "(note = ')::text = ANY ((ARRAY[')",
+        ] {
+            assert_eq!(in_lists(unchanged), unchanged);
+        }
+    }
+
     use super::*;
 
     #[test]

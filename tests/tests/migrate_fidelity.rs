@@ -315,7 +315,8 @@ fn checks_postgres_prints_differently_from_what_it_reads_back_round_trip() {
     // The copy made from the pulled file matches it too, and a real change is still seen.
     let copy = TestDb::new();
     let m = Migrator::new(copy.migrated(&pulled.schema));
-    assert!(m.plan(&pulled.schema).unwrap().matches());
+    let again = m.plan(&pulled.schema).unwrap();
+    assert!(again.matches(), "{again}");
     let mut models = pulled.schema.models().to_vec();
     models[0].checks[0].expression = "(kind)::text = ANY (ARRAY['admin'::text])".into();
     let changed = Schema::new(models).unwrap();

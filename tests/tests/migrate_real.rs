@@ -452,15 +452,14 @@ fn bacula_catalog_round_trips() {
     );
 }
 
-// Prelude SIEM event database (libpreludedb "classic" format).
-// Differs: primary key column order (16 keys not in column order); `varchar IN (...)` checks
-// come back as an equivalent expression that Postgres prints differently (33 checks).
+// Prelude SIEM event database (libpreludedb "classic" format): 16 primary keys not in column
+// order, 33 `varchar IN (...)` checks (which Postgres prints as text it parses differently).
 #[test]
 fn preludedb_round_trips() {
     round_trip(
         "libpreludedb7-pgsql",
         "/usr/share/libpreludedb/classic/pgsql.sql",
-        Expect::Reported,
+        Expect::Exact,
     );
 }
 
@@ -474,14 +473,13 @@ fn gnokii_smsd_round_trips() {
     );
 }
 
-// OAR batch scheduler (its schema ships in oar-server; oar-server-pgsql only depends on it).
-// Differs: `varchar IN (...)` checks come back as an equivalent expression that Postgres prints
-// differently (29 checks).
+// OAR batch scheduler (its schema ships in oar-server; oar-server-pgsql only depends on it):
+// 29 `varchar IN (...)` checks.
 #[test]
 fn oar_scheduler_round_trips() {
     round_trip(
         "oar-server",
         "/usr/lib/oar/database/pg_structure.sql",
-        Expect::Reported,
+        Expect::Exact,
     );
 }
