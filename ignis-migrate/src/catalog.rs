@@ -751,12 +751,34 @@ pub fn introspect<E: Executor + ?Sized>(
     exec: &mut E,
     schemas: &[String],
 ) -> Result<Catalog, MigrateError> {
+    read_with_catalog_path(exec, schemas, true)
+}
+
+/// [`introspect`] without [`Catalog::unexpressed`]: for the migrator's own scratch objects,
+/// which hold only what the models express.
+///
+/// # Errors
+/// As [`introspect`].
+pub(crate) fn introspect_modelled<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+) -> Result<Catalog, MigrateError> {
+    read_with_catalog_path(exec, schemas, false)
+}
+
+/// [`read_catalog`] with `search_path = pg_catalog` (restored afterwards), so every name prints
+/// schema-qualified.
+fn read_with_catalog_path<E: Executor + ?Sized>(
+    exec: &mut E,
+    schemas: &[String],
+    unexpressed: bool,
+) -> Result<Catalog, MigrateError> {
     let saved: String = exec
         .query_one("SELECT current_setting('search_path')", &[])?
         .try_get(0)
         .map_err(|e| MigrateError::Introspect(e.to_string()))?;
     exec.batch_execute("SET LOCAL search_path = pg_catalog")?;
-    let result = read_catalog(exec, schemas);
+    let result = read_catalog(exec, schemas, unexpressed);
     exec.execute("SELECT set_config('search_path', $1, true)", &[&saved])?;
     result
 }
@@ -764,6 +786,7 @@ pub fn introspect<E: Executor + ?Sized>(
 fn read_catalog<E: Executor + ?Sized>(
     exec: &mut E,
     schemas: &[String],
+    unexpressed: bool,
 ) -> Result<Catalog, MigrateError> {
     let mut catalog = Catalog::default();
     for row in exec.query(ENUMS_SQL, &[&schemas])? {
@@ -894,7 +917,9 @@ fn read_catalog<E: Executor + ?Sized>(
         index.simplify_keys();
         info.indexes.insert(name, index);
     }
-    read_unexpressed(exec, schemas, &mut catalog)?;
+    if unexpressed {
+        read_unexpressed(exec, schemas, &mut catalog)?;
+    }
     Ok(catalog)
 }
 

@@ -725,7 +725,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         .cloned()
         .chain([first_scratch.clone()])
         .collect();
-    let mut read = introspect(exec, &names)?;
+    let mut read = catalog::introspect_modelled(exec, &names)?;
     let mut mapping = Vec::new();
     for (real, s) in &scratch {
         let quoted: String = exec
