@@ -37,9 +37,9 @@ pub struct Catalog {
     /// [`read_unexpressed`]): an index whose definition holds more than [`IndexInfo`] (a
     /// tablespace, operator class parameters, a constraint's index with more than its
     /// columns), a constraint whose definition holds more than its
-    /// structure (`DEFERRABLE`, `MATCH FULL`, exclusion constraints), column attributes
-    /// (collation, storage, compression, statistics target, comment) and table attributes
-    /// (storage parameters, `UNLOGGED`, partitioning, inheritance, row-level security, comment).
+    /// structure (`NOT VALID`, `INCLUDE`, exclusion constraints), column attributes
+    /// (a collation outside `pg_catalog`, storage, compression, options) and table attributes
+    /// (storage parameters, `UNLOGGED`, partitioning, inheritance, row-level security).
     /// A diff reports each entry of a managed table as a difference the model cannot express.
     pub unexpressed: BTreeMap<TableKey, Vec<Unexpressed>>,
 }
@@ -52,7 +52,7 @@ pub struct Unexpressed {
     /// The index, constraint or column name; empty for the table itself.
     pub name: String,
     /// What Postgres has, as it prints it: a whole index or constraint definition, or the
-    /// attributes of a column or table (`collation "C"; comment 'the code'`).
+    /// attributes of a column or table (`storage EXTERNAL; options (n_distinct=100)`).
     pub what: String,
 }
 
@@ -91,22 +91,38 @@ impl TableInfo {
     /// that creates them. Check constraints keep Postgres's own definition (an expression only
     /// Postgres can normalise), as do index predicates inside the index definition.
     pub fn canonicalise(&mut self, schema: &str, table: &str) {
-        use ignis_schema::{quote_ident, quote_ident_list, quote_qualified, ForeignKeyAction};
+        use ignis_schema::{
+            deferral_sql, quote_ident, quote_ident_list, quote_qualified, ForeignKeyAction,
+        };
         let qualified = quote_qualified(schema, table);
+        let key = |kind: &str, k: &ConstraintInfo| {
+            format!(
+                "{kind} {}({}){}",
+                if k.nulls_not_distinct {
+                    "NULLS NOT DISTINCT "
+                } else {
+                    ""
+                },
+                quote_ident_list(&k.columns),
+                deferral_sql(k.deferrable, k.initially_deferred)
+            )
+        };
         if let Some(pk) = &mut self.primary_key {
-            pk.definition = format!("PRIMARY KEY ({})", quote_ident_list(&pk.columns));
+            pk.definition = key("PRIMARY KEY", pk);
         }
         for u in self.uniques.values_mut() {
-            u.definition = format!("UNIQUE ({})", quote_ident_list(&u.columns));
+            u.definition = key("UNIQUE", u);
         }
         for fk in self.foreign_keys.values_mut() {
             fk.definition = format!(
-                "FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {}",
+                "FOREIGN KEY ({}) REFERENCES {} ({}){} ON UPDATE {} ON DELETE {}{}",
                 quote_ident_list(&fk.columns),
                 quote_qualified(&fk.ref_schema, &fk.ref_table),
                 quote_ident_list(&fk.ref_columns),
+                if fk.match_full { " MATCH FULL" } else { "" },
                 ForeignKeyAction::from_pg_code(fk.on_update).as_sql(),
-                ForeignKeyAction::from_pg_code(fk.on_delete).as_sql()
+                ForeignKeyAction::from_pg_code(fk.on_delete).as_sql(),
+                deferral_sql(fk.deferrable, fk.initially_deferred)
             );
         }
         for i in self.indexes.values_mut() {
@@ -274,6 +290,8 @@ pub struct TableInfo {
     pub checks: BTreeMap<String, String>,
     /// Indexes that do not back a constraint, by name.
     pub indexes: BTreeMap<String, IndexInfo>,
+    /// `obj_description(oid, 'pg_class')`: the table's comment.
+    pub comment: Option<String>,
 }
 
 impl TableInfo {
@@ -287,6 +305,7 @@ impl TableInfo {
             foreign_keys: BTreeMap::new(),
             checks: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            comment: None,
         }
     }
 
@@ -313,6 +332,14 @@ pub struct ColumnInfo {
     pub identity: Option<char>,
     /// `GENERATED ALWAYS AS (expression) STORED`: the expression as Postgres prints it.
     pub generated: Option<String>,
+    /// `attcollation` when it is not the type's own (`typcollation`): the collation's name
+    /// (`C`).
+    pub collation: Option<String>,
+    /// `attstattarget` when set (0 or more); `None` for the default (`-1`, or NULL from
+    /// Postgres 17).
+    pub statistics: Option<i32>,
+    /// `col_description`: the column's comment.
+    pub comment: Option<String>,
 }
 
 /// A primary key or unique constraint.
@@ -324,6 +351,12 @@ pub struct ConstraintInfo {
     pub columns: Vec<String>,
     /// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `UNIQUE (code)`.
     pub definition: String,
+    /// `condeferrable`: `DEFERRABLE`.
+    pub deferrable: bool,
+    /// `condeferred`: `INITIALLY DEFERRED`.
+    pub initially_deferred: bool,
+    /// `indnullsnotdistinct` of the constraint's index: `NULLS NOT DISTINCT` (Postgres 15).
+    pub nulls_not_distinct: bool,
 }
 
 /// A foreign key constraint.
@@ -343,6 +376,12 @@ pub struct ForeignKeyInfo {
     pub on_delete: char,
     /// `confupdtype`, same letters.
     pub on_update: char,
+    /// `confmatchtype = 'f'`: `MATCH FULL` (`s`, `MATCH SIMPLE`, is the default).
+    pub match_full: bool,
+    /// `condeferrable`: `DEFERRABLE`.
+    pub deferrable: bool,
+    /// `condeferred`: `INITIALLY DEFERRED`.
+    pub initially_deferred: bool,
     /// `pg_get_constraintdef`: `FOREIGN KEY (created_by) REFERENCES public."User"(id)`.
     pub definition: String,
 }
@@ -469,11 +508,21 @@ const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname 
 const RELATIONS_SQL: &str = "\
 SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
        format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+            THEN coll.collname::text END,
+       CASE WHEN COALESCE(a.attstattarget::int4, -1) >= 0 THEN a.attstattarget::int4 END,
+       cdes.description, tdes.description
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+LEFT JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation coll ON coll.oid = a.attcollation
+LEFT JOIN pg_description cdes ON cdes.objoid = c.oid AND cdes.classoid = 'pg_class'::regclass
+                             AND cdes.objsubid = a.attnum
+LEFT JOIN pg_description tdes ON tdes.objoid = c.oid AND tdes.classoid = 'pg_class'::regclass
+                             AND tdes.objsubid = 0
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY n.nspname, c.relname, a.attnum";
 
@@ -486,12 +535,15 @@ SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
              ORDER BY k.ord),
-       con.confdeltype::text, con.confupdtype::text, pg_get_constraintdef(con.oid)
+       con.confdeltype::text, con.confupdtype::text, pg_get_constraintdef(con.oid),
+       con.condeferrable, con.condeferred, con.confmatchtype::text,
+       COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u')
 WHERE n.nspname = ANY($1) AND con.contype IN ('p', 'u', 'f', 'c')
 ORDER BY n.nspname, c.relname, con.conname";
 
@@ -597,15 +649,17 @@ WHERE def IS DISTINCT FROM rebuilt
 ORDER BY 1, 2, 3";
 
 /// Constraints whose definition (`pg_get_constraintdef`) is not the one rebuilt from their
-/// structure (primary key and unique columns; foreign key columns, referenced table and columns,
-/// `ON UPDATE` / `ON DELETE` actions), and every exclusion constraint. `DEFERRABLE`,
-/// `INITIALLY DEFERRED`, `MATCH FULL`, `NOT VALID`, `NULLS NOT DISTINCT`, `INCLUDE`, column
-/// lists of `SET NULL (..)` make the definition differ.
+/// structure (primary key and unique columns with `NULLS NOT DISTINCT`; foreign key columns,
+/// referenced table and columns, `MATCH FULL`, `ON UPDATE` / `ON DELETE` actions; `DEFERRABLE`
+/// and `INITIALLY DEFERRED`), and every exclusion constraint. `NOT VALID`, `MATCH PARTIAL`,
+/// `INCLUDE`, column lists of `SET NULL (..)` make the definition differ.
 const UNEXPRESSED_CONSTRAINTS_SQL: &str = "\
 SELECT nspname, relname, conname, def FROM (
 SELECT n.nspname::text AS nspname, c.relname::text AS relname, con.conname::text AS conname,
        pg_get_constraintdef(con.oid) AS def, (
-      CASE con.contype WHEN 'p' THEN 'PRIMARY KEY (' WHEN 'u' THEN 'UNIQUE (' WHEN 'f' THEN 'FOREIGN KEY (' END
+      CASE con.contype WHEN 'p' THEN 'PRIMARY KEY ' WHEN 'u' THEN 'UNIQUE ' WHEN 'f' THEN 'FOREIGN KEY ' END
+      || CASE WHEN COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
+              THEN 'NULLS NOT DISTINCT (' ELSE '(' END
       || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
           FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
@@ -616,49 +670,49 @@ SELECT n.nspname::text AS nspname, c.relname::text AS relname, con.conname::text
                  FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
              || ')'
+             || CASE con.confmatchtype WHEN 'f' THEN ' MATCH FULL' WHEN 'p' THEN ' MATCH PARTIAL' ELSE '' END
              || CASE con.confupdtype WHEN 'r' THEN ' ON UPDATE RESTRICT' WHEN 'c' THEN ' ON UPDATE CASCADE'
                   WHEN 'n' THEN ' ON UPDATE SET NULL' WHEN 'd' THEN ' ON UPDATE SET DEFAULT' ELSE '' END
              || CASE con.confdeltype WHEN 'r' THEN ' ON DELETE RESTRICT' WHEN 'c' THEN ' ON DELETE CASCADE'
                   WHEN 'n' THEN ' ON DELETE SET NULL' WHEN 'd' THEN ' ON DELETE SET DEFAULT' ELSE '' END
-         ELSE '' END) AS rebuilt
+         ELSE '' END
+      || CASE WHEN con.condeferrable THEN ' DEFERRABLE' ELSE '' END
+      || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END) AS rebuilt
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u')
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'x')
 ) cons
 WHERE def IS DISTINCT FROM rebuilt
 ORDER BY 1, 2, 3";
 
 /// Column attributes outside [`ColumnInfo`], as `(schema, table, column, what)`: a collation
-/// other than the type's, a storage or compression other than the type's default, a statistics
-/// target, attribute options, a comment.
+/// other than the type's outside `pg_catalog` (a model names a collation unqualified, so only
+/// the built-in and imported ones in `pg_catalog` round-trip), a storage or compression other
+/// than the type's default, attribute options.
 const UNEXPRESSED_COLUMNS_SQL: &str = "\
 SELECT * FROM (
   SELECT n.nspname::text, c.relname::text, a.attname::text,
          concat_ws('; ',
            CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+                     AND coll.collnamespace <> 'pg_catalog'::regnamespace
                 THEN 'collation ' || quote_ident(coll.collname) END,
            CASE WHEN a.attstorage <> ty.typstorage THEN 'storage ' ||
                 CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
                                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END,
            CASE WHEN a.attcompression <> '' THEN 'compression ' ||
                 CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END END,
-           CASE WHEN COALESCE(a.attstattarget, -1) >= 0
-                THEN 'statistics target ' || a.attstattarget END,
            CASE WHEN a.attoptions IS NOT NULL
-                THEN 'options (' || array_to_string(a.attoptions, ', ') || ')' END,
-           CASE WHEN des.description IS NOT NULL
-                THEN 'comment ' || quote_literal(left(des.description, 60)) END
+                THEN 'options (' || array_to_string(a.attoptions, ', ') || ')' END
          ) AS what
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_type ty ON ty.oid = a.atttypid
   LEFT JOIN pg_collation coll ON coll.oid = a.attcollation
-  LEFT JOIN pg_description des ON des.objoid = c.oid AND des.classoid = 'pg_class'::regclass
-                              AND des.objsubid = a.attnum
   WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ) attrs
 WHERE what <> ''
@@ -707,14 +761,10 @@ SELECT * FROM (
            CASE WHEN c.relforcerowsecurity THEN 'forced row-level security' END,
            CASE WHEN c.relreplident NOT IN ('d') THEN 'replica identity ' ||
                 CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END END,
-           CASE WHEN des.description IS NOT NULL
-                THEN 'comment ' || quote_literal(left(des.description, 60)) END,
            os.what
          ) AS what
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_description des ON des.objoid = c.oid AND des.classoid = 'pg_class'::regclass
-                              AND des.objsubid = 0
   LEFT JOIN (SELECT DISTINCT inhrelid FROM pg_inherits) inh ON inh.inhrelid = c.oid
   LEFT JOIN odd_serials os ON os.tbl = c.oid
   WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
@@ -815,6 +865,7 @@ fn read_catalog<E: Executor + ?Sized>(
             .tables
             .entry((schema, table))
             .or_insert_with(|| TableInfo::new(kind));
+        info.comment = get(&row, 12, "relations")?;
         let Some(name) = get::<Option<String>>(&row, 3, "relations")? else {
             continue; // a relation with no columns
         };
@@ -827,6 +878,9 @@ fn read_catalog<E: Executor + ?Sized>(
             default: if generated { None } else { expr.clone() },
             identity: first_char(get(&row, 7, "relations")?),
             generated: if generated { expr } else { None },
+            collation: get(&row, 9, "relations")?,
+            statistics: get(&row, 10, "relations")?,
+            comment: get(&row, 11, "relations")?,
         });
     }
     for row in exec.query(CONSTRAINTS_SQL, &[&schemas])? {
@@ -835,6 +889,9 @@ fn read_catalog<E: Executor + ?Sized>(
         let kind: String = get(&row, 3, "constraints")?;
         let columns: Vec<String> = get(&row, 4, "constraints")?;
         let definition: String = get(&row, 10, "constraints")?;
+        let deferrable: bool = get(&row, 11, "constraints")?;
+        let initially_deferred: bool = get(&row, 12, "constraints")?;
+        let nulls_not_distinct: bool = get(&row, 14, "constraints")?;
         let Some(info) = catalog.tables.get_mut(&key) else {
             continue;
         };
@@ -844,6 +901,9 @@ fn read_catalog<E: Executor + ?Sized>(
                     name,
                     columns,
                     definition,
+                    deferrable,
+                    initially_deferred,
+                    nulls_not_distinct,
                 })
             }
             "u" => {
@@ -853,6 +913,9 @@ fn read_catalog<E: Executor + ?Sized>(
                         name,
                         columns,
                         definition,
+                        deferrable,
+                        initially_deferred,
+                        nulls_not_distinct,
                     },
                 );
             }
@@ -865,6 +928,9 @@ fn read_catalog<E: Executor + ?Sized>(
                     ref_columns: get(&row, 7, "constraints")?,
                     on_delete: first_char(get(&row, 8, "constraints")?).unwrap_or('a'),
                     on_update: first_char(get(&row, 9, "constraints")?).unwrap_or('a'),
+                    match_full: first_char(get(&row, 13, "constraints")?) == Some('f'),
+                    deferrable,
+                    initially_deferred,
                     definition,
                 };
                 info.foreign_keys.insert(name, fk);

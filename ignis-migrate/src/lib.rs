@@ -15,7 +15,7 @@
 //!    or collation as none), so a difference never comes from spelling alone. Primary keys,
 //!    unique constraints, the other indexes and foreign keys are built from the models'
 //!    structure (columns, uniqueness, method, sort order, `INCLUDE`, `NULLS NOT DISTINCT`,
-//!    referenced table, actions) and compared
+//!    referenced table, actions, `MATCH FULL`, `DEFERRABLE`, `INITIALLY DEFERRED`) and compared
 //!    structurally ([`catalog::TableInfo::canonicalise`]). A thousand models cost a handful of
 //!    statements, not a `CREATE` each;
 //! 3. reads the live schemas with a fixed handful of whole-schema `pg_catalog` queries
@@ -609,7 +609,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 continue;
             }
             let key = (
-                c.pg_type.to_string(),
+                c.type_sql(),
                 if c.identity.is_some() {
                     None
                 } else {
@@ -735,7 +735,9 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         mapping.push((s.clone(), real.clone(), quoted));
     }
     // The spec tables live in the first scratch schema: read them before renaming it.
-    let mut normalised: Vec<(String, Option<String>)> = Vec::with_capacity(specs.len());
+    // (type, default, collation) of each spec column.
+    let mut normalised: Vec<(String, Option<String>, Option<String>)> =
+        Vec::with_capacity(specs.len());
     for k in 0..specs.len().div_ceil(PER_TABLE) {
         let info = read
             .tables
@@ -743,16 +745,20 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             .ok_or_else(|| {
                 MigrateError::Introspect(format!("scratch table {} missing", spec_table(k)))
             })?;
-        normalised.extend(info.columns.into_iter().map(|c| (c.data_type, c.default)));
+        normalised.extend(
+            info.columns
+                .into_iter()
+                .map(|c| (c.data_type, c.default, c.collation)),
+        );
     }
     read.rename_schemas(&mapping);
     let fix = |mut s: String| {
         catalog::rename_schema_refs(&mut s, &mapping);
         s
     };
-    let normalised: Vec<(String, Option<String>)> = normalised
+    let normalised: Vec<(String, Option<String>, Option<String>)> = normalised
         .into_iter()
-        .map(|(t, d)| (fix(t), d.map(fix)))
+        .map(|(t, d, coll)| (fix(t), d.map(fix), coll))
         .collect();
 
     let mut catalog = Catalog {
@@ -767,17 +773,21 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         let own = read.tables.get(&key);
         let mut t = TableInfo::new(RelationKind::Table);
         for c in &m.columns {
-            let (data_type, default) = if c.pg_type.is_serial() {
+            let (data_type, default, collation) = if c.pg_type.is_serial() {
                 let col = own.and_then(|o| o.column(&c.column)).ok_or_else(|| {
                     MigrateError::Introspect(format!(
                         "serial column {}.{} missing",
                         m.name, c.column
                     ))
                 })?;
-                (col.data_type.clone(), col.default.clone())
+                (
+                    col.data_type.clone(),
+                    col.default.clone(),
+                    col.collation.clone(),
+                )
             } else {
                 let key = (
-                    c.pg_type.to_string(),
+                    c.type_sql(),
                     if c.identity.is_some() {
                         None
                     } else {
@@ -797,14 +807,21 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                     ignis_schema::IdentityGeneration::ByDefault => 'd',
                 }),
                 generated: None,
+                collation,
+                statistics: c.statistics,
+                comment: c.comment.clone(),
             });
         }
+        t.comment = m.comment.clone();
         let pk = m.primary_key();
         if !pk.is_empty() {
             t.primary_key = Some(ConstraintInfo {
                 name: m.primary_key_name(),
                 columns: pk.iter().map(|c| c.to_string()).collect(),
                 definition: String::new(),
+                deferrable: m.primary_key_deferrable,
+                initially_deferred: m.primary_key_initially_deferred,
+                nulls_not_distinct: false,
             });
         }
         for u in &m.uniques {
@@ -814,6 +831,9 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                     name: u.name.clone(),
                     columns: u.columns.clone(),
                     definition: String::new(),
+                    deferrable: u.deferrable,
+                    initially_deferred: u.initially_deferred,
+                    nulls_not_distinct: u.nulls_not_distinct,
                 },
             );
         }
@@ -828,6 +848,9 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                     ref_columns: fk.ref_columns.clone(),
                     on_delete: fk.on_delete.pg_code(),
                     on_update: fk.on_update.pg_code(),
+                    match_full: fk.match_full,
+                    deferrable: fk.deferrable,
+                    initially_deferred: fk.initially_deferred,
                     definition: String::new(),
                 },
             );

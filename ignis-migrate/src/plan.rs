@@ -62,6 +62,9 @@ pub enum StepKind {
     DropIdentity,
     /// `ALTER COLUMN .. TYPE .. USING`.
     AlterColumnType,
+    /// `ALTER COLUMN .. TYPE .. COLLATE`: the same type under another collation (indexes on
+    /// the column are rebuilt).
+    AlterCollation,
     /// `CREATE TABLE` with columns, primary key and unique constraints.
     CreateTable,
     /// `ALTER TABLE .. ADD COLUMN`.
@@ -86,6 +89,10 @@ pub enum StepKind {
     AddForeignKey,
     /// `ALTER TABLE .. VALIDATE CONSTRAINT` (after adding it `NOT VALID` to an existing table).
     ValidateConstraint,
+    /// `ALTER COLUMN .. SET STATISTICS` (metadata only).
+    SetStatistics,
+    /// `COMMENT ON TABLE` / `COMMENT ON COLUMN` (metadata only).
+    SetComment,
     /// `ALTER TABLE .. DROP COLUMN`.
     DropColumn,
     /// `DROP TABLE`.
@@ -111,6 +118,7 @@ impl StepKind {
             StepKind::DropDefault => "drop default",
             StepKind::DropIdentity => "drop identity",
             StepKind::AlterColumnType => "alter column type",
+            StepKind::AlterCollation => "alter column collation",
             StepKind::CreateTable => "create table",
             StepKind::AddColumn => "add column",
             StepKind::SetDefault => "set default",
@@ -123,6 +131,8 @@ impl StepKind {
             StepKind::AddCheck => "add check constraint",
             StepKind::AddForeignKey => "add foreign key",
             StepKind::ValidateConstraint => "validate constraint",
+            StepKind::SetStatistics => "set statistics",
+            StepKind::SetComment => "set comment",
             StepKind::DropColumn => "drop column",
             StepKind::DropTable => "drop table",
         }
@@ -788,6 +798,38 @@ impl Differ {
             m.qualified_table(),
             m.create_table_statement().to_string(PostgresQueryBuilder),
         ));
+        // The keys sea-query cannot write in CREATE TABLE (see `Model::create_table_statement`).
+        let quoted_table = qualified(&m.schema, &m.table);
+        let pk = want.primary_key.as_ref().filter(|_| m.primary_key_deferrable);
+        let keys = pk.map(|k| (StepKind::AddPrimaryKey, k)).into_iter().chain(
+            want.uniques
+                .values()
+                .filter(|u| u.deferrable || u.nulls_not_distinct)
+                .map(|u| (StepKind::AddUnique, u)),
+        );
+        for (kind, k) in keys {
+            self.push(Step::new(
+                kind,
+                &m.name,
+                k.name.clone(),
+                format!(
+                    "ALTER TABLE {quoted_table} ADD CONSTRAINT {} {}",
+                    quote_ident(&k.name),
+                    k.definition
+                ),
+            ));
+        }
+        if let Some(c) = &want.comment {
+            self.push(Step::new(
+                StepKind::SetComment,
+                &m.name,
+                m.qualified_table(),
+                m.table_comment_sql(Some(c)),
+            ));
+        }
+        for w in &want.columns {
+            self.column_metadata(m, w, None);
+        }
         for i in want.indexes.values() {
             self.push(create_index(m, &i.name, &i.definition));
         }
@@ -849,6 +891,15 @@ impl Differ {
                 ));
             }
             self.compare_column(m, &table, &object(&w.name), &col, w, h);
+            self.column_metadata(m, w, Some(h));
+        }
+        if want.comment != have.comment {
+            self.push(Step::new(
+                StepKind::SetComment,
+                &m.name,
+                m.qualified_table(),
+                m.table_comment_sql(want.comment.as_deref()),
+            ));
         }
         for h in &have.columns {
             if !matched.contains(&h.name) {
@@ -1142,6 +1193,9 @@ impl Differ {
             quote_ident(&w.name),
             serial.as_deref().unwrap_or(&w.data_type)
         );
+        if let Some(c) = w.collation.as_ref().filter(|_| serial.is_none()) {
+            sql.push_str(&format!(" COLLATE {}", quote_ident(c)));
+        }
         let mut hazards = Vec::new();
         if let Some(d) = w.default.as_ref().filter(|_| serial.is_none()) {
             sql.push_str(&format!(" DEFAULT {d}"));
@@ -1177,6 +1231,30 @@ impl Differ {
             );
         }
         self.push(step);
+        self.column_metadata(m, w, None);
+    }
+
+    /// The statistics target and the comment of a column, as steps of their own (metadata
+    /// only: no rewrite, no ACCESS EXCLUSIVE lock), when they differ from the live column's
+    /// (`have`; `None` for a column the plan creates).
+    fn column_metadata(&mut self, m: &Model, w: &ColumnInfo, have: Option<&ColumnInfo>) {
+        let object = format!("{}.{}", m.qualified_table(), w.name);
+        if w.statistics != have.and_then(|h| h.statistics) {
+            self.push(Step::new(
+                StepKind::SetStatistics,
+                &m.name,
+                object.clone(),
+                m.set_statistics_sql(&w.name, w.statistics),
+            ));
+        }
+        if w.comment.as_deref() != have.and_then(|h| h.comment.as_deref()) {
+            self.push(Step::new(
+                StepKind::SetComment,
+                &m.name,
+                object,
+                m.column_comment_sql(&w.name, w.comment.as_deref()),
+            ));
+        }
     }
 
     fn compare_column(
@@ -1190,6 +1268,26 @@ impl Differ {
     ) {
         let alter = format!("ALTER TABLE {table} ALTER COLUMN {col}");
         let type_changes = w.data_type != h.data_type;
+        // `TYPE` without `COLLATE` gives the column its type's default collation, so a type
+        // change states the model's collation, and a collation change alone is a `TYPE` to the
+        // same type.
+        let collate = w
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {}", quote_ident(c)))
+            .unwrap_or_default();
+        if !type_changes && w.collation != h.collation {
+            let name = |c: &Option<String>| c.as_deref().map_or("default".into(), quote_ident);
+            self.push(
+                Step::new(
+                    StepKind::AlterCollation,
+                    &m.name,
+                    format!("{object} {} -> {}", name(&h.collation), name(&w.collation)),
+                    format!("{alter} TYPE {}{collate}", w.data_type),
+                )
+                .hazards(&[Hazard::BuildsIndex, Hazard::AccessExclusiveLock]),
+            );
+        }
         // The sequence a serial column of the model names in its default
         // (`nextval('public.t_id_seq'::regclass)`), when the column is a serial.
         let serial_seq = m
@@ -1261,7 +1359,10 @@ impl Differ {
                 StepKind::AlterColumnType,
                 &m.name,
                 format!("{object} {} -> {}", h.data_type, w.data_type),
-                format!("{alter} TYPE {} USING {col}::{}", w.data_type, w.data_type),
+                format!(
+                    "{alter} TYPE {}{collate} USING {col}::{}",
+                    w.data_type, w.data_type
+                ),
             );
             if !rewrite_free(&h.data_type, &w.data_type) {
                 step = step.hazards(&[Hazard::RewritesTable, Hazard::AccessExclusiveLock]);
@@ -1287,7 +1388,7 @@ impl Differ {
             if !h.nullable {
                 fallback.push_str(&format!("{alter} DROP NOT NULL;\n"));
             }
-            fallback.push_str(&format!("{alter} TYPE {} USING NULL", w.data_type));
+            fallback.push_str(&format!("{alter} TYPE {}{collate} USING NULL", w.data_type));
             if !h.nullable && !w.nullable {
                 fallback.push_str(&format!(";\n{alter} SET NOT NULL"));
             }

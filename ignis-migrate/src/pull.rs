@@ -10,19 +10,23 @@
 //! - columns keep their SQL name; the property is its camelCase (`created_by` -> `createdBy`);
 //!   types are parsed from Postgres's own spelling ([`PgType`], unknown names kept as
 //!   [`PgType::Custom`]); defaults are kept as Postgres prints them (`''::text`, `now()`);
+//!   a column's collation (when not its type's), statistics target and comment, and the
+//!   table's comment, are kept;
 //! - identity columns carry their [`Identity`] (with the sequence options that differ from the
 //!   defaults) and no default; a serial column (a `nextval` default on the sequence it owns,
 //!   named as `serial` names it) becomes type `serial` / `bigserial` / `smallserial`, which
 //!   creates the same sequence and default; a serial whose sequence `serial` would not
 //!   reproduce becomes a `BY DEFAULT` identity, and a [`Pulled::notes`] entry says so;
-//! - the primary key, unique constraints, indexes (columns or expression keys with their
+//! - the primary key and unique constraints (with `NULLS NOT DISTINCT`, `DEFERRABLE`,
+//!   `INITIALLY DEFERRED`), indexes (columns or expression keys with their
 //!   operator classes, collations and sort order, unique, method, `INCLUDE`, `NULLS NOT
 //!   DISTINCT`, storage parameters, partial predicate),
-//!   foreign keys (target and actions), check constraints and enum types.
+//!   foreign keys (target, actions, `MATCH FULL`, `DEFERRABLE`, `INITIALLY DEFERRED`), check
+//!   constraints and enum types.
 //!
 //! Relations are not in the catalog: the pulled models have none. refinery's history table is
-//! skipped. What a schema file cannot express (an index's tablespace, `DEFERRABLE` keys,
-//! generated columns, ...) is listed in [`Pulled::notes`]; nothing is left out silently.
+//! skipped. What a schema file cannot express (an index's tablespace, a `NOT VALID`
+//! foreign key, generated columns, ...) is listed in [`Pulled::notes`]; nothing is left out silently.
 //!
 //! Enum types of schema `public` are written unqualified (`mood`, `'happy'::mood`), so that the
 //! migrator resolves them to the copy it creates while normalising the models.
@@ -285,6 +289,7 @@ impl Puller<'_> {
         let (schema, table) = key;
         let object = format!("{schema}.{table}");
         let mut model = Model::new(name).table(table.clone()).schema(schema.clone());
+        model.comment = info.comment.clone();
         if info.kind != RelationKind::Table {
             model = model.skip_migrate();
             self.notes.push(format!(
@@ -301,20 +306,22 @@ impl Puller<'_> {
             model = model.column(column);
         }
         if let Some(pk) = &info.primary_key {
-            self.primary_key(&mut model, &object, pk);
+            self.primary_key(&mut model, key, &object, pk);
         }
         for u in info.uniques.values() {
-            if u.definition != format!("UNIQUE ({})", self.key_list(&u.columns)) {
+            if let Some(what) = self.unexpressed_constraint(key, &u.name) {
                 self.notes.push(format!(
-                    "unique constraint {} on {object}: `{}` is pulled as UNIQUE ({}) only",
+                    "unique constraint {} on {object}: `{what}` is pulled as UNIQUE ({}) only",
                     u.name,
-                    u.definition,
                     u.columns.join(", ")
                 ));
             }
             model.uniques.push(UniqueConstraint {
                 name: u.name.clone(),
                 columns: u.columns.clone(),
+                deferrable: u.deferrable,
+                initially_deferred: u.initially_deferred,
+                nulls_not_distinct: u.nulls_not_distinct,
             });
         }
         for i in info.indexes.values() {
@@ -323,13 +330,14 @@ impl Puller<'_> {
             }
         }
         for fk in info.foreign_keys.values() {
-            for extra in ["MATCH FULL", "DEFERRABLE", "NOT VALID"] {
-                if fk.definition.contains(extra) {
-                    self.notes.push(format!(
-                        "foreign key {} on {object}: `{extra}` is not kept (`{}`)",
-                        fk.name, fk.definition
-                    ));
-                }
+            // What the definition has beyond the model's attributes (`NOT VALID`, `MATCH
+            // PARTIAL`, a `SET NULL (..)` column list) is in the catalog's unexpressed list.
+            if let Some(what) = self.unexpressed_constraint(key, &fk.name) {
+                self.notes.push(format!(
+                    "foreign key {} on {object}: `{what}` is pulled without what a model cannot \
+                     express",
+                    fk.name
+                ));
             }
             model = model.foreign_key(ForeignKey {
                 name: fk.name.clone(),
@@ -339,6 +347,9 @@ impl Puller<'_> {
                 ref_columns: fk.ref_columns.clone(),
                 on_delete: ForeignKeyAction::from_pg_code(fk.on_delete),
                 on_update: ForeignKeyAction::from_pg_code(fk.on_update),
+                match_full: fk.match_full,
+                deferrable: fk.deferrable,
+                initially_deferred: fk.initially_deferred,
             });
         }
         for (name, definition) in &info.checks {
@@ -375,6 +386,9 @@ impl Puller<'_> {
         let mut column =
             Column::new(self.property(&c.name, properties), pg_type).column_name(c.name.clone());
         column.nullable = c.nullable;
+        column.collation = c.collation.clone();
+        column.statistics = c.statistics;
+        column.comment = c.comment.clone();
         let key = (schema.clone(), table.clone(), c.name.clone());
         if self.generated.contains(&key) {
             self.notes.push(format!(
@@ -462,15 +476,23 @@ impl Puller<'_> {
         candidate
     }
 
-    fn key_list(&self, columns: &[String]) -> String {
-        columns
-            .iter()
-            .map(|c| self.quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The definition of constraint `name` of table `key` when it has more than a model
+    /// expresses (the catalog's unexpressed list, see [`Catalog::unexpressed`]).
+    fn unexpressed_constraint(&self, key: &TableKey, name: &str) -> Option<String> {
+        self.catalog
+            .unexpressed
+            .get(key)
+            .and_then(|list| list.iter().find(|u| u.on == "constraint" && u.name == name))
+            .map(|u| u.what.clone())
     }
 
-    fn primary_key(&mut self, model: &mut Model, object: &str, pk: &ConstraintInfo) {
+    fn primary_key(
+        &mut self,
+        model: &mut Model,
+        key: &TableKey,
+        object: &str,
+        pk: &ConstraintInfo,
+    ) {
         for c in &mut model.columns {
             if pk.columns.contains(&c.column) {
                 c.primary_key = true;
@@ -483,10 +505,11 @@ impl Puller<'_> {
         if pk.name != model.primary_key_name() {
             model.primary_key_constraint = Some(pk.name.clone());
         }
-        if pk.definition != format!("PRIMARY KEY ({})", self.key_list(&pk.columns)) {
+        model.primary_key_deferrable = pk.deferrable;
+        model.primary_key_initially_deferred = pk.initially_deferred;
+        if let Some(what) = self.unexpressed_constraint(key, &pk.name) {
             self.notes.push(format!(
-                "primary key of {object}: `{}` is pulled as PRIMARY KEY ({}) only",
-                pk.definition,
+                "primary key of {object}: `{what}` is pulled as PRIMARY KEY ({}) only",
                 pk.columns.join(", ")
             ));
         }

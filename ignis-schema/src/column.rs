@@ -50,6 +50,20 @@ pub struct Column {
     /// Renames are never guessed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// The column's collation (`COLLATE "C"`), when it is not its type's default: it decides
+    /// how values sort and compare (`ORDER BY`, `<`, indexes on the column). A collation name
+    /// as Postgres knows it (`C`, `POSIX`, `en-x-icu`); the migrator compares it as Postgres
+    /// resolves it, so naming the type's default collation is the same as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// The column's statistics target (`ALTER COLUMN .. SET STATISTICS n`, 0 to 10000): how
+    /// many values `ANALYZE` samples for the planner. `None` is the server's
+    /// `default_statistics_target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<i32>,
+    /// The column's comment (`COMMENT ON COLUMN`), or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -73,7 +87,28 @@ impl Column {
             identity: None,
             primary_key: false,
             renamed_from: None,
+            collation: None,
+            statistics: None,
+            comment: None,
         }
+    }
+
+    /// Sets the column's collation (`COLLATE "C"`, see [`Column::collation`]).
+    pub fn collate(mut self, collation: impl Into<String>) -> Self {
+        self.collation = Some(collation.into());
+        self
+    }
+
+    /// Sets the column's statistics target (`SET STATISTICS n`, see [`Column::statistics`]).
+    pub fn statistics(mut self, target: i32) -> Self {
+        self.statistics = Some(target);
+        self
+    }
+
+    /// Sets the column's comment (`COMMENT ON COLUMN`).
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
     }
 
     /// Declares that the column was called `old` before (see [`Column::renamed_from`]).

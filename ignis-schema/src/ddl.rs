@@ -104,12 +104,31 @@ fn action(a: ForeignKeyAction) -> SqAction {
     }
 }
 
+/// `E'text'`: a Postgres escape string literal (Postgres manual, 4.1.2.2 "String Constants
+/// with C-Style Escapes") with `\` and `'` escaped, so it reads back as `text` whatever
+/// `standard_conforming_strings` is. For text that is data in a statement (comments); `text`
+/// must not contain NUL ([`Model::validate`] checks the comments).
+pub fn quote_literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 impl Column {
-    /// The column definition: type, `NOT NULL`, `DEFAULT` and identity. The primary key is a
-    /// table constraint ([`Model::create_table_statement`]), not part of the column.
+    /// The column's type as it goes into a column definition, with its collation:
+    /// `text COLLATE "C"`.
+    pub fn type_sql(&self) -> String {
+        match &self.collation {
+            Some(c) => format!("{} COLLATE {}", self.pg_type, quote_ident(c)),
+            None => self.pg_type.to_string(),
+        }
+    }
+
+    /// The column definition: type with its collation, `NOT NULL`, `DEFAULT` and identity. The
+    /// primary key is a table constraint ([`Model::create_table_statement`]), not part of the
+    /// column; the statistics target and the comment are statements of their own
+    /// ([`Model::column_metadata_sql`]).
     pub fn column_def(&self) -> ColumnDef {
         let mut def = ColumnDef::new(Alias::new(&self.column));
-        def.custom(Alias::new(self.pg_type.to_string()));
+        def.custom(Alias::new(self.type_sql()));
         if self.nullable {
             def.null();
         } else {
@@ -132,7 +151,10 @@ impl Model {
     }
 
     /// `CREATE TABLE` with every column, the primary key and the unique constraints (no indexes,
-    /// no foreign keys).
+    /// no foreign keys). A `DEFERRABLE` primary key and unique constraints with attributes
+    /// (see [`UniqueConstraint::is_plain`]) are left out: sea-query cannot write them, and
+    /// [`Model::add_primary_key_sql`] / [`Model::add_unique_sql`] add them
+    /// ([`Model::create_sql`] does).
     ///
     /// ```
     /// use ignis_schema::{Column, Model, PgType};
@@ -153,7 +175,7 @@ impl Model {
             stmt.col(c.column_def());
         }
         let pk = self.primary_key();
-        if !pk.is_empty() {
+        if !pk.is_empty() && !self.primary_key_deferrable {
             let mut idx = SqIndex::create();
             idx.name(self.primary_key_name());
             for c in pk {
@@ -161,10 +183,45 @@ impl Model {
             }
             stmt.primary_key(&mut idx);
         }
-        for u in &self.uniques {
+        for u in self.uniques.iter().filter(|u| u.is_plain()) {
             stmt.index(&mut unique_index(u));
         }
         stmt
+    }
+
+    /// The statements that add the keys [`Model::create_table_statement`] leaves out, in order:
+    /// the `DEFERRABLE` primary key, then unique constraints with attributes.
+    pub fn add_keys_sql(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.primary_key_deferrable {
+            out.extend(self.add_primary_key_sql());
+        }
+        out.extend(
+            self.uniques
+                .iter()
+                .filter(|u| !u.is_plain())
+                .map(|u| self.add_unique_sql(u)),
+        );
+        out
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" PRIMARY KEY (columns) [DEFERRABLE
+    /// [INITIALLY DEFERRED]]`; `None` when the model has no primary key.
+    pub fn add_primary_key_sql(&self) -> Option<String> {
+        let pk = self.primary_key();
+        if pk.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}",
+            self.quoted_table(),
+            quote_ident(&self.primary_key_name()),
+            quote_ident_list(&pk),
+            deferral_sql(
+                self.primary_key_deferrable,
+                self.primary_key_initially_deferred
+            )
+        ))
     }
 
     /// `CREATE [UNIQUE] INDEX` for each of the model's indexes, as SQL text (see
@@ -243,7 +300,36 @@ impl Model {
         sql
     }
 
-    /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key.
+    /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key, as SQL text
+    /// (see [`Model::foreign_key_sql`]).
+    pub fn create_foreign_key_sql(&self) -> Vec<String> {
+        self.foreign_keys
+            .iter()
+            .map(|fk| self.foreign_key_sql(fk))
+            .collect()
+    }
+
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (columns) REFERENCES
+    /// "schema"."table" (columns) [MATCH FULL] ON UPDATE .. ON DELETE .. [DEFERRABLE [INITIALLY
+    /// DEFERRED]]`, as SQL text (sea-query cannot write the match type or deferral).
+    pub fn foreign_key_sql(&self, fk: &ForeignKey) -> String {
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} ON UPDATE {} \
+             ON DELETE {}{}",
+            self.quoted_table(),
+            quote_ident(&fk.name),
+            quote_ident_list(&fk.columns),
+            quote_qualified(&fk.ref_schema, &fk.ref_table),
+            quote_ident_list(&fk.ref_columns),
+            if fk.match_full { " MATCH FULL" } else { "" },
+            fk.on_update.as_sql(),
+            fk.on_delete.as_sql(),
+            deferral_sql(fk.deferrable, fk.initially_deferred)
+        )
+    }
+
+    /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key, as sea-query
+    /// statements (without `MATCH FULL` or `DEFERRABLE`: see [`Model::foreign_key_sql`]).
     pub fn create_foreign_key_statements(&self) -> Vec<ForeignKeyCreateStatement> {
         self.foreign_keys
             .iter()
@@ -251,7 +337,8 @@ impl Model {
             .collect()
     }
 
-    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (...) REFERENCES ...`.
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (...) REFERENCES ...`
+    /// (without `MATCH FULL` or `DEFERRABLE`: see [`Model::foreign_key_sql`]).
     pub fn foreign_key_statement(&self, fk: &ForeignKey) -> ForeignKeyCreateStatement {
         let mut stmt = SqForeignKey::create();
         stmt.name(&fk.name)
@@ -275,30 +362,83 @@ impl Model {
         stmt
     }
 
-    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" UNIQUE (columns)`, as SQL text
-    /// (sea-query has no statement for a named table constraint on an existing table).
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" UNIQUE [NULLS NOT DISTINCT]
+    /// (columns) [DEFERRABLE [INITIALLY DEFERRED]]`, as SQL text (sea-query has no statement
+    /// for a named table constraint on an existing table).
     pub fn add_unique_sql(&self, unique: &UniqueConstraint) -> String {
         format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE {}({}){}",
             self.quoted_table(),
             quote_ident(&unique.name),
-            quote_ident_list(&unique.columns)
+            if unique.nulls_not_distinct {
+                "NULLS NOT DISTINCT "
+            } else {
+                ""
+            },
+            quote_ident_list(&unique.columns),
+            deferral_sql(unique.deferrable, unique.initially_deferred)
         )
     }
 
     /// Every statement that creates this model's table from nothing, in order, as SQL text:
-    /// table, indexes, then foreign keys.
+    /// table, statistics targets and comments, indexes, checks, then foreign keys.
     pub fn create_sql(&self) -> Vec<String> {
         let mut out = vec![self
             .create_table_statement()
             .to_string(PostgresQueryBuilder)];
+        out.extend(self.add_keys_sql());
+        out.extend(self.column_metadata_sql());
         out.extend(self.create_index_statements());
         out.extend(self.checks.iter().map(|c| self.add_check_sql(c)));
-        out.extend(
-            self.create_foreign_key_statements()
-                .iter()
-                .map(|s| s.to_string(PostgresQueryBuilder)),
-        );
+        out.extend(self.create_foreign_key_sql());
+        out
+    }
+
+    /// `ALTER TABLE "schema"."table" ALTER COLUMN "column" SET STATISTICS n`; `None` resets it
+    /// to the server's default (`-1`).
+    pub fn set_statistics_sql(&self, column: &str, target: Option<i32>) -> String {
+        format!(
+            "ALTER TABLE {} ALTER COLUMN {} SET STATISTICS {}",
+            self.quoted_table(),
+            quote_ident(column),
+            target.unwrap_or(-1)
+        )
+    }
+
+    /// `COMMENT ON TABLE "schema"."table" IS E'..'`, or `IS NULL` to remove it.
+    pub fn table_comment_sql(&self, comment: Option<&str>) -> String {
+        format!(
+            "COMMENT ON TABLE {} IS {}",
+            self.quoted_table(),
+            comment.map_or_else(|| "NULL".to_string(), quote_literal)
+        )
+    }
+
+    /// `COMMENT ON COLUMN "schema"."table"."column" IS E'..'`, or `IS NULL` to remove it.
+    pub fn column_comment_sql(&self, column: &str, comment: Option<&str>) -> String {
+        format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            self.quoted_table(),
+            quote_ident(column),
+            comment.map_or_else(|| "NULL".to_string(), quote_literal)
+        )
+    }
+
+    /// The statements a new table needs after `CREATE TABLE` for its statistics targets and
+    /// comments (table comment first, then per column its statistics target and comment).
+    pub fn column_metadata_sql(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.comment {
+            out.push(self.table_comment_sql(Some(c)));
+        }
+        for c in &self.columns {
+            if let Some(n) = c.statistics {
+                out.push(self.set_statistics_sql(&c.column, Some(n)));
+            }
+            if let Some(comment) = &c.comment {
+                out.push(self.column_comment_sql(&c.column, Some(comment)));
+            }
+        }
         out
     }
 
@@ -310,6 +450,16 @@ impl Model {
             quote_ident(&check.name),
             check.expression
         )
+    }
+}
+
+/// ` DEFERRABLE`, ` DEFERRABLE INITIALLY DEFERRED` or nothing, as constraint attributes end a
+/// constraint definition (Postgres manual, CREATE TABLE).
+pub fn deferral_sql(deferrable: bool, initially_deferred: bool) -> &'static str {
+    match (deferrable, initially_deferred) {
+        (_, true) => " DEFERRABLE INITIALLY DEFERRED",
+        (true, false) => " DEFERRABLE",
+        (false, false) => "",
     }
 }
 
@@ -418,16 +568,73 @@ mod tests {
             )
         );
         assert_eq!(
-            m.add_unique_sql(&crate::UniqueConstraint {
-                name: "UQ_x".into(),
-                columns: vec!["author_id".into(), "id".into()]
-            }),
+            m.add_unique_sql(&crate::UniqueConstraint::new("UQ_x", ["author_id", "id"])),
             r#"ALTER TABLE "blog"."Post" ADD CONSTRAINT "UQ_x" UNIQUE ("author_id", "id")"#
         );
         assert_eq!(
             m.add_column_statement(&m.columns[1])
                 .to_string(PostgresQueryBuilder),
             r#"ALTER TABLE "blog"."Post" ADD COLUMN "author_id" text NULL"#
+        );
+    }
+
+    #[test]
+    fn deferrable_keys_match_full_and_nulls_not_distinct_render() {
+        let m = Model::new("Slot")
+            .column(Column::new("id", PgType::Integer).primary_key())
+            .column(Column::new("pos", PgType::Integer))
+            .column(Column::new("owner", PgType::Integer))
+            .primary_key_deferrable(true)
+            .unique("UQ_Slot_id_pos", ["id", "pos"])
+            .unique_constraint(
+                crate::UniqueConstraint::new("UQ_Slot_pos", ["pos"])
+                    .nulls_not_distinct()
+                    .deferrable(),
+            )
+            .foreign_key(
+                ForeignKey::new("FK_Slot_owner", ["owner"], "Slot", ["id"])
+                    .match_full()
+                    .initially_deferred(),
+            );
+        m.validate().unwrap();
+        assert_eq!(
+            m.create_sql(),
+            vec![
+                r#"CREATE TABLE "public"."Slot" ( "id" integer NOT NULL, "pos" integer NULL, "owner" integer NULL, CONSTRAINT "UQ_Slot_id_pos" UNIQUE ("id", "pos") )"#.to_string(),
+                r#"ALTER TABLE "public"."Slot" ADD CONSTRAINT "Slot_pkey" PRIMARY KEY ("id") DEFERRABLE INITIALLY DEFERRED"#.into(),
+                r#"ALTER TABLE "public"."Slot" ADD CONSTRAINT "UQ_Slot_pos" UNIQUE NULLS NOT DISTINCT ("pos") DEFERRABLE"#.into(),
+                r#"ALTER TABLE "public"."Slot" ADD CONSTRAINT "FK_Slot_owner" FOREIGN KEY ("owner") REFERENCES "public"."Slot" ("id") MATCH FULL ON UPDATE NO ACTION ON DELETE NO ACTION DEFERRABLE INITIALLY DEFERRED"#.into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn collation_statistics_and_comments_render() {
+        let m = Model::new("Doc")
+            .comment("it's a doc")
+            .column(Column::new("id", PgType::Integer).primary_key())
+            .column(
+                Column::new("title", PgType::Text)
+                    .collate("C")
+                    .statistics(500)
+                    .comment(r"a \ b"),
+            );
+        assert_eq!(
+            m.add_column_statement(&m.columns[1])
+                .to_string(PostgresQueryBuilder),
+            r#"ALTER TABLE "public"."Doc" ADD COLUMN "title" text COLLATE "C" NULL"#
+        );
+        assert_eq!(
+            m.column_metadata_sql(),
+            vec![
+                r#"COMMENT ON TABLE "public"."Doc" IS E'it''s a doc'"#.to_string(),
+                r#"ALTER TABLE "public"."Doc" ALTER COLUMN "title" SET STATISTICS 500"#.into(),
+                r#"COMMENT ON COLUMN "public"."Doc"."title" IS E'a \\ b'"#.into(),
+            ]
+        );
+        assert_eq!(
+            m.column_comment_sql("title", None),
+            r#"COMMENT ON COLUMN "public"."Doc"."title" IS NULL"#
         );
     }
 

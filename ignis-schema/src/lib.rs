@@ -36,7 +36,10 @@ pub mod schema;
 pub mod types;
 
 pub use column::{snake_case, Column, Identity, IdentityGeneration, SequenceOptions};
-pub use ddl::{object_name, object_name_pair, quote_ident, quote_ident_list, quote_qualified};
+pub use ddl::{
+    deferral_sql, object_name, object_name_pair, quote_ident, quote_ident_list, quote_literal,
+    quote_qualified,
+};
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{

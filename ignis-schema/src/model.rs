@@ -82,9 +82,24 @@ pub struct Model {
     /// `primaryKey`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub primary_key_order: Vec<String>,
+    /// The primary key is `DEFERRABLE` (see [`UniqueConstraint::deferrable`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary_key_deferrable: bool,
+    /// The primary key is `INITIALLY DEFERRED`; needs `primary_key_deferrable`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary_key_initially_deferred: bool,
+    /// The table's comment (`COMMENT ON TABLE`), or none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
-/// A named `UNIQUE (columns)` constraint.
+/// A named `UNIQUE [NULLS NOT DISTINCT] (columns) [DEFERRABLE [INITIALLY DEFERRED]]`
+/// constraint (Postgres manual, CREATE TABLE). In JSON:
+///
+/// ```json
+/// {"name": "UQ_Slot_position", "columns": ["position"], "deferrable": true,
+///  "initiallyDeferred": true, "nullsNotDistinct": true}
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UniqueConstraint {
@@ -92,6 +107,58 @@ pub struct UniqueConstraint {
     pub name: String,
     /// Column names, in key order.
     pub columns: Vec<String>,
+    /// `DEFERRABLE`: the check may be deferred to commit (`SET CONSTRAINTS ... DEFERRED`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`: checked at commit unless set otherwise; needs `deferrable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initially_deferred: bool,
+    /// `NULLS NOT DISTINCT` (Postgres 15): two rows whose keys are both null conflict.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+}
+
+impl UniqueConstraint {
+    /// A plain `UNIQUE (columns)` constraint.
+    pub fn new<I, S>(name: impl Into<String>, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        UniqueConstraint {
+            name: name.into(),
+            columns: columns.into_iter().map(Into::into).collect(),
+            deferrable: false,
+            initially_deferred: false,
+            nulls_not_distinct: false,
+        }
+    }
+
+    /// Makes it `DEFERRABLE` (checked at the end of the statement unless deferred).
+    pub fn deferrable(mut self) -> Self {
+        self.deferrable = true;
+        self
+    }
+
+    /// Makes it `DEFERRABLE INITIALLY DEFERRED` (checked at commit).
+    pub fn initially_deferred(mut self) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = true;
+        self
+    }
+
+    /// Makes it `NULLS NOT DISTINCT`.
+    pub fn nulls_not_distinct(mut self) -> Self {
+        self.nulls_not_distinct = true;
+        self
+    }
+
+    /// True when it has none of the attributes above: `UNIQUE (columns)` as sea-query writes
+    /// it inside `CREATE TABLE` ([`Model::create_table_statement`]); the others are added by
+    /// [`Model::add_unique_sql`].
+    pub fn is_plain(&self) -> bool {
+        !self.deferrable && !self.initially_deferred && !self.nulls_not_distinct
+    }
 }
 
 /// A named index.
@@ -485,6 +552,17 @@ pub struct ForeignKey {
     /// `ON UPDATE` action.
     #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
     pub on_update: ForeignKeyAction,
+    /// `MATCH FULL`: a row with some but not all of `columns` null is rejected. The default,
+    /// `MATCH SIMPLE`, checks only rows with no null key column (`MATCH PARTIAL` is not
+    /// implemented by Postgres).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub match_full: bool,
+    /// `DEFERRABLE`: the check may be deferred to commit (`SET CONSTRAINTS ... DEFERRED`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`: checked at commit unless set otherwise; needs `deferrable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initially_deferred: bool,
 }
 
 fn public() -> String {
@@ -517,7 +595,29 @@ impl ForeignKey {
             ref_columns: ref_columns.into_iter().map(Into::into).collect(),
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
+            match_full: false,
+            deferrable: false,
+            initially_deferred: false,
         }
+    }
+
+    /// Makes it `MATCH FULL`.
+    pub fn match_full(mut self) -> Self {
+        self.match_full = true;
+        self
+    }
+
+    /// Makes it `DEFERRABLE` (checked at the end of the statement unless deferred).
+    pub fn deferrable(mut self) -> Self {
+        self.deferrable = true;
+        self
+    }
+
+    /// Makes it `DEFERRABLE INITIALLY DEFERRED` (checked at commit).
+    pub fn initially_deferred(mut self) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = true;
+        self
     }
 
     /// Sets the `ON DELETE` action.
@@ -632,6 +732,12 @@ struct ModelFile {
     primary_key_constraint: Option<String>,
     #[serde(default)]
     primary_key_order: Vec<String>,
+    #[serde(default)]
+    primary_key_deferrable: bool,
+    #[serde(default)]
+    primary_key_initially_deferred: bool,
+    #[serde(default)]
+    comment: Option<String>,
 }
 
 impl TryFrom<ModelFile> for Model {
@@ -666,6 +772,9 @@ impl TryFrom<ModelFile> for Model {
         model.renamed_from = f.renamed_from;
         model.primary_key_constraint = f.primary_key_constraint;
         model.primary_key_order = f.primary_key_order;
+        model.primary_key_deferrable = f.primary_key_deferrable;
+        model.primary_key_initially_deferred = f.primary_key_initially_deferred;
+        model.comment = f.comment;
         model.validate()?;
         Ok(model)
     }
@@ -691,7 +800,16 @@ impl Model {
             renamed_from: None,
             primary_key_constraint: None,
             primary_key_order: Vec::new(),
+            primary_key_deferrable: false,
+            primary_key_initially_deferred: false,
+            comment: None,
         }
+    }
+
+    /// Sets the table's comment (`COMMENT ON TABLE`).
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
     }
 
     /// Sets the table name.
@@ -724,10 +842,13 @@ impl Model {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.uniques.push(UniqueConstraint {
-            name: name.into(),
-            columns: columns.into_iter().map(Into::into).collect(),
-        });
+        self.uniques.push(UniqueConstraint::new(name, columns));
+        self
+    }
+
+    /// Adds a unique constraint with its attributes (see [`UniqueConstraint`]).
+    pub fn unique_constraint(mut self, unique: UniqueConstraint) -> Self {
+        self.uniques.push(unique);
         self
     }
 
@@ -783,6 +904,13 @@ impl Model {
     /// Declares that the table was called `old` before (see [`Model::renamed_from`]).
     pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
         self.renamed_from = Some(old.into());
+        self
+    }
+
+    /// Makes the primary key `DEFERRABLE`, and `INITIALLY DEFERRED` when `initially_deferred`.
+    pub fn primary_key_deferrable(mut self, initially_deferred: bool) -> Self {
+        self.primary_key_deferrable = true;
+        self.primary_key_initially_deferred = initially_deferred;
         self
     }
 
@@ -860,6 +988,7 @@ impl Model {
         if let Some(pk) = &self.primary_key_constraint {
             check_ident(m, "primary key constraint", pk)?;
         }
+        check_comment(m, "the table", self.comment.as_deref())?;
         if !self.primary_key_order.is_empty() {
             let mut marked: Vec<&str> = self
                 .columns
@@ -926,6 +1055,23 @@ impl Model {
                     ),
                 });
             }
+            if let Some(collation) = &c.collation {
+                check_ident(m, "collation", collation)?;
+            }
+            if let Some(n) = c
+                .statistics
+                .filter(|n| !(0..=MAX_STATISTICS_TARGET).contains(n))
+            {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "column `{}` has statistics target {n} (0 to {MAX_STATISTICS_TARGET}; \
+                         leave it out for the server's default)",
+                        c.column
+                    ),
+                });
+            }
+            check_comment(m, &format!("column `{}`", c.column), c.comment.as_deref())?;
             if c.identity.is_some() && c.default.is_some() {
                 return Err(SchemaError::InvalidModel {
                     model: m.clone(),
@@ -963,9 +1109,36 @@ impl Model {
             }
             Ok(())
         };
+        let deferral = |what: String, deferrable: bool, initially_deferred: bool| {
+            if initially_deferred && !deferrable {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!("{what} is INITIALLY DEFERRED but not DEFERRABLE"),
+                });
+            }
+            Ok(())
+        };
+        if self.primary_key_deferrable || self.primary_key_initially_deferred {
+            if self.primary_key().is_empty() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: "primaryKeyDeferrable is set but the model has no primary key".into(),
+                });
+            }
+            deferral(
+                "the primary key".into(),
+                self.primary_key_deferrable,
+                self.primary_key_initially_deferred,
+            )?;
+        }
         for u in &self.uniques {
             unique_name("unique constraint", &u.name)?;
             known_column(format!("unique `{}`", u.name), &u.columns)?;
+            deferral(
+                format!("unique constraint `{}`", u.name),
+                u.deferrable,
+                u.initially_deferred,
+            )?;
         }
         for i in &self.indexes {
             unique_name("index", &i.name)?;
@@ -1038,6 +1211,11 @@ impl Model {
             for c in &fk.ref_columns {
                 check_ident(m, "column", c)?;
             }
+            deferral(
+                format!("foreign key `{}`", fk.name),
+                fk.deferrable,
+                fk.initially_deferred,
+            )?;
             if fk.columns.len() != fk.ref_columns.len() {
                 return Err(SchemaError::InvalidModel {
                     model: m.clone(),
@@ -1095,6 +1273,21 @@ impl Model {
             }
         }
         Ok(())
+    }
+}
+
+/// The largest statistics target Postgres takes (`ALTER COLUMN .. SET STATISTICS`).
+const MAX_STATISTICS_TARGET: i32 = 10000;
+
+/// Checks a comment: none, or non-empty text without NUL (Postgres removes a comment set to
+/// the empty string, and text cannot hold NUL).
+fn check_comment(model: &str, on: &str, comment: Option<&str>) -> Result<(), SchemaError> {
+    match comment {
+        Some(c) if c.is_empty() || c.contains('\0') => Err(SchemaError::InvalidModel {
+            model: model.to_string(),
+            reason: format!("the comment of {on} is empty or contains NUL (leave it out for none)"),
+        }),
+        _ => Ok(()),
     }
 }
 
