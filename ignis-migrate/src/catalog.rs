@@ -597,7 +597,7 @@ ORDER BY n.nspname, t.relname, i.relname";
 /// [`INDEXES_SQL`] reads them, names quoted by Postgres's own `quote_ident`. Anything else in
 /// the definition (a tablespace, operator class parameters or a schema-qualified operator
 /// class or collation) makes it differ. Indexes backing a primary key or unique constraint are
-/// rebuilt from their columns only: the constraint only holds its columns.
+/// rebuilt from their columns and `NULLS NOT DISTINCT` only: that is what the constraint holds.
 const UNEXPRESSED_INDEXES_SQL: &str = "\
 SELECT nspname, relname, indexname, def FROM (
 SELECT n.nspname::text AS nspname, t.relname::text AS relname, i.relname::text AS indexname,
@@ -627,7 +627,7 @@ SELECT n.nspname::text AS nspname, t.relname::text AS relname, i.relname::text A
                FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
                WHERE k.ord > ix.indnkeyatts) || ')' END
-      || CASE WHEN NOT b.backed AND COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
+      || CASE WHEN COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
               THEN ' NULLS NOT DISTINCT' ELSE '' END
       || CASE WHEN b.backed OR i.reloptions IS NULL THEN '' ELSE ' WITH ('
            || (SELECT string_agg(quote_ident(o.name) || '='

@@ -800,7 +800,10 @@ impl Differ {
         ));
         // The keys sea-query cannot write in CREATE TABLE (see `Model::create_table_statement`).
         let quoted_table = qualified(&m.schema, &m.table);
-        let pk = want.primary_key.as_ref().filter(|_| m.primary_key_deferrable);
+        let pk = want
+            .primary_key
+            .as_ref()
+            .filter(|_| m.primary_key_deferrable);
         let keys = pk.map(|k| (StepKind::AddPrimaryKey, k)).into_iter().chain(
             want.uniques
                 .values()
