@@ -1,8 +1,8 @@
 //! The safety net of the migrator: whatever a managed table has that the model format cannot
-//! express (a deferrable constraint, a column collation or comment, a table storage
-//! parameter...) is reported as a difference, so a plan is
-//! never "nothing to do" while the catalog differs, and `migrate check` fails on it. A database
-//! the migrator created itself has no such difference.
+//! express (a deferrable constraint, a collation outside `pg_catalog`, a column's storage or
+//! compression, a table storage parameter...) is reported as a difference, so a plan is never
+//! "nothing to do" while the catalog differs, and `migrate check` fails on it. A database the
+//! migrator created itself has no such difference.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
@@ -54,19 +54,22 @@ const CHANGES: &[(&str, &str)] = &[
         "NULLS NOT DISTINCT",
     ),
     (
-        "ALTER TABLE item ALTER COLUMN code TYPE text COLLATE \"C\"",
-        "collation",
+        "CREATE COLLATION public.nocase (provider = icu, locale = 'und-u-ks-level2', \
+         deterministic = false); ALTER TABLE item ALTER COLUMN code TYPE text COLLATE public.nocase",
+        "collation nocase",
     ),
     (
         "ALTER TABLE item ALTER COLUMN code SET STORAGE EXTERNAL",
         "storage EXTERNAL",
     ),
     (
-        "ALTER TABLE item ALTER COLUMN code SET STATISTICS 500",
-        "statistics target 500",
+        "ALTER TABLE item ALTER COLUMN code SET COMPRESSION lz4",
+        "compression lz4",
     ),
-    ("COMMENT ON COLUMN item.code IS 'the code'", "comment"),
-    ("COMMENT ON TABLE item IS 'items'", "comment"),
+    (
+        "ALTER TABLE item ALTER COLUMN code SET (n_distinct = 100)",
+        "n_distinct=100",
+    ),
     ("ALTER TABLE item SET (fillfactor = 70)", "fillfactor=70"),
     (
         "ALTER TABLE item ENABLE ROW LEVEL SECURITY",
