@@ -529,4 +529,26 @@ fn a_constraint_attribute_the_model_cannot_express_is_reported() {
     );
     let item = pulled.schema.model("item").unwrap();
     assert!(item.foreign_keys[0].deferrable, "the rest is still pulled");
+
+    // The column list of `ON DELETE SET NULL (..)`.
+    let set_null = schema(
+        None,
+        vec![],
+        vec![owner_fk().on_delete(ignis_schema::ForeignKeyAction::SetNull)],
+    );
+    m.migrate(&set_null, |_| {}).unwrap();
+    assert!(m.plan(&set_null).unwrap().matches());
+    db.client()
+        .batch_execute(
+            "ALTER TABLE item DROP CONSTRAINT fk_item_owner, ADD CONSTRAINT fk_item_owner \
+             FOREIGN KEY (owner_id) REFERENCES owner (id) ON DELETE SET NULL (owner_id)",
+        )
+        .unwrap();
+    let plan = m.plan(&set_null).unwrap();
+    assert!(
+        plan.unexpressed()
+            .iter()
+            .any(|n| n.message.contains("SET NULL (owner_id)")),
+        "{plan}"
+    );
 }
