@@ -5,14 +5,14 @@
 //!    (`pg_advisory_xact_lock`, key [`ADVISORY_LOCK_KEY`]) held until it ends, so two migrators
 //!    never interleave: the second waits, then sees what the first committed and plans nothing;
 //! 2. builds the models' side as a [`Catalog`], the same shape the live database is read into.
-//!    Only what Postgres alone can normalise goes through Postgres: each distinct column type and
-//!    default becomes a column of a few shared scratch tables, and only models with check
+//!    Only what Postgres alone can normalise goes through Postgres: each distinct column type
+//!    (with its collation) and default becomes a column of a few shared scratch tables, and only models with check
 //!    constraints, serial columns or indexes with a predicate, an expression key, an operator
 //!    class, a collation or storage parameters get a bare scratch table of their own (with the
 //!    schema's enum types, and those indexes), all in scratch schemas inside a savepoint that is
-//!    rolled back. Read back with the catalog queries, types, defaults, check expressions, index
-//!    expressions and predicates compare as Postgres prints them (and a default operator class
-//!    or collation as none), so a difference never comes from spelling alone. Primary keys,
+//!    rolled back. Read back with the catalog queries, types, column collations, defaults, check
+//!    expressions, index expressions and predicates compare as Postgres prints them (and a
+//!    default operator class or collation as none), so a difference never comes from spelling alone. Primary keys,
 //!    unique constraints, the other indexes and foreign keys are built from the models'
 //!    structure (columns, uniqueness, method, sort order, `INCLUDE`, `NULLS NOT DISTINCT`,
 //!    referenced table, actions, `MATCH FULL`, `DEFERRABLE`, `INITIALLY DEFERRED`) and compared
@@ -23,7 +23,9 @@
 //!    difference becomes an ordered [`Step`] or a [`Note`], never a silent no-op: schemas
 //!    created; tables and columns created, renamed (only when the model names the old name in
 //!    `renamed_from`, never guessed) and dropped; column types changed (`USING` a cast, or
-//!    `USING NULL` when Postgres has none), nullability, defaults and identity; primary keys,
+//!    `USING NULL` when Postgres has none), collations (`TYPE .. COLLATE`, which rebuilds the
+//!    column's indexes), nullability, defaults and identity; statistics targets and table and
+//!    column comments (metadata only, steps of their own); primary keys,
 //!    unique constraints, indexes, checks and foreign keys created, renamed or replaced; enum
 //!    types created, extended in place or recreated. Tables that no model names (dropped only
 //!    with [`MigrateOptions::drop_unknown`]), a view where a model wants a table, and functions,

@@ -11,9 +11,9 @@
 //! [`crate::MigrateOptions::allow_data_loss`]) and its [`Hazard`]s, as pg-schema-diff does.
 //! Steps run in this order: schemas and enum types; renames; drops of changed or removed foreign
 //! keys, checks, unique constraints, indexes and primary keys; column defaults dropped before a
-//! type change; type changes and identity drops; new tables and columns; defaults,
-//! nullability and identities; primary keys, unique constraints, indexes, checks, foreign keys;
-//! and last the drops of columns and tables.
+//! type change; type changes, collation changes and identity drops; new tables and columns;
+//! defaults, nullability and identities; primary keys, unique constraints, indexes, checks,
+//! foreign keys; statistics targets and comments; and last the drops of columns and tables.
 //!
 //! Renames are never guessed: a model or column says `renamed_from`. Tables that no model names
 //! are reported in [`Plan::notes`] and left alone unless [`DiffOptions::drop_unknown`].

@@ -30,7 +30,8 @@ use crate::model::Model;
 ///     {"kind": "userColumns", "parentIdType": "string"}
 ///   ],
 ///   "columns": [{"property": "code", "column": "code", "type": "text", "nullable": false,
-///                "default": "''", "primaryKey": false, "identity": {"generation": "always"}}],
+///                "default": "''", "primaryKey": false, "identity": {"generation": "always"},
+///                "collation": "C", "statistics": 1000, "comment": "the code"}],
 ///   "uniques": [{"name": "UQ_Configuration_code", "columns": ["code"]}],
 ///   "indexes": [{"name": "IDX_Configuration_group", "columns": ["group"], "unique": false, "method": "btree"}],
 ///   "foreignKeys": [{"name": "FK_Configuration_createdBy_User_id", "columns": ["created_by"],
@@ -38,7 +39,8 @@ use crate::model::Model;
 ///   "relations": [{"name": "creator", "type": "one", "target": "User", "fields": ["createdBy"], "references": ["id"]}],
 ///   "skipMigrate": false,
 ///   "hidden": ["password"],
-///   "defaultFilter": {"where": {"deletedAt": null}}
+///   "defaultFilter": {"where": {"deletedAt": null}},
+///   "comment": "settings"                 // COMMENT ON TABLE; default none
 /// }
 /// ```
 /// Column `column` defaults to the property in snake_case, `nullable` to true; `type` is any type
