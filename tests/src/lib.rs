@@ -105,6 +105,60 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// `pg_dump --schema-only --no-owner --no-privileges` of this database, run with the server's
+    /// own `pg_dump` (`/usr/lib/postgresql/<major>/bin`, else the one on PATH), without what is
+    /// not schema: comments, `SET` lines, `\restrict` lines, the search path reset, runs of
+    /// blank lines, and the database's name (written `<database>`). Two databases with the same
+    /// schema give the same text.
+    ///
+    /// # Panics
+    /// When the server is unreachable or `pg_dump` fails.
+    pub fn schema_dump(&self) -> String {
+        let num: String = self
+            .client()
+            .query_one("SHOW server_version_num", &[])
+            .unwrap_or_else(|e| panic!("server_version_num: {e}"))
+            .get(0);
+        let major = num.parse::<u32>().unwrap_or(0) / 10000;
+        let own = format!("/usr/lib/postgresql/{major}/bin/pg_dump");
+        let program = if std::path::Path::new(&own).exists() {
+            own
+        } else {
+            "pg_dump".to_string()
+        };
+        let out = std::process::Command::new(&program)
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--dbname",
+                &self.url,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines: Vec<&str> = Vec::new();
+        for line in text.lines() {
+            let skip = line.starts_with("--")
+                || line.starts_with("\\restrict")
+                || line.starts_with("\\unrestrict")
+                || line.starts_with("SET ")
+                || line.starts_with("SELECT pg_catalog.set_config('search_path'");
+            let blank_again = line.is_empty() && lines.last().is_none_or(|l| l.is_empty());
+            if !skip && !blank_again {
+                lines.push(line);
+            }
+        }
+        lines.join("\n").replace(&self.name, "<database>")
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut c) =

@@ -9,8 +9,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
-use std::process::Command;
-
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::{MigrateError, MigrateOptions, Migrator, Safety, StepKind};
@@ -440,44 +438,6 @@ fn column_and_table_attributes_in_json() {
     assert!(matches!(direct, Err(SchemaError::InvalidModel { .. })));
 }
 
-fn binary(name: &str) -> String {
-    let mut found: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| format!("{}/bin/{name}", e.path().display()))
-        .filter(|p| std::path::Path::new(p).exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| panic!("{name} not found"))
-}
-
-fn dump(db: &TestDb) -> String {
-    let out = Command::new(binary("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            &db.url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 const SOURCE_SQL: &str = r#"
 CREATE TABLE doc (
     id serial PRIMARY KEY,
@@ -531,7 +491,7 @@ fn column_and_table_attributes_pull_and_recreate_identically() {
     let again = m.plan(&pulled.schema).unwrap();
     assert!(again.matches() && again.notes.is_empty(), "{again}");
 
-    let (a, b) = (dump(&source), dump(&target));
+    let (a, b) = (source.schema_dump(), target.schema_dump());
     assert!(a.contains("SET STATISTICS 1000") && a.contains("COMMENT ON TABLE"));
     assert_eq!(a, b, "pg_dump of the source and of the copy differ");
     let pulled_again = pull_with_notes(&target.datasource(), &schemas).expect("pull the copy");

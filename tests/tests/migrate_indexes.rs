@@ -9,8 +9,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
-use std::process::Command;
-
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::{MigrateOptions, Migrator, StepKind};
@@ -353,44 +351,6 @@ fn index_attributes_in_json() {
     assert!(matches!(direct, Err(SchemaError::InvalidModel { .. })));
 }
 
-fn binary(name: &str) -> String {
-    let mut found: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| format!("{}/bin/{name}", e.path().display()))
-        .filter(|p| std::path::Path::new(p).exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| panic!("{name} not found"))
-}
-
-fn dump(db: &TestDb) -> String {
-    let out = Command::new(binary("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            &db.url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 const SOURCE_SQL: &str = r#"
 CREATE TYPE kind AS ENUM ('a', 'b');
 CREATE TABLE records (
@@ -432,7 +392,7 @@ fn indexes_with_every_attribute_pull_and_recreate_identically() {
     let again = m.plan(&pulled.schema).unwrap();
     assert!(again.is_empty() && again.notes.is_empty(), "{again}");
 
-    let (a, b) = (dump(&source), dump(&target));
+    let (a, b) = (source.schema_dump(), target.schema_dump());
     assert!(a.contains("text_pattern_ops") && a.contains("NULLS NOT DISTINCT"));
     assert_eq!(a, b, "pg_dump of the source and of the copy differ");
     let pulled_again = pull_with_notes(&target.datasource(), &schemas).expect("pull the copy");

@@ -11,7 +11,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
 use std::fmt::Write as _;
-use std::process::Command;
 
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::Migrator;
@@ -134,47 +133,6 @@ fn schema_sql(tables: usize) -> String {
     sql
 }
 
-fn binary(name: &str) -> String {
-    if Command::new(name).arg("--version").output().is_ok() {
-        return name.to_string();
-    }
-    let mut found: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| format!("{}/bin/{name}", e.path().display()))
-        .filter(|p| std::path::Path::new(p).exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| panic!("{name} not found"))
-}
-
-fn dump(db: &TestDb) -> String {
-    let out = Command::new(binary("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            &db.url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn a_large_schema_pulls_migrates_and_dumps_identically() {
     let source = TestDb::new();
@@ -213,7 +171,7 @@ fn a_large_schema_pulls_migrates_and_dumps_identically() {
     m.migrate(&pulled.schema, |_| {}).expect("migrate the copy");
     assert!(m.plan(&pulled.schema).unwrap().is_empty());
 
-    let (a, b) = (dump(&source), dump(&target));
+    let (a, b) = (source.schema_dump(), target.schema_dump());
     assert!(
         a.contains("CREATE TABLE billing.t004"),
         "the dump holds the tables"

@@ -21,8 +21,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
-use std::process::Command;
 
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::Migrator;
@@ -45,56 +43,6 @@ enum Expect {
 enum Outcome {
     Exact,
     Reported,
-}
-
-/// The server's own `pg_dump` (`/usr/lib/postgresql/<major>/bin/pg_dump`), else the one on PATH.
-fn pg_dump(db: &TestDb) -> String {
-    let num: String = db
-        .client()
-        .query_one("SHOW server_version_num", &[])
-        .unwrap()
-        .get(0);
-    let major = num.parse::<u32>().unwrap() / 10000;
-    let own = format!("/usr/lib/postgresql/{major}/bin/pg_dump");
-    if Path::new(&own).exists() {
-        own
-    } else {
-        "pg_dump".to_string()
-    }
-}
-
-/// `pg_dump --schema-only` of a database, without what is not schema: comments, `SET` lines,
-/// `\restrict` lines, the search path reset, runs of blank lines, and the database name.
-fn dump(db: &TestDb) -> String {
-    let out = Command::new(pg_dump(db))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            &db.url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut lines: Vec<&str> = Vec::new();
-    for line in text.lines() {
-        let skip = line.starts_with("--")
-            || line.starts_with("\\restrict")
-            || line.starts_with("\\unrestrict")
-            || line.starts_with("SET ")
-            || line.starts_with("SELECT pg_catalog.set_config('search_path'");
-        let blank_again = line.is_empty() && lines.last().is_none_or(|l| l.is_empty());
-        if !skip && !blank_again {
-            lines.push(line);
-        }
-    }
-    lines.join("\n").replace(&db.name, "<database>")
 }
 
 /// The statements of a dump (split at `;` ending a line), each with its whitespace collapsed,
@@ -330,7 +278,7 @@ fn round_trip(package: &str, path: &str, expect: Expect) {
         "{package}: a second run on the copy plans again:\n{again}"
     );
 
-    let (a, b) = (dump(&source), dump(&copy));
+    let (a, b) = (source.schema_dump(), copy.schema_dump());
     assert!(
         a.contains("CREATE TABLE"),
         "{package}: the source dump holds tables"
