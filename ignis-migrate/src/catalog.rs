@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use ignis_schema::SequenceOptions;
 use ignis_tx::Executor;
 use postgres::Row;
 
@@ -37,7 +38,7 @@ pub struct Catalog {
     /// [`read_unexpressed`]): an index whose definition holds more than [`IndexInfo`] (a
     /// tablespace, operator class parameters, a constraint's index with more than its
     /// columns), a constraint whose definition holds more than its
-    /// structure (`NOT VALID`, `INCLUDE`, exclusion constraints), column attributes
+    /// structure (`NOT VALID`, `INCLUDE`, an exclusion constraint's storage parameters), column attributes
     /// (a collation outside `pg_catalog`, storage, compression, options) and table attributes
     /// (storage parameters, `UNLOGGED`, partitioning, inheritance, row-level security).
     /// A diff reports each entry of a managed table as a difference the model cannot express.
@@ -243,6 +244,15 @@ impl Catalog {
                 for c in t.checks.values_mut() {
                     fix(c);
                 }
+                for x in t.exclusions.values_mut() {
+                    fix(&mut x.definition);
+                    if let Some(p) = &mut x.predicate {
+                        fix(p);
+                    }
+                    for e in &mut x.elements {
+                        fix(&mut e.text);
+                    }
+                }
                 for i in t.indexes.values_mut() {
                     fix(&mut i.definition);
                     if let Some(p) = &mut i.predicate {
@@ -290,6 +300,8 @@ pub struct TableInfo {
     pub checks: BTreeMap<String, String>,
     /// Indexes that do not back a constraint, by name.
     pub indexes: BTreeMap<String, IndexInfo>,
+    /// Exclusion constraints, by name.
+    pub exclusions: BTreeMap<String, ExclusionInfo>,
     /// `obj_description(oid, 'pg_class')`: the table's comment.
     pub comment: Option<String>,
 }
@@ -305,6 +317,7 @@ impl TableInfo {
             foreign_keys: BTreeMap::new(),
             checks: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            exclusions: BTreeMap::new(),
             comment: None,
         }
     }
@@ -340,6 +353,11 @@ pub struct ColumnInfo {
     pub statistics: Option<i32>,
     /// `col_description`: the column's comment.
     pub comment: Option<String>,
+    /// The options of the sequence the column owns as a serial does (`OWNED BY`, the
+    /// `pg_depend` `auto` dependency; not an identity's), those that differ from what the
+    /// column's type's `serial` creates ([`SequenceOptions::from_catalog`]); `None` when the
+    /// column owns no such sequence.
+    pub serial_sequence: Option<SequenceOptions>,
 }
 
 /// A primary key or unique constraint.
@@ -384,6 +402,42 @@ pub struct ForeignKeyInfo {
     pub initially_deferred: bool,
     /// `pg_get_constraintdef`: `FOREIGN KEY (created_by) REFERENCES public."User"(id)`.
     pub definition: String,
+}
+
+/// An exclusion constraint (`EXCLUDE USING method (element WITH operator, ...)`).
+///
+/// The diff compares [`ExclusionInfo::definition`], as Postgres prints it on both sides (the
+/// models' exclusion constraints are created on scratch tables and read back); the structure
+/// is what pull writes into a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExclusionInfo {
+    /// Constraint name.
+    pub name: String,
+    /// The index access method (`gist`, `btree`, ...).
+    pub method: String,
+    /// The elements, in order.
+    pub elements: Vec<ExclusionElementInfo>,
+    /// `WHERE` predicate, as Postgres prints it (`pg_get_expr`).
+    pub predicate: Option<String>,
+    /// `condeferrable`: `DEFERRABLE`.
+    pub deferrable: bool,
+    /// `condeferred`: `INITIALLY DEFERRED`.
+    pub initially_deferred: bool,
+    /// `pg_get_constraintdef`: `EXCLUDE USING gist (during WITH &&) WHERE ((id > 0))`.
+    pub definition: String,
+}
+
+/// One element of an [`ExclusionInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExclusionElementInfo {
+    /// The column name, or the expression as `pg_get_indexdef(index, k, false)` prints it.
+    pub text: String,
+    /// The element is an expression.
+    pub expression: bool,
+    /// The operator class, when it is not the type's default for the method.
+    pub opclass: Option<String>,
+    /// The operator: its name (`&&`) when it is in `pg_catalog`, else `schema.name`.
+    pub operator: String,
 }
 
 /// An index that backs no constraint.
@@ -512,7 +566,9 @@ SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
             THEN coll.collname::text END,
        CASE WHEN COALESCE(a.attstattarget::int4, -1) >= 0 THEN a.attstattarget::int4 END,
-       cdes.description, tdes.description
+       cdes.description, tdes.description,
+       seq.seqtype, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax, seq.seqcache,
+       seq.seqcycle
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -523,6 +579,14 @@ LEFT JOIN pg_description cdes ON cdes.objoid = c.oid AND cdes.classoid = 'pg_cla
                              AND cdes.objsubid = a.attnum
 LEFT JOIN pg_description tdes ON tdes.objoid = c.oid AND tdes.classoid = 'pg_class'::regclass
                              AND tdes.objsubid = 0
+LEFT JOIN LATERAL (
+  SELECT format_type(sq.seqtypid, NULL) AS seqtype, sq.seqstart, sq.seqincrement, sq.seqmin,
+         sq.seqmax, sq.seqcache, sq.seqcycle
+  FROM pg_depend dep JOIN pg_sequence sq ON sq.seqrelid = dep.objid
+  WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+    AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'
+  ORDER BY sq.seqrelid LIMIT 1
+) seq ON a.attnum IS NOT NULL
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY n.nspname, c.relname, a.attnum";
 
@@ -537,14 +601,38 @@ SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
              ORDER BY k.ord),
        con.confdeltype::text, con.confupdtype::text, pg_get_constraintdef(con.oid),
        con.condeferrable, con.condeferred, con.confmatchtype::text,
-       COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
+       COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false),
+       x.method, x.texts, x.exprs, x.opclasses, x.operators, x.predicate
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u')
-WHERE n.nspname = ANY($1) AND con.contype IN ('p', 'u', 'f', 'c')
+LEFT JOIN LATERAL (
+  SELECT am.amname::text AS method, pg_get_expr(xi.indpred, xi.indrelid) AS predicate, el.*
+  FROM pg_index xi
+  JOIN pg_class xc ON xc.oid = xi.indexrelid
+  JOIN pg_am am ON am.oid = xc.relam
+  CROSS JOIN LATERAL (
+    SELECT array_agg(CASE WHEN k.attnum = 0
+                          THEN pg_get_indexdef(xi.indexrelid, k.ord::int, false)
+                          ELSE a.attname::text END ORDER BY k.ord) AS texts,
+           array_agg(k.attnum = 0 ORDER BY k.ord) AS exprs,
+           array_agg(CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname::text END
+                     ORDER BY k.ord) AS opclasses,
+           array_agg(CASE WHEN op.oprnamespace = 'pg_catalog'::regnamespace THEN op.oprname::text
+                          ELSE opn.nspname::text || '.' || op.oprname::text END
+                     ORDER BY k.ord) AS operators
+    FROM unnest(xi.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+    LEFT JOIN pg_attribute a ON a.attrelid = xi.indrelid AND a.attnum = k.attnum
+    LEFT JOIN pg_opclass opc ON opc.oid = xi.indclass[k.ord - 1]
+    LEFT JOIN pg_operator op ON op.oid = con.conexclop[k.ord]
+    LEFT JOIN pg_namespace opn ON opn.oid = op.oprnamespace
+    WHERE k.ord <= xi.indnkeyatts) el
+  WHERE con.contype = 'x' AND xi.indexrelid = con.conindid
+) x ON true
+WHERE n.nspname = ANY($1) AND con.contype IN ('p', 'u', 'f', 'c', 'x')
 ORDER BY n.nspname, c.relname, con.conname";
 
 /// Non-constraint indexes with their keys: per key its text (a column name, or an expression
@@ -598,6 +686,8 @@ ORDER BY n.nspname, t.relname, i.relname";
 /// the definition (a tablespace, operator class parameters or a schema-qualified operator
 /// class or collation) makes it differ. Indexes backing a primary key or unique constraint are
 /// rebuilt from their columns and `NULLS NOT DISTINCT` only: that is what the constraint holds.
+/// Indexes backing an exclusion constraint are left to [`UNEXPRESSED_CONSTRAINTS_SQL`]: the
+/// constraint's definition prints the whole index.
 const UNEXPRESSED_INDEXES_SQL: &str = "\
 SELECT nspname, relname, indexname, def FROM (
 SELECT n.nspname::text AS nspname, t.relname::text AS relname, i.relname::text AS indexname,
@@ -640,10 +730,11 @@ JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
-LEFT JOIN (SELECT DISTINCT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x')) bc
+LEFT JOIN (SELECT conindid, bool_or(contype = 'x') AS exclusion FROM pg_constraint
+           WHERE contype IN ('p', 'u', 'x') GROUP BY conindid) bc
        ON bc.conindid = ix.indexrelid
 CROSS JOIN LATERAL (SELECT bc.conindid IS NOT NULL AS backed) b
-WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p')
+WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p') AND NOT COALESCE(bc.exclusion, false)
 ) idx
 WHERE def IS DISTINCT FROM rebuilt
 ORDER BY 1, 2, 3";
@@ -651,12 +742,35 @@ ORDER BY 1, 2, 3";
 /// Constraints whose definition (`pg_get_constraintdef`) is not the one rebuilt from their
 /// structure (primary key and unique columns with `NULLS NOT DISTINCT`; foreign key columns,
 /// referenced table and columns, `MATCH FULL`, `ON UPDATE` / `ON DELETE` actions; `DEFERRABLE`
-/// and `INITIALLY DEFERRED`), and every exclusion constraint. `NOT VALID`, `MATCH PARTIAL`,
-/// `INCLUDE`, column lists of `SET NULL (..)` make the definition differ.
+/// and `INITIALLY DEFERRED`; exclusion constraint method, elements with their operator class
+/// and operator, predicate). `NOT VALID`, `MATCH PARTIAL`, `INCLUDE`, column lists of `SET
+/// NULL (..)`, and on an exclusion constraint a collation, sort order or storage parameters
+/// make the definition differ.
 const UNEXPRESSED_CONSTRAINTS_SQL: &str = "\
 SELECT nspname, relname, conname, def FROM (
 SELECT n.nspname::text AS nspname, c.relname::text AS relname, con.conname::text AS conname,
-       pg_get_constraintdef(con.oid) AS def, (
+       pg_get_constraintdef(con.oid) AS def, CASE WHEN con.contype = 'x' THEN (
+      SELECT 'EXCLUDE USING ' || quote_ident(am.amname) || ' ('
+             || (SELECT string_agg(
+                          CASE WHEN k.attnum = 0 THEN pg_get_indexdef(xi.indexrelid, k.ord::int, false)
+                               ELSE quote_ident(a.attname) END
+                          || CASE WHEN opc.opcdefault THEN '' ELSE ' ' || quote_ident(opc.opcname) END
+                          || ' WITH '
+                          || CASE WHEN op.oprnamespace = 'pg_catalog'::regnamespace THEN op.oprname::text
+                                  ELSE 'OPERATOR(' || quote_ident(opn.nspname) || '.' || op.oprname || ')' END,
+                          ', ' ORDER BY k.ord)
+                 FROM unnest(xi.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                 LEFT JOIN pg_attribute a ON a.attrelid = xi.indrelid AND a.attnum = k.attnum
+                 LEFT JOIN pg_opclass opc ON opc.oid = xi.indclass[k.ord - 1]
+                 LEFT JOIN pg_operator op ON op.oid = con.conexclop[k.ord]
+                 LEFT JOIN pg_namespace opn ON opn.oid = op.oprnamespace
+                 WHERE k.ord <= xi.indnkeyatts)
+             || ')' || COALESCE(' WHERE (' || pg_get_expr(xi.indpred, xi.indrelid) || ')', '')
+             || CASE WHEN con.condeferrable THEN ' DEFERRABLE' ELSE '' END
+             || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+      FROM pg_index xi JOIN pg_class xc ON xc.oid = xi.indexrelid JOIN pg_am am ON am.oid = xc.relam
+      WHERE xi.indexrelid = con.conindid)
+    ELSE (
       CASE con.contype WHEN 'p' THEN 'PRIMARY KEY ' WHEN 'u' THEN 'UNIQUE ' WHEN 'f' THEN 'FOREIGN KEY ' END
       || CASE WHEN COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::bool, false)
               THEN 'NULLS NOT DISTINCT (' ELSE '(' END
@@ -677,7 +791,7 @@ SELECT n.nspname::text AS nspname, c.relname::text AS relname, con.conname::text
                   WHEN 'n' THEN ' ON DELETE SET NULL' WHEN 'd' THEN ' ON DELETE SET DEFAULT' ELSE '' END
          ELSE '' END
       || CASE WHEN con.condeferrable THEN ' DEFERRABLE' ELSE '' END
-      || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END) AS rebuilt
+      || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END) END AS rebuilt
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -719,31 +833,23 @@ WHERE what <> ''
 ORDER BY 1, 2, 3";
 
 /// Table attributes outside [`TableInfo`], as `(schema, table, what)`, and sequences owned by
-/// serial columns whose options are not a serial's defaults.
+/// serial columns whose type is not the column's (a serial creates its sequence as its
+/// column's type; the options are in [`ColumnInfo::serial_sequence`]).
 const UNEXPRESSED_TABLES_SQL: &str = "\
 WITH odd_serials AS (
   SELECT d.refobjid AS tbl,
          string_agg('sequence ' || quote_ident(sn.nspname) || '.' || quote_ident(sc.relname)
-                    || ' of serial column ' || quote_ident(a.attname) || ' has options a serial does not ('
-                    || concat_ws(', ',
-                         CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
-                         CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
-                         CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
-                         CASE WHEN s.seqmax <> m.max THEN 'MAXVALUE ' || s.seqmax END,
-                         CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
-                         CASE WHEN s.seqcycle THEN 'CYCLE' END) || ')', '; ') AS what
+                    || ' of serial column ' || quote_ident(a.attname) || ' is '
+                    || format_type(s.seqtypid, NULL) || ', not the column''s type', '; ') AS what
   FROM pg_depend d
   JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
   JOIN pg_namespace sn ON sn.oid = sc.relnamespace
   JOIN pg_sequence s ON s.seqrelid = sc.oid
   JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-  CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                             WHEN 'int4'::regtype THEN 2147483647
-                                             ELSE 9223372036854775807 END AS max) m
   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
     AND d.deptype = 'a' AND sn.nspname = ANY($1)
-    AND (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1
-         OR s.seqcycle OR s.seqmax <> m.max)
+    AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+    AND s.seqtypid <> a.atttypid
   GROUP BY d.refobjid
 )
 SELECT * FROM (
@@ -779,6 +885,30 @@ fn get<'a, T: postgres::types::FromSql<'a>>(
 ) -> Result<T, MigrateError> {
     row.try_get(idx)
         .map_err(|e| MigrateError::Introspect(format!("{query}: column {idx}: {e}")))
+}
+
+/// The owned sequence's options of a `RELATIONS_SQL` row (columns 13 to 19), normalised
+/// against the column's type when it is an integer type (what `serial` would create for it),
+/// otherwise against the sequence's own type.
+fn serial_sequence(row: &Row) -> Result<Option<SequenceOptions>, MigrateError> {
+    let q = "relations";
+    let Some(seq_type) = get::<Option<String>>(row, 13, q)? else {
+        return Ok(None);
+    };
+    let column_type: String = get(row, 4, q)?;
+    let type_name = match column_type.as_str() {
+        "smallint" | "integer" | "bigint" => column_type.as_str(),
+        _ => seq_type.as_str(),
+    };
+    Ok(Some(SequenceOptions::from_catalog(
+        type_name,
+        get(row, 14, q)?,
+        get(row, 15, q)?,
+        get(row, 16, q)?,
+        get(row, 17, q)?,
+        get(row, 18, q)?,
+        get(row, 19, q)?,
+    )))
 }
 
 fn first_char(s: Option<String>) -> Option<char> {
@@ -881,6 +1011,7 @@ fn read_catalog<E: Executor + ?Sized>(
             collation: get(&row, 9, "relations")?,
             statistics: get(&row, 10, "relations")?,
             comment: get(&row, 11, "relations")?,
+            serial_sequence: serial_sequence(&row)?,
         });
     }
     for row in exec.query(CONSTRAINTS_SQL, &[&schemas])? {
@@ -934,6 +1065,38 @@ fn read_catalog<E: Executor + ?Sized>(
                     definition,
                 };
                 info.foreign_keys.insert(name, fk);
+            }
+            "x" => {
+                let texts: Vec<String> =
+                    get::<Option<_>>(&row, 16, "constraints")?.unwrap_or_default();
+                let exprs: Vec<bool> =
+                    get::<Option<_>>(&row, 17, "constraints")?.unwrap_or_default();
+                let opclasses: Vec<Option<String>> =
+                    get::<Option<_>>(&row, 18, "constraints")?.unwrap_or_default();
+                let operators: Vec<Option<String>> =
+                    get::<Option<_>>(&row, 19, "constraints")?.unwrap_or_default();
+                let elements = texts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, text)| ExclusionElementInfo {
+                        text,
+                        expression: exprs.get(k).copied().unwrap_or(false),
+                        opclass: opclasses.get(k).cloned().flatten(),
+                        operator: operators.get(k).cloned().flatten().unwrap_or_default(),
+                    })
+                    .collect();
+                info.exclusions.insert(
+                    name.clone(),
+                    ExclusionInfo {
+                        name,
+                        method: get::<Option<String>>(&row, 15, "constraints")?.unwrap_or_default(),
+                        elements,
+                        predicate: get(&row, 20, "constraints")?,
+                        deferrable,
+                        initially_deferred,
+                        definition,
+                    },
+                );
             }
             _ => {
                 info.checks.insert(name, definition);

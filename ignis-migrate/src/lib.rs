@@ -7,11 +7,12 @@
 //! 2. builds the models' side as a [`Catalog`], the same shape the live database is read into.
 //!    Only what Postgres alone can normalise goes through Postgres: each distinct column type
 //!    (with its collation) and default becomes a column of a few shared scratch tables, and only models with check
-//!    constraints, serial columns or indexes with a predicate, an expression key, an operator
+//!    constraints, exclusion constraints, serial columns or indexes with a predicate, an expression key, an operator
 //!    class, a collation or storage parameters get a bare scratch table of their own (with the
 //!    schema's enum types, and those indexes), all in scratch schemas inside a savepoint that is
 //!    rolled back. Read back with the catalog queries, types, column collations, defaults, check
-//!    expressions, index expressions and predicates compare as Postgres prints them (and a
+//!    expressions, exclusion constraints, index expressions and predicates compare as Postgres
+//!    prints them (and a
 //!    default operator class or collation as none), so a difference never comes from spelling alone. Primary keys,
 //!    unique constraints, the other indexes and foreign keys are built from the models'
 //!    structure (columns, uniqueness, method, sort order, `INCLUDE`, `NULLS NOT DISTINCT`,
@@ -26,7 +27,8 @@
 //!    `USING NULL` when Postgres has none), collations (`TYPE .. COLLATE`, which rebuilds the
 //!    column's indexes), nullability, defaults and identity; statistics targets and table and
 //!    column comments (metadata only, steps of their own); primary keys,
-//!    unique constraints, indexes, checks and foreign keys created, renamed or replaced; enum
+//!    unique constraints, indexes, checks, exclusion constraints and foreign keys created,
+//!    renamed or replaced; enum
 //!    types created, extended in place or recreated. Tables that no model names (dropped only
 //!    with [`MigrateOptions::drop_unknown`]), a view where a model wants a table, and functions,
 //!    triggers and other objects the migrator does not manage are notes, left alone. What a
@@ -589,6 +591,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
     let mut own_tables: Vec<Model> = Vec::new();
     for m in &managed {
         let needs_own = !m.checks.is_empty()
+            || !m.exclusions.is_empty()
             || m.indexes.iter().any(normalised_by_postgres)
             || m.columns.iter().any(|c| c.pg_type.is_serial());
         if needs_own {
@@ -690,6 +693,21 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         for c in &bare.checks {
             statements.push((bare.name.clone(), bare.add_check_sql(c)));
         }
+        for x in &bare.exclusions {
+            statements.push((bare.name.clone(), bare.add_exclusion_sql(x)));
+        }
+        // Serial sequence options, read back from the scratch sequence (Postgres checks them).
+        let quoted_table = format!(
+            "{}.{}",
+            ignis_schema::quote_ident(&bare.schema),
+            ignis_schema::quote_ident(&bare.table)
+        );
+        for c in &bare.columns {
+            if let Some(o) = c.serial_sequence.as_ref().filter(|_| c.pg_type.is_serial()) {
+                let sql = o.alter_serial_sql(&quoted_table, &c.column, &c.pg_type.to_string());
+                statements.push((bare.name.clone(), sql));
+            }
+        }
     }
     // One round trip; when it fails, find the culprit statement by statement.
     let batch: Vec<&str> = statements.iter().map(|(_, s)| s.as_str()).collect();
@@ -775,6 +793,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         let own = read.tables.get(&key);
         let mut t = TableInfo::new(RelationKind::Table);
         for c in &m.columns {
+            let mut serial_sequence = None;
             let (data_type, default, collation) = if c.pg_type.is_serial() {
                 let col = own.and_then(|o| o.column(&c.column)).ok_or_else(|| {
                     MigrateError::Introspect(format!(
@@ -782,6 +801,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                         m.name, c.column
                     ))
                 })?;
+                serial_sequence = col.serial_sequence.clone();
                 (
                     col.data_type.clone(),
                     col.default.clone(),
@@ -812,6 +832,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 collation,
                 statistics: c.statistics,
                 comment: c.comment.clone(),
+                serial_sequence,
             });
         }
         t.comment = m.comment.clone();
@@ -859,6 +880,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
         }
         if let Some(own) = own {
             t.checks = own.checks.clone();
+            t.exclusions = own.exclusions.clone();
         }
         for i in &m.indexes {
             // An index created on the scratch table is read back as Postgres keeps it

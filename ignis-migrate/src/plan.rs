@@ -52,6 +52,8 @@ pub enum StepKind {
     DropCheck,
     /// `ALTER TABLE .. DROP CONSTRAINT` (unique).
     DropUnique,
+    /// `ALTER TABLE .. DROP CONSTRAINT` (exclusion).
+    DropExclusion,
     /// `DROP INDEX`.
     DropIndex,
     /// `ALTER TABLE .. DROP CONSTRAINT` (primary key).
@@ -85,10 +87,15 @@ pub enum StepKind {
     CreateIndex,
     /// `ALTER TABLE .. ADD CONSTRAINT .. CHECK`.
     AddCheck,
+    /// `ALTER TABLE .. ADD CONSTRAINT .. EXCLUDE`.
+    AddExclusion,
     /// `ALTER TABLE .. ADD CONSTRAINT .. FOREIGN KEY`.
     AddForeignKey,
     /// `ALTER TABLE .. VALIDATE CONSTRAINT` (after adding it `NOT VALID` to an existing table).
     ValidateConstraint,
+    /// `ALTER SEQUENCE` of a serial column's sequence: its options change, its current value
+    /// stays.
+    AlterSequence,
     /// `ALTER COLUMN .. SET STATISTICS` (metadata only).
     SetStatistics,
     /// `COMMENT ON TABLE` / `COMMENT ON COLUMN` (metadata only).
@@ -113,6 +120,7 @@ impl StepKind {
             StepKind::DropForeignKey => "drop foreign key",
             StepKind::DropCheck => "drop check constraint",
             StepKind::DropUnique => "drop unique constraint",
+            StepKind::DropExclusion => "drop exclusion constraint",
             StepKind::DropIndex => "drop index",
             StepKind::DropPrimaryKey => "drop primary key",
             StepKind::DropDefault => "drop default",
@@ -129,8 +137,10 @@ impl StepKind {
             StepKind::AddUnique => "add unique constraint",
             StepKind::CreateIndex => "create index",
             StepKind::AddCheck => "add check constraint",
+            StepKind::AddExclusion => "add exclusion constraint",
             StepKind::AddForeignKey => "add foreign key",
             StepKind::ValidateConstraint => "validate constraint",
+            StepKind::AlterSequence => "alter sequence",
             StepKind::SetStatistics => "set statistics",
             StepKind::SetComment => "set comment",
             StepKind::DropColumn => "drop column",
@@ -162,6 +172,9 @@ pub enum Hazard {
     BuildsIndex,
     /// Scans the table to validate existing rows.
     ScansTable,
+    /// Fails when existing rows violate the new constraint (an exclusion constraint, whose
+    /// conflicts are not counted at plan time); the whole plan then rolls back.
+    FailsOnConflictingRows,
 }
 
 impl Hazard {
@@ -173,6 +186,7 @@ impl Hazard {
             Hazard::AccessExclusiveLock => "ACCESS EXCLUSIVE lock",
             Hazard::BuildsIndex => "builds an index",
             Hazard::ScansTable => "scans the table",
+            Hazard::FailsOnConflictingRows => "fails if existing rows conflict",
         }
     }
 }
@@ -593,6 +607,7 @@ pub fn diff(schema: &Schema, desired: &Catalog, live: &Catalog, options: DiffOpt
                                 s.kind,
                                 StepKind::DropIndex
                                     | StepKind::DropUnique
+                                    | StepKind::DropExclusion
                                     | StepKind::DropForeignKey
                                     | StepKind::DropPrimaryKey
                                     | StepKind::DropCheck
@@ -831,6 +846,7 @@ impl Differ {
             ));
         }
         for w in &want.columns {
+            self.serial_sequence(m, w, None, false);
             self.column_metadata(m, w, None);
         }
         for i in want.indexes.values() {
@@ -848,6 +864,17 @@ impl Differ {
                     check_sql(m, name, def)
                 ),
             ));
+        }
+        for x in want.exclusions.values() {
+            self.push(
+                Step::new(
+                    StepKind::AddExclusion,
+                    &m.name,
+                    x.name.clone(),
+                    exclusion_sql(m, &table, &x.name, &x.definition),
+                )
+                .hazards(&[Hazard::BuildsIndex]),
+            );
         }
         for fk in want.foreign_keys.values() {
             self.push(Step::new(
@@ -894,6 +921,7 @@ impl Differ {
                 ));
             }
             self.compare_column(m, &table, &object(&w.name), &col, w, h);
+            self.serial_sequence(m, w, Some(h), false);
             self.column_metadata(m, w, Some(h));
         }
         if want.comment != have.comment {
@@ -1016,6 +1044,14 @@ impl Differ {
         self.constraints(
             m,
             &table,
+            Kind::Exclusion,
+            &definitions(&want.exclusions, |c| &c.definition),
+            &definitions(&have.exclusions, |c| &c.definition),
+            &|_| None,
+        );
+        self.constraints(
+            m,
+            &table,
             Kind::ForeignKey,
             &definitions(&want.foreign_keys, |c| &c.definition),
             &definitions(&have.foreign_keys, |c| &c.definition),
@@ -1077,6 +1113,11 @@ impl Differ {
             Kind::Unique => (StepKind::DropUnique, StepKind::AddUnique),
             Kind::Check => (StepKind::DropCheck, StepKind::AddCheck),
             Kind::ForeignKey => (StepKind::DropForeignKey, StepKind::AddForeignKey),
+            Kind::Exclusion => (StepKind::DropExclusion, StepKind::AddExclusion),
+        };
+        let drop_hazards: &[Hazard] = match kind {
+            Kind::Exclusion => &[Hazard::AccessExclusiveLock],
+            _ => &[],
         };
         let drop = |name: &str| {
             Step::new(
@@ -1085,6 +1126,7 @@ impl Differ {
                 name.to_string(),
                 format!("ALTER TABLE {table} DROP CONSTRAINT {}", quote_ident(name)),
             )
+            .hazards(drop_hazards)
         };
         let mut renamed: BTreeSet<&String> = BTreeSet::new();
         for (name, def) in want {
@@ -1158,6 +1200,19 @@ impl Differ {
                         ),
                 );
             }
+            StepKind::AddExclusion => self.push(
+                Step::new(
+                    kind,
+                    &m.name,
+                    name.to_string(),
+                    exclusion_sql(m, table, name, def),
+                )
+                .hazards(&[
+                    Hazard::BuildsIndex,
+                    Hazard::AccessExclusiveLock,
+                    Hazard::FailsOnConflictingRows,
+                ]),
+            ),
             _ => {
                 let def = if kind == StepKind::AddCheck {
                     check_sql(m, name, def)
@@ -1234,6 +1289,7 @@ impl Differ {
             );
         }
         self.push(step);
+        self.serial_sequence(m, w, None, true);
         self.column_metadata(m, w, None);
     }
 
@@ -1258,6 +1314,72 @@ impl Differ {
                 m.column_comment_sql(&w.name, w.comment.as_deref()),
             ));
         }
+    }
+
+    /// The options of a serial column's sequence, when the model's (`w`, read back from a
+    /// scratch sequence) differ from the live sequence's (`have`; a column the plan creates or
+    /// turns into a serial gets a sequence with `serial`'s defaults). Safe: the current value
+    /// stays; a current value outside the new MINVALUE / MAXVALUE makes `ALTER SEQUENCE` fail,
+    /// which the probe reports at plan time. With `renumber` (a serial column added to an
+    /// existing table, whose rows `ADD COLUMN` numbered with `serial`'s defaults), the sequence
+    /// restarts and the rows are numbered again from it.
+    fn serial_sequence(
+        &mut self,
+        m: &Model,
+        w: &ColumnInfo,
+        have: Option<&ColumnInfo>,
+        renumber: bool,
+    ) {
+        let object = &format!("{}.{}", m.qualified_table(), w.name);
+        let Some(want) = w.serial_sequence.as_ref() else {
+            return;
+        };
+        if m.column_by_name(&w.name)
+            .is_none_or(|c| !c.pg_type.is_serial())
+        {
+            return;
+        }
+        let live = have.and_then(|h| h.serial_sequence.clone());
+        if live
+            .as_ref()
+            .unwrap_or(&ignis_schema::SequenceOptions::default())
+            == want
+        {
+            return;
+        }
+        let table = qualified(&m.schema, &m.table);
+        let mut step = Step::new(
+            StepKind::AlterSequence,
+            &m.name,
+            format!("{object} ({})", want.to_sql()),
+            if renumber {
+                want.renumber_serial_sql(&table, &w.name, &w.data_type)
+            } else {
+                want.alter_serial_sql(&table, &w.name, &w.data_type)
+            },
+        );
+        if renumber {
+            step = step.hazards(&[Hazard::RewritesTable, Hazard::AccessExclusiveLock]);
+        }
+        // A sequence the live column owns already: its current value must fit the new range.
+        if let Some(h) = have.filter(|_| live.is_some()) {
+            let (min, max) = want.range(&w.data_type);
+            step = step.probe(
+                format!(
+                    "SELECT count(*) FROM pg_sequences s \
+                     WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass \
+                         = pg_get_serial_sequence('{}', '{}')::regclass \
+                       AND (s.last_value < {min} OR s.last_value > {max})",
+                    table.replace('\'', "''"),
+                    h.name.replace('\'', "''")
+                ),
+                format!(
+                    "the current value of the sequence of {object} is outside \
+                     [{min}, {max}]: ALTER SEQUENCE fails"
+                ),
+            );
+        }
+        self.push(step);
     }
 
     fn compare_column(
@@ -1504,6 +1626,20 @@ fn check_sql(m: &Model, name: &str, def: &str) -> String {
     }
 }
 
+/// `ALTER TABLE .. ADD CONSTRAINT .. EXCLUDE ..` for the exclusion constraint `name` of `m`, as
+/// the model writes it ([`Model::add_exclusion_sql`]), or from the normalised definition `def`
+/// when the model has none of that name. As for checks, the model's text creates it: its
+/// printed form need not parse back into the same expressions.
+fn exclusion_sql(m: &Model, table: &str, name: &str, def: &str) -> String {
+    match m.exclusions.iter().find(|x| x.name == name) {
+        Some(x) => m.add_exclusion_sql(x),
+        None => format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} {def}",
+            quote_ident(name)
+        ),
+    }
+}
+
 /// The sequence of a default `nextval('<name>'::regclass)` as Postgres prints it (`<name>` is a
 /// possibly schema-qualified, possibly quoted relation name, usable as SQL as it is).
 fn nextval_target(default: &str) -> Option<String> {
@@ -1518,6 +1654,7 @@ enum Kind {
     Unique,
     Check,
     ForeignKey,
+    Exclusion,
 }
 
 #[cfg(test)]

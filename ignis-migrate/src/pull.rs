@@ -15,7 +15,8 @@
 //! - identity columns carry their [`Identity`] (with the sequence options that differ from the
 //!   defaults) and no default; a serial column (a `nextval` default on the sequence it owns,
 //!   named as `serial` names it) becomes type `serial` / `bigserial` / `smallserial`, which
-//!   creates the same sequence and default; a serial whose sequence `serial` would not
+//!   creates the same sequence and default, with the sequence's options that differ from
+//!   `serial`'s in [`Column::serial_sequence`]; a serial whose sequence `serial` would not
 //!   reproduce becomes a `BY DEFAULT` identity, and a [`Pulled::notes`] entry says so;
 //! - the primary key and unique constraints (with `NULLS NOT DISTINCT`, `DEFERRABLE`,
 //!   `INITIALLY DEFERRED`), indexes (columns or expression keys with their
@@ -34,8 +35,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ignis_schema::{
-    Check, Column, EnumType, ForeignKey, ForeignKeyAction, Identity, IdentityGeneration, Index,
-    IndexKey, Model, NullsOrder, PgType, Schema, SequenceOptions, SortOrder, UniqueConstraint,
+    Check, Column, EnumType, Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction, Identity,
+    IdentityGeneration, Index, IndexKey, Model, NullsOrder, PgType, Schema, SequenceOptions,
+    SortOrder, UniqueConstraint,
 };
 use ignis_tx::{DataSource, Executor, IsolationLevel, TransactionOptions};
 
@@ -372,6 +374,38 @@ impl Puller<'_> {
                 expression: in_lists(&self.unqualify_expr(expression)),
             });
         }
+        for x in info.exclusions.values() {
+            // What the definition has beyond the model's attributes (a collation, a sort
+            // order, `INCLUDE`, storage parameters) is in the catalog's unexpressed list.
+            if let Some(what) = self.unexpressed_constraint(key, &x.name) {
+                self.notes.push(format!(
+                    "exclusion constraint {} on {object}: `{what}` is pulled without what a \
+                     model cannot express",
+                    x.name
+                ));
+            }
+            let elements = x
+                .elements
+                .iter()
+                .map(|e| {
+                    let mut element = if e.expression {
+                        ExclusionElement::expression(self.unqualify_expr(&e.text), &e.operator)
+                    } else {
+                        ExclusionElement::column(&e.text, &e.operator)
+                    };
+                    element.opclass = e.opclass.clone();
+                    element
+                })
+                .collect::<Vec<_>>();
+            let mut exclusion = Exclusion::new(x.name.clone(), x.method.clone(), elements);
+            if x.method == "btree" {
+                exclusion.method = None;
+            }
+            exclusion.predicate = x.predicate.as_deref().map(|p| self.unqualify_expr(p));
+            exclusion.deferrable = x.deferrable;
+            exclusion.initially_deferred = x.initially_deferred;
+            model.exclusions.push(exclusion);
+        }
         model
     }
 
@@ -439,13 +473,10 @@ impl Puller<'_> {
                 _ => "serial",
             };
             column.pg_type = PgType::Custom(serial.into());
-            if options != SequenceOptions::default() {
-                self.notes.push(format!(
-                    "column {object}: {serial} over sequence {} with `{}`: the options are not kept",
-                    seq.name,
-                    options.to_sql()
-                ));
-            }
+            column.serial_sequence = c
+                .serial_sequence
+                .clone()
+                .filter(|o| *o != SequenceOptions::default());
             return column;
         }
         self.notes.push(format!(

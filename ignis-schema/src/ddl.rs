@@ -381,7 +381,8 @@ impl Model {
     }
 
     /// Every statement that creates this model's table from nothing, in order, as SQL text:
-    /// table, statistics targets and comments, indexes, checks, then foreign keys.
+    /// table, statistics targets and comments, indexes, checks, exclusion constraints, then
+    /// foreign keys.
     pub fn create_sql(&self) -> Vec<String> {
         let mut out = vec![self
             .create_table_statement()
@@ -390,6 +391,7 @@ impl Model {
         out.extend(self.column_metadata_sql());
         out.extend(self.create_index_statements());
         out.extend(self.checks.iter().map(|c| self.add_check_sql(c)));
+        out.extend(self.exclusions.iter().map(|x| self.add_exclusion_sql(x)));
         out.extend(self.create_foreign_key_sql());
         out
     }
@@ -450,6 +452,61 @@ impl Model {
             quote_ident(&check.name),
             check.expression
         )
+    }
+}
+
+impl Model {
+    /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" EXCLUDE USING "method" (element
+    /// [opclass] WITH operator, ...) [WHERE (predicate)] [DEFERRABLE [INITIALLY DEFERRED]]`, as
+    /// SQL text (sea-query has no exclusion constraints). Names, the method and operator classes
+    /// are quoted identifiers; an operator is written as it is when it is symbols only, else as
+    /// `OPERATOR("schema".symbols)` (both checked by [`Model::validate`]); element expressions
+    /// and the predicate are the model author's SQL (DDL, never user input).
+    pub fn add_exclusion_sql(&self, exclusion: &crate::Exclusion) -> String {
+        let elements: Vec<String> = exclusion
+            .elements
+            .iter()
+            .map(|e| {
+                let mut el = match (&e.column, &e.expression) {
+                    (Some(c), _) => quote_ident(c),
+                    (None, Some(x)) => format!("({x})"),
+                    (None, None) => String::new(),
+                };
+                if let Some(o) = &e.opclass {
+                    el.push(' ');
+                    el.push_str(&quote_ident(o));
+                }
+                el.push_str(" WITH ");
+                el.push_str(&operator_sql(&e.operator));
+                el
+            })
+            .collect();
+        let mut sql = format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} EXCLUDE USING {} ({})",
+            self.quoted_table(),
+            quote_ident(&exclusion.name),
+            quote_ident(&exclusion.method_name()),
+            elements.join(", ")
+        );
+        if let Some(p) = &exclusion.predicate {
+            sql.push_str(&format!(" WHERE ({p})"));
+        }
+        sql.push_str(deferral_sql(
+            exclusion.deferrable,
+            exclusion.initially_deferred,
+        ));
+        sql
+    }
+}
+
+/// An operator name as SQL: `&&` as it is, `schema.&&` as `OPERATOR("schema".&&)` (Postgres
+/// manual, 4.1.3 "Operators"). A name [`crate::split_operator`] refuses is written as
+/// `OPERATOR()`, which Postgres rejects, so it never reaches SQL as text.
+pub fn operator_sql(operator: &str) -> String {
+    match crate::split_operator(operator) {
+        Some((None, symbol)) => symbol.to_string(),
+        Some((Some(schema), symbol)) => format!("OPERATOR({}.{symbol})", quote_ident(schema)),
+        None => "OPERATOR()".to_string(),
     }
 }
 
@@ -636,6 +693,51 @@ mod tests {
             m.column_comment_sql("title", None),
             r#"COMMENT ON COLUMN "public"."Doc"."title" IS NULL"#
         );
+    }
+
+    #[test]
+    fn exclusion_constraints_render_and_validate() {
+        use crate::{Exclusion, ExclusionElement};
+        let m = Model::new("Booking")
+            .column(Column::new("id", PgType::Integer).primary_key())
+            .column(Column::new("room", PgType::Text))
+            .column(Column::new(
+                "during",
+                "int4range".parse().unwrap_or(PgType::Text),
+            ))
+            .exclusion(
+                Exclusion::new(
+                    "EX_Booking",
+                    "gist",
+                    [
+                        ExclusionElement::column("during", "&&").opclass("range_ops"),
+                        ExclusionElement::expression("lower(room)", "pg_catalog.="),
+                    ],
+                )
+                .where_sql("id > 0")
+                .initially_deferred(),
+            );
+        m.validate().unwrap();
+        assert_eq!(
+            m.add_exclusion_sql(&m.exclusions[0]),
+            concat!(
+                r#"ALTER TABLE "public"."Booking" ADD CONSTRAINT "EX_Booking" EXCLUDE USING "gist" "#,
+                r#"("during" "range_ops" WITH &&, (lower(room)) WITH OPERATOR("pg_catalog".=)) "#,
+                r#"WHERE (id > 0) DEFERRABLE INITIALLY DEFERRED"#
+            )
+        );
+        for bad in ["", "=; DROP TABLE x", "--", "&&/*", ".=", "=)"] {
+            let mut m = m.clone();
+            m.exclusions[0].elements[0].operator = bad.into();
+            assert!(m.validate().is_err(), "operator {bad:?} accepted");
+            assert_eq!(operator_sql(bad), "OPERATOR()");
+        }
+        let mut unknown = m.clone();
+        unknown.exclusions[0].elements[0].column = Some("nope".into());
+        assert!(unknown.validate().is_err());
+        let json = serde_json::to_value(&m).unwrap();
+        let back: Model = serde_json::from_value(json).unwrap();
+        assert_eq!(back, m);
     }
 
     #[test]

@@ -37,14 +37,15 @@ pub mod types;
 
 pub use column::{snake_case, Column, Identity, IdentityGeneration, SequenceOptions};
 pub use ddl::{
-    deferral_sql, object_name, object_name_pair, quote_ident, quote_ident_list, quote_literal,
-    quote_qualified,
+    deferral_sql, object_name, object_name_pair, operator_sql, quote_ident, quote_ident_list,
+    quote_literal, quote_qualified,
 };
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{
-    Check, ForeignKey, ForeignKeyAction, Index, IndexKey, Model, NullsOrder, Relation,
-    RelationKind, SortOrder, UniqueConstraint, MAX_IDENTIFIER_BYTES,
+    split_operator, Check, Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction, Index,
+    IndexKey, Model, NullsOrder, Relation, RelationKind, SortOrder, UniqueConstraint,
+    MAX_IDENTIFIER_BYTES,
 };
 pub use schema::{EnumType, Schema};
 pub use types::PgType;

@@ -91,6 +91,9 @@ pub struct Model {
     /// The table's comment (`COMMENT ON TABLE`), or none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Exclusion constraints (`EXCLUDE USING ...`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
 }
 
 /// A named `UNIQUE [NULLS NOT DISTINCT] (columns) [DEFERRABLE [INITIALLY DEFERRED]]`
@@ -224,6 +227,155 @@ pub struct Check {
     pub name: String,
     /// The boolean SQL expression (`views >= 0`).
     pub expression: String,
+}
+
+/// A named exclusion constraint: `CONSTRAINT name EXCLUDE USING method (element WITH operator,
+/// ...) [WHERE (predicate)] [DEFERRABLE [INITIALLY DEFERRED]]` (Postgres manual, CREATE TABLE,
+/// `EXCLUDE`): no two rows may have every element compare true under its operator. In JSON:
+///
+/// ```json
+/// {"name": "EX_Booking_room_during", "method": "gist",
+///  "elements": [{"column": "room", "operator": "="}, {"column": "during", "operator": "&&"}],
+///  "where": "NOT cancelled", "deferrable": true, "initiallyDeferred": true}
+/// ```
+///
+/// Element expressions and the predicate are SQL written by the model's author (DDL, never user
+/// input), compared as Postgres prints them back, like checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exclusion {
+    /// Constraint name (`EX_Booking_room_during`).
+    pub name: String,
+    /// The index access method (`gist`, `btree`, `hash`, `spgist`); `btree` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The elements, in order, each with its operator.
+    pub elements: Vec<ExclusionElement>,
+    /// `WHERE (predicate)`: the constraint covers only the rows where it holds. JSON key
+    /// `where`.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// `DEFERRABLE`: the check may be deferred to commit (`SET CONSTRAINTS ... DEFERRED`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`: checked at commit unless set otherwise; needs `deferrable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initially_deferred: bool,
+}
+
+/// One element of an [`Exclusion`]: a column or an expression, its operator class, and the
+/// operator rows are compared with (`during WITH &&`).
+///
+/// Exactly one of `column` and `expression` is set. The operator is an operator name: symbols
+/// (`=`, `&&`, `<>`), or schema-qualified (`pg_catalog.&&`, written
+/// `OPERATOR("pg_catalog".&&)`); [`Model::validate`] checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExclusionElement {
+    /// The element's column name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// An expression element (`lower(code)`): SQL written by the model's author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// Operator class name, when not the type's default for the method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<String>,
+    /// The operator (`&&`).
+    pub operator: String,
+}
+
+impl ExclusionElement {
+    /// `column WITH operator`.
+    pub fn column(column: impl Into<String>, operator: impl Into<String>) -> Self {
+        ExclusionElement {
+            column: Some(column.into()),
+            expression: None,
+            opclass: None,
+            operator: operator.into(),
+        }
+    }
+
+    /// `(expression) WITH operator`.
+    pub fn expression(expression: impl Into<String>, operator: impl Into<String>) -> Self {
+        ExclusionElement {
+            column: None,
+            expression: Some(expression.into()),
+            opclass: None,
+            operator: operator.into(),
+        }
+    }
+
+    /// Sets the operator class.
+    pub fn opclass(mut self, opclass: impl Into<String>) -> Self {
+        self.opclass = Some(opclass.into());
+        self
+    }
+}
+
+impl Exclusion {
+    /// An exclusion constraint using `method` (`gist`, `btree`, ...) over `elements`.
+    pub fn new(
+        name: impl Into<String>,
+        method: impl Into<String>,
+        elements: impl IntoIterator<Item = ExclusionElement>,
+    ) -> Self {
+        Exclusion {
+            name: name.into(),
+            method: Some(method.into()),
+            elements: elements.into_iter().collect(),
+            predicate: None,
+            deferrable: false,
+            initially_deferred: false,
+        }
+    }
+
+    /// The access method, lower case: `method`, or `btree` when not given.
+    pub fn method_name(&self) -> String {
+        self.method
+            .as_deref()
+            .unwrap_or("btree")
+            .to_ascii_lowercase()
+    }
+
+    /// Restricts it to the rows where `predicate` (SQL) holds.
+    pub fn where_sql(mut self, predicate: impl Into<String>) -> Self {
+        self.predicate = Some(predicate.into());
+        self
+    }
+
+    /// Makes it `DEFERRABLE` (checked at the end of the statement unless deferred).
+    pub fn deferrable(mut self) -> Self {
+        self.deferrable = true;
+        self
+    }
+
+    /// Makes it `DEFERRABLE INITIALLY DEFERRED` (checked at commit).
+    pub fn initially_deferred(mut self) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = true;
+        self
+    }
+}
+
+/// Checks an operator name as an exclusion element takes it: one or more of Postgres's
+/// operator characters (`+ - * / < > = ~ ! @ # % ^ & | ` ?`), without `--` or `/*` (they start
+/// comments) and at most 63 bytes, optionally after `schema.` (an identifier). Returns the
+/// schema (if any) and the symbol.
+pub fn split_operator(operator: &str) -> Option<(Option<&str>, &str)> {
+    let (schema, symbol) = match operator.rsplit_once('.') {
+        Some((schema, symbol)) => (Some(schema), symbol),
+        None => (None, operator),
+    };
+    let symbol_ok = !symbol.is_empty()
+        && symbol.len() <= MAX_IDENTIFIER_BYTES
+        && symbol.chars().all(|c| "+-*/<>=~!@#%^&|`?".contains(c))
+        && !symbol.contains("--")
+        && !symbol.contains("/*");
+    let schema_ok = schema.is_none_or(|s| {
+        !s.is_empty() && s.len() <= MAX_IDENTIFIER_BYTES && !s.contains('"') && !s.contains('\0')
+    });
+    (symbol_ok && schema_ok).then_some((schema, symbol))
 }
 
 /// Sort direction of an index key (`ASC`, the default, or `DESC`).
@@ -738,6 +890,8 @@ struct ModelFile {
     primary_key_initially_deferred: bool,
     #[serde(default)]
     comment: Option<String>,
+    #[serde(default)]
+    exclusions: Vec<Exclusion>,
 }
 
 impl TryFrom<ModelFile> for Model {
@@ -775,6 +929,7 @@ impl TryFrom<ModelFile> for Model {
         model.primary_key_deferrable = f.primary_key_deferrable;
         model.primary_key_initially_deferred = f.primary_key_initially_deferred;
         model.comment = f.comment;
+        model.exclusions = f.exclusions;
         model.validate()?;
         Ok(model)
     }
@@ -803,6 +958,7 @@ impl Model {
             primary_key_deferrable: false,
             primary_key_initially_deferred: false,
             comment: None,
+            exclusions: Vec::new(),
         }
     }
 
@@ -898,6 +1054,12 @@ impl Model {
             name: name.into(),
             expression: expression.into(),
         });
+        self
+    }
+
+    /// Adds an exclusion constraint (see [`Exclusion`]).
+    pub fn exclusion(mut self, exclusion: Exclusion) -> Self {
+        self.exclusions.push(exclusion);
         self
     }
 
@@ -1055,6 +1217,16 @@ impl Model {
                     ),
                 });
             }
+            if c.serial_sequence.is_some() && !c.pg_type.is_serial() {
+                return Err(SchemaError::InvalidModel {
+                    model: m.clone(),
+                    reason: format!(
+                        "column `{}` has serial sequence options but its type is {} (they \
+                         need serial, bigserial or smallserial)",
+                        c.column, c.pg_type
+                    ),
+                });
+            }
             if let Some(collation) = &c.collation {
                 check_ident(m, "collation", collation)?;
             }
@@ -1202,6 +1374,56 @@ impl Model {
                     });
                 }
             }
+        }
+        for x in &self.exclusions {
+            unique_name("exclusion constraint", &x.name)?;
+            let invalid = |reason: String| SchemaError::InvalidModel {
+                model: m.clone(),
+                reason: format!("exclusion constraint `{}` {reason}", x.name),
+            };
+            if x.elements.is_empty() {
+                return Err(invalid("has no elements".into()));
+            }
+            let method = x.method_name();
+            if method.is_empty()
+                || !method
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(invalid(format!("has an invalid method `{method}`")));
+            }
+            let context = format!("exclusion constraint `{}`", x.name);
+            for (n, e) in x.elements.iter().enumerate() {
+                match (&e.column, &e.expression) {
+                    (Some(c), None) => known_column(context.clone(), std::slice::from_ref(c))?,
+                    (None, Some(e)) if !e.trim().is_empty() && !e.contains('\0') => {}
+                    _ => {
+                        return Err(invalid(format!(
+                            "element {} needs exactly one of `column` and a non-empty \
+                             `expression`",
+                            n + 1
+                        )))
+                    }
+                }
+                if let Some(o) = &e.opclass {
+                    check_ident(m, "operator class", o)?;
+                }
+                if split_operator(&e.operator).is_none() {
+                    return Err(invalid(format!(
+                        "element {} has the operator `{}` (an operator name such as `=` or \
+                         `&&`, optionally `schema.` before it, is expected)",
+                        n + 1,
+                        e.operator.chars().take(64).collect::<String>()
+                    )));
+                }
+            }
+            if x.predicate
+                .as_ref()
+                .is_some_and(|p| p.trim().is_empty() || p.contains('\0'))
+            {
+                return Err(invalid("has an empty predicate (leave `where` out)".into()));
+            }
+            deferral(context, x.deferrable, x.initially_deferred)?;
         }
         for fk in &self.foreign_keys {
             unique_name("foreign key", &fk.name)?;

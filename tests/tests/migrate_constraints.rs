@@ -7,6 +7,10 @@
 //! is deferred once migrated; then a pull round trip: SQL with such constraints is loaded,
 //! pulled without a note, re-created from the pulled file, and both databases'
 //! `pg_dump --schema-only` are identical.
+//!
+//! Exclusion constraints the same way: four phases with rows (added, predicate, method and
+//! deferral changed, expression elements and operator classes, renamed), a pull round trip,
+//! and rows that conflict with a new one make the whole plan roll back.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
@@ -15,7 +19,10 @@ use std::process::Command;
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::{MigrateOptions, Migrator, StepKind};
-use ignis_schema::{Column, ForeignKey, Model, PgType, Schema, SchemaError, UniqueConstraint};
+use ignis_schema::{
+    Column, Exclusion, ExclusionElement, ForeignKey, Model, PgType, Schema, SchemaError,
+    UniqueConstraint,
+};
 use ignis_tests::TestDb;
 use StepKind::*;
 
@@ -551,4 +558,361 @@ fn a_constraint_attribute_the_model_cannot_express_is_reported() {
             .any(|n| n.message.contains("SET NULL (owner_id)")),
         "{plan}"
     );
+}
+
+/// `Booking` (`id`, `room`, `code`, `during int4range`, `cancelled`) with the given exclusion
+/// constraints.
+fn booking(exclusions: Vec<Exclusion>) -> Schema {
+    let mut m = Model::new("Booking")
+        .table("booking")
+        .column(Column::new("id", PgType::Integer).primary_key())
+        .column(Column::new("room", PgType::Integer))
+        .column(Column::new("code", PgType::Text))
+        .column(Column::new("during", "int4range".parse().unwrap()))
+        .column(
+            Column::new("cancelled", PgType::Boolean)
+                .not_null()
+                .default_sql("false"),
+        );
+    for x in exclusions {
+        m = m.exclusion(x);
+    }
+    Schema::new(vec![m]).unwrap()
+}
+
+/// `EXCLUDE USING gist (during WITH &&)`.
+fn during() -> Exclusion {
+    Exclusion::new(
+        "ex_booking_during",
+        "gist",
+        [ExclusionElement::column("during", "&&")],
+    )
+}
+
+/// `EXCLUDE USING btree (code WITH =)`.
+fn code_ex() -> Exclusion {
+    Exclusion::new(
+        "ex_booking_code",
+        "btree",
+        [ExclusionElement::column("code", "=")],
+    )
+}
+
+/// What Postgres has for each constraint of `booking`: `name: definition`.
+fn booking_constraints(db: &TestDb) -> Vec<String> {
+    db.client()
+        .query(
+            "SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = 'booking'::regclass ORDER BY conname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Rows 1 and 3 overlap in `during` and share `code`, but row 3 is cancelled and in another
+/// room.
+const BOOKINGS: &str = "INSERT INTO booking (id, room, code, during, cancelled) VALUES \
+    (1, 1, 'a', '[1,5)', false), (2, 1, 'b', '[5,9)', false), (3, 2, 'A', '[1,5)', true)";
+
+const REPLACE_EXCLUSION: &[StepKind] = &[DropExclusion, AddExclusion];
+
+#[test]
+fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
+    let cases = [
+        (
+            "added, with a predicate",
+            vec![],
+            vec![during().where_sql("NOT cancelled")],
+            &[AddExclusion][..],
+            &[DropExclusion][..],
+        ),
+        (
+            "predicate changed",
+            vec![during().where_sql("NOT cancelled")],
+            vec![during().where_sql("room = 1")],
+            REPLACE_EXCLUSION,
+            REPLACE_EXCLUSION,
+        ),
+        (
+            "method changed",
+            vec![code_ex()],
+            vec![Exclusion {
+                method: Some("hash".into()),
+                ..code_ex()
+            }],
+            REPLACE_EXCLUSION,
+            REPLACE_EXCLUSION,
+        ),
+        (
+            "DEFERRABLE, then INITIALLY DEFERRED",
+            vec![code_ex().deferrable()],
+            vec![code_ex().initially_deferred()],
+            REPLACE_EXCLUSION,
+            REPLACE_EXCLUSION,
+        ),
+        (
+            "expression element and an operator class",
+            vec![code_ex()],
+            vec![Exclusion::new(
+                "ex_booking_code",
+                "btree",
+                [
+                    ExclusionElement::expression("lower(code)", "="),
+                    ExclusionElement::column("code", "pg_catalog.=").opclass("text_pattern_ops"),
+                ],
+            )],
+            REPLACE_EXCLUSION,
+            REPLACE_EXCLUSION,
+        ),
+        (
+            "renamed",
+            vec![code_ex().where_sql("room = 1")],
+            vec![Exclusion {
+                name: "ex_booking_code2".into(),
+                ..code_ex().where_sql("room = 1")
+            }],
+            &[RenameConstraint][..],
+            &[RenameConstraint][..],
+        ),
+    ];
+    for (name, current, desired, forward, backward) in cases {
+        let (current, desired) = (booking(current), booking(desired));
+        let db = TestDb::new();
+        let m = migrator(&db);
+        m.migrate(&current, |_| {})
+            .unwrap_or_else(|e| panic!("{name}: current: {e}"));
+        let p = m.plan(&current).unwrap();
+        assert!(p.matches(), "{name}: current is not idempotent:\n{p}");
+        let before = booking_constraints(&db);
+        db.client().batch_execute(BOOKINGS).unwrap();
+
+        let p = m.plan(&desired).unwrap();
+        assert_eq!(kinds(&p), forward, "{name}: forward plan:\n{p}");
+        for s in &p.steps {
+            match s.kind {
+                AddExclusion => {
+                    for h in [
+                        Hazard::BuildsIndex,
+                        Hazard::AccessExclusiveLock,
+                        Hazard::FailsOnConflictingRows,
+                    ] {
+                        assert!(s.hazards.contains(&h), "{name}: {s:?} has {h:?}");
+                    }
+                }
+                DropExclusion => assert!(
+                    s.hazards.contains(&Hazard::AccessExclusiveLock),
+                    "{name}: {s:?} locks the table"
+                ),
+                _ => {}
+            }
+        }
+        m.migrate(&desired, |_| {})
+            .unwrap_or_else(|e| panic!("{name}: forward: {e}\n{p}"));
+        let p = m.plan(&desired).unwrap();
+        assert!(p.matches(), "{name}: desired is not idempotent:\n{p}");
+        assert_ne!(booking_constraints(&db), before, "{name}: nothing changed");
+
+        let p = m.plan(&current).unwrap();
+        assert_eq!(kinds(&p), backward, "{name}: backward plan:\n{p}");
+        m.migrate(&current, |_| {})
+            .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
+        let p = m.plan(&current).unwrap();
+        assert!(p.matches(), "{name}: current is not idempotent again:\n{p}");
+        assert_eq!(
+            booking_constraints(&db),
+            before,
+            "{name}: not back to the start"
+        );
+        let rows: i64 = db
+            .client()
+            .query_one("SELECT count(*) FROM booking", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(rows, 3, "{name}: rows lost");
+    }
+}
+
+/// Spellings Postgres normalises to the same constraint plan nothing: a default operator class,
+/// the method's case, extra parentheses in the predicate, a `pg_catalog` operator.
+#[test]
+fn an_exclusion_written_differently_but_equal_plans_nothing() {
+    let db = TestDb::new();
+    let m = migrator(&db);
+    m.migrate(&booking(vec![during().where_sql("NOT cancelled")]), |_| {})
+        .unwrap();
+    let same = booking(vec![Exclusion::new(
+        "ex_booking_during",
+        "GIST",
+        [ExclusionElement::column("during", "pg_catalog.&&").opclass("range_ops")],
+    )
+    .where_sql("((NOT (cancelled)))")]);
+    let p = m.plan(&same).unwrap();
+    assert!(p.matches(), "{p}");
+}
+
+/// A new exclusion constraint over rows that conflict fails when applied, and nothing of the
+/// plan stays (here a new column planned with it).
+#[test]
+fn conflicting_rows_make_a_new_exclusion_roll_the_whole_plan_back() {
+    let db = TestDb::new();
+    let m = migrator(&db);
+    m.migrate(&booking(vec![]), |_| {}).unwrap();
+    db.client().batch_execute(BOOKINGS).unwrap();
+    let before = dump(&db);
+    let mut models = booking(vec![during()]).models().to_vec();
+    models[0] = models[0].clone().column(Column::new("note", PgType::Text));
+    let desired = Schema::new(models).unwrap();
+    let plan = m.plan(&desired).unwrap();
+    assert_eq!(kinds(&plan), [AddColumn, AddExclusion], "{plan}");
+    let err = m.migrate(&desired, |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, ignis_migrate::MigrateError::StepFailed { description, .. }
+            if description.contains("ex_booking_during")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ex_booking_during"), "{err}");
+    assert_eq!(dump(&db), before, "the plan was not rolled back");
+    let rows: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM booking", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 3);
+    // Without the conflict it applies.
+    db.client()
+        .batch_execute("UPDATE booking SET during = '[20,30)' WHERE id = 3")
+        .unwrap();
+    m.migrate(&desired, |_| {}).unwrap();
+    assert!(m.plan(&desired).unwrap().matches());
+}
+
+#[test]
+fn exclusions_in_json() {
+    let json = r#"{"models": [{"name": "Booking", "table": "booking",
+        "columns": [{"property": "id", "type": "integer", "primaryKey": true},
+                    {"property": "during", "type": "int4range"},
+                    {"property": "code", "type": "text"}],
+        "exclusions": [{"name": "ex_b", "method": "gist",
+                        "elements": [{"column": "during", "operator": "&&"}],
+                        "where": "id > 0", "deferrable": true, "initiallyDeferred": true},
+                       {"name": "ex_c", "elements": [{"expression": "lower(code)",
+                        "opclass": "text_pattern_ops", "operator": "pg_catalog.="}]}]}]}"#;
+    let schema = Schema::from_json(json).unwrap();
+    let m = schema.model("Booking").unwrap();
+    assert_eq!(m.exclusions.len(), 2);
+    assert!(m.exclusions[0].initially_deferred);
+    assert_eq!(m.exclusions[1].method_name(), "btree");
+    let back = Schema::from_json(&schema.to_json()).unwrap();
+    assert_eq!(back.model("Booking"), schema.model("Booking"));
+
+    let db = TestDb::new();
+    let mig = migrator(&db);
+    mig.migrate(&schema, |_| {}).unwrap();
+    assert!(mig.plan(&schema).unwrap().matches());
+
+    for bad in [
+        r#""operator": "=; DROP TABLE booking""#,
+        r#""operator": "= --""#,
+        r#""operator": """#,
+    ] {
+        let bad_json = json.replace(r#""operator": "&&""#, bad);
+        let err = Schema::from_json(&bad_json).unwrap_err().to_string();
+        assert!(err.contains("ex_b") && err.contains("operator"), "{err}");
+    }
+    let unknown = json.replace(r#""column": "during""#, r#""column": "nope""#);
+    assert!(Schema::from_json(&unknown).is_err());
+    let predicate_only = json.replace(r#""where": "id > 0""#, r#""where": " ""#);
+    assert!(Schema::from_json(&predicate_only).is_err());
+}
+
+const EXCLUSION_SQL: &str = r#"
+CREATE TABLE booking (
+    id integer PRIMARY KEY, room integer, code text, during int4range,
+    cancelled boolean NOT NULL DEFAULT false,
+    CONSTRAINT booking_during EXCLUDE USING gist (during WITH &&) WHERE (NOT cancelled)
+        DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT booking_code EXCLUDE USING btree (lower(code) WITH =, room WITH =),
+    CONSTRAINT booking_hash EXCLUDE USING hash (code WITH =) WHERE (room > 0),
+    CONSTRAINT booking_pattern EXCLUDE (code text_pattern_ops WITH =, (room + 1) WITH =)
+);
+"#;
+
+#[test]
+fn exclusions_pull_and_recreate_identically() {
+    let source = TestDb::new();
+    source.client().batch_execute(EXCLUSION_SQL).unwrap();
+    let schemas = vec!["public".to_string()];
+    let pulled = pull_with_notes(&source.datasource(), &schemas).expect("pull");
+    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
+    assert_eq!(pulled.schema.model("booking").unwrap().exclusions.len(), 4);
+
+    let plan = Migrator::new(source.datasource())
+        .plan(&pulled.schema)
+        .expect("plan against the source");
+    assert!(plan.is_empty() && plan.notes.is_empty(), "{plan}");
+
+    let target = TestDb::new();
+    let m = Migrator::new(target.datasource());
+    m.migrate(&pulled.schema, |_| {}).expect("migrate the copy");
+    let again = m.plan(&pulled.schema).unwrap();
+    assert!(again.is_empty() && again.notes.is_empty(), "{again}");
+
+    let (a, b) = (dump(&source), dump(&target));
+    assert!(a.contains("EXCLUDE USING gist"), "{a}");
+    assert_eq!(a, b, "pg_dump of the source and of the copy differ");
+    let pulled_again = pull_with_notes(&target.datasource(), &schemas).expect("pull the copy");
+    assert_eq!(pulled_again.schema.to_json(), pulled.schema.to_json());
+}
+
+/// What an exclusion constraint has beyond the model's attributes (storage parameters,
+/// `INCLUDE`, a sort order) makes the plan differ, and pull says what it loses.
+#[test]
+fn an_exclusion_attribute_the_model_cannot_express_is_reported() {
+    for (sql, named) in [
+        (
+            "ALTER TABLE booking ADD CONSTRAINT ex_booking_code EXCLUDE USING btree \
+             (code WITH =) WITH (fillfactor = 70)",
+            "fillfactor",
+        ),
+        (
+            "ALTER TABLE booking ADD CONSTRAINT ex_booking_code EXCLUDE USING btree \
+             (code WITH =) INCLUDE (room)",
+            "INCLUDE (room)",
+        ),
+        (
+            "ALTER TABLE booking ADD CONSTRAINT ex_booking_code EXCLUDE USING btree \
+             (code DESC WITH =)",
+            "code DESC",
+        ),
+    ] {
+        let db = TestDb::new();
+        let m = migrator(&db);
+        let s = booking(vec![code_ex()]);
+        m.migrate(&s, |_| {}).unwrap();
+        assert!(m.plan(&s).unwrap().matches());
+        db.client()
+            .batch_execute(&format!(
+                "ALTER TABLE booking DROP CONSTRAINT ex_booking_code; {sql}"
+            ))
+            .unwrap();
+        let plan = m.plan(&s).unwrap();
+        assert!(!plan.matches(), "{sql}:\n{plan}");
+        let pulled = pull_with_notes(&db.datasource(), &["public".to_string()]).unwrap();
+        assert!(
+            pulled
+                .notes
+                .iter()
+                .any(|n| n.contains("ex_booking_code") && n.contains(named)),
+            "{sql}: {:#?}",
+            pulled.notes
+        );
+        // The definitions differ, so the pulled model's constraint replaces the live one.
+        let plan = m.plan(&pulled.schema).unwrap();
+        assert_eq!(kinds(&plan), REPLACE_EXCLUSION, "{sql}:\n{plan}");
+        m.migrate(&pulled.schema, |_| {}).unwrap();
+        assert!(m.plan(&pulled.schema).unwrap().matches());
+    }
 }
