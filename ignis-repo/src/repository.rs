@@ -1797,18 +1797,22 @@ impl<'a, M> Scope<'a, M> {
             .collect())
     }
 
+    /// The handle's actor ([`Repository::with_actor`]), or null without one.
+    fn actor(&self) -> JsonValue {
+        self.repo
+            .opts
+            .actor
+            .as_deref()
+            .cloned()
+            .unwrap_or(JsonValue::Null)
+    }
+
     fn actor_value(&self, property: &str) -> Result<Option<sea_query::SimpleExpr>, RepoError> {
         let model = self.model();
         let Some(col) = model.column_by_property(property) else {
             return Ok(None);
         };
-        let actor = self
-            .repo
-            .opts
-            .actor
-            .as_deref()
-            .cloned()
-            .unwrap_or(JsonValue::Null);
+        let actor = self.actor();
         let bound = coerce_value(property, &col.pg_type, &actor)?;
         Ok(Some(bound.to_expr()))
     }
@@ -2297,13 +2301,7 @@ impl<'a> Scope<'a, ReadWrite> {
             self.check_data(row)?;
         }
         let ret = self.returning();
-        let actor = self
-            .repo
-            .opts
-            .actor
-            .as_deref()
-            .cloned()
-            .unwrap_or(JsonValue::Null);
+        let actor = self.actor();
         let single_group = groups.len() == 1;
         // One INSERT (without RETURNING) per group, or per VALUES chunk of a group with an
         // array column; each numbers its parameters from 1.
