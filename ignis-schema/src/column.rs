@@ -42,6 +42,12 @@ pub struct Column {
     /// Identity column settings (`GENERATED ALWAYS AS IDENTITY`), or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
+    /// Options of a serial column's sequence (a column of type `serial`, `bigserial` or
+    /// `smallserial`): the migrator creates the sequence as the pseudo-type does, then sets
+    /// these with `ALTER SEQUENCE` (Postgres manual, CREATE SEQUENCE). `None`, like all-`None`
+    /// options, is the sequence `serial` creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_sequence: Option<SequenceOptions>,
     /// Part of the primary key. A model's primary key is its flagged columns, in column order.
     #[serde(default, skip_serializing_if = "is_false")]
     pub primary_key: bool,
@@ -85,6 +91,7 @@ impl Column {
             nullable: true,
             default: None,
             identity: None,
+            serial_sequence: None,
             primary_key: false,
             renamed_from: None,
             collation: None,
@@ -139,6 +146,12 @@ impl Column {
     pub fn primary_key(mut self) -> Self {
         self.primary_key = true;
         self.nullable = false;
+        self
+    }
+
+    /// Sets the options of a serial column's sequence (see [`Column::serial_sequence`]).
+    pub fn serial_sequence(mut self, options: SequenceOptions) -> Self {
+        self.serial_sequence = Some(options);
         self
     }
 
@@ -253,6 +266,126 @@ impl SequenceOptions {
             parts.push("CYCLE".to_string());
         }
         parts.join(" ")
+    }
+}
+
+impl SequenceOptions {
+    /// Every option spelled out for a sequence of `type_name` (`integer`, `bigint`,
+    /// `smallint`, or a serial pseudo-type), with Postgres's defaults for those not given
+    /// (CREATE SEQUENCE: min 1 and the type's max ascending, the type's min and -1 descending,
+    /// START at the min ascending or the max descending, CACHE 1, NO CYCLE); for
+    /// `ALTER SEQUENCE`, which keeps options it is not given.
+    pub fn full_sql(&self, type_name: &str) -> String {
+        let (type_min, type_max) = integer_range(type_name);
+        let increment = self.increment.unwrap_or(1);
+        let ascending = increment > 0;
+        let min = self
+            .min_value
+            .unwrap_or(if ascending { 1 } else { type_min });
+        let max = self
+            .max_value
+            .unwrap_or(if ascending { type_max } else { -1 });
+        let start = self.start.unwrap_or(if ascending { min } else { max });
+        format!(
+            "START WITH {start} INCREMENT BY {increment} MINVALUE {min} MAXVALUE {max} CACHE {} {}",
+            self.cache.unwrap_or(1),
+            if self.cycle { "CYCLE" } else { "NO CYCLE" }
+        )
+    }
+
+    /// The range `[min, max]` these options give a sequence of `type_name` (see
+    /// [`SequenceOptions::full_sql`]).
+    pub fn range(&self, type_name: &str) -> (i64, i64) {
+        let (type_min, type_max) = integer_range(type_name);
+        let ascending = self.increment.unwrap_or(1) > 0;
+        (
+            self.min_value
+                .unwrap_or(if ascending { 1 } else { type_min }),
+            self.max_value
+                .unwrap_or(if ascending { type_max } else { -1 }),
+        )
+    }
+
+    /// The options of a sequence as `pg_sequence` holds them (`seqstart`, `seqincrement`, ...)
+    /// for a column of `type_name`, keeping only those that differ from what
+    /// `CREATE SEQUENCE .. AS type_name` chooses (the inverse of [`SequenceOptions::full_sql`]).
+    pub fn from_catalog(
+        type_name: &str,
+        start: i64,
+        increment: i64,
+        min: i64,
+        max: i64,
+        cache: i64,
+        cycle: bool,
+    ) -> Self {
+        let (type_min, type_max) = integer_range(type_name);
+        let ascending = increment > 0;
+        let (default_min, default_max) = if ascending {
+            (1, type_max)
+        } else {
+            (type_min, -1)
+        };
+        let default_start = if ascending { min } else { max };
+        SequenceOptions {
+            start: (start != default_start).then_some(start),
+            increment: (increment != 1).then_some(increment),
+            min_value: (min != default_min).then_some(min),
+            max_value: (max != default_max).then_some(max),
+            cache: (cache != 1).then_some(cache),
+            cycle,
+        }
+    }
+
+    /// `ALTER SEQUENCE` of the sequence a serial column owns (found with
+    /// `pg_get_serial_sequence`, which takes the column name as it is), setting every option ([`SequenceOptions::full_sql`]) and
+    /// keeping the sequence's current value; a sequence no value was drawn from yet restarts at
+    /// its (new) START, as a new one would. `quoted_table` is the table as SQL names it
+    /// (`"public"."t"`), `column` the column's name, `type_name` its type. Fails when the current
+    /// value is outside the new MINVALUE / MAXVALUE (Postgres checks it).
+    pub fn alter_serial_sql(&self, quoted_table: &str, column: &str, type_name: &str) -> String {
+        let lit = |s: &str| s.replace('\'', "''");
+        format!(
+            "DO $ignis$\nDECLARE seq text := pg_get_serial_sequence('{}', '{}'); called boolean;\n\
+             BEGIN\nEXECUTE format('SELECT is_called FROM %s', seq) INTO called;\n\
+             EXECUTE format('ALTER SEQUENCE %s {}', seq) || CASE WHEN called THEN '' ELSE ' RESTART' END;\n\
+             END\n$ignis$",
+            lit(quoted_table),
+            lit(column),
+            self.full_sql(type_name)
+        )
+    }
+}
+
+impl SequenceOptions {
+    /// For a serial column just added to a table with rows (which `ADD COLUMN` numbered with
+    /// `serial`'s defaults): sets every option ([`SequenceOptions::full_sql`]), restarts the
+    /// sequence and numbers the rows again from it. Arguments as
+    /// [`SequenceOptions::alter_serial_sql`].
+    pub fn renumber_serial_sql(&self, quoted_table: &str, column: &str, type_name: &str) -> String {
+        let lit = |s: &str| s.replace('\'', "''");
+        format!(
+            "DO $ignis$\nDECLARE seq text := pg_get_serial_sequence('{table}', '{col}');\n\
+             BEGIN\nEXECUTE format('ALTER SEQUENCE %s {} RESTART', seq);\n\
+             EXECUTE format('UPDATE %s SET %I = nextval(%L)', '{table}', '{col}', seq);\n\
+             END\n$ignis$",
+            self.full_sql(type_name),
+            table = lit(quoted_table),
+            col = lit(column),
+        )
+    }
+}
+
+/// The range of a sequence's integer type; `type_name` as Postgres prints it or a serial
+/// pseudo-type. Anything else is `bigint`'s.
+fn integer_range(type_name: &str) -> (i64, i64) {
+    match type_name {
+        "smallint" | "int2" | "smallserial" | "serial2" => {
+            (i64::from(i16::MIN), i64::from(i16::MAX))
+        }
+        "integer" | "int" | "int4" | "serial" | "serial4" => {
+            (i64::from(i32::MIN), i64::from(i32::MAX))
+        }
+        _ => (i64::MIN, i64::MAX),
     }
 }
 
