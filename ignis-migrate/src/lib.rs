@@ -6,11 +6,11 @@
 //!    never interleave: the second waits, then sees what the first committed and plans nothing;
 //! 2. builds the models' side as a [`Catalog`], the same shape the live database is read into.
 //!    Only what Postgres alone can normalise goes through Postgres: each distinct column type
-//!    (with its collation) and default becomes a column of a few shared scratch tables, and only models with check
-//!    constraints, exclusion constraints, serial columns or indexes with a predicate, an expression key, an operator
-//!    class, a collation or storage parameters get a bare scratch table of their own (with the
-//!    schema's enum types, and those indexes), all in scratch schemas inside a savepoint that is
-//!    rolled back. Read back with the catalog queries, types, column collations, defaults, check
+//!    (with its collation) and default becomes a column of a few shared scratch tables, and
+//!    only models with check constraints, exclusion constraints, serial columns or indexes with
+//!    a predicate, an expression key, an operator class, a collation or storage parameters get
+//!    a bare scratch table of their own (with the schema's enum types, and those indexes), all
+//!    in scratch schemas inside a savepoint that is rolled back. Read back with the catalog queries, types, column collations, defaults, check
 //!    expressions, exclusion constraints, index expressions and predicates compare as Postgres
 //!    prints them (and a
 //!    default operator class or collation as none), so a difference never comes from spelling alone. Primary keys,
@@ -573,7 +573,8 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
     // predicates) goes through scratch objects; keys, indexes and foreign keys are compared
     // structurally, so no table of the model needs to be created: each distinct (type,
     // default) pair becomes one column of a few shared scratch tables, and only models with
-    // serial columns, checks or partial indexes get a (bare) scratch table of their own.
+    // serial columns, checks, exclusion constraints or partial indexes get a (bare) scratch
+    // table of their own.
     // 1,000 models cost a handful of statements instead of thousands of CREATEs.
     let first_scratch = scratch
         .values()

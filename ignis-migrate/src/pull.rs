@@ -23,7 +23,8 @@
 //!   operator classes, collations and sort order, unique, method, `INCLUDE`, `NULLS NOT
 //!   DISTINCT`, storage parameters, partial predicate),
 //!   foreign keys (target, actions, `MATCH FULL`, `DEFERRABLE`, `INITIALLY DEFERRED`), check
-//!   constraints and enum types.
+//!   constraints, exclusion constraints (method, elements with operator class and operator,
+//!   predicate, `DEFERRABLE`, `INITIALLY DEFERRED`) and enum types.
 //!
 //! Relations are not in the catalog: the pulled models have none. refinery's history table is
 //! skipped. What a schema file cannot express (an index's tablespace, a `NOT VALID`
