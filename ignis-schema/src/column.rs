@@ -449,6 +449,41 @@ mod tests {
     }
 
     #[test]
+    fn full_sequence_options_read_back_as_the_options_given() {
+        for (ty, o) in [
+            ("integer", SequenceOptions::default()),
+            (
+                "bigint",
+                SequenceOptions {
+                    start: Some(-7),
+                    increment: Some(-2),
+                    max_value: Some(-5),
+                    cache: Some(3),
+                    cycle: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "smallint",
+                SequenceOptions {
+                    min_value: Some(0),
+                    max_value: Some(100),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let sql = o.full_sql(ty);
+            let n: Vec<i64> = sql.split(' ').filter_map(|w| w.parse().ok()).collect();
+            let back = SequenceOptions::from_catalog(ty, n[0], n[1], n[2], n[3], n[4], o.cycle);
+            assert_eq!(back, o, "{ty}: {sql}");
+        }
+        assert_eq!(
+            SequenceOptions::default().full_sql("smallserial"),
+            "START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 32767 CACHE 1 NO CYCLE"
+        );
+    }
+
+    #[test]
     fn json_column_defaults_its_column_name_and_nullability() {
         let c: Column =
             serde_json::from_str(r#"{"property":"createdAt","type":"timestamptz"}"#).unwrap();
