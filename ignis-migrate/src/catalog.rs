@@ -584,7 +584,7 @@ LEFT JOIN LATERAL (
          sq.seqmax, sq.seqcache, sq.seqcycle
   FROM pg_depend dep JOIN pg_sequence sq ON sq.seqrelid = dep.objid
   WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
-    AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'
+    AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i')
   ORDER BY sq.seqrelid LIMIT 1
 ) seq ON a.attnum IS NOT NULL
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')

@@ -820,6 +820,22 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 normalised[spec_of[&key]].clone()
             };
             let serial = c.pg_type.is_serial();
+            if let Some(identity) = &c.identity {
+                // Compared in the form the catalog is read in: only what differs from the
+                // defaults of a sequence of the column's type.
+                let o = &identity.sequence;
+                let increment = o.increment.unwrap_or(1);
+                let (min, max) = o.range(&data_type);
+                serial_sequence = Some(ignis_schema::SequenceOptions::from_catalog(
+                    &data_type,
+                    o.start.unwrap_or(if increment > 0 { min } else { max }),
+                    increment,
+                    min,
+                    max,
+                    o.cache.unwrap_or(1),
+                    o.cycle,
+                ));
+            }
             t.columns.push(ColumnInfo {
                 name: c.column.clone(),
                 data_type,

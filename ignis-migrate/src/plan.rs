@@ -1334,9 +1334,14 @@ impl Differ {
         let Some(want) = w.serial_sequence.as_ref() else {
             return;
         };
-        if m.column_by_name(&w.name)
-            .is_none_or(|c| !c.pg_type.is_serial())
-        {
+        let serial = m
+            .column_by_name(&w.name)
+            .is_some_and(|c| c.pg_type.is_serial());
+        // An identity's sequence is created with its options; an existing identity's options
+        // are compared here. (A column becoming an identity gets them in that step.)
+        let identity_kept = w.identity.is_some()
+            && have.is_some_and(|h| h.identity.is_some() && h.data_type == w.data_type);
+        if !serial && !identity_kept {
             return;
         }
         let live = have.and_then(|h| h.serial_sequence.clone());
@@ -1585,6 +1590,14 @@ impl Differ {
                         format!("{alter} SET GENERATED {generated}"),
                     ));
                 } else {
+                    // The model's sequence options, given when the identity is created.
+                    let options = m
+                        .column_by_name(&w.name)
+                        .and_then(|c| c.identity.as_ref())
+                        .map(|i| i.sequence.to_sql())
+                        .filter(|o| !o.is_empty())
+                        .map(|o| format!(" ({o})"))
+                        .unwrap_or_default();
                     // A serial's sequence (its default was dropped before) hands its position to
                     // the identity's and goes; otherwise the identity starts after the stored
                     // values, so new rows do not collide.
@@ -1598,7 +1611,7 @@ impl Differ {
                              IF old IS NOT NULL THEN\n\
                              EXECUTE format('SELECT last_value, is_called FROM %s', old) INTO last, called;\n\
                              EXECUTE format('DROP SEQUENCE %s', old);\nEND IF;\n\
-                             {alter} ADD GENERATED {generated} AS IDENTITY;\n\
+                             {alter} ADD GENERATED {generated} AS IDENTITY{options};\n\
                              IF old IS NOT NULL THEN\n\
                              PERFORM setval(pg_get_serial_sequence('{table_lit}', '{col_lit}'), last, called);\n\
                              ELSE\n\

@@ -610,26 +610,15 @@ fn parse_type(spelling: &str) -> PgType {
 /// The options of a sequence that differ from what `CREATE SEQUENCE` (or an identity) would
 /// choose for its type and direction.
 fn sequence_options(s: &OwnedSequence) -> SequenceOptions {
-    let (type_min, type_max) = match s.type_name.as_str() {
-        "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
-        "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
-        _ => (i64::MIN, i64::MAX),
-    };
-    let ascending = s.increment > 0;
-    let (default_min, default_max) = if ascending {
-        (1, type_max)
-    } else {
-        (type_min, -1)
-    };
-    let default_start = if ascending { s.min } else { s.max };
-    SequenceOptions {
-        start: (s.start != default_start).then_some(s.start),
-        increment: (s.increment != 1).then_some(s.increment),
-        min_value: (s.min != default_min).then_some(s.min),
-        max_value: (s.max != default_max).then_some(s.max),
-        cache: (s.cache != 1).then_some(s.cache),
-        cycle: s.cycle,
-    }
+    SequenceOptions::from_catalog(
+        &s.type_name,
+        s.start,
+        s.increment,
+        s.min,
+        s.max,
+        s.cache,
+        s.cycle,
+    )
 }
 
 /// `created_by` -> `createdBy`, `n_value` -> `nValue`; leading underscores and names without

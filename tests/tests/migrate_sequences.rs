@@ -307,3 +307,90 @@ fn sequences_with_options_pull_and_recreate_identically() {
         assert_eq!(id, 1000);
     }
 }
+
+/// [`counter`] with an identity key (by default) whose sequence has `options`, or a plain
+/// integer key without.
+fn identity_counter(options: Option<SequenceOptions>) -> Schema {
+    let mut id = Column::new("id", ignis_schema::PgType::Integer).primary_key();
+    if let Some(o) = options {
+        id.identity = Some(ignis_schema::Identity {
+            generation: ignis_schema::IdentityGeneration::ByDefault,
+            sequence: o,
+        });
+    }
+    Schema::new(vec![Model::new("Counter")
+        .table("counter")
+        .column(id)
+        .column(Column::new("label", ignis_schema::PgType::Text))])
+    .unwrap()
+}
+
+#[test]
+fn identity_sequence_options_are_compared_and_changed_keeping_the_current_value() {
+    let db = TestDb::new();
+    let m = Migrator::new(db.migrated(&identity_counter(Some(SequenceOptions::default()))));
+    let mut c = db.client();
+    for _ in 0..3 {
+        insert(&mut c);
+    }
+    let written_as_defaults = SequenceOptions {
+        start: Some(1),
+        increment: Some(1),
+        ..SequenceOptions::default()
+    };
+    for (options, expect_step, seq) in [
+        (
+            opts(None, Some(5), Some(1000), None, false),
+            true,
+            (1, 5, 1, 1000, 1, false),
+        ),
+        (
+            opts(Some(1), Some(2), None, Some(10), true),
+            true,
+            (1, 2, 1, i64::from(i32::MAX), 10, true),
+        ),
+        (
+            Some(written_as_defaults.clone()),
+            true,
+            (1, 1, 1, i64::from(i32::MAX), 1, false),
+        ),
+        (
+            Some(SequenceOptions::default()),
+            false,
+            (1, 1, 1, i64::from(i32::MAX), 1, false),
+        ),
+    ] {
+        let schema = identity_counter(options.clone());
+        let plan = m.plan(&schema).unwrap();
+        let kinds: Vec<StepKind> = plan.steps.iter().map(|s| s.kind).collect();
+        if expect_step {
+            assert_eq!(kinds, [StepKind::AlterSequence], "{options:?}:\n{plan}");
+        } else {
+            assert!(kinds.is_empty(), "{options:?}:\n{plan}");
+        }
+        let before: i32 = c
+            .query_one("SELECT max(id) FROM counter", &[])
+            .unwrap()
+            .get(0);
+        m.migrate(&schema, |_| {}).unwrap();
+        assert!(m.plan(&schema).unwrap().matches(), "{options:?}");
+        assert_eq!(sequence(&mut c), seq, "{options:?}");
+        assert!(
+            insert(&mut c) > before,
+            "{options:?}: the sequence went back"
+        );
+    }
+
+    // A plain key becoming an identity gets the model's options, and continues after the rows.
+    let plain = TestDb::new();
+    let m = Migrator::new(plain.migrated(&identity_counter(None)));
+    let mut c = plain.client();
+    c.batch_execute("INSERT INTO counter (id, label) VALUES (7, 'a')")
+        .unwrap();
+    let schema = identity_counter(opts(None, Some(10), None, None, false));
+    m.migrate(&schema, |_| {}).unwrap();
+    assert!(m.plan(&schema).unwrap().matches());
+    assert_eq!(sequence(&mut c).1, 10);
+    assert_eq!(insert(&mut c), 8);
+    assert_eq!(insert(&mut c), 18);
+}
