@@ -31,8 +31,9 @@ pub struct Catalog {
     /// User enum types, keyed by `(schema, name)`, with their labels in sort order.
     pub enums: BTreeMap<TableKey, Vec<String>>,
     /// Objects the migrator does not manage, as `(schema, description)`: functions, procedures,
-    /// triggers and extensions' objects in the requested schemas (`function public.f(integer)`,
-    /// `trigger t_audit on public.t`). Listed in plans, never changed or dropped.
+    /// triggers, sequences no column owns, row-level security policies, domains, range and
+    /// composite types in the requested schemas (`function public.f(integer)`, `trigger t_audit
+    /// on public.t`), except extensions' own. Listed in plans, never changed or dropped.
     pub unmanaged: Vec<(String, String)>,
     /// What each table has that this catalog shape does not hold, as Postgres prints it (see
     /// [`read_unexpressed`]): an index whose definition holds more than [`IndexInfo`] (a
@@ -555,6 +556,27 @@ UNION ALL
 SELECT n.nspname::text, 'trigger ' || t.tgname || ' on ' || n.nspname || '.' || c.relname
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND NOT t.tgisinternal
+UNION ALL
+SELECT n.nspname::text, 'sequence ' || n.nspname || '.' || c.relname || ' (owned by no column)'
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind = 'S'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                    AND d.deptype IN ('a', 'i', 'e'))
+UNION ALL
+SELECT n.nspname::text, 'policy ' || p.polname || ' on ' || n.nspname || '.' || c.relname
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1)
+UNION ALL
+SELECT n.nspname::text,
+       CASE t.typtype WHEN 'd' THEN 'domain ' WHEN 'r' THEN 'range type ' ELSE 'composite type ' END
+       || n.nspname || '.' || t.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class tc ON tc.oid = t.typrelid
+WHERE n.nspname = ANY($1)
+  AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
 ORDER BY 1, 2";
 
 const SCHEMAS_SQL: &str = "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)";
@@ -579,14 +601,15 @@ LEFT JOIN pg_description cdes ON cdes.objoid = c.oid AND cdes.classoid = 'pg_cla
                              AND cdes.objsubid = a.attnum
 LEFT JOIN pg_description tdes ON tdes.objoid = c.oid AND tdes.classoid = 'pg_class'::regclass
                              AND tdes.objsubid = 0
-LEFT JOIN LATERAL (
-  SELECT format_type(sq.seqtypid, NULL) AS seqtype, sq.seqstart, sq.seqincrement, sq.seqmin,
+LEFT JOIN (
+  SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid) dep.refobjid, dep.refobjsubid,
+         format_type(sq.seqtypid, NULL) AS seqtype, sq.seqstart, sq.seqincrement, sq.seqmin,
          sq.seqmax, sq.seqcache, sq.seqcycle
   FROM pg_depend dep JOIN pg_sequence sq ON sq.seqrelid = dep.objid
   WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
-    AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i')
-  ORDER BY sq.seqrelid LIMIT 1
-) seq ON a.attnum IS NOT NULL
+    AND dep.deptype IN ('a', 'i')
+  ORDER BY dep.refobjid, dep.refobjsubid, sq.seqrelid
+) seq ON seq.refobjid = c.oid AND seq.refobjsubid = a.attnum
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY n.nspname, c.relname, a.attnum";
 

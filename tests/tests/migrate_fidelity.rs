@@ -326,3 +326,34 @@ fn checks_postgres_prints_differently_from_what_it_reads_back_round_trip() {
         ]
     );
 }
+
+#[test]
+fn objects_the_migrator_does_not_manage_are_listed_not_silent() {
+    let schema = schema();
+    let db = TestDb::new();
+    let m = Migrator::new(db.migrated(&schema));
+    db.client()
+        .batch_execute(
+            "CREATE SEQUENCE invoice_no;
+             CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+             CREATE TYPE pair AS (a integer, b integer);
+             CREATE POLICY own_items ON item USING (true);",
+        )
+        .unwrap();
+    let plan = m.plan(&schema).unwrap();
+    for named in [
+        "sequence public.invoice_no",
+        "domain public.positive",
+        "composite type public.pair",
+        "policy own_items on public.item",
+    ] {
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.kind == NoteKind::LeftAlone && n.message.contains(named)),
+            "{named} not listed:\n{plan}"
+        );
+    }
+    // Listed, never changed: nothing to apply for them.
+    assert!(plan.is_empty(), "{plan}");
+}
