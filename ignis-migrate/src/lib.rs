@@ -708,6 +708,10 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 let sql = o.alter_serial_sql(&quoted_table, &c.column, &c.pg_type.to_string());
                 statements.push((bare.name.clone(), sql));
             }
+            if let Some(name) = c.sequence_name.as_ref().filter(|_| c.pg_type.is_serial()) {
+                let sql = ignis_schema::rename_serial_sequence_sql(&quoted_table, &c.column, name);
+                statements.push((bare.name.clone(), sql));
+            }
         }
     }
     // One round trip; when it fails, find the culprit statement by statement.

@@ -847,6 +847,7 @@ impl Differ {
         }
         for w in &want.columns {
             self.serial_sequence(m, w, None, false);
+            self.serial_sequence_name(m, w);
             self.column_metadata(m, w, None);
         }
         for i in want.indexes.values() {
@@ -1290,7 +1291,28 @@ impl Differ {
         }
         self.push(step);
         self.serial_sequence(m, w, None, true);
+        self.serial_sequence_name(m, w);
         self.column_metadata(m, w, None);
+    }
+
+    /// For a serial column the plan creates (a new table's, or an added column) whose model names
+    /// its sequence ([`ignis_schema::Column::sequence_name`]): the step renaming the sequence
+    /// `serial` created.
+    fn serial_sequence_name(&mut self, m: &Model, w: &ColumnInfo) {
+        let Some(name) = m
+            .column_by_name(&w.name)
+            .filter(|c| c.pg_type.is_serial())
+            .and_then(|c| c.sequence_name.as_ref())
+        else {
+            return;
+        };
+        let table = qualified(&m.schema, &m.table);
+        self.push(Step::new(
+            StepKind::AlterSequence,
+            &m.name,
+            format!("{}.{} sequence -> {name}", m.qualified_table(), w.name),
+            ignis_schema::rename_serial_sequence_sql(&table, &w.name, name),
+        ));
     }
 
     /// The statistics target and the comment of a column, as steps of their own (metadata
@@ -1471,7 +1493,31 @@ impl Differ {
                 )),
             }
         }
-        let default_changes = w.default != h.default || (type_changes && h.default.is_some());
+        let mut default_changes = w.default != h.default || (type_changes && h.default.is_some());
+        // A serial whose owned sequence only has another name: renamed in place (the default
+        // follows the sequence, whose position stays).
+        if let (Some(want_seq), Some(have_seq)) =
+            (&serial_seq, h.default.as_deref().and_then(nextval_target))
+        {
+            let renamed = default_changes
+                && !type_changes
+                && h.identity.is_none()
+                && h.serial_sequence.is_some()
+                && *want_seq != have_seq;
+            if renamed {
+                let name = m
+                    .column_by_name(&w.name)
+                    .and_then(|c| c.sequence_name.clone())
+                    .unwrap_or_else(|| ignis_schema::object_name_pair(&m.table, &w.name, "seq"));
+                self.push(Step::new(
+                    StepKind::AlterSequence,
+                    &m.name,
+                    format!("{have_seq} -> {name}"),
+                    format!("ALTER SEQUENCE {have_seq} RENAME TO {}", quote_ident(&name)),
+                ));
+                default_changes = false;
+            }
+        }
         if let Some(hd) = h.default.as_ref().filter(|_| default_changes) {
             let mut sql = format!("{alter} DROP DEFAULT");
             if nextval_target(hd).is_some() && serial_seq.is_none() && w.identity.is_none() {

@@ -467,7 +467,16 @@ impl Puller<'_> {
         // The name `serial` gives its sequence, cut to 63 bytes as Postgres cuts it.
         let expected = ignis_schema::object_name_pair(table, &c.name, "seq");
         let options = sequence_options(&seq);
-        if seq.name == expected && !c.nullable {
+        // A sequence of another name (renamed, or created apart and owned by the column) in the
+        // table's schema is still the column's serial sequence, named in the model.
+        let in_table_schema = [
+            format!("nextval('{schema}."),
+            format!("nextval('\"{}\".", schema.replace('"', "\"\"")),
+        ]
+        .iter()
+        .any(|p| default.starts_with(p.as_str()));
+        if (seq.name == expected || in_table_schema) && !c.nullable {
+            column.sequence_name = (seq.name != expected).then(|| seq.name.clone());
             let serial = match c.data_type.as_str() {
                 "smallint" => "smallserial",
                 "bigint" => "bigserial",

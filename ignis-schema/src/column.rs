@@ -48,6 +48,13 @@ pub struct Column {
     /// options, is the sequence `serial` creates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_sequence: Option<SequenceOptions>,
+    /// The name of a serial column's sequence when it is not the one `serial` gives it
+    /// (`{table}_{column}_seq`, cut to 63 bytes as Postgres cuts it: see
+    /// [`crate::object_name_pair`]), for a sequence renamed, or created under another name and
+    /// owned by the column. The sequence is in the table's schema. The migrator creates it as
+    /// the pseudo-type does and renames it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence_name: Option<String>,
     /// Part of the primary key. A model's primary key is its flagged columns, in column order.
     #[serde(default, skip_serializing_if = "is_false")]
     pub primary_key: bool,
@@ -92,6 +99,7 @@ impl Column {
             default: None,
             identity: None,
             serial_sequence: None,
+            sequence_name: None,
             primary_key: false,
             renamed_from: None,
             collation: None,

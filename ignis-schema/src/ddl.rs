@@ -73,6 +73,20 @@ pub fn object_name_pair(name1: &str, name2: &str, label: &str) -> String {
     format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
 }
 
+/// Renames the sequence a serial column owns (found with `pg_get_serial_sequence`) to `name`:
+/// a `DO` block, since the sequence's current name is only known to the server. `quoted_table`
+/// is the table as SQL names it (`"public"."t"`), `column` the column's name.
+pub fn rename_serial_sequence_sql(quoted_table: &str, column: &str, name: &str) -> String {
+    let lit = |s: &str| s.replace('\'', "''");
+    format!(
+        "DO $ignis$\nBEGIN\nEXECUTE format('ALTER SEQUENCE %s RENAME TO %I', \
+         pg_get_serial_sequence('{}', '{}'), '{}');\nEND\n$ignis$",
+        lit(quoted_table),
+        lit(column),
+        lit(name)
+    )
+}
+
 impl crate::Model {
     /// The table as SQL text: `"schema"."table"` ([`quote_qualified`]).
     pub fn quoted_table(&self) -> String {

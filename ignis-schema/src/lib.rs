@@ -38,7 +38,7 @@ pub mod types;
 pub use column::{snake_case, Column, Identity, IdentityGeneration, SequenceOptions};
 pub use ddl::{
     deferral_sql, object_name, object_name_pair, operator_sql, quote_ident, quote_ident_list,
-    quote_literal, quote_qualified,
+    quote_literal, quote_qualified, rename_serial_sequence_sql,
 };
 pub use enrich::Enricher;
 pub use error::SchemaError;

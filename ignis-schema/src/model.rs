@@ -1227,6 +1227,19 @@ impl Model {
                     ),
                 });
             }
+            if let Some(name) = &c.sequence_name {
+                if !c.pg_type.is_serial() {
+                    return Err(SchemaError::InvalidModel {
+                        model: m.clone(),
+                        reason: format!(
+                            "column `{}` names a sequence but its type is {} (a sequence name \
+                             needs serial, bigserial or smallserial)",
+                            c.column, c.pg_type
+                        ),
+                    });
+                }
+                check_ident(m, "sequence", name)?;
+            }
             if let Some(collation) = &c.collation {
                 check_ident(m, "collation", collation)?;
             }

@@ -394,3 +394,73 @@ fn identity_sequence_options_are_compared_and_changed_keeping_the_current_value(
     assert_eq!(insert(&mut c), 8);
     assert_eq!(insert(&mut c), 18);
 }
+
+#[test]
+fn serial_sequences_of_other_names_round_trip_and_are_renamed_in_place() {
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(
+            "CREATE TABLE ticket (id serial PRIMARY KEY, label text);
+             ALTER SEQUENCE ticket_id_seq RENAME TO ticket_numbers;
+             CREATE SEQUENCE invoice_seq AS integer;
+             CREATE TABLE invoice (id integer NOT NULL DEFAULT nextval('invoice_seq'), total int);
+             ALTER SEQUENCE invoice_seq OWNED BY invoice.id;
+             INSERT INTO ticket (label) VALUES ('a'), ('b');",
+        )
+        .unwrap();
+    let ds = source.datasource();
+    let pulled = pull_with_notes(&ds, &["public".into()]).unwrap();
+    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
+    let ticket = pulled.schema.model("ticket").unwrap();
+    let id = ticket.column_by_name("id").unwrap();
+    assert_eq!(id.pg_type.to_string(), "serial");
+    assert_eq!(id.sequence_name.as_deref(), Some("ticket_numbers"));
+    let invoice = pulled.schema.model("invoice").unwrap();
+    assert_eq!(
+        invoice
+            .column_by_name("id")
+            .unwrap()
+            .sequence_name
+            .as_deref(),
+        Some("invoice_seq")
+    );
+    let m = Migrator::new(ds);
+    assert!(m.plan(&pulled.schema).unwrap().matches());
+
+    // Re-created from the pulled file: the same sequences.
+    let copy = TestDb::new();
+    let cm = Migrator::new(copy.migrated(&pulled.schema));
+    assert!(cm.plan(&pulled.schema).unwrap().matches());
+    assert_eq!(copy.schema_dump(), source.schema_dump());
+
+    // Renaming the sequence in the model renames it in place: the position stays.
+    let mut models = pulled.schema.models().to_vec();
+    let t = models.iter().position(|m| m.name == "ticket").unwrap();
+    let c = models[t]
+        .columns
+        .iter()
+        .position(|c| c.column == "id")
+        .unwrap();
+    models[t].columns[c].sequence_name = None;
+    let renamed = Schema::new(models).unwrap();
+    let plan = m.plan(&renamed).unwrap();
+    assert_eq!(
+        plan.steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [StepKind::AlterSequence],
+        "{plan}"
+    );
+    m.migrate(&renamed, |_| {}).unwrap();
+    assert!(m.plan(&renamed).unwrap().matches());
+    let mut c = source.client();
+    let next: i32 = c
+        .query_one("INSERT INTO ticket (label) VALUES ('c') RETURNING id", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 3);
+    let seq: String = c
+        .query_one("SELECT pg_get_serial_sequence('ticket', 'id')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(seq, "public.ticket_id_seq");
+}
