@@ -159,6 +159,75 @@ impl TestDb {
     }
 }
 
+/// What [`pull_round_trip`] made: the source database, the copy migrated from the pulled schema,
+/// the pulled schema, and the source's [`TestDb::schema_dump`].
+pub struct RoundTrip {
+    /// The database `sql` was loaded into.
+    pub source: TestDb,
+    /// A fresh database migrated with the pulled schema.
+    pub copy: TestDb,
+    /// The schema pulled from `source` (schema `public`).
+    pub pulled: ignis_schema::Schema,
+    /// `source.schema_dump()`, equal to the copy's.
+    pub dump: String,
+}
+
+/// The pull round trip of the migrator's tests: `sql` is loaded into a fresh database and its
+/// `public` schema pulled; then pull noted nothing, the pulled schema plans nothing against the
+/// source (no step, no note), a fresh database migrated with it plans nothing either, the two
+/// `pg_dump --schema-only` are equal, and pulling the copy gives the same schema file.
+///
+/// # Panics
+/// When any of that does not hold (the message says which), or on a setup failure.
+pub fn pull_round_trip(sql: &str) -> RoundTrip {
+    let schemas = vec!["public".to_string()];
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(sql)
+        .unwrap_or_else(|e| panic!("loading the source SQL: {e}"));
+    let pulled = ignis_migrate::pull::pull_with_notes(&source.datasource(), &schemas)
+        .unwrap_or_else(|e| panic!("pull: {e}"));
+    assert!(pulled.notes.is_empty(), "pull noted: {:#?}", pulled.notes);
+    let plan = ignis_migrate::Migrator::new(source.datasource())
+        .plan(&pulled.schema)
+        .unwrap_or_else(|e| panic!("plan against the source: {e}"));
+    assert!(
+        plan.matches() && plan.notes.is_empty(),
+        "plan against the source:\n{plan}"
+    );
+    let copy = TestDb::new();
+    let m = ignis_migrate::Migrator::new(copy.datasource());
+    m.migrate(&pulled.schema, |_| {})
+        .unwrap_or_else(|e| panic!("migrate the copy: {e}"));
+    let again = m
+        .plan(&pulled.schema)
+        .unwrap_or_else(|e| panic!("plan against the copy: {e}"));
+    assert!(
+        again.matches() && again.notes.is_empty(),
+        "plan against the copy:\n{again}"
+    );
+    let dump = source.schema_dump();
+    assert_eq!(
+        dump,
+        copy.schema_dump(),
+        "pg_dump of the source and of the copy differ"
+    );
+    let pulled_again = ignis_migrate::pull::pull_with_notes(&copy.datasource(), &schemas)
+        .unwrap_or_else(|e| panic!("pull the copy: {e}"));
+    assert_eq!(
+        pulled_again.schema.to_json(),
+        pulled.schema.to_json(),
+        "pulling the copy gives another schema file"
+    );
+    RoundTrip {
+        source,
+        copy,
+        pulled: pulled.schema,
+        dump,
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut c) =

@@ -14,8 +14,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
-use std::process::Command;
-
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
 use ignis_migrate::{MigrateOptions, Migrator, StepKind};
@@ -418,44 +416,6 @@ fn constraint_attributes_in_json() {
     );
 }
 
-fn binary(name: &str) -> String {
-    let mut found: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| format!("{}/bin/{name}", e.path().display()))
-        .filter(|p| std::path::Path::new(p).exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| panic!("{name} not found"))
-}
-
-fn dump(db: &TestDb) -> String {
-    let out = Command::new(binary("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            &db.url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 const SOURCE_SQL: &str = r#"
 CREATE TABLE parent (
     id integer PRIMARY KEY, a integer, b integer, code text,
@@ -476,30 +436,10 @@ CREATE TABLE child (
 
 #[test]
 fn constraints_with_every_attribute_pull_and_recreate_identically() {
-    let source = TestDb::new();
-    source.client().batch_execute(SOURCE_SQL).unwrap();
-    let schemas = vec!["public".to_string()];
-    let pulled = pull_with_notes(&source.datasource(), &schemas).expect("pull");
-    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
-
-    let plan = Migrator::new(source.datasource())
-        .plan(&pulled.schema)
-        .expect("plan against the source");
-    assert!(plan.is_empty() && plan.notes.is_empty(), "{plan}");
-
-    let target = TestDb::new();
-    let m = Migrator::new(target.datasource());
-    m.migrate(&pulled.schema, |_| {}).expect("migrate the copy");
-    let again = m.plan(&pulled.schema).unwrap();
-    assert!(again.is_empty() && again.notes.is_empty(), "{again}");
-
-    let (a, b) = (dump(&source), dump(&target));
+    let rt = ignis_tests::pull_round_trip(SOURCE_SQL);
     for attribute in ["INITIALLY DEFERRED", "MATCH FULL", "NULLS NOT DISTINCT"] {
-        assert!(a.contains(attribute), "{attribute} in\n{a}");
+        assert!(rt.dump.contains(attribute), "{attribute} in\n{}", rt.dump);
     }
-    assert_eq!(a, b, "pg_dump of the source and of the copy differ");
-    let pulled_again = pull_with_notes(&target.datasource(), &schemas).expect("pull the copy");
-    assert_eq!(pulled_again.schema.to_json(), pulled.schema.to_json());
 }
 
 /// What a constraint has beyond the model's attributes is still reported, by the plan and by
@@ -761,7 +701,7 @@ fn conflicting_rows_make_a_new_exclusion_roll_the_whole_plan_back() {
     let m = migrator(&db);
     m.migrate(&booking(vec![]), |_| {}).unwrap();
     db.client().batch_execute(BOOKINGS).unwrap();
-    let before = dump(&db);
+    let before = db.schema_dump();
     let mut models = booking(vec![during()]).models().to_vec();
     models[0] = models[0].clone().column(Column::new("note", PgType::Text));
     let desired = Schema::new(models).unwrap();
@@ -774,7 +714,7 @@ fn conflicting_rows_make_a_new_exclusion_roll_the_whole_plan_back() {
         "{err}"
     );
     assert!(err.to_string().contains("ex_booking_during"), "{err}");
-    assert_eq!(dump(&db), before, "the plan was not rolled back");
+    assert_eq!(db.schema_dump(), before, "the plan was not rolled back");
     let rows: i64 = db
         .client()
         .query_one("SELECT count(*) FROM booking", &[])
@@ -842,29 +782,9 @@ CREATE TABLE booking (
 
 #[test]
 fn exclusions_pull_and_recreate_identically() {
-    let source = TestDb::new();
-    source.client().batch_execute(EXCLUSION_SQL).unwrap();
-    let schemas = vec!["public".to_string()];
-    let pulled = pull_with_notes(&source.datasource(), &schemas).expect("pull");
-    assert!(pulled.notes.is_empty(), "{:#?}", pulled.notes);
-    assert_eq!(pulled.schema.model("booking").unwrap().exclusions.len(), 4);
-
-    let plan = Migrator::new(source.datasource())
-        .plan(&pulled.schema)
-        .expect("plan against the source");
-    assert!(plan.is_empty() && plan.notes.is_empty(), "{plan}");
-
-    let target = TestDb::new();
-    let m = Migrator::new(target.datasource());
-    m.migrate(&pulled.schema, |_| {}).expect("migrate the copy");
-    let again = m.plan(&pulled.schema).unwrap();
-    assert!(again.is_empty() && again.notes.is_empty(), "{again}");
-
-    let (a, b) = (dump(&source), dump(&target));
-    assert!(a.contains("EXCLUDE USING gist"), "{a}");
-    assert_eq!(a, b, "pg_dump of the source and of the copy differ");
-    let pulled_again = pull_with_notes(&target.datasource(), &schemas).expect("pull the copy");
-    assert_eq!(pulled_again.schema.to_json(), pulled.schema.to_json());
+    let rt = ignis_tests::pull_round_trip(EXCLUSION_SQL);
+    assert_eq!(rt.pulled.model("booking").unwrap().exclusions.len(), 4);
+    assert!(rt.dump.contains("EXCLUDE USING gist"), "{}", rt.dump);
 }
 
 /// What an exclusion constraint has beyond the model's attributes (storage parameters,
