@@ -1,7 +1,7 @@
 //! # ignis-tests: the workspace's integration, property and end-to-end tests
 //!
 //! - [`example`]: the Ignis persistence guide's example application (User, Configuration with
-//!   creator / modifier relations) as ignis-rs models;
+//!   creator / modifier relations), re-exported from the `ignis-example` crate;
 //! - [`TestDb`]: a fresh database per test on the server named by `DATABASE_URL`, dropped when
 //!   the test ends, so tests run in parallel and leave nothing behind (the `#[sqlx::test]` idea);
 //! - [`debian`]: real application schemas fetched from Debian packages at test time.
@@ -9,7 +9,8 @@
 //! `cargo xtask test` starts the local cluster when needed and sets `DATABASE_URL`.
 
 pub mod debian;
-pub mod example;
+/// The example application, from its own crate ([`ignis_example`]).
+pub use ignis_example as example;
 
 use ignis_tx::{DataSource, DataSourceConfig, Executor, PoolOptions};
 

@@ -92,7 +92,7 @@ pub enum MigrateCommand {
 /// The file cannot be read, or is not a valid schema (the message names the model and field).
 pub fn load_schema(path: Option<&PathBuf>) -> Result<Schema, Box<dyn Error>> {
     match path {
-        None => Ok(ignis_tests::example::schema()),
+        None => Ok(ignis_example::schema()),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read schema file {}: {e}", path.display()))?;

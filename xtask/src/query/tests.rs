@@ -10,7 +10,7 @@ use serde_json::json;
 /// `createdAt` / `modifiedAt` / `deletedAt`, a unique `code`, a `publishedAt` timestamp, and
 /// the soft-delete default filter.
 fn schema() -> Schema {
-    let mut models = ignis_tests::example::schema().models().to_vec();
+    let mut models = ignis_example::schema().models().to_vec();
     let post = Schema::from_json(
         r#"{"models": [{
             "name": "Post",

@@ -5,7 +5,7 @@
 //! `cargo xtask migrate` migrates this schema when no `--schema` file is given.
 //!
 //! ```
-//! let schema = ignis_tests::example::schema();
+//! let schema = ignis_example::schema();
 //! assert_eq!(schema.models().len(), 3);
 //! assert!(schema.model("ConfigurationReport").unwrap().skip_migrate);
 //! ```
@@ -72,4 +72,4 @@ pub fn schema() -> Schema {
 /// The example schema as a schema file (the JSON format of `ignis_schema::Schema`), written with
 /// enrichers as a user would write it by hand. `example_schema_file_matches_the_rust_models` in
 /// this crate's tests checks that it describes the same models as [`schema`].
-pub const SCHEMA_FILE: &str = include_str!("../example/schema.json");
+pub const SCHEMA_FILE: &str = include_str!("../schema.json");
