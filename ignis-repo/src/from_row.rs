@@ -2,7 +2,7 @@
 
 use postgres::types::FromSql;
 
-use crate::typed::{Included, RowSet};
+use crate::row_set::{Included, RowSet};
 use crate::RepoError;
 
 /// A type built from one row of a repository's model (and its included relations), reading

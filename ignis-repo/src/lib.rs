@@ -19,6 +19,7 @@ mod from_row;
 mod json;
 mod repository;
 mod row;
+mod row_set;
 mod typed;
 
 pub use error::RepoError;

@@ -1168,7 +1168,7 @@ impl<'a, M> Scope<'a, M> {
         index: usize,
         filter: &Filter,
         extra: Option<&str>,
-    ) -> Result<(crate::typed::RowSet, Arc<CachedSelect>), RepoError> {
+    ) -> Result<(crate::row_set::RowSet, Arc<CachedSelect>), RepoError> {
         let schema = self.repo.shared.schema.clone();
         let model = &schema.models()[index];
         let mut join_props: Vec<&str> = Vec::with_capacity(filter.include.len() + 1);
@@ -1187,7 +1187,7 @@ impl<'a, M> Scope<'a, M> {
             .filter(|(_, c)| wanted.contains(c))
             .map(|(pos, &c)| (pos, model.columns[c].property.clone()))
             .collect();
-        let mut set = crate::typed::RowSet {
+        let mut set = crate::row_set::RowSet {
             rows,
             out,
             included: Vec::with_capacity(filter.include.len()),
@@ -1209,8 +1209,9 @@ impl<'a, M> Scope<'a, M> {
         parents: &[postgres::Row],
         columns: &[usize],
         inc: &crate::filter::Inclusion,
-    ) -> Result<crate::typed::Included, RepoError> {
-        use crate::typed::{Included, JoinKey, RowSet};
+    ) -> Result<crate::row_set::Included, RepoError> {
+        use crate::row_set::{Included, RowSet};
+        use crate::typed::JoinKey;
         let schema = self.repo.shared.schema.clone();
         let (rel, target_index) = relation_target(&schema, model, &inc.relation)?;
         let target = &schema.models()[target_index];

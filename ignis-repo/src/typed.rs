@@ -13,6 +13,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
 use crate::from_row::RowRef;
+use crate::row_set::Included;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
@@ -169,35 +170,6 @@ impl<'r> JoinKey<'r> {
             JoinKey::Bytes(_, raw) => crate::row::decode_value(ty, raw),
         }
     }
-}
-
-/// The rows of one level of a typed `find` with includes: the rows as Postgres returned them,
-/// which of their columns the caller gets (and under which property name), and the related
-/// rows of each included relation, already grouped per row of this level.
-pub(crate) struct RowSet {
-    /// The rows.
-    pub(crate) rows: Vec<postgres::Row>,
-    /// `(column position in the row, property name)` of each returned column.
-    pub(crate) out: Vec<(usize, String)>,
-    /// One entry per included relation, in the filter's order.
-    pub(crate) included: Vec<Included>,
-}
-
-/// One included relation of a [`RowSet`].
-pub(crate) struct Included {
-    /// The relation's name: the key under which the related rows appear.
-    pub(crate) name: String,
-    /// The related model's name (for errors).
-    pub(crate) target: String,
-    /// A `many` relation (a sequence of rows) or a `one` relation (a row or null).
-    pub(crate) many: bool,
-    /// The related rows.
-    pub(crate) set: RowSet,
-    /// For parent row `p`, the related rows are `set.rows[i]` for `i` in
-    /// `indexes[starts[p]..starts[p + 1]]` (compressed rows: one allocation per level).
-    pub(crate) starts: Vec<usize>,
-    /// See `starts`.
-    pub(crate) indexes: Vec<usize>,
 }
 
 /// A row as a map: its returned properties (in column order), then each included relation
