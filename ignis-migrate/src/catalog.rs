@@ -157,32 +157,17 @@ impl TableInfo {
                     key
                 })
                 .collect();
-            let mut def = format!(
-                "CREATE {}INDEX {} ON {qualified} USING {} ({})",
-                if i.unique { "UNIQUE " } else { "" },
-                quote_ident(&i.name),
-                i.method,
-                keys.join(", ")
-            );
-            if !i.include.is_empty() {
-                def.push_str(&format!(" INCLUDE ({})", quote_ident_list(&i.include)));
-            }
-            if i.nulls_not_distinct {
-                def.push_str(" NULLS NOT DISTINCT");
-            }
-            if !i.storage_parameters.is_empty() {
-                let params: Vec<String> = i
-                    .storage_parameters
-                    .iter()
-                    .map(|(k, v)| format!("{} = {}", quote_ident(k), parameter_value(v)))
-                    .collect();
-                def.push_str(&format!(" WITH ({})", params.join(", ")));
-            }
-            if let Some(p) = &i.predicate {
-                def.push_str(" WHERE ");
-                def.push_str(p);
-            }
-            i.definition = def;
+            i.definition = ignis_schema::index_definition(&ignis_schema::IndexDefinition {
+                unique: i.unique,
+                name: &i.name,
+                table: &qualified,
+                method: &i.method,
+                keys: &keys,
+                include: &i.include,
+                nulls_not_distinct: i.nulls_not_distinct,
+                storage_parameters: &i.storage_parameters,
+                predicate: i.predicate.as_deref(),
+            });
         }
     }
 }
@@ -521,20 +506,6 @@ impl IndexInfo {
         if self.keys.iter().all(IndexKeyInfo::is_plain) {
             self.keys.clear();
         }
-    }
-}
-
-/// A storage parameter value as SQL: as it is when it is a number, boolean or identifier
-/// Postgres reads unquoted, else a quoted literal.
-fn parameter_value(value: &str) -> String {
-    let simple = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'));
-    if simple {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "''"))
     }
 }
 

@@ -73,6 +73,78 @@ pub fn object_name_pair(name1: &str, name2: &str, label: &str) -> String {
     format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
 }
 
+/// The parts of a `CREATE INDEX` statement, for [`index_definition`].
+#[derive(Debug, Clone, Copy)]
+pub struct IndexDefinition<'a> {
+    /// `CREATE UNIQUE INDEX`.
+    pub unique: bool,
+    /// The index name (quoted by [`index_definition`]).
+    pub name: &'a str,
+    /// The table as SQL names it (`"public"."t"`).
+    pub table: &'a str,
+    /// The access method as SQL names it (`btree`, `"gin"`).
+    pub method: &'a str,
+    /// The keys as SQL: a quoted column or a parenthesised expression, each with its own
+    /// `COLLATE`, operator class, `DESC` and `NULLS` clauses.
+    pub keys: &'a [String],
+    /// `INCLUDE` column names (quoted by [`index_definition`]).
+    pub include: &'a [String],
+    /// `NULLS NOT DISTINCT` (Postgres 15).
+    pub nulls_not_distinct: bool,
+    /// Storage parameters in order, `(name, value)`.
+    pub storage_parameters: &'a [(String, String)],
+    /// The partial index predicate, as SQL.
+    pub predicate: Option<&'a str>,
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table USING method (keys) [INCLUDE (..)] [NULLS NOT DISTINCT]
+/// [WITH (name = value, ..)] [WHERE predicate]`, clauses in the order of Postgres's CREATE INDEX
+/// synopsis. A storage parameter value that is not a plain word or number is written as a
+/// string literal.
+pub fn index_definition(d: &IndexDefinition<'_>) -> String {
+    let mut sql = format!(
+        "CREATE {}INDEX {} ON {} USING {} ({})",
+        if d.unique { "UNIQUE " } else { "" },
+        quote_ident(d.name),
+        d.table,
+        d.method,
+        d.keys.join(", ")
+    );
+    if !d.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", quote_ident_list(d.include)));
+    }
+    if d.nulls_not_distinct {
+        sql.push_str(" NULLS NOT DISTINCT");
+    }
+    if !d.storage_parameters.is_empty() {
+        let params: Vec<String> = d
+            .storage_parameters
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote_ident(k), parameter_value(v)))
+            .collect();
+        sql.push_str(&format!(" WITH ({})", params.join(", ")));
+    }
+    if let Some(p) = d.predicate {
+        sql.push_str(" WHERE ");
+        sql.push_str(p);
+    }
+    sql
+}
+
+/// A storage parameter value as SQL: a plain word or number as it is, anything else as a string
+/// literal.
+fn parameter_value(value: &str) -> String {
+    let simple = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'));
+    if simple {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
 /// Renames the sequence a serial column owns (found with `pg_get_serial_sequence`) to `name`:
 /// a `DO` block, since the sequence's current name is only known to the server. `quoted_table`
 /// is the table as SQL names it (`"public"."t"`), `column` the column's name.
@@ -279,39 +351,24 @@ impl Model {
                 key
             })
             .collect();
-        let mut sql = format!(
-            "CREATE {}INDEX {} ON {} USING {} ({})",
-            if index.unique { "UNIQUE " } else { "" },
-            quote_ident(&index.name),
-            self.quoted_table(),
-            quote_ident(
-                &index
-                    .method
-                    .as_deref()
-                    .unwrap_or("btree")
-                    .to_ascii_lowercase()
-            ),
-            keys.join(", ")
+        let method = quote_ident(
+            &index
+                .method
+                .as_deref()
+                .unwrap_or("btree")
+                .to_ascii_lowercase(),
         );
-        if !index.include.is_empty() {
-            sql.push_str(&format!(" INCLUDE ({})", quote_ident_list(&index.include)));
-        }
-        if index.nulls_not_distinct {
-            sql.push_str(" NULLS NOT DISTINCT");
-        }
-        if !index.storage_parameters.is_empty() {
-            let params: Vec<String> = index
-                .storage_parameters
-                .iter()
-                .map(|(k, v)| format!("{} = {v}", quote_ident(k)))
-                .collect();
-            sql.push_str(&format!(" WITH ({})", params.join(", ")));
-        }
-        if let Some(predicate) = &index.predicate {
-            sql.push_str(" WHERE ");
-            sql.push_str(predicate);
-        }
-        sql
+        index_definition(&IndexDefinition {
+            unique: index.unique,
+            name: &index.name,
+            table: &self.quoted_table(),
+            method: &method,
+            keys: &keys,
+            include: &index.include,
+            nulls_not_distinct: index.nulls_not_distinct,
+            storage_parameters: &index.storage_parameters,
+            predicate: index.predicate.as_deref(),
+        })
     }
 
     /// `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY` for each foreign key, as SQL text

@@ -37,8 +37,8 @@ pub mod types;
 
 pub use column::{snake_case, Column, Identity, IdentityGeneration, SequenceOptions};
 pub use ddl::{
-    deferral_sql, object_name, object_name_pair, operator_sql, quote_ident, quote_ident_list,
-    quote_literal, quote_qualified, rename_serial_sequence_sql,
+    deferral_sql, index_definition, object_name, object_name_pair, operator_sql, quote_ident,
+    quote_ident_list, quote_literal, quote_qualified, rename_serial_sequence_sql, IndexDefinition,
 };
 pub use enrich::Enricher;
 pub use error::SchemaError;
