@@ -189,11 +189,7 @@ impl Migrator {
         }
         let mut live = introspect(&mut tx, &schemas)?;
         live.canonicalise();
-        {
-            let mut sp = tx.savepoint()?;
-            reparse_live_checks(&mut sp, schema, &desired, &mut live)?;
-            sp.rollback()?;
-        }
+        reparse_live_checks(&mut tx, schema, &desired, &mut live)?;
         let mut plan = plan::diff(
             schema,
             &desired,
@@ -442,15 +438,15 @@ fn index_info(i: &ignis_schema::Index) -> IndexInfo {
 /// without this step every such check would be dropped and added again on every run.
 ///
 /// The definitions are parsed on copies of the live tables (`CREATE TEMP TABLE .. (LIKE ..)`,
-/// the same columns and types) inside the caller's savepoint, which the caller rolls back. Only
-/// tables with differing checks cost anything: one batch for all of them, one query to read
-/// back.
+/// the same columns and types) inside a savepoint of `tx` that is rolled back. Only tables with
+/// differing checks cost anything (a plan without any sends nothing): one batch for all of them,
+/// one query to read back.
 ///
 /// # Errors
 /// A database error; a definition Postgres does not take back is left as it is (the diff then
 /// replaces the constraint).
 fn reparse_live_checks(
-    exec: &mut ignis_tx::Savepoint<'_>,
+    tx: &mut ignis_tx::Transaction,
     schema: &Schema,
     desired: &Catalog,
     live: &mut Catalog,
@@ -488,9 +484,10 @@ fn reparse_live_checks(
     if probes.is_empty() {
         return Ok(());
     }
-    exec.batch_execute(&sql)?;
     // Printed as introspection prints (every name schema-qualified).
-    exec.batch_execute("SET LOCAL search_path = pg_catalog")?;
+    sql.push_str("SET LOCAL search_path = pg_catalog");
+    let mut exec = tx.savepoint()?;
+    exec.batch_execute(&sql)?;
     let names: Vec<String> = probes.iter().map(|(_, _, p)| p.clone()).collect();
     let rows = exec.query(
         "SELECT con.conname::text, pg_get_constraintdef(con.oid) FROM pg_constraint con \
@@ -498,6 +495,7 @@ fn reparse_live_checks(
          WHERE c.relnamespace = pg_my_temp_schema() AND con.conname = ANY($1)",
         &[&names],
     )?;
+    exec.rollback()?;
     for row in rows {
         let probe: String = row
             .try_get(0)
