@@ -1,7 +1,7 @@
 //! The one error type of ignis-migrate.
 
-/// Why a plan could not be made or applied. In every case the transaction was rolled back and the
-/// database is as it was before the run.
+/// Why a plan could not be made or applied. In every case the transaction was rolled back, so the
+/// database is unchanged.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrateError {

@@ -246,7 +246,7 @@ impl PooledConnection {
     }
 
     /// Whether a failure may be cured by running again on a fresh connection: nothing was
-    /// set up on this session, and the connection is dead.
+    /// set up on this connection since checkout, and the connection is dead.
     fn may_replace(&self) -> bool {
         !self.used && self.conn.is_some() && self.is_closed()
     }

@@ -387,7 +387,7 @@ fn a_collation_change_changes_query_results() {
 }
 
 /// The JSON format: `collation`, `statistics` and `comment` of a column and `comment` of a
-/// model read and write back; a file without them loads as before; bad values are refused
+/// model read and write back; a file without them loads with none of them; bad values are refused
 /// naming the model.
 #[test]
 fn column_and_table_attributes_in_json() {

@@ -345,7 +345,7 @@ fn new_tables_are_created_with_their_constraint_attributes() {
 }
 
 /// The JSON format: `deferrable`, `initiallyDeferred`, `nullsNotDistinct`, `matchFull` and
-/// `primaryKeyDeferrable` read and write back; a file without them loads as before; an
+/// `primaryKeyDeferrable` read and write back; a file without them loads with none of them; an
 /// `INITIALLY DEFERRED` constraint that is not `DEFERRABLE` is refused naming model and
 /// constraint.
 #[test]

@@ -271,7 +271,7 @@ fn default_options_compare_equal_to_none() {
 }
 
 /// The JSON format: `keys`, `include`, `nullsNotDistinct` and `with` read and write back; a
-/// file with plain `columns` loads as before; bad keys are refused naming model and index.
+/// file with plain `columns` loads as plain column keys; bad keys are refused naming model and index.
 #[test]
 fn index_attributes_in_json() {
     let json = r#"{"models": [{"name": "Item", "columns": [

@@ -102,7 +102,7 @@ fn serial_sequence_options_change_both_ways_keeping_the_current_value() {
                 "{name} {phase}:\n{plan}"
             );
             assert!(plan.data_loss().is_empty(), "{name} {phase}: safe:\n{plan}");
-            // The sequence's current value (with CACHE, past what this session used).
+            // The sequence's current value (with CACHE, past what this connection used).
             let current: i64 = c
                 .query_one(
                     "SELECT last_value FROM pg_sequences WHERE sequencename = 'counter_id_seq'",
