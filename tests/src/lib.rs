@@ -160,6 +160,22 @@ impl TestDb {
     }
 }
 
+/// A migrator on `db` that applies every change the tests plan: data loss allowed
+/// ([`ignis_migrate::MigrateOptions::allow_data_loss`]) and tables no model names dropped
+/// ([`ignis_migrate::MigrateOptions::drop_unknown`]).
+pub fn migrator_for_changes(db: &TestDb) -> ignis_migrate::Migrator {
+    ignis_migrate::Migrator::new(db.datasource()).with_options(ignis_migrate::MigrateOptions {
+        allow_data_loss: true,
+        drop_unknown: true,
+        ..ignis_migrate::MigrateOptions::default()
+    })
+}
+
+/// The kinds of a plan's steps, in order.
+pub fn step_kinds(plan: &ignis_migrate::Plan) -> Vec<ignis_migrate::StepKind> {
+    plan.steps.iter().map(|s| s.kind).collect()
+}
+
 /// What [`pull_round_trip`] made: the source database, the copy migrated from the pulled schema,
 /// the pulled schema, and the source's [`TestDb::schema_dump`].
 pub struct RoundTrip {

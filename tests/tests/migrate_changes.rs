@@ -14,16 +14,8 @@ use ignis_schema::enrich::IdOptions;
 use ignis_schema::{
     Column, Enricher, EnumType, ForeignKey, ForeignKeyAction, Index, Model, PgType, Schema,
 };
-use ignis_tests::TestDb;
+use ignis_tests::{migrator_for_changes, step_kinds, TestDb};
 use StepKind::*;
-
-fn migrator(db: &TestDb) -> Migrator {
-    Migrator::new(db.datasource()).with_options(MigrateOptions {
-        allow_data_loss: true,
-        drop_unknown: true,
-        ..MigrateOptions::default()
-    })
-}
 
 fn ty(s: &str) -> PgType {
     s.parse().unwrap()
@@ -53,10 +45,6 @@ fn alter(column: &str, f: impl Fn(&mut Column)) -> Schema {
     })
 }
 
-fn kinds(plan: &ignis_migrate::Plan) -> Vec<StepKind> {
-    plan.steps.iter().map(|s| s.kind).collect()
-}
-
 struct Case {
     name: &'static str,
     current: Schema,
@@ -83,7 +71,7 @@ fn case(
 
 fn run(c: &Case) {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let name = c.name;
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: current: {e}"));
@@ -98,14 +86,14 @@ fn run(c: &Case) {
         .unwrap_or_else(|e| panic!("{name}: seed: {e}"));
 
     let p = m.plan(&c.desired).unwrap();
-    assert_eq!(kinds(&p), c.forward, "{name}: forward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.forward, "{name}: forward plan:\n{p}");
     m.migrate(&c.desired, |_| {})
         .unwrap_or_else(|e| panic!("{name}: forward: {e}\n{p}"));
     let p = m.plan(&c.desired).unwrap();
     assert!(p.matches(), "{name}: desired is not idempotent:\n{p}");
 
     let p = m.plan(&c.current).unwrap();
-    assert_eq!(kinds(&p), c.backward, "{name}: backward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.backward, "{name}: backward plan:\n{p}");
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
     let p = m.plan(&c.current).unwrap();
@@ -437,7 +425,7 @@ fn renames_tables_and_enums() {
     }
     // The reverse of the column rename, declared the other way.
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&schema_with(|m| m), |_| {}).unwrap();
     db.client()
         .batch_execute(r#"INSERT INTO "Item" (name) VALUES ('kept')"#)
@@ -446,9 +434,9 @@ fn renames_tables_and_enums() {
         c.column = "title".into();
         c.renamed_from = Some("name".into());
     });
-    assert_eq!(kinds(&m.plan(&renamed).unwrap()), vec![RenameColumn]);
+    assert_eq!(step_kinds(&m.plan(&renamed).unwrap()), vec![RenameColumn]);
     m.migrate(&renamed, |_| {}).unwrap();
-    assert_eq!(kinds(&m.plan(&back_col).unwrap()), vec![RenameColumn]);
+    assert_eq!(step_kinds(&m.plan(&back_col).unwrap()), vec![RenameColumn]);
     m.migrate(&back_col, |_| {}).unwrap();
     let name: String = db
         .client()
@@ -463,7 +451,7 @@ fn renames_tables_and_enums() {
     let renamed_table = Schema::new(models).unwrap();
     // The primary key follows the table's name (`Item_pkey` -> `Article_pkey`).
     assert_eq!(
-        kinds(&m.plan(&renamed_table).unwrap()),
+        step_kinds(&m.plan(&renamed_table).unwrap()),
         vec![RenameTable, RenameConstraint]
     );
     m.migrate(&renamed_table, |_| {}).unwrap();
@@ -529,7 +517,9 @@ fn data_loss_is_refused_with_the_column_and_count_and_a_failed_cast_rolls_back_e
             .retain(|c| c.column != "note" || c.pg_type == PgType::Integer);
         m
     });
-    let err = migrator(&db).migrate(&bad_cast, |_| {}).unwrap_err();
+    let err = migrator_for_changes(&db)
+        .migrate(&bad_cast, |_| {})
+        .unwrap_err();
     assert!(matches!(err, MigrateError::StepFailed { .. }), "{err}");
     assert_eq!(err.sqlstate(), Some("22P02"), "{err}");
     let cols: Vec<String> = db
@@ -548,7 +538,7 @@ fn data_loss_is_refused_with_the_column_and_count_and_a_failed_cast_rolls_back_e
 #[test]
 fn identifiers_at_the_63_byte_limit_plan_nothing_twice() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let long_table = "t".repeat(63);
     let long_index = "i".repeat(63);
     let long_column = "c".repeat(63);
@@ -584,7 +574,7 @@ fn concurrent_indexes_build_outside_the_transaction_and_never_leave_an_invalid_i
             .index(Index::new("IDX_Item_qty", ["qty"]))
     });
     let plan = m.plan(&with_index).unwrap();
-    assert_eq!(kinds(&plan), vec![AddColumn, CreateIndex]);
+    assert_eq!(step_kinds(&plan), vec![AddColumn, CreateIndex]);
     assert!(plan.steps[1].concurrent);
     assert!(
         plan.steps[1].sql.starts_with("CREATE INDEX CONCURRENTLY"),
@@ -639,7 +629,7 @@ fn concurrent_indexes_build_outside_the_transaction_and_never_leave_an_invalid_i
 #[test]
 fn enums_in_another_schema_serial_columns_and_generated_columns() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     // An enum in schema `app`, used qualified by a column in `app`.
     let t = Model::new("T")
         .schema("app")
@@ -694,7 +684,7 @@ fn enums_in_another_schema_serial_columns_and_generated_columns() {
         .with_enums(schema.enums().to_vec())
         .unwrap();
     let p = m.plan(&with_g).unwrap();
-    assert_eq!(kinds(&p), vec![DropDefault], "{p}");
+    assert_eq!(step_kinds(&p), vec![DropDefault], "{p}");
     assert!(p.steps[0].sql.ends_with("DROP EXPRESSION"), "{p}");
     m.migrate(&with_g, |_| {}).unwrap();
     let total: i32 = db
@@ -709,7 +699,7 @@ fn enums_in_another_schema_serial_columns_and_generated_columns() {
 #[test]
 fn functions_triggers_and_views_are_listed_as_unmanaged_and_never_dropped() {
     let db = TestDb::new();
-    let m = migrator(&db); // drop_unknown and allow_data_loss on
+    let m = migrator_for_changes(&db); // drop_unknown and allow_data_loss on
     let schema = schema_with(|m| m);
     m.migrate(&schema, |_| {}).unwrap();
     db.client()

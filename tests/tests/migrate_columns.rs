@@ -10,19 +10,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
 use ignis_migrate::plan::Hazard;
-use ignis_migrate::{MigrateError, MigrateOptions, Migrator, Safety, StepKind};
+use ignis_migrate::{MigrateError, Safety, StepKind};
 use ignis_schema::enrich::IdOptions;
 use ignis_schema::{Column, Enricher, Index, Model, PgType, Schema, SchemaError};
-use ignis_tests::TestDb;
+use ignis_tests::{migrator_for_changes, step_kinds, TestDb};
 use StepKind::*;
-
-fn migrator(db: &TestDb) -> Migrator {
-    Migrator::new(db.datasource()).with_options(MigrateOptions {
-        allow_data_loss: true,
-        drop_unknown: true,
-        ..MigrateOptions::default()
-    })
-}
 
 fn name() -> Column {
     Column::new("name", PgType::Text).not_null()
@@ -63,10 +55,6 @@ struct Case {
     backward: &'static [StepKind],
 }
 
-fn kinds(plan: &ignis_migrate::Plan) -> Vec<StepKind> {
-    plan.steps.iter().map(|s| s.kind).collect()
-}
-
 /// The rows of `item` as text, in `id` order: nothing is lost or changed by a plan.
 fn rows(db: &TestDb) -> Vec<String> {
     db.client()
@@ -82,7 +70,7 @@ fn rows(db: &TestDb) -> Vec<String> {
 
 fn run(c: &Case) {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let name = c.name;
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: current: {e}"));
@@ -97,7 +85,7 @@ fn run(c: &Case) {
     let before = rows(&db);
 
     let p = m.plan(&c.desired).unwrap();
-    assert_eq!(kinds(&p), c.forward, "{name}: forward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.forward, "{name}: forward plan:\n{p}");
     for s in &p.steps {
         if matches!(s.kind, SetStatistics | SetComment | AlterCollation) {
             assert_eq!(s.safety, Safety::Safe, "{name}: {s}");
@@ -118,7 +106,7 @@ fn run(c: &Case) {
     assert!(p.matches(), "{name}: desired is not idempotent:\n{p}");
 
     let p = m.plan(&c.current).unwrap();
-    assert_eq!(kinds(&p), c.backward, "{name}: backward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.backward, "{name}: backward plan:\n{p}");
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
     let p = m.plan(&c.current).unwrap();
@@ -270,7 +258,7 @@ fn each_column_and_table_attribute_is_created_compared_and_reverted() {
 #[test]
 fn a_new_table_is_created_with_its_attributes() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let schema = item(
         name().collate("C").statistics(300).comment("the name"),
         code().comment("the code"),
@@ -279,7 +267,7 @@ fn a_new_table_is_created_with_its_attributes() {
     );
     let p = m.plan(&schema).unwrap();
     assert_eq!(
-        kinds(&p),
+        step_kinds(&p),
         [
             CreateTable,
             CreateIndex,
@@ -317,7 +305,7 @@ fn a_new_table_is_created_with_its_attributes() {
 #[test]
 fn the_default_collation_named_is_no_collation() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&plain(), |_| {}).unwrap();
     let p = m
         .plan(&item(name().collate("default"), code(), vec![], None))
@@ -329,7 +317,7 @@ fn the_default_collation_named_is_no_collation() {
 #[test]
 fn an_unknown_collation_is_refused_naming_the_model() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let err = m
         .plan(&item(
             name().collate("no-such-collation"),
@@ -349,7 +337,7 @@ fn an_unknown_collation_is_refused_naming_the_model() {
 #[test]
 fn a_collation_change_changes_query_results() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&plain(), |_| {}).unwrap();
     db.client()
         .batch_execute(

@@ -16,21 +16,13 @@
 
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
-use ignis_migrate::{MigrateOptions, Migrator, StepKind};
+use ignis_migrate::StepKind;
 use ignis_schema::{
     Column, Exclusion, ExclusionElement, ForeignKey, Model, PgType, Schema, SchemaError,
     UniqueConstraint,
 };
-use ignis_tests::TestDb;
+use ignis_tests::{migrator_for_changes, step_kinds, TestDb};
 use StepKind::*;
-
-fn migrator(db: &TestDb) -> Migrator {
-    Migrator::new(db.datasource()).with_options(MigrateOptions {
-        allow_data_loss: true,
-        drop_unknown: true,
-        ..MigrateOptions::default()
-    })
-}
 
 /// `Owner` (`id`, `a`, `b`, unique over `(a, b)`) and `Item` (`id`, `owner_id`, `a`, `b`,
 /// `code`), with `Item`'s primary key deferral, unique constraints and foreign keys as given.
@@ -84,10 +76,6 @@ struct Case {
     backward: &'static [StepKind],
 }
 
-fn kinds(plan: &ignis_migrate::Plan) -> Vec<StepKind> {
-    plan.steps.iter().map(|s| s.kind).collect()
-}
-
 /// What Postgres has for each constraint of `item`: `name: definition`.
 fn constraints(db: &TestDb) -> Vec<String> {
     db.client()
@@ -104,7 +92,7 @@ fn constraints(db: &TestDb) -> Vec<String> {
 
 fn run(c: &Case) {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let name = c.name;
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: current: {e}"));
@@ -120,7 +108,7 @@ fn run(c: &Case) {
         .unwrap();
 
     let p = m.plan(&c.desired).unwrap();
-    assert_eq!(kinds(&p), c.forward, "{name}: forward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.forward, "{name}: forward plan:\n{p}");
     for s in &p.steps {
         match s.kind {
             AddUnique | AddPrimaryKey => assert!(
@@ -141,7 +129,7 @@ fn run(c: &Case) {
     assert_ne!(constraints(&db), before, "{name}: nothing changed");
 
     let p = m.plan(&c.current).unwrap();
-    assert_eq!(kinds(&p), c.backward, "{name}: backward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.backward, "{name}: backward plan:\n{p}");
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
     let p = m.plan(&c.current).unwrap();
@@ -270,7 +258,7 @@ fn child_before_parent(db: &TestDb) -> Result<(), postgres::Error> {
 #[test]
 fn a_deferred_foreign_key_is_deferred_after_migrating() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let immediate = schema(None, vec![], vec![owner_fk()]);
     m.migrate(&immediate, |_| {}).unwrap();
     assert!(child_before_parent(&db).is_err(), "checked immediately");
@@ -286,7 +274,7 @@ fn a_deferred_foreign_key_is_deferred_after_migrating() {
 #[test]
 fn new_tables_are_created_with_their_constraint_attributes() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let s = schema(
         Some(true),
         vec![code().nulls_not_distinct().initially_deferred()],
@@ -294,7 +282,7 @@ fn new_tables_are_created_with_their_constraint_attributes() {
     );
     let plan = m.plan(&s).unwrap();
     assert_eq!(
-        kinds(&plan),
+        step_kinds(&plan),
         [
             CreateTable,
             CreateTable,
@@ -448,7 +436,7 @@ fn constraints_with_every_attribute_pull_and_recreate_identically() {
 fn a_constraint_attribute_the_model_cannot_express_is_reported() {
     let db = TestDb::new();
     let s = schema(None, vec![], vec![owner_fk().deferrable()]);
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&s, |_| {}).unwrap();
     assert!(m.plan(&s).unwrap().matches());
     db.client()
@@ -621,7 +609,7 @@ fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
     for (name, current, desired, forward, backward) in cases {
         let (current, desired) = (booking(current), booking(desired));
         let db = TestDb::new();
-        let m = migrator(&db);
+        let m = migrator_for_changes(&db);
         m.migrate(&current, |_| {})
             .unwrap_or_else(|e| panic!("{name}: current: {e}"));
         let p = m.plan(&current).unwrap();
@@ -630,7 +618,7 @@ fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
         db.client().batch_execute(BOOKINGS).unwrap();
 
         let p = m.plan(&desired).unwrap();
-        assert_eq!(kinds(&p), forward, "{name}: forward plan:\n{p}");
+        assert_eq!(step_kinds(&p), forward, "{name}: forward plan:\n{p}");
         for s in &p.steps {
             match s.kind {
                 AddExclusion => {
@@ -656,7 +644,7 @@ fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
         assert_ne!(booking_constraints(&db), before, "{name}: nothing changed");
 
         let p = m.plan(&current).unwrap();
-        assert_eq!(kinds(&p), backward, "{name}: backward plan:\n{p}");
+        assert_eq!(step_kinds(&p), backward, "{name}: backward plan:\n{p}");
         m.migrate(&current, |_| {})
             .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
         let p = m.plan(&current).unwrap();
@@ -680,7 +668,7 @@ fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
 #[test]
 fn an_exclusion_written_differently_but_equal_plans_nothing() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&booking(vec![during().where_sql("NOT cancelled")]), |_| {})
         .unwrap();
     let same = booking(vec![Exclusion::new(
@@ -698,7 +686,7 @@ fn an_exclusion_written_differently_but_equal_plans_nothing() {
 #[test]
 fn conflicting_rows_make_a_new_exclusion_roll_the_whole_plan_back() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&booking(vec![]), |_| {}).unwrap();
     db.client().batch_execute(BOOKINGS).unwrap();
     let before = db.schema_dump();
@@ -706,7 +694,7 @@ fn conflicting_rows_make_a_new_exclusion_roll_the_whole_plan_back() {
     models[0] = models[0].clone().column(Column::new("note", PgType::Text));
     let desired = Schema::new(models).unwrap();
     let plan = m.plan(&desired).unwrap();
-    assert_eq!(kinds(&plan), [AddColumn, AddExclusion], "{plan}");
+    assert_eq!(step_kinds(&plan), [AddColumn, AddExclusion], "{plan}");
     let err = m.migrate(&desired, |_| {}).unwrap_err();
     assert!(
         matches!(&err, ignis_migrate::MigrateError::StepFailed { description, .. }
@@ -749,7 +737,7 @@ fn exclusions_in_json() {
     assert_eq!(back.model("Booking"), schema.model("Booking"));
 
     let db = TestDb::new();
-    let mig = migrator(&db);
+    let mig = migrator_for_changes(&db);
     mig.migrate(&schema, |_| {}).unwrap();
     assert!(mig.plan(&schema).unwrap().matches());
 
@@ -809,7 +797,7 @@ fn an_exclusion_attribute_the_model_cannot_express_is_reported() {
         ),
     ] {
         let db = TestDb::new();
-        let m = migrator(&db);
+        let m = migrator_for_changes(&db);
         let s = booking(vec![code_ex()]);
         m.migrate(&s, |_| {}).unwrap();
         assert!(m.plan(&s).unwrap().matches());
@@ -831,7 +819,7 @@ fn an_exclusion_attribute_the_model_cannot_express_is_reported() {
         );
         // The definitions differ, so the pulled model's constraint replaces the live one.
         let plan = m.plan(&pulled.schema).unwrap();
-        assert_eq!(kinds(&plan), REPLACE_EXCLUSION, "{sql}:\n{plan}");
+        assert_eq!(step_kinds(&plan), REPLACE_EXCLUSION, "{sql}:\n{plan}");
         m.migrate(&pulled.schema, |_| {}).unwrap();
         assert!(m.plan(&pulled.schema).unwrap().matches());
     }

@@ -11,21 +11,13 @@
 
 use ignis_migrate::plan::Hazard;
 use ignis_migrate::pull::pull_with_notes;
-use ignis_migrate::{MigrateOptions, Migrator, StepKind};
+use ignis_migrate::StepKind;
 use ignis_schema::enrich::IdOptions;
 use ignis_schema::{
     Column, Enricher, Index, IndexKey, Model, NullsOrder, PgType, Schema, SchemaError,
 };
-use ignis_tests::TestDb;
+use ignis_tests::{migrator_for_changes, step_kinds, TestDb};
 use StepKind::*;
-
-fn migrator(db: &TestDb) -> Migrator {
-    Migrator::new(db.datasource()).with_options(MigrateOptions {
-        allow_data_loss: true,
-        drop_unknown: true,
-        ..MigrateOptions::default()
-    })
-}
 
 /// `Item` (`id`, `name`, `code`, `qty`) with the given indexes.
 fn item(indexes: Vec<Index>) -> Schema {
@@ -57,13 +49,9 @@ struct Case {
     backward: &'static [StepKind],
 }
 
-fn kinds(plan: &ignis_migrate::Plan) -> Vec<StepKind> {
-    plan.steps.iter().map(|s| s.kind).collect()
-}
-
 fn run(c: &Case) {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     let name = c.name;
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: current: {e}"));
@@ -77,7 +65,7 @@ fn run(c: &Case) {
         .unwrap();
 
     let p = m.plan(&c.desired).unwrap();
-    assert_eq!(kinds(&p), c.forward, "{name}: forward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.forward, "{name}: forward plan:\n{p}");
     for s in p.steps.iter().filter(|s| s.kind == CreateIndex) {
         assert!(
             s.hazards.contains(&Hazard::BuildsIndex),
@@ -90,7 +78,7 @@ fn run(c: &Case) {
     assert!(p.matches(), "{name}: desired is not idempotent:\n{p}");
 
     let p = m.plan(&c.current).unwrap();
-    assert_eq!(kinds(&p), c.backward, "{name}: backward plan:\n{p}");
+    assert_eq!(step_kinds(&p), c.backward, "{name}: backward plan:\n{p}");
     m.migrate(&c.current, |_| {})
         .unwrap_or_else(|e| panic!("{name}: backward: {e}\n{p}"));
     let p = m.plan(&c.current).unwrap();
@@ -244,7 +232,7 @@ fn each_index_attribute_is_created_compared_and_reverted() {
 #[test]
 fn default_options_compare_equal_to_none() {
     let db = TestDb::new();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&item(vec![Index::new("idx_item", ["name", "qty"])]), |_| {})
         .unwrap();
     let explicit = item(vec![Index::with_keys(
@@ -390,7 +378,7 @@ fn an_index_attribute_the_model_cannot_express_is_reported() {
         .column(Column::new("body", "tsvector".parse().unwrap()))
         .index(Index::new("idx_doc_body", ["body"]).method("gist"))])
     .unwrap();
-    let m = migrator(&db);
+    let m = migrator_for_changes(&db);
     m.migrate(&schema, |_| {}).unwrap();
     assert!(m.plan(&schema).unwrap().matches());
     db.client()
