@@ -453,7 +453,7 @@ impl Repository<ReadWrite> {
             .sum::<usize>()
             <= MAX_PARAMS;
         if one_statement {
-            return self.pooled(|s| s.create_all(data));
+            return self.pooled(|s| s.create_all_grouped(data, groups));
         }
         self.shared
             .ds
@@ -2296,8 +2296,17 @@ impl<'a> Scope<'a, ReadWrite> {
         &mut self,
         data: &[JsonValue],
     ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+        let groups = group_by_keys(self.model(), data)?;
+        self.create_all_grouped(data, groups)
+    }
+
+    /// [`Scope::create_all`] of `data` already grouped by property set ([`group_by_keys`]).
+    fn create_all_grouped(
+        &mut self,
+        data: &[JsonValue],
+        groups: Vec<KeyGroup<'_>>,
+    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
         let model = self.model();
-        let groups = group_by_keys(model, data)?;
         for row in data {
             self.check_data(row)?;
         }
