@@ -75,6 +75,11 @@ pub enum RepoError {
         /// Why.
         message: String,
     },
+    /// A handle bound to an executor ([`crate::Repository::on`]) was called again while one of
+    /// its calls was running (from a [`crate::FromRow`] impl, for example): an executor runs one
+    /// statement at a time. Nothing was sent.
+    #[error("this repository handle's executor is busy with another call of the same handle")]
+    HandleInUse,
 }
 
 /// How the message of the [`FilterError::Malformed`] made from SQLSTATE 2201B starts; the
@@ -115,6 +120,7 @@ impl RepoError {
             RepoError::Decode { .. } => "decode",
             RepoError::Deserialize { .. } => "deserialize",
             RepoError::Relation { .. } => "relation",
+            RepoError::HandleInUse => "handleInUse",
         }
     }
 

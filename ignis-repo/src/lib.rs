@@ -1,31 +1,58 @@
 //! # ignis-repo: repositories and the Ignis filter language
 //!
-//! The repository layer of ignis-rs, the Rust persistence layer of the IGNIS framework. This crate
-//! turns the filter JSON an Ignis or LoopBack client sends (Ignis `TFilter`: `where`, `fields`,
-//! `order`, `limit`, `skip` / `offset`, `include`) into validated, parameterised sea-query
-//! statements over the models of `ignis-schema`; see [`filter`].
+//! The repository layer of ignis-rs, the Rust persistence layer of the IGNIS framework. A
+//! [`Repository`] over a model of an `ignis-schema` [`Schema`](ignis_schema::Schema) finds,
+//! counts, creates, updates and deletes rows with the filter JSON an Ignis or LoopBack client
+//! sends (Ignis `TFilter`: `where`, `fields`, `order`, `limit`, `skip` / `offset`, `include`;
+//! see [`filter`]), on a pooled connection or inside a transaction ([`Repository::on`]).
+//!
+//! Rows come back three ways from the same queries: JSON objects (`find`), serde types
+//! (`find_as`) and [`FromRow`] types (`find_into`).
+//!
+//! ## Layout
+//! - [`filter`]: parse, validate, coerce and merge filters into a typed [`Filter`].
+//! - `query`: the engine. A read is planned once, written once (SQL and bound values in one
+//!   walk, the SQL text being the prepared-statement cache key), run once per include level,
+//!   and yields one row set per level, related rows grouped per parent.
+//! - `rows`: row sets and the decoders (JSON, serde, `FromRow`); JSON value shapes.
+//! - `write`: INSERT, COPY, UPDATE with JSON paths, DELETE, soft delete.
+//! - `repository`: the public handles.
+//!
+//! Start with the [`prelude`].
 
 pub mod filter;
 
-pub use filter::{
-    any_of, coerce_value, field_eq, is_empty_where, merge_filter_json, merge_where_json,
-    parse_where, parse_where_with_defaults, BoundValue, CompareAs, Comparison, Condition,
-    Direction, FieldRef, Fields, Filter, FilterError, FilterErrorKind, FilterLimits, Inclusion,
-    Nulls, Operand, Operator, OrderTerm,
-};
-
 mod error;
-mod from_row;
 mod json;
+mod query;
 mod repository;
-mod row;
-mod row_set;
-mod typed;
+mod rows;
+mod write;
 
 pub use error::RepoError;
-pub use from_row::{FromRow, RowRef};
+pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits};
 pub use json::dismantle;
+pub use query::{Range, RangeResult};
 pub use repository::{
-    DefaultCrudRepository, Range, RangeResult, ReadOnly, ReadWrite, ReadableRepository, Repository,
-    Scope, WriteResult,
+    DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository,
+    Runner, Scope, WriteResult,
 };
+pub use rows::{FromRow, RowRef};
+
+/// What an application needs in one `use`: the repository handles, their results and errors,
+/// the row traits, and ignis-tx's datasource and transaction types.
+///
+/// ```
+/// use ignis_repo::prelude::*;
+///
+/// fn active_users(users: &ReadableRepository) -> Result<Vec<serde_json::Value>, RepoError> {
+///     users.find(&serde_json::json!({"where": {"status": "ACTIVE"}, "limit": 10}))
+/// }
+/// ```
+pub mod prelude {
+    pub use crate::{
+        DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits, FromRow,
+        RangeResult, ReadableRepository, RepoError, Repository, RowRef, WriteResult,
+    };
+    pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
+}

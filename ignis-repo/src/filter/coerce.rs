@@ -28,7 +28,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use ignis_schema::PgType;
-use sea_query::{ArrayType, Expr, Value as SqlValue};
+use sea_query::{ArrayType, Value as SqlValue};
 use serde_json::Value as JsonValue;
 
 use super::error::FilterError;
@@ -48,14 +48,6 @@ impl BoundValue {
     /// A value that needs no cast.
     pub fn plain(value: SqlValue) -> Self {
         BoundValue { value, cast: None }
-    }
-
-    /// The value as a sea-query expression: `$n`, or `$n<cast>` (e.g. `$3::jsonb`).
-    pub fn to_expr(&self) -> Expr {
-        match &self.cast {
-            None => Expr::val(self.value.clone()),
-            Some(cast) => Expr::cust_with_values(format!("$1{cast}"), [self.value.clone()]),
-        }
     }
 }
 
@@ -202,7 +194,7 @@ impl Kind {
 /// # Errors
 /// [`FilterError::InvalidValue`] naming the field, what the type expects and what was given;
 /// [`FilterError::ValueTooDeep`] for a json / jsonb value nested deeper than 1024 levels.
-pub fn coerce_value(
+pub(crate) fn coerce_value(
     field: &str,
     pg_type: &PgType,
     value: &JsonValue,
@@ -455,7 +447,7 @@ fn scan(
 /// # Errors
 /// [`FilterError::ValueTooDeep`] naming `field` (quoted in the message through a short
 /// excerpt) and `max_depth`.
-pub fn check_value_depth(
+pub(crate) fn check_value_depth(
     field: &str,
     value: &JsonValue,
     max_depth: usize,

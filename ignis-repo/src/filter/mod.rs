@@ -1,4 +1,4 @@
-//! The Ignis filter language: parse, validate against the model, compile with sea-query.
+//! The Ignis filter language: parse and validate against the model.
 //!
 //! A filter is the JSON an Ignis or LoopBack client sends (Ignis `TFilter`):
 //!
@@ -16,15 +16,14 @@
 //! [`Filter::parse`] / [`parse_where`] read the JSON against a [`Model`] and either return a
 //! [`Filter`] / [`Condition`] in which every key is a known property (resolved to its column and
 //! type), every operator is known, every value is coerced to the column's Postgres type
-//! ([`coerce_value`]), and every size is within [`FilterLimits`]; or a [`FilterError`] naming the
+//! (coercion), and every size is within [`FilterLimits`]; or a [`FilterError`] naming the
 //! problem. Nothing of the input reaches SQL as text: identifiers come from the model, values are
-//! bound parameters, JSON paths are bound as one `text[]` parameter. Compilation
-//! ([`Condition::to_sea_query`], [`Filter::select`]) cannot fail.
+//! bound parameters, JSON paths are bound as one `text[]` parameter. Writing the parsed filter
+//! as SQL (the repositories' query engine) cannot fail.
 //!
 //! ```
-//! use ignis_repo::filter::{Filter, FilterLimits};
+//! use ignis_repo::filter::{Condition, Filter, FilterLimits};
 //! use ignis_schema::{enrich::IdOptions, Column, Enricher, Model, PgType, Schema};
-//! use sea_query::{PostgresQueryBuilder, Value};
 //! use serde_json::json;
 //!
 //! let user = Model::new("User")
@@ -35,18 +34,16 @@
 //! let json = json!({"where": {"age": {"in": [18, 21]}, "metadata.plan": "pro"},
 //!                   "fields": ["id"], "order": "age DESC", "limit": 10});
 //! let filter = Filter::parse(&user, &schema, &json, &FilterLimits::default()).unwrap();
-//! let (select, columns) = filter.select(&user, &[]);
-//! let (sql, values) = select.build(PostgresQueryBuilder);
-//! assert_eq!(
-//!     sql,
-//!     r#"SELECT "id" FROM "public"."User" WHERE ("age" = ANY($1)) AND ("metadata" #>> $2) = $3 ORDER BY "age" DESC LIMIT $4"#
-//! );
-//! assert_eq!(columns, vec![0]);
-//! assert_eq!(values.0[2], Value::String(Some("pro".into())));
+//! assert_eq!(filter.limit, Some(10));
+//! assert!(matches!(filter.r#where, Some(Condition::And(ref parts)) if parts.len() == 2));
 //!
 //! let err = Filter::parse(&user, &schema, &json!({"where": {"age": "abc"}}), &FilterLimits::default());
 //! assert_eq!(err.unwrap_err().kind().as_str(), "invalidValue");
 //! ```
+//!
+//! A repository writes the parsed filter as `SELECT "id" FROM "public"."User" WHERE ("age" =
+//! ANY($1)) AND (("metadata" #>> $2) = $3) ORDER BY "age" DESC LIMIT 10`: one walk of the tree
+//! writes the SQL and binds each value as it goes.
 //!
 //! # `where` (Ignis semantics)
 //! - `{f: v}` is equality; `{f: [a, b]}` is `in`; `{f: null}` is `IS NULL`. On an array column,
@@ -97,17 +94,16 @@
 //! # Limits
 //! [`FilterLimits`] bounds nesting, number of conditions, list length, include depth, the
 //! nesting of each value and (optionally) `limit`, so a hostile filter costs bounded work.
-//! Values are measured without recursion ([`check_value_depth`]) before anything recursive
+//! Values are measured without recursion (a depth check) before anything recursive
 //! (coercion, serde_json's `Clone`, serialisation) touches them, so no input overflows the
 //! stack; and error messages quote at most a short prefix of any name or value they repeat.
 //!
 //! # Errors found by the server
 //! `regexp` / `iregexp` patterns are Postgres's regular expressions, which only the server
-//! judges; a statement with an invalid one fails with SQLSTATE 2201B, and [`regexp_error`]
-//! turns that into the filter error naming the field, the operator and the pattern.
+//! judges; a statement with an invalid one fails with SQLSTATE 2201B, and the repositories
+//! turn that into the filter error naming the field, the operator and the pattern.
 
 mod coerce;
-mod compile;
 mod condition;
 mod error;
 mod merge;
@@ -120,15 +116,15 @@ mod tests;
 use ignis_schema::{Model, Schema};
 use serde_json::Value as JsonValue;
 
-pub use coerce::{check_value_depth, coerce_value, BoundValue};
-pub use compile::{any_of, field_eq};
-pub(crate) use compile::{any_of_ints, push_usize};
+pub use coerce::BoundValue;
+pub(crate) use coerce::{check_value_depth, coerce_value};
 pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
+pub(crate) use condition::{any_of, any_of_ints, field_eq};
 pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
 pub use parse::{MAX_PATH_SEGMENTS, OPERATORS};
-pub use regexp::regexp_error;
+pub(crate) use regexp::regexp_error;
 
 /// Bounds on what a filter may ask for, so a hostile or careless filter costs bounded work.
 ///
@@ -152,9 +148,8 @@ pub struct FilterLimits {
     /// Deepest nesting of arrays and objects inside one value (default 256): a `where` operand
     /// (`{"meta": {"contains": ...}}`, `{"meta.a": [...]}`), and, in a repository, each value of
     /// the data given to a write. A scalar is level 0, `[1]` and `{"a": 1}` level 1. Checked
-    /// without recursion ([`check_value_depth`]) before the value is coerced, cloned or
-    /// serialised, all of which serde_json does recursively; a deeper value is a
-    /// [`FilterError::ValueTooDeep`]. Whatever this says, [`coerce_value`] refuses json values
+    /// without recursion before the value is coerced, cloned or serialised, all of which serde_json does recursively; a deeper value is a
+    /// [`FilterError::ValueTooDeep`]. Whatever this says, coercion refuses json values
     /// nested deeper than 1024 levels.
     pub max_value_depth: usize,
 }

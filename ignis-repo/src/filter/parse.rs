@@ -998,14 +998,18 @@ fn order_term(model: &Model, term: &str) -> Result<OrderTerm, FilterError> {
 /// property (`metadata.a.b`, `items[0].score`).
 pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, FilterError> {
     let Some(split) = key.find(['.', '[']) else {
-        let column = model
-            .column_by_property(key)
+        let (index, column) = model
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.property == key)
             .ok_or_else(|| FilterError::UnknownField {
                 model: model.name.clone(),
                 field: key.to_string(),
             })?;
         return Ok(FieldRef {
             property: column.property.clone(),
+            index,
             column: column.column.clone(),
             pg_type: column.pg_type.clone(),
             path: Vec::new(),
@@ -1020,8 +1024,11 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
     if property.is_empty() {
         return Err(invalid("the path does not start with a property".into()));
     }
-    let column = model
-        .column_by_property(property)
+    let (index, column) = model
+        .columns
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.property == property)
         .ok_or_else(|| FilterError::UnknownField {
             model: model.name.clone(),
             field: property.to_string(),
@@ -1035,6 +1042,7 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
     let path = parse_path(&key[split..]).map_err(invalid)?;
     Ok(FieldRef {
         property: column.property.clone(),
+        index,
         column: column.column.clone(),
         pg_type: column.pg_type.clone(),
         path,

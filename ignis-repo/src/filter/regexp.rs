@@ -94,8 +94,8 @@ fn terms(cond: &Condition) -> Vec<Term> {
 /// the server's message.
 ///
 /// The repositories call it when a statement built from a parsed `where` fails with 2201B;
-/// code that runs its own statements from [`Condition::to_sea_query`] can do the same.
-pub fn regexp_error(
+/// the engine passes it the condition it wrote.
+pub(crate) fn regexp_error(
     cond: &Condition,
     exec: &mut dyn Executor,
     server_message: &str,

@@ -28,7 +28,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeDelta};
 use fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, Kind, Type};
 use postgres_protocol::types as pgt;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -512,30 +512,6 @@ fn numeric_to_string(raw: &[u8]) -> Result<String, BoxError> {
         s.truncate(start + dscale);
     }
     Ok(s)
-}
-
-/// Decodes one row into an object keyed by `keys` (property names), column `i` to `keys[i]`.
-///
-/// # Errors
-/// A column whose Postgres type has no JSON decoding, or corrupt binary data; the message names
-/// the property.
-pub(crate) fn row_to_object(
-    row: &postgres::Row,
-    keys: &[String],
-) -> Result<Map<String, Value>, (String, String)> {
-    let mut obj = Map::new();
-    for (i, key) in keys.iter().enumerate() {
-        let cell: Cell = row.try_get(i).map_err(|e| {
-            (
-                key.clone(),
-                e.source()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| e.to_string()),
-            )
-        })?;
-        obj.insert(key.clone(), cell.0);
-    }
-    Ok(obj)
 }
 
 #[cfg(test)]

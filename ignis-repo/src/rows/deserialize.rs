@@ -3,7 +3,7 @@
 //! `find_as::<T>` deserializes each row straight from the Postgres binary values: scalars
 //! (booleans, integers, floats, text) are handed to `T`'s visitor as they are decoded, json /
 //! jsonb documents are parsed straight into `T`'s field, and every other type goes through the
-//! same JSON value the dynamic rows use ([`crate::row`]), so a typed row and a dynamic row of the
+//! same JSON value the dynamic rows use (`value.rs`), so a typed row and a dynamic row of the
 //! same data always agree (timestamps as RFC 3339, numeric as exact text, bytea as `\x..` hex).
 //! No `serde_json::Map` and no key `String` is built per row.
 
@@ -12,13 +12,12 @@ use postgres_protocol::types as pgt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use crate::from_row::RowRef;
-use crate::row_set::Included;
+use super::{Included, RowRef};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// A column's raw binary value, whatever its type.
-struct RawBytes<'a>(&'a [u8]);
+pub(crate) struct RawBytes<'a>(pub(crate) &'a [u8]);
 
 impl<'a> FromSql<'a> for RawBytes<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
@@ -60,7 +59,7 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                 if v.is_finite() {
                     visitor.visit_f64(v)
                 } else {
-                    crate::row::decode_value(self.0.ty, raw)
+                    super::value::decode_value(self.0.ty, raw)
                         .map_err(err)?
                         .deserialize_any(visitor)
                 }
@@ -69,11 +68,11 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                 visitor.visit_str(pgt::text_from_sql(raw).map_err(err)?)
             }
             Type::TIMESTAMPTZ | Type::TIMESTAMP => {
-                match crate::row::timestamp_text_of(raw, *self.0.ty == Type::TIMESTAMPTZ) {
+                match super::value::timestamp_text_of(raw, *self.0.ty == Type::TIMESTAMPTZ) {
                     // Handed over from the stack: a typed field (chrono's DateTime parses it)
                     // costs no allocation for the text.
                     Some(text) => visitor.visit_str(text.as_str()),
-                    None => crate::row::decode_value(self.0.ty, raw)
+                    None => super::value::decode_value(self.0.ty, raw)
                         .map_err(err)?
                         .deserialize_any(visitor),
                 }
@@ -83,7 +82,7 @@ impl<'de> de::Deserializer<'de> for Cell<'de> {
                 Some((1, doc)) => json_document(doc, visitor),
                 _ => Err(de::Error::custom("unsupported jsonb binary version")),
             },
-            _ => crate::row::decode_value(self.0.ty, raw)
+            _ => super::value::decode_value(self.0.ty, raw)
                 .map_err(err)?
                 .deserialize_any(visitor),
         }
@@ -128,50 +127,6 @@ fn json_document<'de, V: Visitor<'de>>(
     Ok(value)
 }
 
-/// A join key read from a row's binary value, borrowed from the row: integers of any width as
-/// one `i64` (a parent's `int4` key meets a child's `int8` reference), every other type by its
-/// binary representation (text, uuid, and the other scalar types whose equal values have equal
-/// bytes). No allocation per row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum JoinKey<'r> {
-    /// `smallint`, `integer`, `bigint`.
-    Int(i64),
-    /// Any other type: its type oid and binary value.
-    Bytes(u32, &'r [u8]),
-}
-
-impl<'r> JoinKey<'r> {
-    /// The key of column `i` of `row`; `None` for SQL NULL (it joins nothing).
-    ///
-    /// # Errors
-    /// The column does not exist or an integer value is malformed.
-    pub(crate) fn of(row: &'r postgres::Row, i: usize) -> Result<Option<JoinKey<'r>>, BoxError> {
-        let bytes: Option<RawBytes<'r>> = row.try_get(i)?;
-        let Some(RawBytes(raw)) = bytes else {
-            return Ok(None);
-        };
-        let ty = row.columns()[i].type_();
-        Ok(Some(match *ty {
-            Type::INT2 => JoinKey::Int(i64::from(pgt::int2_from_sql(raw)?)),
-            Type::INT4 => JoinKey::Int(i64::from(pgt::int4_from_sql(raw)?)),
-            Type::INT8 => JoinKey::Int(pgt::int8_from_sql(raw)?),
-            _ => JoinKey::Bytes(ty.oid(), raw),
-        }))
-    }
-
-    /// The key as the JSON value the dynamic rows show for it, to bind it again (`= ANY($1)`
-    /// of the next level's query).
-    ///
-    /// # Errors
-    /// A value [`crate::row`] cannot decode.
-    pub(crate) fn to_json(self, ty: &Type) -> Result<serde_json::Value, BoxError> {
-        match self {
-            JoinKey::Int(n) => Ok(serde_json::Value::from(n)),
-            JoinKey::Bytes(_, raw) => crate::row::decode_value(ty, raw),
-        }
-    }
-}
-
 /// A row as a map: its returned properties (in column order), then each included relation
 /// (a sequence of rows, or a row or null for a `one` relation). The same view of a row as
 /// [`RowRef`] gives a [`crate::FromRow`] type.
@@ -212,9 +167,9 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
         let row = &self.row;
-        let key: &'de str = if let Some((_, name)) = row.columns.at(self.next) {
+        let key: &'de str = if let Some((_, name)) = row.property(self.next) {
             name
-        } else if let Some(inc) = row.included.get(self.next - row.columns.len()) {
+        } else if let Some(inc) = row.included().get(self.next - row.out().len()) {
             &inc.name
         } else {
             return Ok(None);
@@ -232,28 +187,32 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
         let row = &self.row;
         let n = self.next;
         self.next += 1;
-        if let Some((i, _)) = row.columns.at(n) {
-            let bytes: Option<RawBytes<'de>> = row
-                .row
+        if let Some((i, _)) = row.property(n) {
+            let raw = row.raw();
+            let bytes: Option<RawBytes<'de>> = raw
                 .try_get(i)
                 .map_err(|e| de::Error::custom(format!("column {i}: {e}")))?;
-            let ty = row.row.columns()[i].type_();
+            let ty = raw.columns()[i].type_();
             return seed.deserialize(Cell(Raw {
                 ty,
                 bytes: bytes.map(|b| b.0),
             }));
         }
-        let included: &'de [Included] = row.included;
-        let Some(inc) = included.get(n - row.columns.len()) else {
+        let included: &'de [Included] = row.included();
+        let Some(inc) = included.get(n - row.out().len()) else {
             return Err(de::Error::custom("no such entry"));
         };
         let related = row.related(inc);
         if inc.many {
-            seed.deserialize(Related { inc, rows: related })
+            seed.deserialize(Related {
+                schema: row.schema(),
+                inc,
+                rows: related,
+            })
         } else {
             match related.first() {
                 Some(&r) => {
-                    seed.deserialize(RowDeserializer(RowRef::in_set(&inc.target, &inc.set, r)))
+                    seed.deserialize(RowDeserializer(RowRef::in_set(row.schema(), &inc.set, r)))
                 }
                 None => seed.deserialize(serde_json::Value::Null),
             }
@@ -261,12 +220,13 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.row.columns.len() + self.row.included.len() - self.next)
+        Some(self.row.out().len() + self.row.included().len() - self.next)
     }
 }
 
 /// The related rows of one parent row, as a sequence.
 struct Related<'r> {
+    schema: &'r ignis_schema::Schema,
     inc: &'r Included,
     rows: &'r [usize],
 }
@@ -276,6 +236,7 @@ impl<'de> de::Deserializer<'de> for Related<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_seq(RelatedSeq {
+            schema: self.schema,
             inc: self.inc,
             rows: self.rows.iter(),
         })
@@ -293,6 +254,7 @@ impl<'de> de::Deserializer<'de> for Related<'de> {
 }
 
 struct RelatedSeq<'r> {
+    schema: &'r ignis_schema::Schema,
     inc: &'r Included,
     rows: std::slice::Iter<'r, usize>,
 }
@@ -308,7 +270,7 @@ impl<'de> de::SeqAccess<'de> for RelatedSeq<'de> {
             None => Ok(None),
             Some(&r) => seed
                 .deserialize(RowDeserializer(RowRef::in_set(
-                    &self.inc.target,
+                    self.schema,
                     &self.inc.set,
                     r,
                 )))

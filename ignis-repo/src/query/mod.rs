@@ -1,0 +1,299 @@
+//! The query engine: a read is planned once (the filter with the model's default filter merged,
+//! hidden properties left out, the join columns its includes need), written once
+//! ([`sql::SqlWriter`]: SQL and bound values in one walk), run once per level, and yields one
+//! [`RowSet`] per level, the related rows of each include grouped per parent
+//! ([`include`]). Decoding is the caller's [`Decoder`]: JSON rows, serde types and `FromRow`
+//! types all read the same row sets.
+
+pub(crate) mod include;
+pub(crate) mod sql;
+
+use ignis_schema::{Model, Relation, Schema};
+use serde_json::Value as JsonValue;
+
+use crate::error::REGEXP_ERROR_PREFIX;
+use crate::filter::{
+    field_eq, parse_where_with_defaults, regexp_error, Condition, Filter, FilterError,
+};
+use crate::repository::Call;
+use crate::rows::{Decoder, RowSet};
+use crate::RepoError;
+use sql::SqlWriter;
+
+/// `{start, end, total}` of [`crate::Repository::find_with_range`] (Ignis `shouldQueryRange`):
+/// rows `start..=end` (0-based, `end` inclusive) of `total` matching rows. With no rows
+/// returned, `end` is `start` and `data` is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Range {
+    /// Index of the first row returned (the filter's skip).
+    pub start: u64,
+    /// Index of the last row returned.
+    pub end: u64,
+    /// Rows matching the where, ignoring limit and skip.
+    pub total: u64,
+}
+
+/// `{data, range}` of [`crate::Repository::find_with_range`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RangeResult<T = JsonValue> {
+    /// The rows.
+    pub data: Vec<T>,
+    /// Where they are in the whole result.
+    pub range: Range,
+}
+
+impl<'a> Call<'a> {
+    /// The repository's model.
+    pub(crate) fn model(&self) -> &'a Model {
+        &self.shared.schema.models()[self.shared.model]
+    }
+
+    /// The schema relations resolve in.
+    pub(crate) fn schema(&self) -> &'a Schema {
+        &self.shared.schema
+    }
+
+    /// `json` parsed against the model, the default filter merged under it (unless the handle
+    /// skips it), include scopes likewise.
+    pub(crate) fn parse_filter(&self, json: &JsonValue) -> Result<Filter, RepoError> {
+        Ok(Filter::parse_with_defaults(
+            self.model(),
+            self.schema(),
+            json,
+            &self.shared.limits,
+            self.opts.skip_default_filter,
+        )?)
+    }
+
+    /// A where parsed against the model, the default filter's where ANDed unless skipped.
+    pub(crate) fn parse_where(
+        &self,
+        json: &JsonValue,
+        skip_default: bool,
+    ) -> Result<Condition, RepoError> {
+        Ok(parse_where_with_defaults(
+            self.model(),
+            json,
+            &self.shared.limits,
+            skip_default || self.opts.skip_default_filter,
+        )?)
+    }
+
+    /// `<primary key> = id` (`IS NULL` for a null id, which matches no row).
+    ///
+    /// # Errors
+    /// [`RepoError::NoPrimaryKey`] without a single-column primary key; an id that does not
+    /// coerce to the key's type.
+    pub(crate) fn id_condition(&self, id: &JsonValue) -> Result<Condition, RepoError> {
+        let model = self.model();
+        let pk = model.primary_key();
+        let [pk] = pk.as_slice() else {
+            return Err(RepoError::NoPrimaryKey(model.name.clone()));
+        };
+        let column = model
+            .column_by_name(pk)
+            .ok_or_else(|| RepoError::NoPrimaryKey(model.name.clone()))?;
+        Ok(field_eq(model, &column.property, id)?)
+    }
+
+    /// `filter` parsed, with `<pk> = id` ANDed to its where, limit 1 and no skip: the by-id
+    /// lookup is a find.
+    pub(crate) fn by_id_filter(
+        &self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Filter, RepoError> {
+        let mut parsed = self.parse_filter(filter)?;
+        let by_id = self.id_condition(id)?;
+        parsed.r#where = Some(match parsed.r#where.take() {
+            Some(w) => w.and(by_id),
+            None => by_id,
+        });
+        parsed.limit = Some(1);
+        parsed.skip = None;
+        parsed.order.clear();
+        Ok(parsed)
+    }
+
+    /// Runs the statement `w` wrote. A server refusal of a `regexp` / `iregexp` pattern in a
+    /// statement written from `cond` becomes the filter error naming the field, operator and
+    /// pattern (see [`Call::name_regexp`]).
+    pub(crate) fn query(
+        &mut self,
+        w: SqlWriter,
+        cond: Option<&Condition>,
+    ) -> Result<Vec<postgres::Row>, RepoError> {
+        let (sql, values) = w.finish();
+        self.exec
+            .query(&sql, &values.as_params())
+            .map_err(|e| self.name_regexp(cond, e.into()))
+    }
+
+    /// `e`, or, when it is the server's refusal of a `regexp` / `iregexp` pattern (SQLSTATE
+    /// 2201B, see [`RepoError`]'s conversion) in a statement written from `cond`, the filter
+    /// error naming the field, operator and pattern (which may ask the server about each
+    /// pattern of `cond` on this call's executor).
+    pub(crate) fn name_regexp(&mut self, cond: Option<&Condition>, e: RepoError) -> RepoError {
+        let server = match (&e, cond) {
+            (RepoError::Filter(FilterError::Malformed { message }), Some(_)) => {
+                message.strip_prefix(REGEXP_ERROR_PREFIX)
+            }
+            _ => None,
+        };
+        match (server, cond) {
+            (Some(server), Some(cond)) => {
+                let server = server.to_string();
+                RepoError::Filter(regexp_error(cond, self.exec, &server))
+            }
+            _ => e,
+        }
+    }
+
+    /// Runs `filter` on model `index`: one query for its rows, then one per included relation
+    /// and level (never one per row). `extra` is a model column to select even when `fields`
+    /// leaves it out (the join column of a parent level); it is not returned then.
+    pub(crate) fn fetch(
+        &mut self,
+        index: usize,
+        filter: &Filter,
+        extra: Option<usize>,
+    ) -> Result<RowSet, RepoError> {
+        let schema: &'a Schema = &self.shared.schema;
+        let model = &schema.models()[index];
+        let mut joins: Vec<usize> = Vec::with_capacity(filter.include.len() + 1);
+        for inc in &filter.include {
+            let rel = relation(model, &inc.relation)?;
+            joins.push(join_column(model, rel, &rel.fields[0])?);
+        }
+        joins.extend(extra);
+        let columns = sql::selected_columns(model, filter, &joins);
+        let names = self.shared.sql.model(schema, index);
+        let rows = self.query(
+            sql::select(names, &columns, filter),
+            filter.r#where.as_ref(),
+        )?;
+        let out = if joins.is_empty() {
+            columns.iter().copied().enumerate().collect()
+        } else {
+            columns
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|&(_, c)| filter.returns(model, &model.columns[c].property))
+                .collect()
+        };
+        let mut set = RowSet {
+            model: index,
+            rows,
+            out,
+            columns,
+            included: Vec::with_capacity(filter.include.len()),
+        };
+        for inc in &filter.include {
+            let included = self.include(&set, inc)?;
+            set.included.push(included);
+        }
+        Ok(set)
+    }
+
+    /// The rows of `filter` on the repository's model, built by `decoder`.
+    pub(crate) fn find<D: Decoder>(
+        &mut self,
+        filter: &Filter,
+        decoder: &D,
+    ) -> Result<Vec<D::Row>, RepoError> {
+        let set = self.fetch(self.shared.model, filter, None)?;
+        set.decode(self.schema(), decoder)
+    }
+
+    /// The number of rows matching `cond` (`SELECT count(*)`).
+    pub(crate) fn count(&mut self, cond: &Condition) -> Result<u64, RepoError> {
+        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let mut w = SqlWriter::new();
+        w.push("SELECT count(*) FROM ");
+        w.push(&names.table);
+        w.where_clause(names, Some(cond));
+        let rows = self.query(w, Some(cond))?;
+        let n: i64 = rows
+            .first()
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(ignis_tx::Error::from)?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether any row matches `cond` (`SELECT 1 .. LIMIT 1`).
+    pub(crate) fn exists(&mut self, cond: &Condition) -> Result<bool, RepoError> {
+        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let mut w = SqlWriter::new();
+        w.push("SELECT 1 FROM ");
+        w.push(&names.table);
+        w.where_clause(names, Some(cond));
+        w.push(" LIMIT 1");
+        Ok(!self.query(w, Some(cond))?.is_empty())
+    }
+
+    /// `filter`'s rows with their place in the whole result: one count, one find.
+    pub(crate) fn find_with_range<D: Decoder>(
+        &mut self,
+        filter: &Filter,
+        decoder: &D,
+    ) -> Result<RangeResult<D::Row>, RepoError> {
+        let all = Condition::And(Vec::new());
+        let total = self.count(filter.r#where.as_ref().unwrap_or(&all))?;
+        let data = self.find(filter, decoder)?;
+        let start = filter.skip.unwrap_or(0);
+        let len = data.len() as u64;
+        Ok(RangeResult {
+            data,
+            range: Range {
+                start,
+                end: if len == 0 { start } else { start + len - 1 },
+                total,
+            },
+        })
+    }
+}
+
+/// Relation `name` of `model`, over one column on each side.
+///
+/// # Errors
+/// [`RepoError::Relation`]: no such relation, or one over several columns.
+pub(crate) fn relation<'m>(model: &'m Model, name: &str) -> Result<&'m Relation, RepoError> {
+    let rel = model
+        .relation_by_name(name)
+        .ok_or_else(|| RepoError::Relation {
+            model: model.name.clone(),
+            relation: name.to_string(),
+            message: "no such relation".into(),
+        })?;
+    if rel.fields.len() != 1 || rel.references.len() != 1 {
+        return Err(RepoError::Relation {
+            model: model.name.clone(),
+            relation: name.to_string(),
+            message: "relations over several columns cannot be included yet".into(),
+        });
+    }
+    Ok(rel)
+}
+
+/// The model column index of `property`, a join property of `rel`.
+///
+/// # Errors
+/// [`RepoError::Relation`] when it is not a column of `model`.
+pub(crate) fn join_column(
+    model: &Model,
+    rel: &Relation,
+    property: &str,
+) -> Result<usize, RepoError> {
+    model
+        .columns
+        .iter()
+        .position(|c| c.property == property)
+        .ok_or_else(|| RepoError::Relation {
+            model: model.name.clone(),
+            relation: rel.name.clone(),
+            message: format!("join property `{property}` is not a column"),
+        })
+}

@@ -1,0 +1,418 @@
+//! The one walk of a statement: SQL text and bound values written together.
+//!
+//! A [`SqlWriter`] is handed the statement piece by piece. Identifiers come from the model
+//! (quoted once per model, [`ModelSql`]); every value goes through [`SqlWriter::bind`], which
+//! writes the placeholder (`$n`, numbered in writing order) and appends the value to the
+//! parameter list at the same moment, so the SQL and its parameters cannot disagree (the
+//! model is Diesel's `QueryFragment::walk_ast` over an `AstPass`). The SQL text is also the
+//! statement-cache key: ignis-tx prepares each distinct text once per connection, and a filter
+//! of the same shape with other values writes the same text.
+//!
+//! Writing SQL directly rather than building a sea-query tree and rendering it is what makes
+//! a per-call compile cheap enough to need no cache of its own; the values stay sea-query's
+//! [`Value`](SqlValue)s, bound with sea-query-postgres.
+
+use ignis_schema::{quote_ident, Model, PgType, Schema};
+use sea_query::Value as SqlValue;
+use sea_query_postgres::{PostgresValue, PostgresValues};
+
+use crate::filter::{
+    BoundValue, CompareAs, Comparison, Condition, Direction, FieldRef, Filter, Nulls, Operand,
+    Operator, OrderTerm,
+};
+
+/// The quoted SQL names of one model: its table (`"schema"."table"`) and each column, in model
+/// order. Built once per model and kept (see [`SchemaSql`]).
+#[derive(Debug)]
+pub(crate) struct ModelSql {
+    pub(crate) table: String,
+    pub(crate) columns: Vec<String>,
+}
+
+impl ModelSql {
+    pub(crate) fn new(model: &Model) -> Self {
+        ModelSql {
+            table: model.quoted_table(),
+            columns: model.columns.iter().map(|c| quote_ident(&c.column)).collect(),
+        }
+    }
+}
+
+/// [`ModelSql`] of every model of a schema, each built on first use.
+#[derive(Debug)]
+pub(crate) struct SchemaSql {
+    models: Vec<std::sync::OnceLock<ModelSql>>,
+}
+
+impl SchemaSql {
+    pub(crate) fn new(schema: &Schema) -> Self {
+        SchemaSql {
+            models: schema
+                .models()
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+
+    /// The names of model `index` of `schema` (the schema this was built for).
+    pub(crate) fn model<'s>(&'s self, schema: &Schema, index: usize) -> &'s ModelSql {
+        self.models[index].get_or_init(|| ModelSql::new(&schema.models()[index]))
+    }
+}
+
+/// The guarded numeric read of a JSON path (Ignis `safeNumericCast`): only values that look
+/// like a plain decimal are cast; anything else is NULL, so mixed-type JSON never fails the
+/// statement. Written after the text read `(col #>> $n)`.
+const NUMERIC_PATTERN: &str = " ~ '^-?[0-9]+(\\.[0-9]+)?$'";
+
+/// SQL text and its bound values, written in one pass (see the module doc).
+#[derive(Debug, Default)]
+pub(crate) struct SqlWriter {
+    pub(crate) sql: String,
+    pub(crate) values: Vec<SqlValue>,
+}
+
+impl SqlWriter {
+    /// An empty statement whose placeholders start at `$1`.
+    pub(crate) fn new() -> Self {
+        SqlWriter {
+            sql: String::with_capacity(160),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text (never input: keywords, operators, quoted model names).
+    pub(crate) fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+
+    /// Appends the placeholder of parameter `n` (`$n`).
+    pub(crate) fn placeholder(&mut self, n: usize) {
+        self.sql.push('$');
+        push_usize(&mut self.sql, n);
+    }
+
+    /// Binds `value` and writes its placeholder; returns the parameter's number.
+    pub(crate) fn bind(&mut self, value: SqlValue) -> usize {
+        self.values.push(value);
+        let n = self.values.len();
+        self.placeholder(n);
+        n
+    }
+
+    /// Binds a coerced value: its placeholder followed by its cast (`$3::jsonb`).
+    pub(crate) fn bind_value(&mut self, bound: &BoundValue) {
+        self.bind(bound.value.clone());
+        if let Some(cast) = &bound.cast {
+            self.sql.push_str(cast);
+        }
+    }
+
+    /// Appends a decimal literal (a `u64` from the parsed filter, never its text).
+    pub(crate) fn push_u64(&mut self, n: u64) {
+        push_usize(&mut self.sql, usize::try_from(n).unwrap_or(usize::MAX));
+    }
+
+    /// The SQL and its values, ready to run.
+    pub(crate) fn finish(self) -> (String, PostgresValues) {
+        (
+            self.sql,
+            PostgresValues(self.values.into_iter().map(PostgresValue).collect()),
+        )
+    }
+
+    /// ` WHERE <cond>`, or nothing when `cond` matches every row (an empty `and`, `TRUE`).
+    pub(crate) fn where_clause(&mut self, names: &ModelSql, cond: Option<&Condition>) {
+        match cond {
+            None | Some(Condition::Const(true)) => {}
+            Some(Condition::And(parts)) if parts.is_empty() => {}
+            Some(c) => {
+                self.push(" WHERE ");
+                self.condition(names, c);
+            }
+        }
+    }
+
+    /// A condition: `AND` / `OR` of parenthesised members, `NOT (..)`, `TRUE`, `FALSE`, or a
+    /// comparison. An empty `and` is `TRUE`, an empty `or` `FALSE`.
+    pub(crate) fn condition(&mut self, names: &ModelSql, cond: &Condition) {
+        match cond {
+            Condition::And(parts) | Condition::Or(parts) => {
+                let and = matches!(cond, Condition::And(_));
+                match parts.as_slice() {
+                    [] => self.push(if and { "TRUE" } else { "FALSE" }),
+                    [one] => self.condition(names, one),
+                    _ => {
+                        for (i, part) in parts.iter().enumerate() {
+                            if i > 0 {
+                                self.push(if and { " AND " } else { " OR " });
+                            }
+                            self.push("(");
+                            self.condition(names, part);
+                            self.push(")");
+                        }
+                    }
+                }
+            }
+            Condition::Not(inner) => {
+                self.push("NOT (");
+                self.condition(names, inner);
+                self.push(")");
+            }
+            Condition::Const(true) => self.push("TRUE"),
+            Condition::Const(false) => self.push("FALSE"),
+            Condition::Compare(cmp) => self.comparison(names, cmp),
+        }
+    }
+
+    /// The column of `field`: its quoted name from the model.
+    fn column(&mut self, names: &ModelSql, field: &FieldRef) {
+        match names.columns.get(field.index) {
+            Some(quoted) => self.sql.push_str(quoted),
+            None => self.sql.push_str(&quote_ident(&field.column)),
+        }
+    }
+
+    /// The column read as jsonb: `json` has neither equality nor ordering, so it is cast.
+    fn jsonb_column(&mut self, names: &ModelSql, field: &FieldRef) {
+        self.column(names, field);
+        if field.pg_type == PgType::Json {
+            self.push("::jsonb");
+        }
+    }
+
+    /// The left-hand side of a comparison or an order term.
+    fn target(&mut self, names: &ModelSql, field: &FieldRef, compare_as: CompareAs) {
+        if !field.is_path() {
+            self.column(names, field);
+            match compare_as {
+                CompareAs::Text if !field.pg_type.is_textual() => self.push("::text"),
+                CompareAs::Text => {}
+                _ if field.pg_type == PgType::Json => self.push("::jsonb"),
+                _ => {}
+            }
+            return;
+        }
+        let path = SqlValue::Array(
+            sea_query::ArrayType::String,
+            Some(Box::new(
+                field
+                    .path
+                    .iter()
+                    .map(|s| SqlValue::String(Some(s.clone())))
+                    .collect(),
+            )),
+        );
+        match compare_as {
+            CompareAs::Text => {
+                self.push("(");
+                self.jsonb_column(names, field);
+                self.push(" #>> ");
+                self.bind(path);
+                self.push(")");
+            }
+            CompareAs::Numeric => {
+                self.push("CASE WHEN (");
+                self.jsonb_column(names, field);
+                self.push(" #>> ");
+                let n = self.bind(path);
+                self.push(")");
+                self.push(NUMERIC_PATTERN);
+                self.push(" THEN (");
+                self.jsonb_column(names, field);
+                self.push(" #>> ");
+                self.placeholder(n);
+                self.push(")::numeric END");
+            }
+            CompareAs::Native | CompareAs::Jsonb => {
+                self.push("(");
+                self.jsonb_column(names, field);
+                self.push(" #> ");
+                self.bind(path);
+                self.push(")");
+            }
+        }
+    }
+
+    fn comparison(&mut self, names: &ModelSql, cmp: &Comparison) {
+        let binary = match cmp.op {
+            Operator::Eq => " = ",
+            Operator::Ne => " <> ",
+            Operator::Gt => " > ",
+            Operator::Gte => " >= ",
+            Operator::Lt => " < ",
+            Operator::Lte => " <= ",
+            Operator::Like => " LIKE ",
+            Operator::NotLike => " NOT LIKE ",
+            Operator::ILike => " ILIKE ",
+            Operator::NotILike => " NOT ILIKE ",
+            Operator::Regexp => " ~ ",
+            Operator::IRegexp => " ~* ",
+            Operator::Contains => " @> ",
+            Operator::ContainedBy => " <@ ",
+            Operator::Overlaps => " && ",
+            Operator::IsNull
+            | Operator::IsNotNull
+            | Operator::In
+            | Operator::NotIn
+            | Operator::Between
+            | Operator::NotBetween => "",
+        };
+        match (cmp.op, &cmp.operand) {
+            (Operator::IsNull, _) => {
+                self.target(names, &cmp.field, cmp.compare_as);
+                self.push(" IS NULL");
+            }
+            (Operator::IsNotNull, _) => {
+                self.target(names, &cmp.field, cmp.compare_as);
+                self.push(" IS NOT NULL");
+            }
+            (Operator::In | Operator::NotIn, Operand::List(list)) => {
+                self.target(names, &cmp.field, cmp.compare_as);
+                self.push(if cmp.op == Operator::In {
+                    " = ANY("
+                } else {
+                    " <> ALL("
+                });
+                self.bind_value(list);
+                self.push(")");
+            }
+            (Operator::Between | Operator::NotBetween, Operand::Two(low, high)) => {
+                self.target(names, &cmp.field, cmp.compare_as);
+                self.push(if cmp.op == Operator::Between {
+                    " BETWEEN "
+                } else {
+                    " NOT BETWEEN "
+                });
+                self.bind_value(low);
+                self.push(" AND ");
+                self.bind_value(high);
+            }
+            // The parser pairs every operator with its operand kind; keep SQL valid anyway.
+            (Operator::NotIn, _) => self.push("TRUE"),
+            (Operator::In | Operator::Between | Operator::NotBetween, _) => self.push("FALSE"),
+            (_, Operand::One(value)) => {
+                self.target(names, &cmp.field, cmp.compare_as);
+                self.push(binary);
+                self.bind_value(value);
+            }
+            _ => self.push("FALSE"),
+        }
+    }
+
+    /// ` ORDER BY <term>, ..`: each term's expression (a column, `json` read as jsonb, or
+    /// `col #> path` for a JSON path: jsonb order, numbers numerically, as Ignis), its
+    /// direction and its NULLS placement.
+    pub(crate) fn order_by(&mut self, names: &ModelSql, order: &[OrderTerm]) {
+        for (i, term) in order.iter().enumerate() {
+            self.push(if i == 0 { " ORDER BY " } else { ", " });
+            self.target(names, &term.field, CompareAs::Native);
+            self.push(match term.direction {
+                Direction::Asc => " ASC",
+                Direction::Desc => " DESC",
+            });
+            match term.nulls {
+                None => {}
+                Some(Nulls::First) => self.push(" NULLS FIRST"),
+                Some(Nulls::Last) => self.push(" NULLS LAST"),
+            }
+        }
+    }
+
+    /// The SELECT of `filter` over `model` (see [`select`]).
+    fn select(&mut self, names: &ModelSql, columns: &[usize], filter: &Filter) {
+        self.push("SELECT ");
+        for (n, &i) in columns.iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.sql.push_str(&names.columns[i]);
+        }
+        self.push(" FROM ");
+        self.sql.push_str(&names.table);
+        self.where_clause(names, filter.r#where.as_ref());
+        self.order_by(names, &filter.order);
+        if let Some(limit) = filter.limit {
+            self.push(" LIMIT ");
+            self.push_u64(limit);
+        }
+        if let Some(skip) = filter.skip {
+            self.push(" OFFSET ");
+            self.push_u64(skip);
+        }
+    }
+}
+
+/// The columns a SELECT of `filter` over `model` reads: the returned properties
+/// ([`Filter::output_columns`]: `fields` honoured, hidden properties never selected) plus the
+/// model columns `extra` (join columns the caller needs, selected even when hidden or left out
+/// by `fields`; the caller must not return them then), in model order.
+pub(crate) fn selected_columns(model: &Model, filter: &Filter, extra: &[usize]) -> Vec<usize> {
+    model
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| extra.contains(i) || filter.returns(model, &c.property))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `SELECT <columns> FROM <table> [WHERE ..] [ORDER BY ..] [LIMIT n] [OFFSET n]` of `filter`
+/// over the model `names` describes, reading the model columns `columns` (see
+/// [`selected_columns`]). LIMIT and OFFSET are integer literals, not parameters: they are
+/// `u64`s parsed from the filter, never its text, and the planner then knows them (with
+/// `LIMIT $n` Postgres plans a prepared statement without knowing how many rows are wanted and
+/// either re-plans it on every execution or falls back to a generic plan; PostgreSQL manual,
+/// PREPARE, "plan_cache_mode"). With no column selected the statement is `SELECT FROM ..`
+/// (valid in Postgres: rows without columns).
+pub(crate) fn select(names: &ModelSql, columns: &[usize], filter: &Filter) -> SqlWriter {
+    let mut w = SqlWriter::new();
+    w.select(names, columns, filter);
+    w
+}
+
+/// Appends `n` in decimal (without the formatting machinery: statements are written per call).
+pub(crate) fn push_usize(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// `cond` written alone over `model` (SQL and values), for the filter tests.
+#[cfg(test)]
+pub(crate) fn condition_sql(model: &Model, cond: &Condition) -> (String, Vec<SqlValue>) {
+    let names = ModelSql::new(model);
+    let mut w = SqlWriter::new();
+    w.condition(&names, cond);
+    (w.sql, w.values)
+}
+
+/// The SELECT the engine writes for `filter` over `model` with the join properties `extra`
+/// (unknown names ignored): SQL, values and the selected model columns, for the filter tests.
+#[cfg(test)]
+pub(crate) fn select_sql(
+    model: &Model,
+    filter: &Filter,
+    extra: &[&str],
+) -> (String, Vec<SqlValue>, Vec<usize>) {
+    let names = ModelSql::new(model);
+    let extra: Vec<usize> = extra
+        .iter()
+        .filter_map(|p| model.columns.iter().position(|c| c.property == *p))
+        .collect();
+    let columns = selected_columns(model, filter, &extra);
+    let w = select(&names, &columns, filter);
+    (w.sql, w.values, columns)
+}

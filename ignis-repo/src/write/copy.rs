@@ -1,0 +1,234 @@
+//! Binary `COPY .. FROM STDIN` for large `create_all` batches of plain columns.
+
+use ignis_tx::postgres::types::ToSql;
+use serde_json::Value as JsonValue;
+
+use super::insert::{column_list, Object};
+use crate::filter::{coerce_value, BoundValue};
+use crate::repository::Call;
+use crate::RepoError;
+
+/// `create_all` batches of at least this many rows, returning no rows, are loaded with binary
+/// `COPY` when every column has a plain type (see [`copy_columns`]): the server then does
+/// roughly half the work of `INSERT .. SELECT * FROM unnest(..)`.
+pub(super) const COPY_MIN_ROWS: usize = 1000;
+
+/// One column of a `COPY` batch, in the Rust type whose binary form is the column type's.
+pub(super) enum CopyColumn {
+    SmallInt(Vec<Option<i16>>),
+    Int(Vec<Option<i32>>),
+    BigInt(Vec<Option<i64>>),
+    Real(Vec<Option<f32>>),
+    Double(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Text(Vec<Option<String>>, ignis_tx::postgres::types::Type),
+}
+
+impl CopyColumn {
+    fn pg_type(&self) -> ignis_tx::postgres::types::Type {
+        use ignis_tx::postgres::types::Type;
+        match self {
+            CopyColumn::SmallInt(_) => Type::INT2,
+            CopyColumn::Int(_) => Type::INT4,
+            CopyColumn::BigInt(_) => Type::INT8,
+            CopyColumn::Real(_) => Type::FLOAT4,
+            CopyColumn::Double(_) => Type::FLOAT8,
+            CopyColumn::Bool(_) => Type::BOOL,
+            CopyColumn::Text(_, ty) => ty.clone(),
+        }
+    }
+
+    /// Row `i`'s value (`i` is below the batch size, which every column has).
+    fn cell(&self, i: usize) -> &(dyn ToSql + Sync) {
+        const NULL: &Option<i32> = &None;
+        match self {
+            CopyColumn::SmallInt(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Int(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::BigInt(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Real(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Double(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Bool(v) => v.get(i).map_or(NULL, |x| x),
+            CopyColumn::Text(v, _) => v.get(i).map_or(NULL, |x| x),
+        }
+    }
+}
+
+/// The columns of a `create_all` batch as [`CopyColumn`]s, when every one has a type whose
+/// binary form the coerced values give exactly (integers, floats, boolean, text, varchar, char)
+/// and needs no cast; `None` (leaving `bounds` as they were) otherwise.
+pub(super) fn copy_columns(
+    columns: &[(&ignis_schema::Column, bool)],
+    bounds: &mut [BoundValue],
+) -> Option<Vec<CopyColumn>> {
+    use ignis_schema::PgType as P;
+    use ignis_tx::postgres::types::Type;
+    use sea_query::Value as V;
+    fn all<F: Fn(&V) -> bool>(b: &BoundValue, f: F) -> bool {
+        matches!(&b.value, V::Array(_, Some(items)) if items.iter().all(f))
+    }
+    let eligible = columns.iter().zip(bounds.iter()).all(|((col, _), b)| {
+        b.cast.is_none()
+            && match col.pg_type {
+                P::SmallInt => all(b, |v| matches!(v, V::SmallInt(_))),
+                P::Integer => all(b, |v| matches!(v, V::Int(_))),
+                P::BigInt => all(b, |v| matches!(v, V::BigInt(_))),
+                P::Real => all(b, |v| matches!(v, V::Float(_))),
+                P::DoublePrecision => all(b, |v| matches!(v, V::Double(_))),
+                P::Boolean => all(b, |v| matches!(v, V::Bool(_))),
+                P::Text | P::Varchar(_) | P::Char(_) => all(b, |v| matches!(v, V::String(_))),
+                _ => false,
+            }
+    });
+    if !eligible {
+        return None;
+    }
+    macro_rules! take {
+        ($items:expr, $variant:ident) => {
+            $items
+                .into_iter()
+                .filter_map(|v| match v {
+                    V::$variant(x) => Some(x),
+                    _ => None,
+                })
+                .collect()
+        };
+    }
+    let mut out = Vec::with_capacity(columns.len());
+    for ((col, _), b) in columns.iter().zip(bounds.iter_mut()) {
+        let V::Array(_, Some(items)) = std::mem::replace(&mut b.value, V::Bool(None)) else {
+            return None;
+        };
+        out.push(match col.pg_type {
+            P::SmallInt => CopyColumn::SmallInt(take!(*items, SmallInt)),
+            P::Integer => CopyColumn::Int(take!(*items, Int)),
+            P::BigInt => CopyColumn::BigInt(take!(*items, BigInt)),
+            P::Real => CopyColumn::Real(take!(*items, Float)),
+            P::DoublePrecision => CopyColumn::Double(take!(*items, Double)),
+            P::Boolean => CopyColumn::Bool(take!(*items, Bool)),
+            P::Varchar(_) => CopyColumn::Text(take!(*items, String), Type::VARCHAR),
+            P::Char(_) => CopyColumn::Text(take!(*items, String), Type::BPCHAR),
+            _ => CopyColumn::Text(take!(*items, String), Type::TEXT),
+        });
+    }
+    Some(out)
+}
+
+/// Streams `n` rows of `data` through `COPY .. FROM STDIN BINARY` (`sql`).
+fn copy_rows(
+    client: &mut ignis_tx::postgres::Client,
+    sql: &str,
+    types: &[ignis_tx::postgres::types::Type],
+    data: &[CopyColumn],
+    n: usize,
+) -> Result<u64, ignis_tx::postgres::Error> {
+    let sink = client.copy_in(sql)?;
+    let mut writer = ignis_tx::postgres::binary_copy::BinaryCopyInWriter::new(sink, types);
+    let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(data.len());
+    for i in 0..n {
+        row.clear();
+        row.extend(data.iter().map(|c| c.cell(i)));
+        writer.write(&row)?;
+    }
+    writer.finish()
+}
+
+/// The array parameter of one `create_all` column: each row's value (or `actor` for every row)
+/// coerced to the column's type, as `coerce_value` coerces a JSON array to `array_type`, but
+/// element by element from the rows, without first copying the cells into a JSON array.
+pub(super) fn coerce_column(
+    col: &ignis_schema::Column,
+    array_type: &ignis_schema::PgType,
+    rows: &[&Object],
+    actor: Option<&JsonValue>,
+) -> Result<BoundValue, RepoError> {
+    let cell = |r: &&Object| -> JsonValue {
+        match actor {
+            Some(a) => a.clone(),
+            None => r.get(&col.property).cloned().unwrap_or(JsonValue::Null),
+        }
+    };
+    // The array's element type and cast, from an empty array; a type that cannot make an array
+    // takes the general path, for its error.
+    let probe = coerce_value(&col.property, array_type, &JsonValue::Array(Vec::new()));
+    let Ok(BoundValue {
+        value: sea_query::Value::Array(element_type, _),
+        cast,
+    }) = probe
+    else {
+        let cells = rows.iter().map(cell).collect();
+        return Ok(coerce_value(
+            &col.property,
+            array_type,
+            &JsonValue::Array(cells),
+        )?);
+    };
+    let mut values = Vec::with_capacity(rows.len());
+    for r in rows {
+        let v = match actor {
+            Some(a) => a,
+            None => r.get(&col.property).unwrap_or(&JsonValue::Null),
+        };
+        values.push(coerce_value(&col.property, &col.pg_type, v)?.value);
+    }
+    Ok(BoundValue {
+        value: sea_query::Value::Array(element_type, Some(Box::new(values))),
+        cast,
+    })
+}
+
+impl Call<'_> {
+    /// Whether `create_all` may load large batches with `COPY`: the model's table is a plain
+    /// (or partitioned) table without row-level security, which `COPY FROM` refuses. Asked of
+    /// the catalog once per repository; models the migrator skips (often views) never do.
+    pub(super) fn copy_allowed(&mut self) -> Result<bool, RepoError> {
+        let shared = self.shared;
+        if let Some(allowed) = shared.plans.copy_allowed.get() {
+            return Ok(*allowed);
+        }
+        let model = self.model();
+        let allowed = !model.skip_migrate
+            && {
+                let rows = self.exec.query(
+                "SELECT c.relkind IN ('r', 'p') AND NOT c.relrowsecurity \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2",
+                &[&model.schema, &model.table],
+            )?;
+                match rows.first() {
+                    Some(row) => row.try_get::<_, bool>(0).map_err(ignis_tx::Error::from)?,
+                    None => false,
+                }
+            };
+        Ok(*shared.plans.copy_allowed.get_or_init(|| allowed))
+    }
+
+    /// `COPY <table> (<columns>) FROM STDIN BINARY` of `n` rows. A failure inside the caller's
+    /// transaction leaves it failed, as a failed INSERT would: the COPY runs on the underlying
+    /// client, outside ignis-tx's statement tracking, so a statement is sent through the executor
+    /// afterwards to let it see the transaction is aborted (and refuse to commit it).
+    pub(super) fn copy_in(
+        &mut self,
+        columns: &[(&ignis_schema::Column, bool)],
+        data: Vec<CopyColumn>,
+        n: usize,
+    ) -> Result<u64, RepoError> {
+        let model = self.model();
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN BINARY",
+            model.quoted_table(),
+            column_list(columns)
+        );
+        let types: Vec<ignis_tx::postgres::types::Type> =
+            data.iter().map(CopyColumn::pg_type).collect();
+        let client = self.exec.client()?;
+        let copied = copy_rows(client, &sql, &types, &data, n);
+        match copied {
+            Ok(count) => Ok(count),
+            Err(e) => {
+                let _ = self.exec.execute("SELECT 1", &[]);
+                Err(ignis_tx::Error::from(e).into())
+            }
+        }
+    }
+
+}
