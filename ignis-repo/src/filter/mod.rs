@@ -118,8 +118,8 @@ use serde_json::Value as JsonValue;
 
 pub use coerce::BoundValue;
 pub(crate) use coerce::{check_value_depth, coerce_value};
-pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 pub(crate) use condition::{any_of, any_of_ints, field_eq};
+pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
