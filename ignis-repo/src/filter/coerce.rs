@@ -106,17 +106,11 @@ fn kind(pg_type: &PgType) -> Option<Kind> {
         PgType::Interval => Kind::Cast("interval".into()),
         PgType::Inet => Kind::Cast("inet".into()),
         PgType::Cidr => Kind::Cast("cidr".into()),
-        PgType::Custom(name) => Kind::Cast(cast_name(name)),
+        PgType::Custom(name) => Kind::Cast(name.clone()),
         PgType::Array(_) => return None,
         // `PgType` is non-exhaustive: a type added later binds as text cast to its own name.
-        other => Kind::Cast(cast_name(&other.to_string())),
+        other => Kind::Cast(other.to_string()),
     })
-}
-
-/// A type name as written into a sea-query custom expression, where `$` starts a placeholder
-/// and `$$` writes a `$` (a user type name may contain `$`; Postgres allows it).
-fn cast_name(name: &str) -> String {
-    name.replace('$', "$$")
 }
 
 impl Kind {
@@ -810,10 +804,11 @@ mod tests {
         assert_eq!(b.and_then(|b| b.cast), Some("::jsonb".into()));
         let b = coerce_value("span", &PgType::Interval, &json!("1 day")).ok();
         assert_eq!(b.and_then(|b| b.cast), Some("::text::interval".into()));
-        // A `$` in a user type name is escaped for sea-query's placeholder syntax.
+        // A `$` in a user type name (Postgres allows it after the first character) is written
+        // as it is: the cast is SQL text, not a template (`$$` would open a dollar quote).
         let odd = PgType::Custom("my$1type".into());
         let b = coerce_value("x", &odd, &json!("a")).ok();
-        assert_eq!(b.and_then(|b| b.cast), Some("::text::my$$1type".into()));
+        assert_eq!(b.and_then(|b| b.cast), Some("::text::my$1type".into()));
     }
 
     #[test]

@@ -498,6 +498,25 @@ fn values_are_coerced_to_the_column_type() {
 }
 
 #[test]
+fn casts_to_user_types_are_written_as_the_model_names_them() {
+    // Postgres allows `$` in an identifier after its first character; the cast is SQL text,
+    // so the name is written unchanged (a doubled `$$` would name another type).
+    let m = Model::new("Odd").column(Column::new("x", PgType::Custom("my$1type".into())));
+    let parse = |w: JsonValue| parse_where(&m, &w, &limits()).map(|c| condition_sql(&m, &c));
+    assert_eq!(
+        parse(json!({"x": "a"})),
+        Ok((r#""x" = $1::text::my$1type"#.into(), vec![s("a")]))
+    );
+    assert_eq!(
+        parse(json!({"x": {"in": ["a", "b"]}})),
+        Ok((
+            r#""x" = ANY($1::text[]::my$1type[])"#.into(),
+            vec![strings(&["a", "b"])]
+        ))
+    );
+}
+
+#[test]
 fn pattern_operators_on_non_text_columns() {
     let (sql, values) = where_sql(json!({"age": {"like": "4%"}}));
     assert_eq!(sql, r#""age"::text LIKE $1"#);
