@@ -10,8 +10,7 @@
 
 use std::sync::Arc;
 
-use ignis_repo::filter::{regexp_error, FilterLimits};
-use ignis_repo::{dismantle, DefaultCrudRepository, FilterErrorKind, RepoError};
+use ignis_repo::{dismantle, DefaultCrudRepository, FilterErrorKind, FilterLimits, RepoError};
 use ignis_schema::enrich::IdOptions;
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
 use ignis_tests::TestDb;
@@ -1226,23 +1225,17 @@ fn a_null_in_an_in_or_nin_list_matches_no_row_as_in_sql() {
     );
 }
 
-/// Runs a find on `Event` with `r#where` on `exec` as the repository builds it; on SQLSTATE
-/// 2201B, the filter error [`regexp_error`] gives for it.
-fn regexp_failure(exec: &mut dyn ignis_tx::Executor, r#where: &Value) -> ignis_repo::FilterError {
-    let schema = schema();
-    let event = schema.model("Event").unwrap();
-    let cond = ignis_repo::parse_where(event, r#where, &FilterLimits::default()).unwrap();
-    let filter = ignis_repo::Filter {
-        r#where: Some(cond.clone()),
-        ..Default::default()
-    };
-    let (sql, values, _) = filter.build_select(event, &[]);
-    let err = exec
-        .query(&sql, &values.as_params())
-        .expect_err("the server refuses the pattern");
-    let db = err.as_database_error().expect("a database error");
-    assert_eq!(db.code, "2201B", "{err}");
-    regexp_error(&cond, exec, &db.message)
+/// Runs a find on `Event` with `r#where` through the repository on `exec`; the filter error it
+/// returns for the server's refusal of a pattern (SQLSTATE 2201B).
+fn regexp_failure(
+    app: &App,
+    exec: &mut dyn ignis_tx::Executor,
+    r#where: &Value,
+) -> ignis_repo::FilterError {
+    match app.events.on(exec).find(&json!({ "where": r#where })) {
+        Err(RepoError::Filter(e)) => e,
+        other => panic!("{where}: expected the filter error for 2201B, got {other:?}"),
+    }
 }
 
 #[test]
@@ -1275,7 +1268,7 @@ fn an_invalid_regexp_names_its_field_operator_and_pattern_even_among_several() {
         ),
     ];
     for (r#where, named, not_named) in cases {
-        let e = regexp_failure(&mut conn, &r#where);
+        let e = regexp_failure(&app, &mut conn, &r#where);
         assert_eq!(e.kind(), FilterErrorKind::InvalidValue, "{where}: {e}");
         let message = e.to_string();
         for name in named {
@@ -1292,6 +1285,7 @@ fn an_invalid_regexp_names_its_field_operator_and_pattern_even_among_several() {
     // which pattern is wrong, so every candidate is named.
     let mut tx = ds.begin(Default::default()).unwrap();
     let e = regexp_failure(
+        &app,
         &mut tx,
         &json!({"title": {"regexp": "^a"}, "meta.k": {"iregexp": "a{2,1}"}}),
     );
