@@ -1,0 +1,218 @@
+//! Parsing and validation: Ignis filter JSON to [`Filter`] / [`Condition`].
+
+use ignis_schema::{Model, Schema};
+use serde_json::Value as JsonValue;
+
+use super::coerce::depth_within;
+use super::condition::{Condition, FieldRef};
+use super::error::{describe, excerpt, FilterError};
+use super::{Filter, FilterLimits};
+use fields::fields;
+
+mod fields;
+mod include;
+mod operators;
+mod order;
+mod path;
+mod where_;
+
+pub(crate) use path::resolve_field;
+pub use path::MAX_PATH_SEGMENTS;
+
+/// Every operator key of the filter language: Ignis's (`QueryOperators.SCHEME_SET` minus `and` /
+/// `or`, which are groups) and the ignis-rs extensions `exists`, `notExists`, `not`. An object
+/// in a `where` is an operator object when all its keys are here.
+pub const OPERATORS: &[&str] = &[
+    "eq",
+    "ne",
+    "neq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "like",
+    "nlike",
+    "ilike",
+    "nilike",
+    "is",
+    "isn",
+    "regexp",
+    "iregexp",
+    "in",
+    "inq",
+    "nin",
+    "exists",
+    "notExists",
+    "between",
+    "notBetween",
+    "contains",
+    "containedBy",
+    "overlaps",
+    "not",
+];
+
+/// The keys a filter object may have.
+const FILTER_KEYS: &str = "where, fields, order, limit, skip, offset, include";
+
+/// One parse of a filter: the limits and the running count of conditions.
+pub(crate) struct Parser<'a> {
+    limits: &'a FilterLimits,
+    conditions: usize,
+    /// Merge each include target's default filter under its scope.
+    apply_defaults: bool,
+}
+
+impl<'a> Parser<'a> {
+    pub(crate) fn new(limits: &'a FilterLimits, apply_defaults: bool) -> Self {
+        Parser {
+            limits,
+            conditions: 0,
+            apply_defaults,
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), FilterError> {
+        self.conditions += 1;
+        if self.conditions > self.limits.max_conditions {
+            return Err(FilterError::TooManyConditions {
+                limit: self.limits.max_conditions,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses an operand nested deeper than [`FilterLimits::max_value_depth`], before anything
+    /// else (coercion, cloning, serialising, all recursive in serde_json) touches it.
+    fn check_operand(&self, field: &FieldRef, operand: &JsonValue) -> Result<(), FilterError> {
+        if depth_within(operand, self.limits.max_value_depth) {
+            return Ok(());
+        }
+        Err(FilterError::ValueTooDeep {
+            field: field.key(),
+            limit: self.limits.max_value_depth,
+        })
+    }
+
+    fn check_depth(&self, depth: usize) -> Result<(), FilterError> {
+        if depth > self.limits.max_depth {
+            return Err(FilterError::TooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn top_filter(
+        mut self,
+        model: &Model,
+        schema: &Schema,
+        json: &JsonValue,
+    ) -> Result<Filter, FilterError> {
+        let mut filter = self.filter(model, schema, json, 0)?;
+        if let Some(max) = self.limits.max_limit {
+            if filter.limit.is_none() {
+                filter.limit = Some(max);
+            }
+        }
+        Ok(filter)
+    }
+
+    pub(crate) fn top_where(
+        mut self,
+        model: &Model,
+        json: &JsonValue,
+    ) -> Result<Condition, FilterError> {
+        match json {
+            JsonValue::Null => Ok(Condition::And(Vec::new())),
+            JsonValue::Object(map) => self.where_object(model, map, 0),
+            other => Err(FilterError::malformed(format!(
+                "a where must be an object, found {}",
+                describe(other)
+            ))),
+        }
+    }
+
+    fn filter(
+        &mut self,
+        model: &Model,
+        schema: &Schema,
+        json: &JsonValue,
+        include_depth: usize,
+    ) -> Result<Filter, FilterError> {
+        let map = match json {
+            JsonValue::Null => return Ok(Filter::default()),
+            JsonValue::Object(map) => map,
+            other => {
+                return Err(FilterError::malformed(format!(
+                    "a filter must be an object with the keys {FILTER_KEYS}, found {}",
+                    describe(other)
+                )))
+            }
+        };
+        let mut filter = Filter::default();
+        let mut offset = None;
+        for (key, value) in map {
+            match key.as_str() {
+                "where" => {
+                    filter.r#where = match value {
+                        JsonValue::Null => None,
+                        JsonValue::Object(w) => {
+                            let condition = self.where_object(model, w, include_depth)?;
+                            (!condition.matches_everything()).then_some(condition)
+                        }
+                        other => {
+                            return Err(FilterError::malformed(format!(
+                                "`where` must be an object, found {}",
+                                describe(other)
+                            )))
+                        }
+                    }
+                }
+                "fields" => filter.fields = fields(model, value)?,
+                "order" => filter.order = self.order(model, value)?,
+                "limit" => filter.limit = count("limit", value)?,
+                "skip" => filter.skip = count("skip", value)?,
+                "offset" => offset = count("offset", value)?,
+                "include" => filter.include = self.include(model, schema, value, include_depth)?,
+                other => {
+                    return Err(FilterError::malformed(format!(
+                        "unknown filter key `{}` (expected one of {FILTER_KEYS})",
+                        excerpt(other)
+                    )))
+                }
+            }
+        }
+        if filter.skip.is_none() {
+            filter.skip = offset;
+        }
+        if let (Some(max), Some(limit)) = (self.limits.max_limit, filter.limit) {
+            if limit > max {
+                return Err(FilterError::InvalidValue {
+                    field: "limit".into(),
+                    expected: format!("at most {max}"),
+                    found: limit.to_string(),
+                });
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// `limit`, `skip`, `offset`: a non-negative integer (numeric strings accepted, as LoopBack's
+/// query-string coercion does), at most `i64::MAX` (Postgres's bigint).
+fn count(name: &str, value: &JsonValue) -> Result<Option<u64>, FilterError> {
+    let n = match value {
+        JsonValue::Null => return Ok(None),
+        JsonValue::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.2e18)
+                .map(|f| f as u64)
+        }),
+        JsonValue::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n <= i64::MAX as u64 => Ok(Some(n)),
+        _ => Err(FilterError::invalid(name, "a non-negative integer", value)),
+    }
+}
