@@ -25,7 +25,7 @@ const MAX_EMPTY_DEPTH: usize = 64;
 ///
 /// The result holds clones of both inputs' values, and serde_json clones recursively: a value
 /// nested deeper than the stack allows must be refused before the merge, as
-/// [`super::parse_where_with_defaults`] does (with [`super::check_value_depth`]'s walk).
+/// [`super::parse_where_with_defaults`] does (with a depth walk that does not recurse).
 pub fn merge_where_json(default: &JsonValue, caller: &JsonValue) -> JsonValue {
     merge_where_at(default, caller, 0)
 }
