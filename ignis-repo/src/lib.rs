@@ -34,8 +34,8 @@ pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits};
 pub use json::dismantle;
 pub use query::{Range, RangeResult};
 pub use repository::{
-    DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository,
-    Runner, Scope, WriteResult,
+    DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository, Runner,
+    Scope, WriteResult,
 };
 pub use rows::{FromRow, RowRef};
 

@@ -159,7 +159,10 @@ impl Runner for On<'_> {
         _: &DataSource,
         f: impl FnOnce(&mut dyn Executor) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
-        let mut exec = self.0.try_borrow_mut().map_err(|_| RepoError::HandleInUse)?;
+        let mut exec = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| RepoError::HandleInUse)?;
         f(&mut **exec)
     }
 
@@ -222,7 +225,10 @@ impl<M> Clone for Repository<M, Pooled> {
 impl<M, R> std::fmt::Debug for Repository<M, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repository")
-            .field("model", &self.shared.schema.models()[self.shared.model].name)
+            .field(
+                "model",
+                &self.shared.schema.models()[self.shared.model].name,
+            )
             .field("skip_default_filter", &self.opts.skip_default_filter)
             .field("should_return", &self.opts.should_return)
             .field("force", &self.opts.force)
@@ -448,7 +454,10 @@ impl<M, R: Runner> Repository<M, R> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<JsonValue>, RepoError> {
-        self.call(|c| c.find(&c.by_id_filter(id, filter)?, &JsonRows).map(Self::first))
+        self.call(|c| {
+            c.find(&c.by_id_filter(id, filter)?, &JsonRows)
+                .map(Self::first)
+        })
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
@@ -460,7 +469,10 @@ impl<M, R: Runner> Repository<M, R> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        self.call(|c| c.find(&c.by_id_filter(id, filter)?, &SerdeRows::new()).map(Self::first))
+        self.call(|c| {
+            c.find(&c.by_id_filter(id, filter)?, &SerdeRows::new())
+                .map(Self::first)
+        })
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].

@@ -79,13 +79,12 @@ impl Call<'_> {
         let (field, reference) = (&rel.fields[0], &rel.references[0]);
         let field_col = join_column(model, rel, field)?;
         let reference_col = join_column(target, rel, reference)?;
-        let decode_error = |model: &ignis_schema::Model, property: &str, e: BoxError| {
-            RepoError::Decode {
+        let decode_error =
+            |model: &ignis_schema::Model, property: &str, e: BoxError| RepoError::Decode {
                 model: model.name.clone(),
                 property: property.to_string(),
                 message: e.to_string(),
-            }
-        };
+            };
         let missing = |property: &str| RepoError::Relation {
             model: model.name.clone(),
             relation: inc.relation.clone(),

@@ -33,7 +33,11 @@ impl ModelSql {
     pub(crate) fn new(model: &Model) -> Self {
         ModelSql {
             table: model.quoted_table(),
-            columns: model.columns.iter().map(|c| quote_ident(&c.column)).collect(),
+            columns: model
+                .columns
+                .iter()
+                .map(|c| quote_ident(&c.column))
+                .collect(),
         }
     }
 }
@@ -86,7 +90,6 @@ impl SqlWriter {
     pub(crate) fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
-
 
     /// Appends the placeholder of parameter `n` (`$n`).
     pub(crate) fn placeholder(&mut self, n: usize) {

@@ -8,8 +8,8 @@
 //! ([`SerdeRows`]) or [`FromRow`] types ([`FromRowRows`]). Nothing else differs between the
 //! three outputs: the statements, the grouping and the order are the same code.
 
-mod from_row;
 mod deserialize;
+mod from_row;
 mod value;
 
 use std::marker::PhantomData;
@@ -20,8 +20,8 @@ use serde_json::{Map, Value as JsonValue};
 
 use crate::RepoError;
 
-pub use from_row::FromRow;
 pub(crate) use deserialize::RawBytes;
+pub use from_row::FromRow;
 pub(crate) use value::{decodable, decode_value, Cell};
 
 /// The rows of one level: the rows as Postgres returned them, which of their columns the

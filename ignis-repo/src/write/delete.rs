@@ -245,4 +245,3 @@ fn conjuncts(cond: Condition, out: &mut Vec<Condition>) {
         }
     }
 }
-

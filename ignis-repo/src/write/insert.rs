@@ -91,7 +91,10 @@ pub(super) type KeyGroup<'d> = (Vec<String>, Vec<&'d Object>);
 
 /// Groups rows by their sorted property set (for one unnest INSERT per group), validating that
 /// each row is an object of known properties.
-pub(super) fn group_by_keys<'d>(model: &Model, data: &'d [JsonValue]) -> Result<Vec<KeyGroup<'d>>, RepoError> {
+pub(super) fn group_by_keys<'d>(
+    model: &Model,
+    data: &'d [JsonValue],
+) -> Result<Vec<KeyGroup<'d>>, RepoError> {
     let mut groups: Vec<KeyGroup<'d>> = Vec::new();
     for (n, row) in data.iter().enumerate() {
         let obj = row
@@ -466,5 +469,4 @@ impl Call<'_> {
         }
         Ok(InsertPart { sql, params })
     }
-
 }

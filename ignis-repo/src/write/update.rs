@@ -226,7 +226,10 @@ impl<'a> Call<'a> {
                 indexed.push((segments, value));
                 continue;
             }
-            if !trie.get_or_insert_with(PathNode::default).insert(&segments, value) {
+            if !trie
+                .get_or_insert_with(PathNode::default)
+                .insert(&segments, value)
+            {
                 return Err(invalid(
                     model,
                     format!(
