@@ -6,7 +6,7 @@
 
 use ignis_migrate::pull::{pull_with_notes, Pulled};
 use ignis_migrate::Migrator;
-use ignis_schema::{ForeignKeyAction, IdentityGeneration, PgType, Schema};
+use ignis_schema::{ForeignKeyAction, ForeignKeyTarget, IdentityGeneration, PgType, Schema};
 use ignis_tests::TestDb;
 
 /// Every supported type, identity and serial columns, defaults, primary keys (one and two
@@ -213,7 +213,7 @@ fn pulled_models_carry_types_keys_and_indexes() {
     let index = |name: &str| e.indexes.iter().find(|i| i.name == name).unwrap();
     assert_eq!(index("idx_everything_tags").method.as_deref(), Some("gin"));
     assert_eq!(index("idx_everything_hash").method.as_deref(), Some("hash"));
-    assert_eq!(index("idx_everything_group_i").columns, ["group", "i"]);
+    assert_eq!(index("idx_everything_group_i").properties, ["group", "i"]);
     assert_eq!(index("idx_everything_group_i").method, None);
     let live = index("uq_everything_vc_live");
     assert!(live.unique);
@@ -224,7 +224,19 @@ fn pulled_models_carry_types_keys_and_indexes() {
         (fk.on_delete, fk.on_update),
         (ForeignKeyAction::Cascade, ForeignKeyAction::SetNull)
     );
-    assert_eq!(fk.ref_table, "Account");
+    // Keys name properties; a foreign key to a pulled table names its model.
+    assert_eq!(fk.properties, ["accountId"]);
+    assert_eq!(
+        fk.target,
+        ForeignKeyTarget::Model {
+            model: "Account".into(),
+            properties: vec!["id".into()]
+        }
+    );
+    assert_eq!(
+        (fk.referenced().table, fk.referenced().columns),
+        ("Account".to_string(), vec!["id".to_string()])
+    );
     let check = e
         .checks
         .iter()
@@ -247,10 +259,13 @@ fn pulled_models_carry_types_keys_and_indexes() {
     // Two-column primary key and a two-column, cross-schema-referenced foreign key.
     let m = schema.model("membership").unwrap();
     assert_eq!(m.primary_key(), ["tenant", "email"]);
-    assert_eq!(m.foreign_keys[0].ref_columns, ["tenant", "email"]);
+    assert_eq!(m.foreign_keys[0].target.names(), ["tenant", "email"]);
     let ev = schema.model("event").unwrap();
     assert_eq!(ev.schema, "audit");
-    assert_eq!(ev.foreign_keys[0].ref_schema, "public");
+    assert_eq!(ev.foreign_keys[0].referenced().schema, "public");
+    assert_eq!(ev.foreign_keys[0].properties, ["accountId"]);
+    let recent = ev.indexes.iter().find(|i| i.name == "idx_event_recent");
+    assert_eq!(recent.unwrap().properties, ["accountId", "at"]);
     assert_eq!(ev.foreign_keys[0].on_delete, ForeignKeyAction::SetDefault);
     assert_eq!(ev.checks[0].expression, "(kind <> ''::text)");
 }

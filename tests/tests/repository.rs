@@ -38,7 +38,7 @@ fn schema() -> Arc<Schema> {
         .hide(["secret"])
         .foreign_key(ForeignKey::new(
             "FK_Post_authorId_User_id",
-            ["author_id"],
+            ["authorId"],
             "User",
             ["id"],
         ))
