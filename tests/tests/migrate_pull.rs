@@ -271,6 +271,42 @@ fn pulled_models_carry_types_keys_and_indexes() {
 }
 
 #[test]
+fn a_foreign_key_to_a_table_not_pulled_names_the_table_and_its_columns() {
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(SOURCE_SQL)
+        .expect("source SQL");
+    // Only `audit` is pulled: `audit.event` references `public."Account"`, which no pulled
+    // model describes.
+    let pulled = pull_with_notes(&source.datasource(), &["audit".to_string()]).expect("pull");
+    let event = pulled.schema.model("event").unwrap();
+    let fk = &event.foreign_keys[0];
+    assert_eq!(fk.properties, ["accountId"]);
+    assert_eq!(
+        fk.target,
+        ForeignKeyTarget::Table {
+            schema: "public".into(),
+            table: "Account".into(),
+            columns: vec!["id".into()]
+        }
+    );
+    let json = pulled.schema.to_json();
+    let file: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        file["models"][0]["foreignKeys"][0],
+        serde_json::json!({"name": "fk_event_account", "properties": ["accountId"],
+                           "refTable": "Account", "refColumns": ["id"],
+                           "onDelete": "setDefault"})
+    );
+    assert_eq!(Schema::from_json(&json).unwrap(), pulled.schema);
+    let plan = Migrator::new(source.datasource())
+        .plan(&pulled.schema)
+        .expect("plan against the source");
+    assert!(plan.matches(), "expected no step:\n{plan}");
+}
+
+#[test]
 fn what_a_schema_file_cannot_express_is_noted() {
     let source = TestDb::new();
     source
