@@ -767,10 +767,11 @@ pub struct ReferencedTable {
     pub columns: Vec<String>,
 }
 
-/// The referenced table a [`crate::Schema`] resolved a [`ForeignKeyTarget::Model`] to. It is
-/// derived from the target and the schema's models, so it never makes two foreign keys differ.
+/// The referenced table a [`crate::Schema`] resolved a target to, with the target it resolved.
+/// It is derived from the target and the schema's models, so it never makes two foreign keys
+/// differ; it is used only while the target is still the one resolved.
 #[derive(Debug, Clone, Default)]
-struct Resolved(Option<ReferencedTable>);
+struct Resolved(Option<(ForeignKeyTarget, ReferencedTable)>);
 
 impl PartialEq for Resolved {
     fn eq(&self, _: &Self) -> bool {
@@ -1006,8 +1007,10 @@ impl ForeignKey {
     /// resolved by a schema (a foreign key of a model used on its own) is read as a table named
     /// like the model in schema `public`, with its names as column names.
     pub fn referenced(&self) -> ReferencedTable {
-        if let Some(r) = &self.resolved.0 {
-            return r.clone();
+        if let Some((target, table)) = &self.resolved.0 {
+            if *target == self.target {
+                return table.clone();
+            }
         }
         match &self.target {
             ForeignKeyTarget::Model { model, properties } => ReferencedTable {
@@ -1029,8 +1032,8 @@ impl ForeignKey {
 
     /// Sets the target and what it resolves to (by [`crate::Schema::new`]).
     pub(crate) fn resolve(&mut self, target: ForeignKeyTarget, referenced: ReferencedTable) {
-        self.target = target;
-        self.resolved = Resolved(Some(referenced));
+        self.target = target.clone();
+        self.resolved = Resolved(Some((target, referenced)));
     }
     /// Makes it `MATCH FULL`.
     pub fn match_full(mut self) -> Self {
