@@ -21,10 +21,17 @@
 //! then), `--pin same|off` (where workloads 1-6 run: client thread and server backends on one
 //! CPU, the default, or wherever the scheduler puts them; see [`pin`]).
 //!
+//! `--instructions` (what `cargo xtask bench --instructions` runs under callgrind) measures no
+//! time: it runs workloads 1, 2 and 6 once per implementation and row route, for a fixed number
+//! of operations, inside a region that callgrind counts alone; `--only`, `--impl`,
+//! `--route json,serde,from-row,raw,diesel`, `--ops N` and `--repeat N` (counts per case,
+//! default 5) tune it (see [`instructions`]).
+//!
 //! `bench/README.md` describes the method and the findings in full.
 
 mod diesel_impl;
 mod ignis_impl;
+mod instructions;
 mod load;
 mod migrator;
 mod model;
@@ -41,6 +48,7 @@ use std::time::Instant;
 
 use ignis_tx::{DataSourceConfig, Executor};
 
+use crate::instructions::Route;
 use crate::load::{BenchDb, DataSize};
 use crate::pin::{PinMode, Pinner};
 use crate::report::{RunInfo, WorkloadResult};
@@ -57,11 +65,28 @@ struct Args {
     only: Option<Vec<u8>>,
     implementation: Option<Role>,
     pin: PinMode,
+    /// `--instructions`: count, do not time (see [`instructions`]).
+    instructions: bool,
+    /// `--route`: the routes `--instructions` runs (default: all).
+    routes: Option<Vec<Route>>,
+    /// `--ops`: operations per counted region (default: the workload's `--quick` size).
+    ops: Option<usize>,
+    /// `--repeat`: counted regions per workload and route (default 5).
+    repeat: Option<usize>,
 }
 
 const USAGE: &str =
     "usage: ignis-bench [--quick] [--samples N] [--only 1,2,..] [--impl ignis|raw|diesel] [--pin same|off]
-  (DATABASE_URL names the server; run it with `cargo xtask bench`)";
+       ignis-bench --instructions [--only 1,2,6] [--impl ignis|raw|diesel]
+                   [--route json,serde,from-row,raw,diesel] [--ops N] [--repeat N] [--pin same|off]
+  (DATABASE_URL names the server; run it with `cargo xtask bench [--instructions]`)";
+
+/// The data set every run loads.
+pub const DATA_SIZE: DataSize = DataSize {
+    users: 10_000,
+    orders: 100_000,
+    items_per_order: 3,
+};
 
 impl Args {
     fn parse(mut argv: impl Iterator<Item = String>) -> Result<Self, BoxError> {
@@ -99,6 +124,32 @@ impl Args {
                         other => return Err(format!("unknown --pin {other}\n{USAGE}").into()),
                     }
                 }
+                "--instructions" => a.instructions = true,
+                "--route" => {
+                    a.routes = Some(
+                        value("--route")?
+                            .split(',')
+                            .map(|name| {
+                                Route::parse(name)
+                                    .ok_or_else(|| format!("unknown route {name}\n{USAGE}"))
+                            })
+                            .collect::<Result<_, _>>()?,
+                    )
+                }
+                "--ops" => {
+                    let n: usize = value("--ops")?.parse()?;
+                    if n == 0 {
+                        return Err(format!("--ops needs at least 1\n{USAGE}").into());
+                    }
+                    a.ops = Some(n);
+                }
+                "--repeat" => {
+                    let n: usize = value("--repeat")?.parse()?;
+                    if n == 0 {
+                        return Err(format!("--repeat needs at least 1\n{USAGE}").into());
+                    }
+                    a.repeat = Some(n);
+                }
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -106,7 +157,32 @@ impl Args {
                 other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
             }
         }
+        if !a.instructions && (a.routes.is_some() || a.ops.is_some() || a.repeat.is_some()) {
+            return Err(
+                format!("--route, --ops and --repeat go with --instructions\n{USAGE}").into(),
+            );
+        }
         Ok(a)
+    }
+
+    /// What `--instructions` counts: the workloads of `--only` (default 1, 2 and 6), the
+    /// routes of `--route` (default all) that `--impl` keeps, `--ops`, `--repeat` (default 5)
+    /// and `--pin`.
+    fn instruction_plan(&self) -> instructions::Plan {
+        let routes = self.routes.clone().unwrap_or_else(|| Route::ALL.to_vec());
+        instructions::Plan {
+            workloads: self
+                .only
+                .clone()
+                .unwrap_or_else(|| instructions::WORKLOADS.to_vec()),
+            routes: routes
+                .into_iter()
+                .filter(|r| self.implementation.is_none_or(|i| i == r.role()))
+                .collect(),
+            ops: self.ops,
+            repeat: self.repeat.unwrap_or(5),
+            pin: self.pin,
+        }
     }
 }
 
@@ -129,6 +205,12 @@ fn run() -> Result<(), BoxError> {
     // Declared first, so it is dropped last: after every pool below is gone.
     let db = BenchDb::create(&admin)?;
     eprintln!("created database {} on {}", db.name, admin.redacted());
+    if args.instructions {
+        let schema = model::schema()?;
+        load::migrate(&db, &schema)?;
+        load::load(&db, DATA_SIZE)?;
+        return instructions::run(&db, &schema, &args.instruction_plan());
+    }
     let (info_base, results) = bench(&db, &args)?;
     // The migrator case, "workload 9" for --only, in its own database.
     let migrator = if args.only.as_ref().is_none_or(|o| o.contains(&9)) {
@@ -243,11 +325,7 @@ fn specs(quick: bool) -> Vec<Spec> {
 }
 
 fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), BoxError> {
-    let size = DataSize {
-        users: 10_000,
-        orders: 100_000,
-        items_per_order: 3,
-    };
+    let size = DATA_SIZE;
     let schema = model::schema()?;
     let steps = load::migrate(db, &schema)?;
     eprintln!("migrated: {steps} step(s)");

@@ -39,7 +39,7 @@ pub fn schema(n: usize) -> Result<Schema, BoxError> {
         if i > 0 {
             m = m.foreign_key(ForeignKey::new(
                 format!("FK_T{i}_ref"),
-                ["ref_id"],
+                ["refId"],
                 format!("T{}", i - 1),
                 ["id"],
             ));

@@ -42,14 +42,14 @@ pub fn schema() -> Result<Arc<Schema>, BoxError> {
         .column(created_at())
         .foreign_key(ForeignKey::new(
             "FK_orders_user_id",
-            ["user_id"],
-            "users",
+            ["userId"],
+            "User",
             ["id"],
         ))
-        .index(Index::new("IDX_orders_user_id", ["user_id"]))
+        .index(Index::new("IDX_orders_user_id", ["userId"]))
         .index(Index::new(
             "IDX_orders_status_created_at",
-            ["status", "created_at"],
+            ["status", "createdAt"],
         ))
         .relation(Relation::one("user", "User", ["userId"], ["id"]))
         .relation(Relation::many("items", "OrderItem", ["id"], ["orderId"]));
@@ -62,11 +62,11 @@ pub fn schema() -> Result<Arc<Schema>, BoxError> {
         .column(Column::new("price", PgType::DoublePrecision).not_null())
         .foreign_key(ForeignKey::new(
             "FK_order_items_order_id",
-            ["order_id"],
-            "orders",
+            ["orderId"],
+            "Order",
             ["id"],
         ))
-        .index(Index::new("IDX_order_items_order_id", ["order_id"]))
+        .index(Index::new("IDX_order_items_order_id", ["orderId"]))
         .relation(Relation::one("order", "Order", ["orderId"], ["id"]));
     Ok(Arc::new(Schema::new(vec![user, order, item])?))
 }

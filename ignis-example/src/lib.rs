@@ -43,7 +43,7 @@ pub fn configuration() -> Model {
         .index(Index::new("IDX_Configuration_group", ["group"]))
         .foreign_key(ForeignKey::new(
             "FK_Configuration_createdBy_User_id",
-            ["created_by"],
+            ["createdBy"],
             "User",
             ["id"],
         ))

@@ -386,15 +386,22 @@ fn normalised_by_postgres(index: &ignis_schema::Index) -> bool {
             .any(|k| k.expression.is_some() || k.opclass.is_some() || k.collation.is_some())
 }
 
-/// The catalog shape of a model's index that is not read back from a scratch table: columns,
-/// uniqueness, method, sort order, `INCLUDE` and `NULLS NOT DISTINCT` as the model gives them.
-fn index_info(i: &ignis_schema::Index) -> IndexInfo {
+/// The catalog shape of index `i` of model `m` when it is not read back from a scratch table:
+/// columns (the SQL names of its properties), uniqueness, method, sort order, `INCLUDE` and
+/// `NULLS NOT DISTINCT` as the model gives them.
+fn index_info(m: &Model, i: &ignis_schema::Index) -> IndexInfo {
     let keys = i.keys();
     let mut info = IndexInfo {
         name: i.name.clone(),
         columns: keys
             .iter()
-            .map(|k| k.column.clone().unwrap_or_default())
+            .map(|k| {
+                k.property
+                    .as_deref()
+                    .and_then(|p| m.key_column(p))
+                    .map(|c| c.column.clone())
+                    .unwrap_or_default()
+            })
             .collect(),
         unique: i.unique,
         method: i
@@ -414,7 +421,7 @@ fn index_info(i: &ignis_schema::Index) -> IndexInfo {
                 nulls_first: k.nulls_first(),
             })
             .collect(),
-        include: i.include.clone(),
+        include: m.key_columns(&i.include),
         nulls_not_distinct: i.nulls_not_distinct,
         storage_parameters: i.storage_parameters.clone(),
     };
@@ -871,7 +878,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
                 u.name.clone(),
                 ConstraintInfo {
                     name: u.name.clone(),
-                    columns: u.columns.clone(),
+                    columns: m.key_columns(&u.properties),
                     definition: String::new(),
                     deferrable: u.deferrable,
                     initially_deferred: u.initially_deferred,
@@ -880,14 +887,15 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             );
         }
         for fk in &m.foreign_keys {
+            let referenced = fk.referenced();
             t.foreign_keys.insert(
                 fk.name.clone(),
                 ForeignKeyInfo {
                     name: fk.name.clone(),
-                    columns: fk.columns.clone(),
-                    ref_schema: fk.ref_schema.clone(),
-                    ref_table: fk.ref_table.clone(),
-                    ref_columns: fk.ref_columns.clone(),
+                    columns: m.foreign_key_columns(fk),
+                    ref_schema: referenced.schema,
+                    ref_table: referenced.table,
+                    ref_columns: referenced.columns,
                     on_delete: fk.on_delete.pg_code(),
                     on_update: fk.on_update.pg_code(),
                     match_full: fk.match_full,
@@ -912,7 +920,7 @@ fn normalise(exec: &mut ignis_tx::Savepoint<'_>, schema: &Schema) -> Result<Cata
             };
             let info = match read_back {
                 Some(info) => info,
-                None => index_info(i),
+                None => index_info(m, i),
             };
             t.indexes.insert(i.name.clone(), info);
         }

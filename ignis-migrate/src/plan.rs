@@ -397,7 +397,8 @@ fn creation_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
             return;
         }
         for fk in &models[i].foreign_keys {
-            if let Some(&j) = index.get(&(fk.ref_schema.clone(), fk.ref_table.clone())) {
+            let referenced = fk.referenced();
+            if let Some(&j) = index.get(&(referenced.schema, referenced.table)) {
                 if j != i {
                     visit(j, models, index, placed, visiting, out);
                 }

@@ -24,7 +24,11 @@
 //!   DISTINCT`, storage parameters, partial predicate),
 //!   foreign keys (target, actions, `MATCH FULL`, `DEFERRABLE`, `INITIALLY DEFERRED`), check
 //!   constraints, exclusion constraints (method, elements with operator class and operator,
-//!   predicate, `DEFERRABLE`, `INITIALLY DEFERRED`) and enum types.
+//!   predicate, `DEFERRABLE`, `INITIALLY DEFERRED`) and enum types;
+//! - keys, indexes, constraints and foreign keys name **property names**, as a schema file does
+//!   (see [`Model`]); a foreign key to a pulled table names its model and that model's
+//!   properties (`refModel`, `refProperties`), one to a table that is not pulled names the table
+//!   and its columns (`refTable`, `refSchema`, `refColumns`).
 //!
 //! Relations are not in the catalog: the pulled models have none. refinery's history table is
 //! skipped. What a schema file cannot express (an index's tablespace, a `NOT VALID`
@@ -216,6 +220,24 @@ fn quote_identifiers<E: Executor + ?Sized>(
     Ok(out)
 }
 
+/// The property name of each column of a pulled table, by column name: keys, indexes and
+/// constraints of a schema file name properties.
+struct Properties(HashMap<String, String>);
+
+impl Properties {
+    /// The property of column `column` (the name itself for a name that is no column).
+    fn of(&self, column: &str) -> String {
+        self.0
+            .get(column)
+            .map_or_else(|| column.to_string(), Clone::clone)
+    }
+
+    /// The properties of `columns`, in order.
+    fn all(&self, columns: &[String]) -> Vec<String> {
+        columns.iter().map(|c| self.of(c)).collect()
+    }
+}
+
 struct Puller<'a> {
     catalog: &'a Catalog,
     sequences: HashMap<ColumnKey, OwnedSequence>,
@@ -308,8 +330,17 @@ impl Puller<'_> {
             let column = self.column(key, c, &mut properties);
             model = model.column(column);
         }
+        // Keys name properties: each catalog column name becomes its column's property.
+        let property = Properties(
+            model
+                .columns
+                .iter()
+                .map(|c| (c.column.clone(), c.property.clone()))
+                .collect(),
+        );
+        let props = |columns: &[String]| property.all(columns);
         if let Some(pk) = &info.primary_key {
-            self.primary_key(&mut model, key, &object, pk);
+            self.primary_key(&mut model, key, &object, pk, &property);
         }
         for u in info.uniques.values() {
             if let Some(what) = self.unexpressed_constraint(key, &u.name) {
@@ -321,14 +352,14 @@ impl Puller<'_> {
             }
             model.uniques.push(UniqueConstraint {
                 name: u.name.clone(),
-                columns: u.columns.clone(),
+                properties: props(&u.columns),
                 deferrable: u.deferrable,
                 initially_deferred: u.initially_deferred,
                 nulls_not_distinct: u.nulls_not_distinct,
             });
         }
         for i in info.indexes.values() {
-            if let Some(index) = self.index(&object, key, i) {
+            if let Some(index) = self.index(&object, key, i, &property) {
                 model = model.index(index);
             }
         }
@@ -342,18 +373,21 @@ impl Puller<'_> {
                     fk.name
                 ));
             }
-            model = model.foreign_key(ForeignKey {
-                name: fk.name.clone(),
-                columns: fk.columns.clone(),
-                ref_table: fk.ref_table.clone(),
-                ref_schema: fk.ref_schema.clone(),
-                ref_columns: fk.ref_columns.clone(),
-                on_delete: ForeignKeyAction::from_pg_code(fk.on_delete),
-                on_update: ForeignKeyAction::from_pg_code(fk.on_update),
-                match_full: fk.match_full,
-                deferrable: fk.deferrable,
-                initially_deferred: fk.initially_deferred,
-            });
+            // A table that is pulled too becomes its model, with property names, in
+            // `Schema::new`; another stays a table with column names.
+            let mut foreign_key = ForeignKey::to_table(
+                fk.name.clone(),
+                props(&fk.columns),
+                fk.ref_schema.clone(),
+                fk.ref_table.clone(),
+                fk.ref_columns.clone(),
+            )
+            .on_delete(ForeignKeyAction::from_pg_code(fk.on_delete))
+            .on_update(ForeignKeyAction::from_pg_code(fk.on_update));
+            foreign_key.match_full = fk.match_full;
+            foreign_key.deferrable = fk.deferrable;
+            foreign_key.initially_deferred = fk.initially_deferred;
+            model = model.foreign_key(foreign_key);
         }
         for (name, definition) in &info.checks {
             let mut def = definition.as_str();
@@ -392,7 +426,7 @@ impl Puller<'_> {
                     let mut element = if e.expression {
                         ExclusionElement::expression(self.unqualify_expr(&e.text), &e.operator)
                     } else {
-                        ExclusionElement::column(&e.text, &e.operator)
+                        ExclusionElement::property(property.of(&e.text), &e.operator)
                     };
                     element.opclass = e.opclass.clone();
                     element
@@ -533,6 +567,7 @@ impl Puller<'_> {
         key: &TableKey,
         object: &str,
         pk: &ConstraintInfo,
+        property: &Properties,
     ) {
         for c in &mut model.columns {
             if pk.columns.contains(&c.column) {
@@ -541,7 +576,7 @@ impl Puller<'_> {
             }
         }
         if model.primary_key() != pk.columns.iter().map(String::as_str).collect::<Vec<_>>() {
-            model.primary_key_order = pk.columns.clone();
+            model.primary_key_order = property.all(&pk.columns);
         }
         if pk.name != model.primary_key_name() {
             model.primary_key_constraint = Some(pk.name.clone());
@@ -556,7 +591,13 @@ impl Puller<'_> {
         }
     }
 
-    fn index(&mut self, object: &str, key: &TableKey, i: &IndexInfo) -> Option<Index> {
+    fn index(
+        &mut self,
+        object: &str,
+        key: &TableKey,
+        i: &IndexInfo,
+        property: &Properties,
+    ) -> Option<Index> {
         // What the index has beyond the model's attributes (a tablespace, operator class
         // parameters, a schema-qualified operator class) is in the catalog's unexpressed list.
         if let Some(u) = self
@@ -572,7 +613,7 @@ impl Puller<'_> {
         }
         let options = i.key_options();
         let mut index = if options.iter().all(IndexKeyInfo::is_plain) {
-            Index::new(i.name.clone(), i.columns.clone())
+            Index::new(i.name.clone(), property.all(&i.columns))
         } else {
             Index::with_keys(
                 i.name.clone(),
@@ -580,7 +621,7 @@ impl Puller<'_> {
                     let mut key = if k.expression {
                         IndexKey::expression(self.unqualify_expr(c))
                     } else {
-                        IndexKey::column(c.clone())
+                        IndexKey::property(property.of(c))
                     };
                     key.opclass = k.opclass;
                     key.collation = k.collation;
@@ -603,7 +644,7 @@ impl Puller<'_> {
             index.method = Some(i.method.clone());
         }
         index.predicate = i.predicate.as_deref().map(|p| self.unqualify_expr(p));
-        index.include = i.include.clone();
+        index.include = property.all(&i.include);
         index.nulls_not_distinct = i.nulls_not_distinct;
         index.storage_parameters = i.storage_parameters.clone();
         Some(index)

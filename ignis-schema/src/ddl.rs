@@ -270,7 +270,7 @@ impl Model {
             stmt.primary_key(&mut idx);
         }
         for u in self.uniques.iter().filter(|u| u.is_plain()) {
-            stmt.index(&mut unique_index(u));
+            stmt.index(&mut self.unique_index(u));
         }
         stmt
     }
@@ -327,8 +327,8 @@ impl Model {
             .keys()
             .iter()
             .map(|k| {
-                let mut key = match (&k.column, &k.expression) {
-                    (Some(c), _) => quote_ident(c),
+                let mut key = match (&k.property, &k.expression) {
+                    (Some(p), _) => quote_ident(self.key_column(p).map_or(p, |c| &c.column)),
                     (None, Some(e)) => format!("({e})"),
                     (None, None) => String::new(),
                 };
@@ -364,7 +364,7 @@ impl Model {
             table: &self.quoted_table(),
             method: &method,
             keys: &keys,
-            include: &index.include,
+            include: &self.key_columns(&index.include),
             nulls_not_distinct: index.nulls_not_distinct,
             storage_parameters: &index.storage_parameters,
             predicate: index.predicate.as_deref(),
@@ -382,16 +382,19 @@ impl Model {
 
     /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (columns) REFERENCES
     /// "schema"."table" (columns) [MATCH FULL] ON UPDATE .. ON DELETE .. [DEFERRABLE [INITIALLY
-    /// DEFERRED]]`, as SQL text (sea-query cannot write the match type or deferral).
+    /// DEFERRED]]`, as SQL text (sea-query cannot write the match type or deferral). The
+    /// referencing columns are those of the foreign key's properties
+    /// ([`Model::foreign_key_columns`]), the referenced ones [`ForeignKey::referenced`].
     pub fn foreign_key_sql(&self, fk: &ForeignKey) -> String {
+        let referenced = fk.referenced();
         format!(
             "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} ON UPDATE {} \
              ON DELETE {}{}",
             self.quoted_table(),
             quote_ident(&fk.name),
-            quote_ident_list(&fk.columns),
-            quote_qualified(&fk.ref_schema, &fk.ref_table),
-            quote_ident_list(&fk.ref_columns),
+            quote_ident_list(&self.foreign_key_columns(fk)),
+            quote_qualified(&referenced.schema, &referenced.table),
+            quote_ident_list(&referenced.columns),
             if fk.match_full { " MATCH FULL" } else { "" },
             fk.on_update.as_sql(),
             fk.on_delete.as_sql(),
@@ -411,16 +414,17 @@ impl Model {
     /// `ALTER TABLE "schema"."table" ADD CONSTRAINT "name" FOREIGN KEY (...) REFERENCES ...`
     /// (without `MATCH FULL` or `DEFERRABLE`: see [`Model::foreign_key_sql`]).
     pub fn foreign_key_statement(&self, fk: &ForeignKey) -> ForeignKeyCreateStatement {
+        let referenced = fk.referenced();
         let mut stmt = SqForeignKey::create();
         stmt.name(&fk.name)
             .from_tbl(self.table_ref())
-            .to_tbl(table_ref(&fk.ref_schema, &fk.ref_table))
+            .to_tbl(table_ref(&referenced.schema, &referenced.table))
             .on_delete(action(fk.on_delete))
             .on_update(action(fk.on_update));
-        for c in &fk.columns {
+        for c in self.foreign_key_columns(fk) {
             stmt.from_col(Alias::new(c));
         }
-        for c in &fk.ref_columns {
+        for c in referenced.columns {
             stmt.to_col(Alias::new(c));
         }
         stmt
@@ -446,7 +450,7 @@ impl Model {
             } else {
                 ""
             },
-            quote_ident_list(&unique.columns),
+            quote_ident_list(&self.key_columns(&unique.properties)),
             deferral_sql(unique.deferrable, unique.initially_deferred)
         )
     }
@@ -538,8 +542,8 @@ impl Model {
             .elements
             .iter()
             .map(|e| {
-                let mut el = match (&e.column, &e.expression) {
-                    (Some(c), _) => quote_ident(c),
+                let mut el = match (&e.property, &e.expression) {
+                    (Some(p), _) => quote_ident(self.key_column(p).map_or(p, |c| &c.column)),
                     (None, Some(x)) => format!("({x})"),
                     (None, None) => String::new(),
                 };
@@ -591,13 +595,16 @@ pub fn deferral_sql(deferrable: bool, initially_deferred: bool) -> &'static str 
     }
 }
 
-fn unique_index(u: &UniqueConstraint) -> IndexCreateStatement {
-    let mut idx = SqIndex::create();
-    idx.name(&u.name).unique();
-    for c in &u.columns {
-        idx.col(Alias::new(c));
+impl Model {
+    /// `CONSTRAINT "name" UNIQUE (columns)` as sea-query writes it inside CREATE TABLE.
+    fn unique_index(&self, u: &UniqueConstraint) -> IndexCreateStatement {
+        let mut idx = SqIndex::create();
+        idx.name(&u.name).unique();
+        for c in self.key_columns(&u.properties) {
+            idx.col(Alias::new(c));
+        }
+        idx
     }
-    idx
 }
 
 #[cfg(test)]
@@ -651,10 +658,10 @@ mod tests {
                 "tags",
                 "text[]".parse().unwrap_or(PgType::Text),
             ))
-            .index(Index::new("IDX_Post_author", ["author_id"]).unique())
+            .index(Index::new("IDX_Post_author", ["authorId"]).unique())
             .index(Index::new("IDX_Post_tags", ["tags"]).method("gin"))
             .foreign_key(
-                ForeignKey::new("FK_Post_author", ["author_id"], "User", ["id"])
+                ForeignKey::new("FK_Post_author", ["authorId"], "User", ["id"])
                     .on_delete(ForeignKeyAction::SetNull),
             );
         assert_eq!(
@@ -667,7 +674,7 @@ mod tests {
         let full = Index::with_keys(
             "IDX_Post_full",
             [
-                crate::IndexKey::column("author_id")
+                crate::IndexKey::property("authorId")
                     .collate("C")
                     .opclass("text_pattern_ops")
                     .desc()
@@ -696,7 +703,7 @@ mod tests {
             )
         );
         assert_eq!(
-            m.add_unique_sql(&crate::UniqueConstraint::new("UQ_x", ["author_id", "id"])),
+            m.add_unique_sql(&crate::UniqueConstraint::new("UQ_x", ["authorId", "id"])),
             r#"ALTER TABLE "blog"."Post" ADD CONSTRAINT "UQ_x" UNIQUE ("author_id", "id")"#
         );
         assert_eq!(
@@ -781,7 +788,7 @@ mod tests {
                     "EX_Booking",
                     "gist",
                     [
-                        ExclusionElement::column("during", "&&").opclass("range_ops"),
+                        ExclusionElement::property("during", "&&").opclass("range_ops"),
                         ExclusionElement::expression("lower(room)", "pg_catalog.="),
                     ],
                 )
@@ -804,7 +811,7 @@ mod tests {
             assert_eq!(operator_sql(bad), "OPERATOR()");
         }
         let mut unknown = m.clone();
-        unknown.exclusions[0].elements[0].column = Some("nope".into());
+        unknown.exclusions[0].elements[0].property = Some("nope".into());
         assert!(unknown.validate().is_err());
         let json = serde_json::to_value(&m).unwrap();
         let back: Model = serde_json::from_value(json).unwrap();

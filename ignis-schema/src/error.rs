@@ -65,22 +65,14 @@ pub enum SchemaError {
         /// The model of the second use.
         second: String,
     },
-    /// A key, index, hidden list or enricher names a column the model does not have.
-    #[error("model `{model}`: {context} names unknown column `{column}`")]
-    UnknownColumn {
-        /// The model.
-        model: String,
-        /// Where the name appears (`unique UQ_x`, `index IDX_y`, `primary key`).
-        context: String,
-        /// The unknown column name.
-        column: String,
-    },
-    /// A relation, hidden list or default filter names a property the model does not have.
+    /// A key, index, constraint, foreign key, relation or hidden list names a property that the
+    /// model does not have (and, where a column's SQL name is accepted, no column of that name).
     #[error("model `{model}`: {context} names unknown property `{property}`")]
     UnknownProperty {
         /// The model whose property is missing.
         model: String,
-        /// Where the name appears (`relation creator`, `hidden`).
+        /// Where the name appears: unique `UQ_x`, foreign key `FK_y` of model `Post`, relation
+        /// `creator`, `hidden`.
         context: String,
         /// The unknown property name.
         property: String,

@@ -6,7 +6,9 @@
 //! key, unique constraints, indexes, foreign keys, relations for `include`, `skip_migrate`, hidden
 //! properties and an optional default filter. [`enrich`] has the Ignis enrichers (id, timestamps,
 //! user audit, data-type, principal, user columns). A [`Schema`] is a validated set of models, and
-//! can be read from and written to a JSON schema file.
+//! can be read from and written to a JSON schema file. Keys, indexes, constraints, foreign keys
+//! and relations name columns by their property names; a column's SQL name appears only where the
+//! column declares it.
 //!
 //! Models build sea-query `TableCreateStatement` and `ForeignKeyCreateStatement`, and
 //! `CREATE INDEX` as SQL text ([`ddl`]). This crate opens no database connection.
@@ -19,8 +21,8 @@
 //! let post = Model::new("Post")
 //!     .enrich(Enricher::Id(enrich::IdOptions::number()))
 //!     .column(Column::new("authorId", PgType::Text).not_null())
-//!     .index(Index::new("IDX_Post_authorId", ["author_id"]))
-//!     .foreign_key(ForeignKey::new("FK_Post_authorId_User_id", ["author_id"], "User", ["id"]))
+//!     .index(Index::new("IDX_Post_authorId", ["authorId"]))
+//!     .foreign_key(ForeignKey::new("FK_Post_authorId_User_id", ["authorId"], "User", ["id"]))
 //!     .relation(Relation::one("author", "User", ["authorId"], ["id"]));
 //! let schema = Schema::new(vec![user, post]).unwrap();
 //! assert_eq!(schema.model("Post").unwrap().create_sql().len(), 3);
@@ -43,9 +45,9 @@ pub use ddl::{
 pub use enrich::Enricher;
 pub use error::SchemaError;
 pub use model::{
-    split_operator, Check, Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction, Index,
-    IndexKey, Model, NullsOrder, Relation, RelationKind, SortOrder, UniqueConstraint,
-    MAX_IDENTIFIER_BYTES,
+    split_operator, Check, Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction,
+    ForeignKeyTarget, Index, IndexKey, Model, NullsOrder, ReferencedTable, Relation, RelationKind,
+    SortOrder, UniqueConstraint, MAX_IDENTIFIER_BYTES,
 };
 pub use schema::{EnumType, Schema};
 pub use types::PgType;

@@ -13,8 +13,20 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// A model: the Ignis model name, its table, columns, keys, indexes, relations and flags.
 ///
-/// Keys and indexes name **column names** (they are SQL); relations, `hidden` and the default
-/// filter name **property names** (they are what filters and JSON rows use).
+/// Everything that names a column of the model names it by its **property name** (what filters
+/// and JSON rows use): unique constraints, index keys and `INCLUDE`, exclusion elements, the
+/// primary key order, foreign keys (both sides, when the referenced table is a model of the
+/// schema), relations, `hidden` and the default filter. A column's SQL name appears only where
+/// the column declares it ([`Column::column`]). The DDL ([`crate::ddl`]) and the migrator
+/// resolve property names to column names through [`Model::key_column`] and
+/// [`ForeignKey::referenced`].
+///
+/// Where a property name is expected, a name that is no property but the SQL name of a column
+/// is accepted too and stands for that column (schema files and code written when keys named
+/// columns keep working); when a name is both, the property wins. [`Model::use_property_names`]
+/// (run by [`crate::Schema::new`] and when a model is read from JSON) rewrites such names to
+/// property names, so both spellings give the same model. A name that is neither is a
+/// [`SchemaError::UnknownProperty`] naming the model, the constraint and the name.
 ///
 /// Build one in Rust with the builder methods, or read it from JSON (see [`crate::Schema`] for the
 /// file format). A model on its own is checked by [`Model::validate`]; a [`crate::Schema`] checks
@@ -77,7 +89,7 @@ pub struct Model {
     /// it `pk_command_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_key_constraint: Option<String>,
-    /// The primary key's column names in key order, when it is not the columns' order (a key
+    /// The primary key's property names in key order, when it is not the columns' order (a key
     /// `(tenant, id)` over columns declared `id, tenant`); the columns are the ones marked
     /// `primaryKey`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -97,19 +109,23 @@ pub struct Model {
 }
 
 /// A named `UNIQUE [NULLS NOT DISTINCT] (columns) [DEFERRABLE [INITIALLY DEFERRED]]`
-/// constraint (Postgres manual, CREATE TABLE). In JSON:
+/// constraint (Postgres manual, CREATE TABLE) over properties of the model. In JSON:
 ///
 /// ```json
-/// {"name": "UQ_Slot_position", "columns": ["position"], "deferrable": true,
+/// {"name": "UQ_Slot_position", "properties": ["position"], "deferrable": true,
 ///  "initiallyDeferred": true, "nullsNotDistinct": true}
 /// ```
+///
+/// The key `columns` is read as `properties` (files written when keys named columns); its
+/// names may be column names (see [`Model`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UniqueConstraint {
     /// Constraint name (`UQ_Configuration_code`).
     pub name: String,
-    /// Column names, in key order.
-    pub columns: Vec<String>,
+    /// Property names, in key order (JSON key `properties`, or `columns`).
+    #[serde(alias = "columns")]
+    pub properties: Vec<String>,
     /// `DEFERRABLE`: the check may be deferred to commit (`SET CONSTRAINTS ... DEFERRED`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deferrable: bool,
@@ -122,15 +138,16 @@ pub struct UniqueConstraint {
 }
 
 impl UniqueConstraint {
-    /// A plain `UNIQUE (columns)` constraint.
-    pub fn new<I, S>(name: impl Into<String>, columns: I) -> Self
+    /// A plain `UNIQUE (columns)` constraint over the columns of these property names, in key
+    /// order.
+    pub fn new<I, S>(name: impl Into<String>, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         UniqueConstraint {
             name: name.into(),
-            columns: columns.into_iter().map(Into::into).collect(),
+            properties: properties.into_iter().map(Into::into).collect(),
             deferrable: false,
             initially_deferred: false,
             nulls_not_distinct: false,
@@ -166,16 +183,21 @@ impl UniqueConstraint {
 
 /// A named index.
 ///
-/// Its keys are either `columns` (plain column names, in key order) or `keys` (one
+/// Its keys are either `properties` (plain keys, property names in key order) or `keys` (one
 /// [`IndexKey`] per key, for operator classes, collations, sort order and expression keys);
 /// exactly one of the two is non-empty. In JSON:
 ///
 /// ```json
-/// {"name": "recordorder", "keys": [{"column": "domain_id"},
-///                                  {"column": "ordername", "opclass": "text_pattern_ops"}]}
+/// {"name": "IDX_Post_authorId", "properties": ["authorId"]}
+/// {"name": "recordorder", "keys": [{"property": "domainId"},
+///                                  {"property": "ordername", "opclass": "text_pattern_ops"}]}
 /// {"name": "IDX_User_email", "unique": true, "keys": [{"expression": "lower(email)"}],
 ///  "include": ["id"], "nullsNotDistinct": true, "with": {"fillfactor": 70}}
 /// ```
+///
+/// The keys `columns` (for `properties`) and `column` (in a key) are read too, and their names
+/// may be column names (see [`Model`]). Expression keys and the predicate are SQL and name
+/// columns as SQL does.
 ///
 /// The Postgres manual (CREATE INDEX) describes each attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,14 +205,15 @@ impl UniqueConstraint {
 pub struct Index {
     /// Index name (`IDX_Configuration_group`).
     pub name: String,
-    /// Column names, in key order; empty when the keys are given as `keys`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub columns: Vec<String>,
+    /// Property names, in key order; empty when the keys are given as `keys`. JSON key
+    /// `properties` (or `columns`).
+    #[serde(default, alias = "columns", skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
     /// The keys with their options, in key order, when any key has an option or is an
     /// expression; empty when the keys are plain `columns` (see [`Index::keys`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<IndexKey>,
-    /// `INCLUDE (columns)`: non-key columns stored in the index (column names).
+    /// `INCLUDE (columns)`: non-key columns stored in the index (property names).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
     /// `NULLS NOT DISTINCT` (Postgres 15): a unique index treats nulls as equal.
@@ -266,15 +289,16 @@ pub struct Exclusion {
 /// One element of an [`Exclusion`]: a column or an expression, its operator class, and the
 /// operator rows are compared with (`during WITH &&`).
 ///
-/// Exactly one of `column` and `expression` is set. The operator is an operator name: symbols
+/// Exactly one of `property` (JSON `property`, or `column`) and `expression` is set. The
+/// operator is an operator name: symbols
 /// (`=`, `&&`, `<>`), or schema-qualified (`pg_catalog.&&`, written
 /// `OPERATOR("pg_catalog".&&)`); [`Model::validate`] checks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExclusionElement {
-    /// The element's column name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
+    /// The element's column, by property name.
+    #[serde(default, alias = "column", skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
     /// An expression element (`lower(code)`): SQL written by the model's author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
@@ -286,10 +310,10 @@ pub struct ExclusionElement {
 }
 
 impl ExclusionElement {
-    /// `column WITH operator`.
-    pub fn column(column: impl Into<String>, operator: impl Into<String>) -> Self {
+    /// `column WITH operator`, the column given by its property name.
+    pub fn property(property: impl Into<String>, operator: impl Into<String>) -> Self {
         ExclusionElement {
-            column: Some(column.into()),
+            property: Some(property.into()),
             expression: None,
             opclass: None,
             operator: operator.into(),
@@ -299,7 +323,7 @@ impl ExclusionElement {
     /// `(expression) WITH operator`.
     pub fn expression(expression: impl Into<String>, operator: impl Into<String>) -> Self {
         ExclusionElement {
-            column: None,
+            property: None,
             expression: Some(expression.into()),
             opclass: None,
             operator: operator.into(),
@@ -402,16 +426,17 @@ pub enum NullsOrder {
 /// One key of an [`Index`]: a column or an expression, with its options
 /// (`column COLLATE collation opclass DESC NULLS LAST` in CREATE INDEX).
 ///
-/// Exactly one of `column` and `expression` is set. An option left out is Postgres's default:
+/// Exactly one of `property` (JSON `property`, or `column`) and `expression` is set. An option
+/// left out is Postgres's default:
 /// the type's default operator class for the method, the column's own collation, `ASC`, nulls
 /// last for `ASC` and first for `DESC`; the migrator compares a key written with its default
 /// as equal to one written without it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IndexKey {
-    /// The key's column name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
+    /// The key's column, by property name.
+    #[serde(default, alias = "column", skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
     /// An expression key (`lower(email)`): SQL written by the model's author (DDL, never user
     /// input); the migrator compares it as Postgres prints it back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -431,10 +456,10 @@ pub struct IndexKey {
 }
 
 impl IndexKey {
-    /// A key on a column, with no options.
-    pub fn column(name: impl Into<String>) -> Self {
+    /// A key on the column of a property, with no options.
+    pub fn property(name: impl Into<String>) -> Self {
         IndexKey {
-            column: Some(name.into()),
+            property: Some(name.into()),
             ..IndexKey::default()
         }
     }
@@ -537,15 +562,15 @@ mod storage_parameters {
 }
 
 impl Index {
-    /// A btree index on the given columns.
-    pub fn new<I, S>(name: impl Into<String>, columns: I) -> Self
+    /// A btree index on the columns of these property names, in key order.
+    pub fn new<I, S>(name: impl Into<String>, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         Index {
             name: name.into(),
-            columns: columns.into_iter().map(Into::into).collect(),
+            properties: properties.into_iter().map(Into::into).collect(),
             keys: Vec::new(),
             include: Vec::new(),
             nulls_not_distinct: false,
@@ -564,10 +589,10 @@ impl Index {
         }
     }
 
-    /// The index's keys in key order: `keys` when given, else one plain key per column.
+    /// The index's keys in key order: `keys` when given, else one plain key per property.
     pub fn keys(&self) -> Vec<IndexKey> {
         if self.keys.is_empty() {
-            self.columns.iter().map(IndexKey::column).collect()
+            self.properties.iter().map(IndexKey::property).collect()
         } else {
             self.keys.clone()
         }
@@ -578,13 +603,13 @@ impl Index {
         self.keys.iter().any(|k| k.expression.is_some())
     }
 
-    /// Adds `INCLUDE (columns)`.
-    pub fn include<I, S>(mut self, columns: I) -> Self
+    /// Adds `INCLUDE (columns)`: the columns of these property names.
+    pub fn include<I, S>(mut self, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.include.extend(columns.into_iter().map(Into::into));
+        self.include.extend(properties.into_iter().map(Into::into));
         self
     }
 
@@ -683,38 +708,220 @@ impl ForeignKeyAction {
     }
 }
 
-/// A named foreign key: `FOREIGN KEY (columns) REFERENCES schema.table (ref_columns)`.
+/// What a [`ForeignKey`] references.
+///
+/// In JSON the target is given by the keys `refModel` and `refProperties`, or by `refTable`,
+/// `refSchema` (default `public`) and `refColumns`:
+///
+/// ```json
+/// {"name": "FK_Post_authorId_User_id", "properties": ["authorId"],
+///  "refModel": "User", "refProperties": ["id"]}
+/// {"name": "FK_Post_legacyId", "properties": ["legacyId"],
+///  "refTable": "legacy_users", "refSchema": "archive", "refColumns": ["id"]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForeignKeyTarget {
+    /// A model of the schema, by its name, and the referenced properties of that model (in the
+    /// order of the foreign key's properties). [`crate::Schema::new`] resolves it to the model's
+    /// table and column names. A model name that no model of the schema has is read as a table
+    /// of schema `public`, its names as column names ([`ForeignKeyTarget::Table`]).
+    Model {
+        /// The referenced model's name (`User`).
+        model: String,
+        /// Property names of the referenced model.
+        properties: Vec<String>,
+    },
+    /// A table no model of the schema describes (a table of another application or schema, left
+    /// out of a pulled schema), by its schema, name and column names. [`crate::Schema::new`]
+    /// turns a table that a model of the schema does describe into
+    /// [`ForeignKeyTarget::Model`], its column names into that model's property names.
+    Table {
+        /// The table's Postgres schema.
+        schema: String,
+        /// The table name.
+        table: String,
+        /// Referenced column names.
+        columns: Vec<String>,
+    },
+}
+
+impl ForeignKeyTarget {
+    /// The referenced names as written: the model's property names or the table's column names.
+    pub fn names(&self) -> &[String] {
+        match self {
+            ForeignKeyTarget::Model { properties, .. } => properties,
+            ForeignKeyTarget::Table { columns, .. } => columns,
+        }
+    }
+}
+
+/// The table and columns a foreign key references, as SQL names them (see
+/// [`ForeignKey::referenced`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferencedTable {
+    /// The table's Postgres schema.
+    pub schema: String,
+    /// The table name.
+    pub table: String,
+    /// The referenced column names, in the order of the foreign key's properties.
+    pub columns: Vec<String>,
+}
+
+/// The referenced table a [`crate::Schema`] resolved a target to, with the target it resolved.
+/// It is derived from the target and the schema's models, so it never makes two foreign keys
+/// differ; it is used only while the target is still the one resolved.
+#[derive(Debug, Clone, Default)]
+struct Resolved(Option<(ForeignKeyTarget, ReferencedTable)>);
+
+impl PartialEq for Resolved {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Resolved {}
+
+/// A named foreign key: `FOREIGN KEY (columns) REFERENCES schema.table (columns)`, from
+/// properties of this model to properties of a model of the schema, or to columns of a table
+/// no model describes ([`ForeignKeyTarget`]).
+///
+/// In JSON (the actions, `matchFull`, `deferrable` and `initiallyDeferred` may be left out):
+///
+/// ```json
+/// {"name": "FK_Configuration_createdBy_User_id", "properties": ["createdBy"],
+///  "refModel": "User", "refProperties": ["id"], "onDelete": "setNull",
+///  "onUpdate": "noAction", "matchFull": false, "deferrable": false, "initiallyDeferred": false}
+/// ```
+///
+/// Files written when foreign keys named columns (`"columns": ["created_by"], "refTable":
+/// "User", "refColumns": ["id"]`) load to the same foreign key: `columns` is read as
+/// `properties` and its column names are rewritten to property names, and a `refTable` that is
+/// the table of a model of the schema becomes that model ([`crate::Schema::new`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "ForeignKeyFile", into = "ForeignKeyFile")]
 pub struct ForeignKey {
     /// Constraint name (`FK_Configuration_createdBy_User_id`).
     pub name: String,
-    /// Referencing column names of this model's table.
-    pub columns: Vec<String>,
-    /// Referenced table name.
-    pub ref_table: String,
-    /// Referenced table's schema; `public` by default.
-    #[serde(default = "public", skip_serializing_if = "is_public")]
-    pub ref_schema: String,
-    /// Referenced column names, in the order of `columns`.
-    pub ref_columns: Vec<String>,
+    /// Referencing property names of this model.
+    pub properties: Vec<String>,
+    /// The referenced model and properties, or table and columns.
+    pub target: ForeignKeyTarget,
     /// `ON DELETE` action.
-    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
     pub on_delete: ForeignKeyAction,
     /// `ON UPDATE` action.
-    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
     pub on_update: ForeignKeyAction,
     /// `MATCH FULL`: a row with some but not all of `columns` null is rejected. The default,
     /// `MATCH SIMPLE`, checks only rows with no null key column (`MATCH PARTIAL` is not
     /// implemented by Postgres).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub match_full: bool,
     /// `DEFERRABLE`: the check may be deferred to commit (`SET CONSTRAINTS ... DEFERRED`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deferrable: bool,
     /// `INITIALLY DEFERRED`: checked at commit unless set otherwise; needs `deferrable`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub initially_deferred: bool,
+    resolved: Resolved,
+}
+
+/// The JSON form of a [`ForeignKey`].
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ForeignKeyFile {
+    name: String,
+    #[serde(alias = "columns")]
+    properties: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ref_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ref_properties: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ref_table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ref_schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ref_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
+    on_delete: ForeignKeyAction,
+    #[serde(default, skip_serializing_if = "ForeignKeyAction::is_default")]
+    on_update: ForeignKeyAction,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    match_full: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deferrable: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    initially_deferred: bool,
+}
+
+impl TryFrom<ForeignKeyFile> for ForeignKey {
+    type Error = String;
+
+    fn try_from(f: ForeignKeyFile) -> Result<Self, String> {
+        let target = match (f.ref_model, f.ref_table) {
+            (Some(model), None) if f.ref_schema.is_none() && f.ref_columns.is_empty() => {
+                ForeignKeyTarget::Model {
+                    model,
+                    properties: f.ref_properties,
+                }
+            }
+            (None, Some(table)) if f.ref_properties.is_empty() => ForeignKeyTarget::Table {
+                schema: f.ref_schema.unwrap_or_else(public),
+                table,
+                columns: f.ref_columns,
+            },
+            _ => {
+                return Err(format!(
+                    "foreign key `{}`: give either `refModel` and `refProperties` (a model of \
+                     the schema), or `refTable`, `refColumns` and optionally `refSchema` (a \
+                     table no model describes)",
+                    f.name
+                ))
+            }
+        };
+        Ok(ForeignKey {
+            name: f.name,
+            properties: f.properties,
+            target,
+            on_delete: f.on_delete,
+            on_update: f.on_update,
+            match_full: f.match_full,
+            deferrable: f.deferrable,
+            initially_deferred: f.initially_deferred,
+            resolved: Resolved::default(),
+        })
+    }
+}
+
+impl From<ForeignKey> for ForeignKeyFile {
+    fn from(fk: ForeignKey) -> Self {
+        let (ref_model, ref_properties, ref_table, ref_schema, ref_columns) = match fk.target {
+            ForeignKeyTarget::Model { model, properties } => {
+                (Some(model), properties, None, None, Vec::new())
+            }
+            ForeignKeyTarget::Table {
+                schema,
+                table,
+                columns,
+            } => (
+                None,
+                Vec::new(),
+                Some(table),
+                (!is_public(&schema)).then_some(schema),
+                columns,
+            ),
+        };
+        ForeignKeyFile {
+            name: fk.name,
+            properties: fk.properties,
+            ref_model,
+            ref_properties,
+            ref_table,
+            ref_schema,
+            ref_columns,
+            on_delete: fk.on_delete,
+            on_update: fk.on_update,
+            match_full: fk.match_full,
+            deferrable: fk.deferrable,
+            initially_deferred: fk.initially_deferred,
+        }
+    }
 }
 
 fn public() -> String {
@@ -726,10 +933,39 @@ fn is_public(s: &str) -> bool {
 }
 
 impl ForeignKey {
-    /// A foreign key to `ref_table` in schema `public`, with `NO ACTION` on delete and update.
+    /// A foreign key from this model's `properties` to the properties `ref_properties` of the
+    /// model named `ref_model`, with `NO ACTION` on delete and update:
+    /// `ForeignKey::new("FK_Post_authorId_User_id", ["authorId"], "User", ["id"])`.
+    ///
+    /// [`crate::Schema::new`] resolves the referenced model to its table and columns; when no
+    /// model of the schema is named `ref_model`, it is a table of schema `public` and
+    /// `ref_properties` are its column names (see [`ForeignKeyTarget`]).
     pub fn new<I, S, J, T>(
         name: impl Into<String>,
-        columns: I,
+        properties: I,
+        ref_model: impl Into<String>,
+        ref_properties: J,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        J: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        let target = ForeignKeyTarget::Model {
+            model: ref_model.into(),
+            properties: ref_properties.into_iter().map(Into::into).collect(),
+        };
+        ForeignKey::with_target(name, properties, target)
+    }
+
+    /// A foreign key from this model's `properties` to the columns `ref_columns` (column
+    /// names) of the table `ref_schema.ref_table`, which no model of the schema describes
+    /// (when one does, [`crate::Schema::new`] makes the target that model).
+    pub fn to_table<I, S, J, T>(
+        name: impl Into<String>,
+        properties: I,
+        ref_schema: impl Into<String>,
         ref_table: impl Into<String>,
         ref_columns: J,
     ) -> Self
@@ -739,20 +975,66 @@ impl ForeignKey {
         J: IntoIterator<Item = T>,
         T: Into<String>,
     {
+        let target = ForeignKeyTarget::Table {
+            schema: ref_schema.into(),
+            table: ref_table.into(),
+            columns: ref_columns.into_iter().map(Into::into).collect(),
+        };
+        ForeignKey::with_target(name, properties, target)
+    }
+
+    fn with_target<I, S>(name: impl Into<String>, properties: I, target: ForeignKeyTarget) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
         ForeignKey {
             name: name.into(),
-            columns: columns.into_iter().map(Into::into).collect(),
-            ref_table: ref_table.into(),
-            ref_schema: public(),
-            ref_columns: ref_columns.into_iter().map(Into::into).collect(),
+            properties: properties.into_iter().map(Into::into).collect(),
+            target,
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
             match_full: false,
             deferrable: false,
             initially_deferred: false,
+            resolved: Resolved::default(),
         }
     }
 
+    /// The referenced table and column names as SQL names them: for a model target, the
+    /// model's table and the columns of the referenced properties as [`crate::Schema::new`]
+    /// resolved them; for a table target, the table and columns as given. A model target not
+    /// resolved by a schema (a foreign key of a model used on its own) is read as a table named
+    /// like the model in schema `public`, with its names as column names.
+    pub fn referenced(&self) -> ReferencedTable {
+        if let Some((target, table)) = &self.resolved.0 {
+            if *target == self.target {
+                return table.clone();
+            }
+        }
+        match &self.target {
+            ForeignKeyTarget::Model { model, properties } => ReferencedTable {
+                schema: public(),
+                table: model.clone(),
+                columns: properties.clone(),
+            },
+            ForeignKeyTarget::Table {
+                schema,
+                table,
+                columns,
+            } => ReferencedTable {
+                schema: schema.clone(),
+                table: table.clone(),
+                columns: columns.clone(),
+            },
+        }
+    }
+
+    /// Sets the target and what it resolves to (by [`crate::Schema::new`]).
+    pub(crate) fn resolve(&mut self, target: ForeignKeyTarget, referenced: ReferencedTable) {
+        self.target = target.clone();
+        self.resolved = Resolved(Some((target, referenced)));
+    }
     /// Makes it `MATCH FULL`.
     pub fn match_full(mut self) -> Self {
         self.match_full = true;
@@ -931,6 +1213,7 @@ impl TryFrom<ModelFile> for Model {
         model.comment = f.comment;
         model.exclusions = f.exclusions;
         model.validate()?;
+        model.use_property_names()?;
         Ok(model)
     }
 }
@@ -992,13 +1275,13 @@ impl Model {
         self
     }
 
-    /// Adds a named unique constraint over column names.
-    pub fn unique<I, S>(mut self, name: impl Into<String>, columns: I) -> Self
+    /// Adds a named unique constraint over the columns of these property names.
+    pub fn unique<I, S>(mut self, name: impl Into<String>, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.uniques.push(UniqueConstraint::new(name, columns));
+        self.uniques.push(UniqueConstraint::new(name, properties));
         self
     }
 
@@ -1086,7 +1369,11 @@ impl Model {
     /// else the columns' order); empty when the model has none.
     pub fn primary_key(&self) -> Vec<&str> {
         if !self.primary_key_order.is_empty() {
-            return self.primary_key_order.iter().map(String::as_str).collect();
+            return self
+                .primary_key_order
+                .iter()
+                .map(|p| self.key_column(p).map_or(p.as_str(), |c| c.column.as_str()))
+                .collect();
         }
         self.columns
             .iter()
@@ -1095,15 +1382,105 @@ impl Model {
             .collect()
     }
 
-    /// Orders the primary key's columns as `columns` (column names; each must be marked
-    /// `primary_key`, see [`Model::validate`]).
-    pub fn primary_key_order<I, S>(mut self, columns: I) -> Self
+    /// Orders the primary key's columns as `properties` (property names; each column must be
+    /// marked `primary_key`, see [`Model::validate`]).
+    pub fn primary_key_order<I, S>(mut self, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.primary_key_order = columns.into_iter().map(Into::into).collect();
+        self.primary_key_order = properties.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// The column a key, index, constraint or foreign key names: the column whose property is
+    /// `name`, else the column whose SQL name is `name` (the form keys were written in when they
+    /// named columns); `None` when neither exists.
+    pub fn key_column(&self, name: &str) -> Option<&Column> {
+        self.column_by_property(name)
+            .or_else(|| self.column_by_name(name))
+    }
+
+    /// The SQL column names of `names` (see [`Model::key_column`]), in order; a name that
+    /// names no column is kept as written ([`Model::validate`] rejects such a model).
+    pub fn key_columns<S: AsRef<str>>(&self, names: &[S]) -> Vec<String> {
+        names
+            .iter()
+            .map(|n| {
+                let n = n.as_ref();
+                self.key_column(n)
+                    .map_or_else(|| n.to_string(), |c| c.column.clone())
+            })
+            .collect()
+    }
+
+    /// The SQL column names of a foreign key's referencing properties (see
+    /// [`ForeignKey::referenced`] for the referenced side).
+    pub fn foreign_key_columns(&self, fk: &ForeignKey) -> Vec<String> {
+        self.key_columns(&fk.properties)
+    }
+
+    /// Rewrites every name that stands for a column by its SQL name (see [`Model`]) to the
+    /// column's property name: in unique constraints, index keys and `INCLUDE`, exclusion
+    /// elements, the primary key order and foreign keys' referencing side. Run by
+    /// [`crate::Schema::new`] and when a model is read from JSON, so a file written with column
+    /// names loads to the same model as one written with property names.
+    ///
+    /// # Errors
+    /// [`SchemaError::UnknownProperty`] for a name that is neither a property nor a column of
+    /// the model, naming the model, the constraint and the name.
+    pub fn use_property_names(&mut self) -> Result<(), SchemaError> {
+        let columns = &self.columns;
+        let model = &self.name;
+        let rename = |context: &dyn Fn() -> String, name: &mut String| {
+            if columns.iter().any(|c| c.property == *name) {
+                return Ok(());
+            }
+            match columns.iter().find(|c| c.column == *name) {
+                Some(c) => {
+                    *name = c.property.clone();
+                    Ok(())
+                }
+                None => Err(SchemaError::UnknownProperty {
+                    model: model.clone(),
+                    context: context(),
+                    property: name.clone(),
+                }),
+            }
+        };
+        for name in &mut self.primary_key_order {
+            rename(&|| "primaryKeyOrder".into(), name)?;
+        }
+        for u in &mut self.uniques {
+            let context = || format!("unique `{}`", u.name);
+            for name in &mut u.properties {
+                rename(&context, name)?;
+            }
+        }
+        for i in &mut self.indexes {
+            let context = || format!("index `{}`", i.name);
+            let keys = i.keys.iter_mut().filter_map(|k| k.property.as_mut());
+            for name in i.properties.iter_mut().chain(keys) {
+                rename(&context, name)?;
+            }
+            let context = || format!("index `{}` INCLUDE", i.name);
+            for name in &mut i.include {
+                rename(&context, name)?;
+            }
+        }
+        for x in &mut self.exclusions {
+            let context = || format!("exclusion constraint `{}`", x.name);
+            for name in x.elements.iter_mut().filter_map(|e| e.property.as_mut()) {
+                rename(&context, name)?;
+            }
+        }
+        for fk in &mut self.foreign_keys {
+            let context = || format!("foreign key `{}`", fk.name);
+            for name in &mut fk.properties {
+                rename(&context, name)?;
+            }
+        }
+        Ok(())
     }
 
     /// The column with this property name.
@@ -1158,8 +1535,11 @@ impl Model {
                 .filter(|c| c.primary_key)
                 .map(|c| c.column.as_str())
                 .collect();
-            let mut ordered: Vec<&str> =
-                self.primary_key_order.iter().map(String::as_str).collect();
+            let mut ordered: Vec<&str> = self
+                .primary_key_order
+                .iter()
+                .map(|p| self.key_column(p).map_or(p.as_str(), |c| c.column.as_str()))
+                .collect();
             marked.sort_unstable();
             ordered.sort_unstable();
             if marked != ordered {
@@ -1264,19 +1644,20 @@ impl Model {
                 });
             }
         }
-        let known_column = |context: String, cols: &[String]| -> Result<(), SchemaError> {
-            if cols.is_empty() {
+        // Keys name properties, or columns by their SQL name (see `Model`).
+        let known_column = |context: String, names: &[String]| -> Result<(), SchemaError> {
+            if names.is_empty() {
                 return Err(SchemaError::InvalidModel {
                     model: m.clone(),
                     reason: format!("{context} has no columns"),
                 });
             }
-            for col in cols {
-                if !columns.contains(col.as_str()) {
-                    return Err(SchemaError::UnknownColumn {
+            for name in names {
+                if !properties.contains(name.as_str()) && !columns.contains(name.as_str()) {
+                    return Err(SchemaError::UnknownProperty {
                         model: m.clone(),
                         context,
-                        column: col.clone(),
+                        property: name.clone(),
                     });
                 }
             }
@@ -1318,7 +1699,7 @@ impl Model {
         }
         for u in &self.uniques {
             unique_name("unique constraint", &u.name)?;
-            known_column(format!("unique `{}`", u.name), &u.columns)?;
+            known_column(format!("unique `{}`", u.name), &u.properties)?;
             deferral(
                 format!("unique constraint `{}`", u.name),
                 u.deferrable,
@@ -1333,19 +1714,19 @@ impl Model {
                 reason: format!("index `{}` {reason}", i.name),
             };
             if i.keys.is_empty() {
-                known_column(context.clone(), &i.columns)?;
-            } else if !i.columns.is_empty() {
+                known_column(context.clone(), &i.properties)?;
+            } else if !i.properties.is_empty() {
                 return Err(invalid(
-                    "has both `columns` and `keys` (give the keys one way)".into(),
+                    "has both `properties` and `keys` (give the keys one way)".into(),
                 ));
             }
             for (n, k) in i.keys.iter().enumerate() {
-                match (&k.column, &k.expression) {
+                match (&k.property, &k.expression) {
                     (Some(c), None) => known_column(context.clone(), std::slice::from_ref(c))?,
                     (None, Some(e)) if !e.trim().is_empty() && !e.contains('\0') => {}
                     _ => {
                         return Err(invalid(format!(
-                            "key {} needs exactly one of `column` and a non-empty `expression`",
+                            "key {} needs exactly one of `property` and a non-empty `expression`",
                             n + 1
                         )))
                     }
@@ -1407,12 +1788,12 @@ impl Model {
             }
             let context = format!("exclusion constraint `{}`", x.name);
             for (n, e) in x.elements.iter().enumerate() {
-                match (&e.column, &e.expression) {
+                match (&e.property, &e.expression) {
                     (Some(c), None) => known_column(context.clone(), std::slice::from_ref(c))?,
                     (None, Some(e)) if !e.trim().is_empty() && !e.contains('\0') => {}
                     _ => {
                         return Err(invalid(format!(
-                            "element {} needs exactly one of `column` and a non-empty \
+                            "element {} needs exactly one of `property` and a non-empty \
                              `expression`",
                             n + 1
                         )))
@@ -1440,25 +1821,42 @@ impl Model {
         }
         for fk in &self.foreign_keys {
             unique_name("foreign key", &fk.name)?;
-            known_column(format!("foreign key `{}`", fk.name), &fk.columns)?;
-            check_ident(m, "table", &fk.ref_table)?;
-            check_ident(m, "schema", &fk.ref_schema)?;
-            for c in &fk.ref_columns {
-                check_ident(m, "column", c)?;
+            known_column(format!("foreign key `{}`", fk.name), &fk.properties)?;
+            match &fk.target {
+                ForeignKeyTarget::Model { model, .. } => {
+                    if model.is_empty() {
+                        return Err(SchemaError::InvalidModel {
+                            model: m.clone(),
+                            reason: format!("foreign key `{}` names no model", fk.name),
+                        });
+                    }
+                }
+                ForeignKeyTarget::Table {
+                    schema,
+                    table,
+                    columns,
+                } => {
+                    check_ident(m, "table", table)?;
+                    check_ident(m, "schema", schema)?;
+                    for c in columns {
+                        check_ident(m, "column", c)?;
+                    }
+                }
             }
             deferral(
                 format!("foreign key `{}`", fk.name),
                 fk.deferrable,
                 fk.initially_deferred,
             )?;
-            if fk.columns.len() != fk.ref_columns.len() {
+            let referenced = fk.target.names();
+            if fk.properties.len() != referenced.len() {
                 return Err(SchemaError::InvalidModel {
                     model: m.clone(),
                     reason: format!(
-                        "foreign key `{}` has {} columns but references {}",
+                        "foreign key `{}` has {} properties but references {}",
                         fk.name,
-                        fk.columns.len(),
-                        fk.ref_columns.len()
+                        fk.properties.len(),
+                        referenced.len()
                     ),
                 });
             }

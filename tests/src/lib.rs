@@ -206,6 +206,12 @@ pub fn pull_round_trip(sql: &str) -> RoundTrip {
     let pulled = ignis_migrate::pull::pull_with_notes(&source.datasource(), &schemas)
         .unwrap_or_else(|e| panic!("pull: {e}"));
     assert!(pulled.notes.is_empty(), "pull noted: {:#?}", pulled.notes);
+    let file = pulled.schema.to_json();
+    assert_eq!(
+        ignis_schema::Schema::from_json(&file).ok().as_ref(),
+        Some(&pulled.schema),
+        "the pulled schema file does not read back as the pulled schema:\n{file}"
+    );
     let plan = ignis_migrate::Migrator::new(source.datasource())
         .plan(&pulled.schema)
         .unwrap_or_else(|e| panic!("plan against the source: {e}"));

@@ -1,10 +1,17 @@
 //! Property tests of the filter language on a real Postgres.
 //!
 //! 1. Random *valid* Ignis filters (where trees nested three deep over every operator, JSON
-//!    paths, array operators, `not`, random order / limit / skip) over a fixed 60-row table return
-//!    exactly the rows, in exactly the order, that an in-memory evaluation in Rust with SQL
-//!    semantics (three-valued logic, LIKE with `%` / `_` / `\` escapes, jsonb ordering) returns;
-//!    `count` agrees too.
+//!    paths, array operators, `not`, random order / limit / skip, `fields` in its array and
+//!    object forms, and `include` of `many` and `one` relations with scopes that filter, order,
+//!    page, select fields and include further) over a fixed 60-row table return exactly the
+//!    rows, in exactly the order, with exactly the properties and included rows, that an
+//!    in-memory evaluation in Rust with SQL semantics (three-valued logic, LIKE with `%` / `_` /
+//!    `\` escapes, jsonb ordering) returns; `count` agrees too. The same filter read three ways
+//!    (`find`'s JSON rows, `find_as` into a serde type, `find_into` through a hand-written
+//!    [`FromRow`]) gives the same rows: the typed rows, serialized back to JSON, equal the JSON
+//!    rows property by property, a property `fields` leaves out absent in all three, included
+//!    rows nested alike. `find_by_id` and its typed forms agree the same way for generated ids
+//!    (existing, missing, null, numeric strings, values no id can be) with and without a filter.
 //! 2. Random JSON (valid or not, deeply nested) as a filter never panics and never reaches the
 //!    database as an error: it is `Ok` or a typed `RepoError::Filter`.
 //!
@@ -25,21 +32,27 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use ignis_repo::{DefaultCrudRepository, RepoError};
-use ignis_schema::enrich::IdOptions;
-use ignis_schema::{Column, Enricher, Model, PgType, Schema};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use ignis_repo::{DefaultCrudRepository, FromRow, RepoError, RowRef};
+use ignis_schema::enrich::{IdOptions, TzOptions};
+use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
 use ignis_tests::TestDb;
+use postgres::types::FromSql;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 // ------------------------------------------------------------------------------------------------
 // The fixture
 
+/// `Item`: the table the where trees run on, with a hidden property and three relations to
+/// `Note`: `notes` (many, by integer id), `labelled` (many, by text: `name` = `label`, so parents
+/// share keys and NULL keys join nothing) and `ranked` (one, `n` = `rank`: many parents share a
+/// key, and a key matches several notes).
 fn item_model() -> Model {
     Model::new("Item")
         .enrich(Enricher::Id(IdOptions::number()))
@@ -50,6 +63,27 @@ fn item_model() -> Model {
         .column(Column::new("at", PgType::TIMESTAMPTZ).not_null())
         .column(Column::new("meta", PgType::Jsonb))
         .column(Column::new("tags", "text[]".parse().unwrap()))
+        .column(Column::new("secret", PgType::Text))
+        .hide(["secret"])
+        .relation(Relation::many("notes", "Note", ["id"], ["itemId"]))
+        .relation(Relation::many("labelled", "Note", ["name"], ["label"]))
+        .relation(Relation::one("ranked", "Note", ["n"], ["rank"]))
+}
+
+/// `Note`: the related rows, soft deleted (a default filter) now and then, with a hidden
+/// property and a `one` relation back to `Item`.
+fn note_model() -> Model {
+    Model::new("Note")
+        .enrich(Enricher::Id(IdOptions::number()))
+        .enrich(Enricher::Tz(TzOptions::with_deleted()))
+        .column(Column::new("itemId", PgType::Integer))
+        .column(Column::new("label", PgType::Text))
+        .column(Column::new("rank", PgType::Integer))
+        .column(Column::new("done", PgType::Boolean))
+        .column(Column::new("secret", PgType::Text))
+        .hide(["secret"])
+        .relation(Relation::one("item", "Item", ["itemId"], ["id"]))
+        .default_filter(json!({"where": {"deletedAt": null}}))
 }
 
 /// 60 rows, every property given in every row. `at` is written in many RFC 3339 spellings
@@ -178,12 +212,43 @@ struct Env {
     ascii_fold: bool,
 }
 
+/// One visible (not soft-deleted) note, typed for the in-memory evaluation of include scopes.
+#[derive(Debug, Clone)]
+struct Note {
+    id: i64,
+    item_id: Option<i64>,
+    label: Option<String>,
+    rank: Option<i64>,
+    done: Option<bool>,
+}
+
+/// Labels of the notes: names some items have (so `labelled` joins), one no item has, an empty
+/// string, text that is a LIKE pattern, and NULL.
+const LABELS: &[Option<&str>] = &[
+    Some("alpha"),
+    Some("beta"),
+    None,
+    Some(""),
+    Some("é"),
+    Some("Alpha"),
+    Some("a%b"),
+    Some("zeta"),
+    Some("ab"),
+    Some("no item"),
+];
+
 struct Fixture {
     items: DefaultCrudRepository,
     /// The rows as stored (from `create_all`'s RETURNING), typed.
     rows: Vec<Row>,
     /// The same rows as the repository returned them, by id.
     stored: HashMap<i64, Value>,
+    /// The notes the default filter leaves visible, in id order.
+    notes: Vec<Note>,
+    /// The same notes as the repository returns them, by id.
+    stored_notes: HashMap<i64, Value>,
+    /// How many notes are soft deleted (and must never be included).
+    deleted_notes: usize,
     env: Env,
     /// Declared last so it is dropped after the repository's pool.
     _db: TestDb,
@@ -191,11 +256,15 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let db = TestDb::new();
-    let schema = Arc::new(Schema::new(vec![item_model()]).unwrap());
+    let schema = Arc::new(Schema::new(vec![item_model(), note_model()]).unwrap());
     let ds = db.migrated(&schema);
-    let items = DefaultCrudRepository::new(ds, schema, "Item").unwrap();
-    let data: Vec<Value> = serde_json::from_str(FIXTURE).unwrap();
+    let items = DefaultCrudRepository::new(ds.clone(), schema.clone(), "Item").unwrap();
+    let note_repo = DefaultCrudRepository::new(ds, schema, "Note").unwrap();
+    let mut data: Vec<Value> = serde_json::from_str(FIXTURE).unwrap();
     assert_eq!(data.len(), 60);
+    for (i, row) in data.iter_mut().enumerate() {
+        row["secret"] = json!(format!("item secret {i}"));
+    }
     let created = items.create_all(&data).unwrap();
     assert_eq!(created.count, 60);
     assert_eq!(created.data.len(), 60);
@@ -207,9 +276,48 @@ fn fixture() -> Fixture {
         // to UTC, jsonb re-spelled), and it is what the evaluation runs on.
         let row = Row::from_json(id, back);
         assert_eq!(row, Row::from_json(id, given), "row {id} round trip");
+        assert!(back.get("secret").is_none(), "hidden: {back}");
         rows.push(row);
         stored.insert(id, back.clone());
     }
+    // 48 notes: items 0..23 hold about two each, every ninth note belongs to no item; every
+    // tenth from the eighth on is soft deleted.
+    let note_data: Vec<Value> = (0..48usize)
+        .map(|i| {
+            let done = [Some(true), Some(false), None][i % 3];
+            json!({
+                "itemId": (i % 9 != 4).then(|| rows[(i * 5) % 23].id),
+                "label": LABELS[i % LABELS.len()],
+                "rank": (i % 8 != 5).then_some((i as i64 * 3) % 13 - 2),
+                "done": done,
+                "secret": format!("note secret {i}"),
+            })
+        })
+        .collect();
+    let created = note_repo.create_all(&note_data).unwrap();
+    let mut deleted_notes = 0;
+    for (i, note) in created.data.iter().enumerate() {
+        if i % 10 == 7 {
+            assert_eq!(note_repo.soft_delete_by_id(&note["id"]).unwrap().count, 1);
+            deleted_notes += 1;
+        }
+    }
+    let visible = note_repo.find(&json!({"order": "id"})).unwrap();
+    assert_eq!(visible.len(), 48 - deleted_notes);
+    let notes = visible
+        .iter()
+        .map(|n| Note {
+            id: n["id"].as_i64().unwrap(),
+            item_id: n["itemId"].as_i64(),
+            label: n["label"].as_str().map(String::from),
+            rank: n["rank"].as_i64(),
+            done: n["done"].as_bool(),
+        })
+        .collect();
+    let stored_notes = visible
+        .iter()
+        .map(|n| (n["id"].as_i64().unwrap(), n.clone()))
+        .collect();
     let (collate, ctype): (String, String) = {
         let r = db
             .client()
@@ -232,6 +340,9 @@ fn fixture() -> Fixture {
         items,
         rows,
         stored,
+        notes,
+        stored_notes,
+        deleted_notes,
         env,
         _db: db,
     }
@@ -327,6 +438,224 @@ struct Case {
     limit: Option<usize>,
     skip: Option<usize>,
     skip_key: &'static str,
+    fields: Option<FieldsSpec>,
+    include: Vec<Include>,
+    by_id: ById,
+}
+
+/// A `fields` value: the array form (empty: every property) or the object form (any `true`:
+/// those only; otherwise every property but the `false` ones).
+#[derive(Debug, Clone)]
+enum FieldsSpec {
+    List(Vec<&'static str>),
+    Object(Vec<(&'static str, bool)>),
+}
+
+impl FieldsSpec {
+    fn json(&self) -> Value {
+        match self {
+            FieldsSpec::List(props) => json!(props),
+            FieldsSpec::Object(flags) => Value::Object(
+                flags
+                    .iter()
+                    .map(|(p, keep)| (p.to_string(), Value::Bool(*keep)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether `property` is selected (hidden properties aside).
+    fn keeps(&self, property: &str) -> bool {
+        match self {
+            FieldsSpec::List(props) => props.is_empty() || props.contains(&property),
+            FieldsSpec::Object(flags) if flags.iter().any(|(_, keep)| *keep) => {
+                flags.contains(&(property, true))
+            }
+            FieldsSpec::Object(flags) => !flags.contains(&(property, false)),
+        }
+    }
+}
+
+/// The properties `fields` may name: every column of the model, the hidden one included.
+const ITEM_PROPS: &[&str] = &[
+    "id", "n", "name", "flag", "x", "at", "meta", "tags", "secret",
+];
+const NOTE_PROPS: &[&str] = &[
+    "id",
+    "itemId",
+    "label",
+    "rank",
+    "done",
+    "createdAt",
+    "modifiedAt",
+    "deletedAt",
+    "secret",
+];
+
+/// The relations of `Item`, all to `Note`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rel {
+    Notes,
+    Labelled,
+    Ranked,
+}
+
+impl Rel {
+    fn name(self) -> &'static str {
+        match self {
+            Rel::Notes => "notes",
+            Rel::Labelled => "labelled",
+            Rel::Ranked => "ranked",
+        }
+    }
+}
+
+/// One condition of an include scope's where, on `Note`.
+#[derive(Debug, Clone)]
+enum NoteCond {
+    Rank(&'static str, i64),
+    /// `{"rank": null}` (true) or `{"rank": {"neq": null}}` (false).
+    RankNull(bool),
+    Done(bool),
+    LabelIn(Vec<&'static str>),
+    LabelLike(&'static str),
+}
+
+impl NoteCond {
+    fn json(&self) -> Value {
+        match self {
+            NoteCond::Rank(op, k) => json!({"rank": {*op: k}}),
+            NoteCond::RankNull(true) => json!({"rank": null}),
+            NoteCond::RankNull(false) => json!({"rank": {"neq": null}}),
+            NoteCond::Done(b) => json!({"done": b}),
+            NoteCond::LabelIn(labels) => json!({"label": {"inq": labels}}),
+            NoteCond::LabelLike(p) => json!({"label": {"like": p}}),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NoteKey {
+    Id,
+    Rank,
+    Done,
+    Label,
+}
+
+impl NoteKey {
+    fn name(self) -> &'static str {
+        match self {
+            NoteKey::Id => "id",
+            NoteKey::Rank => "rank",
+            NoteKey::Done => "done",
+            NoteKey::Label => "label",
+        }
+    }
+}
+
+/// An include scope on `Note`: where (its conditions joined by `and`, or by `or` when `any`),
+/// order (`id` appended when absent, so the order is total), fields, limit and skip (per
+/// parent), and the nested include of `item` (with its own fields, if any).
+#[derive(Debug, Clone)]
+struct NoteScope {
+    conds: Vec<NoteCond>,
+    any: bool,
+    order: Vec<(NoteKey, bool)>,
+    fields: Option<FieldsSpec>,
+    limit: Option<usize>,
+    skip: Option<usize>,
+    item: Option<Option<FieldsSpec>>,
+}
+
+impl NoteScope {
+    fn order_with_id(&self) -> Vec<(NoteKey, bool)> {
+        let mut order = self.order.clone();
+        if !order.iter().any(|(k, _)| *k == NoteKey::Id) {
+            order.push((NoteKey::Id, false));
+        }
+        order
+    }
+
+    fn json(&self) -> Value {
+        let order: Vec<String> = self
+            .order_with_id()
+            .iter()
+            .map(|(k, desc)| format!("{}{}", k.name(), if *desc { " DESC" } else { "" }))
+            .collect();
+        let mut scope = json!({"order": order});
+        if !self.conds.is_empty() {
+            let group = if self.any { "or" } else { "and" };
+            scope["where"] =
+                json!({group: self.conds.iter().map(NoteCond::json).collect::<Vec<_>>()});
+        }
+        if let Some(f) = &self.fields {
+            scope["fields"] = f.json();
+        }
+        if let Some(l) = self.limit {
+            scope["limit"] = json!(l);
+        }
+        if let Some(s) = self.skip {
+            scope["skip"] = json!(s);
+        }
+        match &self.item {
+            Some(Some(f)) => {
+                scope["include"] = json!([{"relation": "item", "scope": {"fields": f.json()}}]);
+            }
+            Some(None) => scope["include"] = json!(["item"]),
+            None => {}
+        }
+        scope
+    }
+}
+
+/// One `include` entry: the relation alone (`"notes"`, or `{"relation": "notes"}` when not
+/// `plain`) or with a scope.
+#[derive(Debug, Clone)]
+struct Include {
+    rel: Rel,
+    plain: bool,
+    scope: Option<NoteScope>,
+}
+
+impl Include {
+    fn json(&self) -> Value {
+        match (&self.scope, self.plain) {
+            (None, true) => json!(self.rel.name()),
+            (None, false) => json!({"relation": self.rel.name()}),
+            (Some(scope), _) => json!({"relation": self.rel.name(), "scope": scope.json()}),
+        }
+    }
+}
+
+/// The id a case looks up with `find_by_id` and its typed forms.
+#[derive(Debug, Clone)]
+enum IdPick {
+    /// The id of fixture row `index`, as a number or as its decimal text.
+    Row {
+        index: usize,
+        as_text: bool,
+    },
+    /// An integer no row has.
+    Missing(i64),
+    Null,
+    /// A value no integer id can be.
+    Bad(Value),
+}
+
+/// The filter a case's `find_by_id` takes: none (`null`), `{}`, the case's fields and include
+/// only, or those and the case's where.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ByIdFilter {
+    Null,
+    Empty,
+    Shape,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+struct ById {
+    id: IdPick,
+    filter: ByIdFilter,
 }
 
 fn field_json(fc: &FieldCond) -> Value {
@@ -397,7 +726,53 @@ impl Case {
         if let Some(s) = self.skip {
             f[self.skip_key] = json!(s);
         }
+        self.add_shape(&mut f);
         f
+    }
+
+    /// Adds the case's `fields` and `include` to `f`.
+    fn add_shape(&self, f: &mut Value) {
+        if let Some(fields) = &self.fields {
+            f["fields"] = fields.json();
+        }
+        if !self.include.is_empty() {
+            f["include"] = self.include.iter().map(Include::json).collect();
+        }
+    }
+
+    /// The filter of the case's `find_by_id`.
+    fn by_id_filter(&self) -> Value {
+        match self.by_id.filter {
+            ByIdFilter::Null => Value::Null,
+            ByIdFilter::Empty => json!({}),
+            ByIdFilter::Shape => {
+                let mut f = json!({});
+                self.add_shape(&mut f);
+                f
+            }
+            ByIdFilter::Full => {
+                let mut f = json!({"where": where_json(&self.r#where)});
+                self.add_shape(&mut f);
+                f
+            }
+        }
+    }
+
+    /// The id of the case's `find_by_id`, as JSON.
+    fn by_id_json(&self, fx: &Fixture) -> Value {
+        match &self.by_id.id {
+            IdPick::Row { index, as_text } => {
+                let id = fx.rows[*index].id;
+                if *as_text {
+                    json!(id.to_string())
+                } else {
+                    json!(id)
+                }
+            }
+            IdPick::Missing(id) => json!(id),
+            IdPick::Null => Value::Null,
+            IdPick::Bad(v) => v.clone(),
+        }
     }
 }
 
@@ -902,6 +1277,454 @@ fn expected_ids(fx: &Fixture, case: &Case) -> (Vec<i64>, usize) {
         .map(|r| r.id)
         .collect();
     (ids, total)
+}
+
+/// `stored` (a row as the repository returns it without `fields`) with only the properties
+/// `fields` selects.
+fn project(stored: &Value, fields: Option<&FieldsSpec>) -> Map<String, Value> {
+    let mut row = stored.as_object().expect("rows are objects").clone();
+    if let Some(fields) = fields {
+        row.retain(|property, _| fields.keeps(property));
+    }
+    row
+}
+
+fn note_cond(c: &NoteCond, n: &Note, env: Env) -> Tv {
+    match c {
+        NoteCond::Rank(op, k) => n.rank.map(|r| match *op {
+            "gt" => r > *k,
+            "lte" => r <= *k,
+            "eq" => r == *k,
+            "neq" => r != *k,
+            other => panic!("{other} is not generated on rank"),
+        }),
+        NoteCond::RankNull(null) => Some(n.rank.is_none() == *null),
+        NoteCond::Done(b) => n.done.map(|d| d == *b),
+        NoteCond::LabelIn(labels) => n.label.as_deref().map(|l| labels.contains(&l)),
+        NoteCond::LabelLike(p) => n.label.as_deref().map(|l| like_match(l, p, false, env)),
+    }
+}
+
+/// ORDER BY one key of `Note`: NULLS LAST ascending, FIRST descending; text by bytes.
+fn note_cmp(key: NoteKey, desc: bool, a: &Note, b: &Note) -> Ordering {
+    fn by<T: Ord>(x: Option<T>, y: Option<T>, desc: bool) -> Ordering {
+        match (x, y) {
+            (Some(x), Some(y)) if desc => y.cmp(&x),
+            (Some(x), Some(y)) => x.cmp(&y),
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) if desc => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) if desc => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+        }
+    }
+    match key {
+        NoteKey::Id => by(Some(a.id), Some(b.id), desc),
+        NoteKey::Rank => by(a.rank, b.rank, desc),
+        NoteKey::Done => by(a.done, b.done, desc),
+        NoteKey::Label => by(a.label.as_deref(), b.label.as_deref(), desc),
+    }
+}
+
+/// What `include` puts under the relation's name in the row of `parent`: the visible notes
+/// whose key equals the parent's (SQL equality: a NULL key joins nothing) and that the scope's
+/// where accepts, in scope order, skipped and limited per parent, each with the scope's fields
+/// and nested include; a list for `many`, the first row or null for `one`.
+fn expected_included(fx: &Fixture, parent: &Row, inc: &Include) -> Value {
+    let scope = inc.scope.clone().unwrap_or(NoteScope {
+        conds: Vec::new(),
+        any: false,
+        order: Vec::new(),
+        fields: None,
+        limit: None,
+        skip: None,
+        item: None,
+    });
+    let joins = |n: &Note| match inc.rel {
+        Rel::Notes => n.item_id == Some(parent.id),
+        Rel::Labelled => parent.name.is_some() && n.label == parent.name,
+        Rel::Ranked => parent.n.is_some() && n.rank == parent.n,
+    };
+    let accepts = |n: &Note| {
+        if scope.conds.is_empty() {
+            return true;
+        }
+        let start = Some(!scope.any);
+        let joined = scope.conds.iter().fold(start, |acc, c| {
+            let one = note_cond(c, n, fx.env);
+            if scope.any {
+                or3(acc, one)
+            } else {
+                and3(acc, one)
+            }
+        });
+        joined == Some(true)
+    };
+    let mut notes: Vec<&Note> = fx.notes.iter().filter(|n| joins(n) && accepts(n)).collect();
+    let order = scope.order_with_id();
+    notes.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|(k, desc)| note_cmp(*k, *desc, a, b))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    });
+    let rows: Vec<Value> = notes
+        .into_iter()
+        .skip(scope.skip.unwrap_or(0))
+        .take(scope.limit.unwrap_or(usize::MAX))
+        .map(|n| {
+            let mut row = project(&fx.stored_notes[&n.id], scope.fields.as_ref());
+            if let Some(fields) = &scope.item {
+                let item = n.item_id.map_or(Value::Null, |id| {
+                    Value::Object(project(&fx.stored[&id], fields.as_ref()))
+                });
+                row.insert("item".into(), item);
+            }
+            Value::Object(row)
+        })
+        .collect();
+    match inc.rel {
+        Rel::Notes | Rel::Labelled => Value::Array(rows),
+        Rel::Ranked => rows.into_iter().next().unwrap_or(Value::Null),
+    }
+}
+
+/// The row of `parent` as a filter with `fields` and `include` returns it.
+fn expected_row(
+    fx: &Fixture,
+    parent: &Row,
+    fields: Option<&FieldsSpec>,
+    include: &[Include],
+) -> Value {
+    let mut row = project(&fx.stored[&parent.id], fields);
+    for inc in include {
+        row.insert(inc.rel.name().into(), expected_included(fx, parent, inc));
+    }
+    Value::Object(row)
+}
+
+/// The rows `find` returns for `case`.
+fn expected_rows(fx: &Fixture, case: &Case) -> (Vec<Value>, usize) {
+    let (ids, total) = expected_ids(fx, case);
+    let rows = ids
+        .iter()
+        .map(|id| {
+            let parent = fx.rows.iter().find(|r| r.id == *id).unwrap();
+            expected_row(fx, parent, case.fields.as_ref(), &case.include)
+        })
+        .collect();
+    (rows, total)
+}
+
+/// The row `find_by_id` returns for `case`, or `None` for no row (`Err` for an id that cannot
+/// be one, where the three routes must fail alike).
+fn expected_by_id(fx: &Fixture, case: &Case) -> Result<Option<Value>, ()> {
+    let parent = match &case.by_id.id {
+        IdPick::Row { index, .. } => &fx.rows[*index],
+        IdPick::Missing(_) | IdPick::Null => return Ok(None),
+        IdPick::Bad(_) => return Err(()),
+    };
+    Ok(match case.by_id.filter {
+        ByIdFilter::Null | ByIdFilter::Empty => Some(expected_row(fx, parent, None, &[])),
+        ByIdFilter::Full if eval_where(&case.r#where, parent, fx.env) != Some(true) => None,
+        ByIdFilter::Shape | ByIdFilter::Full => Some(expected_row(
+            fx,
+            parent,
+            case.fields.as_ref(),
+            &case.include,
+        )),
+    })
+}
+
+// ------------------------------------------------------------------------------------------------
+// The same rows as serde and FromRow types
+
+/// A property as the typed rows hold it: absent (left out by `fields`, or hidden), null, or a
+/// value. Serialized back, absent is no key at all.
+type Prop<T> = Option<Option<T>>;
+
+/// Deserializes a property that is there (null or not): absent ones stay `None` by `default`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Prop<T>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An instant as the JSON rows spell it: RFC 3339 in UTC with `Z`, fraction digits as needed.
+fn instant_text<S: Serializer>(v: &Prop<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(Some(t)) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        _ => s.serialize_none(),
+    }
+}
+
+/// Reads `property` for a [`FromRow`] type: `None` when the row does not return it, the
+/// reason kept in `unread` for the failure message (a property the row does return but that
+/// fails to decode shows up as absent, which the comparison with the JSON row reports).
+fn prop<'r, T: FromSql<'r>>(row: &RowRef<'r>, property: &str, unread: &mut Vec<String>) -> Prop<T> {
+    match row.get::<Option<T>>(property) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            unread.push(format!("{property}: {e}"));
+            None
+        }
+    }
+}
+
+/// An included relation for a [`FromRow`] type: `None` when the filter did not include it.
+fn relation<T>(r: Result<T, RepoError>) -> Result<Option<T>, RepoError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(RepoError::Relation { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An `Item` row, typed: read by serde (`find_as`) and by hand (`find_into`), written back
+/// as JSON with serde.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ItemOut {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    id: Prop<i32>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    n: Prop<i32>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    name: Prop<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    flag: Prop<bool>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    x: Prop<f64>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        serialize_with = "instant_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    at: Prop<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    meta: Prop<Value>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    tags: Prop<Vec<Option<String>>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    secret: Prop<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notes: Option<Vec<NoteOut>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    labelled: Option<Vec<NoteOut>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    ranked: Prop<NoteOut>,
+    /// Why `FromRow` left properties out.
+    #[serde(skip)]
+    unread: Vec<String>,
+}
+
+impl ItemOut {
+    /// What `FromRow` could not read in this row and its included rows, and why.
+    fn unread(&self) -> Vec<String> {
+        let notes = self.notes.iter().chain(&self.labelled).flatten();
+        let ranked = self.ranked.iter().flatten();
+        let mut unread = self.unread.clone();
+        for note in notes.chain(ranked) {
+            unread.extend(note.unread.iter().map(|u| format!("note {u}")));
+            if let Some(Some(item)) = &note.item {
+                unread.extend(item.unread().into_iter().map(|u| format!("note item {u}")));
+            }
+        }
+        unread
+    }
+}
+
+impl FromRow for ItemOut {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        let mut unread = Vec::new();
+        Ok(ItemOut {
+            id: prop(row, "id", &mut unread),
+            n: prop(row, "n", &mut unread),
+            name: prop(row, "name", &mut unread),
+            flag: prop(row, "flag", &mut unread),
+            x: prop(row, "x", &mut unread),
+            at: prop(row, "at", &mut unread),
+            meta: prop(row, "meta", &mut unread),
+            tags: prop(row, "tags", &mut unread),
+            secret: prop(row, "secret", &mut unread),
+            notes: relation(row.many("notes"))?,
+            labelled: relation(row.many("labelled"))?,
+            ranked: relation(row.one("ranked"))?,
+            unread,
+        })
+    }
+}
+
+/// A `Note` row, typed, as [`ItemOut`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NoteOut {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    id: Prop<i32>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    item_id: Prop<i32>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    label: Prop<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    rank: Prop<i32>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    done: Prop<bool>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        serialize_with = "instant_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    created_at: Prop<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        serialize_with = "instant_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    modified_at: Prop<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        serialize_with = "instant_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    deleted_at: Prop<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    secret: Prop<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    item: Prop<Box<ItemOut>>,
+    #[serde(skip)]
+    unread: Vec<String>,
+}
+
+impl FromRow for NoteOut {
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        let mut unread = Vec::new();
+        Ok(NoteOut {
+            id: prop(row, "id", &mut unread),
+            item_id: prop(row, "itemId", &mut unread),
+            label: prop(row, "label", &mut unread),
+            rank: prop(row, "rank", &mut unread),
+            done: prop(row, "done", &mut unread),
+            created_at: prop(row, "createdAt", &mut unread),
+            modified_at: prop(row, "modifiedAt", &mut unread),
+            deleted_at: prop(row, "deletedAt", &mut unread),
+            secret: prop(row, "secret", &mut unread),
+            item: relation(row.one::<ItemOut>("item"))?.map(|item| item.map(Box::new)),
+            unread,
+        })
+    }
+}
+
+/// The first place where `got` and `want` differ (`None` when they are equal), as a path
+/// into the rows: a property present in one and absent in the other counts.
+fn difference(got: &Value, want: &Value, path: &str) -> Option<String> {
+    match (got, want) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let here = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => difference(x, y, &here),
+                    (None, Some(y)) => Some(format!("{here}: absent, expected {y}")),
+                    (Some(x), None) => Some(format!("{here}: {x}, expected absent")),
+                    (None, None) => None,
+                }
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| difference(x, y, &format!("{path}[{i}]"))),
+        (Value::Array(a), Value::Array(b)) => Some(format!(
+            "{path}: {} rows, expected {}: {got} / {want}",
+            a.len(),
+            b.len()
+        )),
+        _ if got == want => None,
+        _ => Some(format!("{path}: {got}, expected {want}")),
+    }
+}
+
+/// Fails the case when `got` differs from `want`, naming where.
+fn same(what: &str, filter: &Value, got: &Value, want: &Value) -> Result<(), TestCaseError> {
+    match difference(got, want, "") {
+        None => Ok(()),
+        Some(d) => Err(TestCaseError::fail(format!(
+            "{what} differs at {d}\nfilter {filter}\ngot  {got}\nwant {want}"
+        ))),
+    }
+}
+
+/// Typed rows written back as JSON.
+fn as_json<T: Serialize>(rows: &T) -> Value {
+    serde_json::to_value(rows).expect("typed rows serialize")
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1436,6 +2259,126 @@ fn order_terms(env: Env) -> BoxedStrategy<Vec<OrderTerm>> {
         .boxed()
 }
 
+/// A `fields` value over `props`: a list of up to four (none: every property), or an object
+/// of up to four flags.
+fn fields_spec(props: &'static [&'static str]) -> BoxedStrategy<FieldsSpec> {
+    prop_oneof![
+        2 => vec(select(props), 0..=4).prop_map(|mut ps| {
+            let mut seen = Vec::new();
+            ps.retain(|p| {
+                let fresh = !seen.contains(p);
+                seen.push(*p);
+                fresh
+            });
+            FieldsSpec::List(ps)
+        }),
+        2 => vec((select(props), any::<bool>()), 1..=4).prop_map(|mut flags| {
+            let mut seen = Vec::new();
+            flags.retain(|(p, _)| {
+                let fresh = !seen.contains(p);
+                seen.push(*p);
+                fresh
+            });
+            FieldsSpec::Object(flags)
+        }),
+    ]
+    .boxed()
+}
+
+fn note_conds() -> BoxedStrategy<NoteCond> {
+    prop_oneof![
+        3 => (select(vec!["gt", "lte", "eq", "neq"]), -3i64..=11).prop_map(|(op, k)| NoteCond::Rank(op, k)),
+        1 => any::<bool>().prop_map(NoteCond::RankNull),
+        2 => any::<bool>().prop_map(NoteCond::Done),
+        2 => vec(
+            select(vec!["alpha", "beta", "", "é", "Alpha", "a%b", "zeta", "ab", "none"]),
+            1..=3
+        )
+        .prop_map(NoteCond::LabelIn),
+        2 => select(vec!["a%", "%a", "_", "%", "", "a\\%b", "A%", "%é%", "__", "%b"])
+            .prop_map(NoteCond::LabelLike),
+    ]
+    .boxed()
+}
+
+fn note_scope(env: Env) -> BoxedStrategy<NoteScope> {
+    let mut keys = vec![NoteKey::Id, NoteKey::Rank, NoteKey::Done];
+    if env.byte_order {
+        keys.push(NoteKey::Label);
+    }
+    let order = vec((select(keys), any::<bool>()), 0..=2).prop_map(|mut terms| {
+        let mut seen = Vec::new();
+        terms.retain(|(k, _)| {
+            let fresh = !seen.contains(k);
+            seen.push(*k);
+            fresh
+        });
+        terms
+    });
+    (
+        vec(note_conds(), 0..=2),
+        any::<bool>(),
+        order,
+        option::weighted(0.4, fields_spec(NOTE_PROPS)),
+        option::weighted(0.3, 1usize..=3),
+        option::weighted(0.2, 0usize..=2),
+        option::weighted(0.3, option::weighted(0.5, fields_spec(ITEM_PROPS))),
+    )
+        .prop_map(|(conds, any, order, fields, limit, skip, item)| NoteScope {
+            conds,
+            any,
+            order,
+            fields,
+            limit,
+            skip,
+            item,
+        })
+        .boxed()
+}
+
+/// Up to two include entries, each relation at most once.
+fn includes(env: Env) -> BoxedStrategy<Vec<Include>> {
+    let one = (
+        select(vec![Rel::Notes, Rel::Labelled, Rel::Ranked]),
+        any::<bool>(),
+        option::weighted(0.7, note_scope(env)),
+    )
+        .prop_map(|(rel, plain, scope)| Include { rel, plain, scope });
+    prop_oneof![
+        2 => Just(Vec::new()),
+        3 => vec(one, 1..=2).prop_map(|mut incs| {
+            let mut seen = Vec::new();
+            incs.retain(|i| {
+                let fresh = !seen.contains(&i.rel);
+                seen.push(i.rel);
+                fresh
+            });
+            incs
+        }),
+    ]
+    .boxed()
+}
+
+fn by_id() -> BoxedStrategy<ById> {
+    let id = prop_oneof![
+        6 => (0usize..60, proptest::bool::weighted(0.2))
+            .prop_map(|(index, as_text)| IdPick::Row { index, as_text }),
+        2 => select(vec![0i64, -1, 61, 999_999, 2_147_483_647]).prop_map(IdPick::Missing),
+        1 => Just(IdPick::Null),
+        1 => select(vec![json!("abc"), json!(1.5), json!(true), json!([1]), json!({"a": 1}), json!("")])
+            .prop_map(IdPick::Bad),
+    ];
+    let filter = select(vec![
+        ByIdFilter::Null,
+        ByIdFilter::Empty,
+        ByIdFilter::Shape,
+        ByIdFilter::Full,
+    ]);
+    (id, filter)
+        .prop_map(|(id, filter)| ById { id, filter })
+        .boxed()
+}
+
 fn cases(env: Env) -> BoxedStrategy<Case> {
     (
         prop_oneof![
@@ -1449,21 +2392,30 @@ fn cases(env: Env) -> BoxedStrategy<Case> {
         option::weighted(0.3, 1usize..=70),
         option::weighted(0.3, 0usize..=70),
         select(vec!["skip", "offset"]),
+        option::weighted(0.4, fields_spec(ITEM_PROPS)),
+        includes(env),
+        by_id(),
     )
         .prop_map(
-            |(r#where, order, order_as_string, limit, skip, skip_key)| Case {
-                r#where,
-                order,
-                order_as_string,
-                limit,
-                skip,
-                skip_key,
+            |(r#where, order, order_as_string, limit, skip, skip_key, fields, include, by_id)| {
+                Case {
+                    r#where,
+                    order,
+                    order_as_string,
+                    limit,
+                    skip,
+                    skip_key,
+                    fields,
+                    include,
+                    by_id,
+                }
             },
         )
         .boxed()
 }
 
-/// Cases of the valid-filter property (each: one find and one count).
+/// Cases of the valid-filter property (each: `find`, `find_as`, `find_into`, `count`, and
+/// `find_by_id` with its two typed forms).
 const VALID_CASES: u32 = 256;
 
 /// Cases of the random-JSON property (each: find, count and exists_with).
@@ -1477,48 +2429,155 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
+/// What the generated cases exercised, so the property can tell a generator that tests nothing.
+#[derive(Debug, Default)]
+struct Exercised {
+    matched_rows: usize,
+    empty_results: usize,
+    /// Rows returned with `fields` in force.
+    projected_rows: usize,
+    /// Included rows, at every level.
+    included_rows: usize,
+    /// `find_by_id` calls that found a row, found none, and failed (alike in all three routes).
+    by_id_found: usize,
+    by_id_none: usize,
+    by_id_errors: usize,
+}
+
+/// Included rows in `rows`, nested ones too.
+fn count_included(rows: &[Value]) -> usize {
+    let mut n = 0;
+    for row in rows {
+        for rel in ["notes", "labelled", "ranked", "item"] {
+            match row.get(rel) {
+                Some(Value::Array(children)) => n += children.len() + count_included(children),
+                Some(child @ Value::Object(_)) => {
+                    n += 1 + count_included(std::slice::from_ref(child));
+                }
+                _ => {}
+            }
+        }
+    }
+    n
+}
+
+/// `find`, `find_as` and `find_into` of `case`: the JSON rows as the oracle says, the typed
+/// ones equal to them once written back as JSON.
+fn check_find(fx: &Fixture, case: &Case, seen: &mut Exercised) -> Result<(), TestCaseError> {
+    let filter = case.filter_json();
+    let (expected, total) = expected_rows(fx, case);
+    let fail = |route: &str, e: RepoError| TestCaseError::fail(format!("{route} {filter}: {e}"));
+    let rows = fx.items.find(&filter).map_err(|e| fail("find", e))?;
+    let rows = Value::Array(rows);
+    same("find", &filter, &rows, &Value::Array(expected))?;
+    let serde_rows: Vec<ItemOut> = fx.items.find_as(&filter).map_err(|e| fail("find_as", e))?;
+    same("find_as", &filter, &as_json(&serde_rows), &rows)?;
+    let typed_rows: Vec<ItemOut> = fx
+        .items
+        .find_into(&filter)
+        .map_err(|e| fail("find_into", e))?;
+    if let Err(e) = same("find_into", &filter, &as_json(&typed_rows), &rows) {
+        let unread: Vec<Vec<String>> = typed_rows.iter().map(ItemOut::unread).collect();
+        return Err(TestCaseError::fail(format!(
+            "{e}\nunread by FromRow: {unread:?}"
+        )));
+    }
+    let count = fx
+        .items
+        .count(&filter["where"])
+        .map_err(|e| fail("count", e))?;
+    prop_assert_eq!(count as usize, total, "count of {}", filter["where"]);
+    let rows = rows.as_array().map_or(&[][..], Vec::as_slice);
+    seen.matched_rows += total;
+    seen.empty_results += usize::from(total == 0);
+    if case.fields.is_some() {
+        seen.projected_rows += rows.len();
+    }
+    seen.included_rows += count_included(rows);
+    Ok(())
+}
+
+/// `find_by_id`, `find_by_id_as` and `find_by_id_into` of `case`: the JSON row as the oracle
+/// says, the typed ones equal to it; an id no row can have fails alike in all three, as a
+/// filter error.
+fn check_find_by_id(fx: &Fixture, case: &Case, seen: &mut Exercised) -> Result<(), TestCaseError> {
+    let id = case.by_id_json(fx);
+    let filter = case.by_id_filter();
+    let what = json!({"id": id, "filter": filter});
+    let json_row = fx.items.find_by_id(&id, &filter);
+    let serde_row = fx.items.find_by_id_as::<ItemOut>(&id, &filter);
+    let typed_row = fx.items.find_by_id_into::<ItemOut>(&id, &filter);
+    match (expected_by_id(fx, case), json_row, serde_row, typed_row) {
+        (Ok(want), Ok(got), Ok(serde_row), Ok(typed_row)) => {
+            let got = got.unwrap_or(Value::Null);
+            same("find_by_id", &what, &got, &want.unwrap_or(Value::Null))?;
+            same("find_by_id_as", &what, &as_json(&serde_row), &got)?;
+            same("find_by_id_into", &what, &as_json(&typed_row), &got)?;
+            if got.is_null() {
+                seen.by_id_none += 1;
+            } else {
+                seen.by_id_found += 1;
+                seen.included_rows += count_included(std::slice::from_ref(&got));
+            }
+        }
+        (Err(()), Err(a), Err(b), Err(c)) => {
+            prop_assert!(matches!(a, RepoError::Filter(_)), "{}: {}", what, a);
+            let (a, b, c) = (a.to_string(), b.to_string(), c.to_string());
+            prop_assert!(
+                a == b && b == c,
+                "{}: errors differ: {} / {} / {}",
+                what,
+                a,
+                b,
+                c
+            );
+            seen.by_id_errors += 1;
+        }
+        (want, a, b, c) => prop_assert!(
+            false,
+            "{}: expected {:?}, got {:?} / {:?} / {:?}",
+            what,
+            want,
+            a,
+            b.map(|r| as_json(&r)),
+            c.map(|r| as_json(&r))
+        ),
+    }
+    Ok(())
+}
+
 #[test]
 fn random_valid_filters_return_exactly_the_rows_an_in_memory_evaluation_returns() {
     let fx = fixture();
     let started = Instant::now();
-    let matched_rows = Cell::new(0usize);
-    let empty_results = Cell::new(0usize);
+    let seen = std::cell::RefCell::new(Exercised::default());
     let mut runner = TestRunner::new(config(VALID_CASES));
     let result = runner.run(&cases(fx.env), |case| {
-        let filter = case.filter_json();
-        let (expected, total) = expected_ids(&fx, &case);
-        let rows = fx
-            .items
-            .find(&filter)
-            .map_err(|e| TestCaseError::fail(format!("{filter}: {e}")))?;
-        let got: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
-        prop_assert_eq!(&got, &expected, "filter {}", filter);
-        for row in &rows {
-            let id = row["id"].as_i64().unwrap();
-            prop_assert_eq!(row, &fx.stored[&id], "row {} as stored", id);
-        }
-        let count = fx
-            .items
-            .count(&filter["where"])
-            .map_err(|e| TestCaseError::fail(format!("count {filter}: {e}")))?;
-        prop_assert_eq!(count as usize, total, "count of {}", filter["where"]);
-        matched_rows.set(matched_rows.get() + total);
-        empty_results.set(empty_results.get() + usize::from(total == 0));
-        Ok(())
+        let mut seen = seen.borrow_mut();
+        check_find(&fx, &case, &mut seen)?;
+        check_find_by_id(&fx, &case, &mut seen)
     });
     if let Err(e) = result {
         panic!("{e}");
     }
-    let (matched_rows, empty_results) = (matched_rows.get(), empty_results.get());
+    let seen = seen.into_inner();
     let cases = VALID_CASES as usize;
     eprintln!(
-        "{VALID_CASES} random valid filters in {:?}: {matched_rows} matching rows in all, \
-         {empty_results} filters matching nothing",
-        started.elapsed()
+        "{VALID_CASES} random valid filters in {:?} ({} of {} notes soft deleted): {seen:?}",
+        started.elapsed(),
+        fx.deleted_notes,
+        fx.notes.len() + fx.deleted_notes,
     );
-    // The generator is worth something only if filters both match and reject rows.
-    assert!(matched_rows > cases * 5, "{matched_rows}");
-    assert!(empty_results < cases * 3 / 4, "{empty_results}");
+    // The generator is worth something only if filters both match and reject rows, select
+    // fields, include rows, and look ids up with every outcome.
+    assert!(seen.matched_rows > cases * 5, "{seen:?}");
+    assert!(seen.empty_results < cases * 3 / 4, "{seen:?}");
+    assert!(seen.projected_rows > cases, "{seen:?}");
+    assert!(seen.included_rows > cases * 2, "{seen:?}");
+    assert!(
+        seen.by_id_found > cases / 4 && seen.by_id_none > cases / 10 && seen.by_id_errors > 5,
+        "{seen:?}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------------

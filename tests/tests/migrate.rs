@@ -560,3 +560,25 @@ fn example_schema_file_matches_the_rust_models() {
     let from_file = Schema::from_json(example::SCHEMA_FILE).expect("schema file parses");
     assert_eq!(from_file, example::schema());
 }
+
+#[test]
+fn example_schema_file_naming_columns_loads_as_the_same_models() {
+    // The file as written when keys and foreign keys named columns and tables.
+    let mut old_form = example::SCHEMA_FILE.to_string();
+    for (new, old) in [
+        (r#""properties": ["code"]"#, r#""columns": ["code"]"#),
+        (r#""properties": ["group"]"#, r#""columns": ["group"]"#),
+        (
+            r#""properties": ["createdBy"]"#,
+            r#""columns": ["created_by"]"#,
+        ),
+        (r#""refModel": "User""#, r#""refTable": "User""#),
+        (r#""refProperties": ["id"]"#, r#""refColumns": ["id"]"#),
+    ] {
+        assert!(old_form.contains(new), "{new} not in the example file");
+        old_form = old_form.replace(new, old);
+    }
+    let from_file = Schema::from_json(&old_form).expect("old-form schema file parses");
+    assert_eq!(from_file, example::schema());
+    assert_eq!(from_file.to_json(), example::schema().to_json());
+}

@@ -258,7 +258,7 @@ fn keys_indexes_checks() {
         case(
             "unique columns change",
             schema_with(|m| m.unique("UQ_Item_name", ["name"])),
-            schema_with(|m| m.unique("UQ_Item_name", ["name", "owner_id"])),
+            schema_with(|m| m.unique("UQ_Item_name", ["name", "ownerId"])),
             &[DropUnique, AddUnique],
             &[DropUnique, AddUnique],
         ),
@@ -274,7 +274,7 @@ fn keys_indexes_checks() {
             base(),
             schema_with(|m| {
                 m.column(Column::new("tags", ty("text[]")))
-                    .index(Index::new("IDX_Item_owner_name", ["owner_id", "name"]))
+                    .index(Index::new("IDX_Item_owner_name", ["ownerId", "name"]))
                     .index(Index::new("IDX_Item_name_u", ["name"]).unique())
                     .index(Index::new("IDX_Item_qty_pos", ["qty"]).where_sql("qty > 0"))
                     .index(Index::new("IDX_Item_tags", ["tags"]).method("gin"))
@@ -308,7 +308,7 @@ fn keys_indexes_checks() {
             schema_with(|m| {
                 m.foreign_key(ForeignKey::new(
                     "FK_Item_owner",
-                    ["owner_id"],
+                    ["ownerId"],
                     "Owner",
                     ["id"],
                 ))
@@ -321,14 +321,14 @@ fn keys_indexes_checks() {
             schema_with(|m| {
                 m.foreign_key(ForeignKey::new(
                     "FK_Item_owner",
-                    ["owner_id"],
+                    ["ownerId"],
                     "Owner",
                     ["id"],
                 ))
             }),
             schema_with(|m| {
                 m.foreign_key(
-                    ForeignKey::new("FK_Item_owner", ["owner_id"], "Owner", ["id"])
+                    ForeignKey::new("FK_Item_owner", ["ownerId"], "Owner", ["id"])
                         .on_delete(ForeignKeyAction::Cascade),
                 )
             }),

@@ -61,11 +61,11 @@ fn code() -> UniqueConstraint {
 }
 
 fn owner_fk() -> ForeignKey {
-    ForeignKey::new("fk_item_owner", ["owner_id"], "owner", ["id"])
+    ForeignKey::new("fk_item_owner", ["ownerId"], "Owner", ["id"])
 }
 
 fn ab_fk() -> ForeignKey {
-    ForeignKey::new("fk_item_ab", ["a", "b"], "owner", ["a", "b"])
+    ForeignKey::new("fk_item_ab", ["a", "b"], "Owner", ["a", "b"])
 }
 
 struct Case {
@@ -343,9 +343,9 @@ fn constraint_attributes_in_json() {
             r#"{{"models": [{{"name": "Item", {extra} "columns": [
               {{"property": "id", "type": "integer", "primaryKey": true}},
               {{"property": "code", "type": "text"}}],
-              "uniques": [{{"name": "uq_code", "columns": ["code"] {unique}}}],
-              "foreignKeys": [{{"name": "fk_self", "columns": ["id"], "refTable": "Item",
-                               "refColumns": ["id"] {fk}}}]}}]}}"#
+              "uniques": [{{"name": "uq_code", "properties": ["code"] {unique}}}],
+              "foreignKeys": [{{"name": "fk_self", "properties": ["id"], "refModel": "Item",
+                               "refProperties": ["id"] {fk}}}]}}]}}"#
         )
     };
     let json = model(
@@ -513,7 +513,7 @@ fn during() -> Exclusion {
     Exclusion::new(
         "ex_booking_during",
         "gist",
-        [ExclusionElement::column("during", "&&")],
+        [ExclusionElement::property("during", "&&")],
     )
 }
 
@@ -522,7 +522,7 @@ fn code_ex() -> Exclusion {
     Exclusion::new(
         "ex_booking_code",
         "btree",
-        [ExclusionElement::column("code", "=")],
+        [ExclusionElement::property("code", "=")],
     )
 }
 
@@ -589,7 +589,7 @@ fn each_exclusion_change_is_planned_applied_and_reverted_with_rows() {
                 "btree",
                 [
                     ExclusionElement::expression("lower(code)", "="),
-                    ExclusionElement::column("code", "pg_catalog.=").opclass("text_pattern_ops"),
+                    ExclusionElement::property("code", "pg_catalog.=").opclass("text_pattern_ops"),
                 ],
             )],
             REPLACE_EXCLUSION,
@@ -674,7 +674,7 @@ fn an_exclusion_written_differently_but_equal_plans_nothing() {
     let same = booking(vec![Exclusion::new(
         "ex_booking_during",
         "GIST",
-        [ExclusionElement::column("during", "pg_catalog.&&").opclass("range_ops")],
+        [ExclusionElement::property("during", "pg_catalog.&&").opclass("range_ops")],
     )
     .where_sql("((NOT (cancelled)))")]);
     let p = m.plan(&same).unwrap();
@@ -724,7 +724,7 @@ fn exclusions_in_json() {
                     {"property": "during", "type": "int4range"},
                     {"property": "code", "type": "text"}],
         "exclusions": [{"name": "ex_b", "method": "gist",
-                        "elements": [{"column": "during", "operator": "&&"}],
+                        "elements": [{"property": "during", "operator": "&&"}],
                         "where": "id > 0", "deferrable": true, "initiallyDeferred": true},
                        {"name": "ex_c", "elements": [{"expression": "lower(code)",
                         "opclass": "text_pattern_ops", "operator": "pg_catalog.="}]}]}]}"#;
@@ -750,8 +750,15 @@ fn exclusions_in_json() {
         let err = Schema::from_json(&bad_json).unwrap_err().to_string();
         assert!(err.contains("ex_b") && err.contains("operator"), "{err}");
     }
-    let unknown = json.replace(r#""column": "during""#, r#""column": "nope""#);
-    assert!(Schema::from_json(&unknown).is_err());
+    let unknown = json.replace(
+        r#""property": "during", "operator""#,
+        r#""property": "nope", "operator""#,
+    );
+    let err = Schema::from_json(&unknown).unwrap_err().to_string();
+    assert!(
+        err.contains("exclusion constraint `ex_b` names unknown property `nope`"),
+        "{err}"
+    );
     let predicate_only = json.replace(r#""where": "id > 0""#, r#""where": " ""#);
     assert!(Schema::from_json(&predicate_only).is_err());
 }

@@ -27,8 +27,8 @@ fn schema() -> Schema {
         .unique("uq_item_code", ["code"])
         .foreign_key(ForeignKey::new(
             "fk_item_owner",
-            ["owner_id"],
-            "owner",
+            ["ownerId"],
+            "Owner",
             ["id"],
         ));
     Schema::new(vec![owner, item]).unwrap()

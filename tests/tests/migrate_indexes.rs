@@ -33,8 +33,8 @@ fn item(indexes: Vec<Index>) -> Schema {
     Schema::new(vec![m]).unwrap()
 }
 
-fn key(column: &str) -> IndexKey {
-    IndexKey::column(column)
+fn key(property: &str) -> IndexKey {
+    IndexKey::property(property)
 }
 
 fn plain() -> Index {
@@ -266,8 +266,8 @@ fn index_attributes_in_json() {
         {"property": "id", "type": "integer", "primaryKey": true},
         {"property": "name", "type": "text"}, {"property": "qty", "type": "integer"}],
       "indexes": [
-        {"name": "a", "columns": ["name"]},
-        {"name": "b", "keys": [{"column": "name", "opclass": "text_pattern_ops", "collation": "C",
+        {"name": "a", "properties": ["name"]},
+        {"name": "b", "keys": [{"property": "name", "opclass": "text_pattern_ops", "collation": "C",
                                 "order": "desc", "nulls": "last"},
                                {"expression": "lower(name)"}],
          "include": ["qty"], "unique": true, "nullsNotDistinct": true,
@@ -295,34 +295,34 @@ fn index_attributes_in_json() {
         Schema::from_json(&json).unwrap_err().to_string()
     };
     for (index, says) in [
-        (r#"{"name": "i", "keys": [{"column": "nope"}]}"#, "nope"),
+        (r#"{"name": "i", "keys": [{"property": "nope"}]}"#, "nope"),
         (r#"{"name": "i", "keys": [{}]}"#, "exactly one"),
         (
-            r#"{"name": "i", "keys": [{"column": "name", "expression": "lower(name)"}]}"#,
+            r#"{"name": "i", "keys": [{"property": "name", "expression": "lower(name)"}]}"#,
             "exactly one",
         ),
         (
-            r#"{"name": "i", "columns": ["name"], "keys": [{"column": "name"}]}"#,
+            r#"{"name": "i", "properties": ["name"], "keys": [{"property": "name"}]}"#,
             "both",
         ),
         (
-            r#"{"name": "i", "columns": ["name"], "include": ["nope"]}"#,
+            r#"{"name": "i", "properties": ["name"], "include": ["nope"]}"#,
             "nope",
         ),
         (
-            r#"{"name": "i", "columns": ["name"], "with": {"fillfactor": "50); DROP TABLE x"}}"#,
+            r#"{"name": "i", "properties": ["name"], "with": {"fillfactor": "50); DROP TABLE x"}}"#,
             "storage parameter",
         ),
         (
-            r#"{"name": "i", "keys": [{"column": "name", "opclass": "a\"b"}]}"#,
+            r#"{"name": "i", "keys": [{"property": "name", "opclass": "a\"b"}]}"#,
             "operator class",
         ),
         (
-            r#"{"name": "i", "keys": [{"column": "name", "order": "up"}]}"#,
+            r#"{"name": "i", "keys": [{"property": "name", "order": "up"}]}"#,
             "up",
         ),
         (
-            r#"{"name": "i", "columns": ["name"], "with": {"fillfactor": 50, "fillfactor": 60}}"#,
+            r#"{"name": "i", "properties": ["name"], "with": {"fillfactor": 50, "fillfactor": 60}}"#,
             "twice",
         ),
     ] {

@@ -125,7 +125,7 @@ fn build(shape: &Shape) -> Schema {
         .column(Column::new("parentId", PgType::Integer));
     if let Some(action) = shape.fk {
         child = child.foreign_key(
-            ForeignKey::new("FK_Child_parent", ["parent_id"], "Parent", ["id"]).on_delete(action),
+            ForeignKey::new("FK_Child_parent", ["parentId"], "Parent", ["id"]).on_delete(action),
         );
     }
     Schema::new(vec![parent, child]).unwrap()

@@ -6,7 +6,7 @@
 
 use ignis_migrate::pull::{pull_with_notes, Pulled};
 use ignis_migrate::Migrator;
-use ignis_schema::{ForeignKeyAction, IdentityGeneration, PgType, Schema};
+use ignis_schema::{ForeignKeyAction, ForeignKeyTarget, IdentityGeneration, PgType, Schema};
 use ignis_tests::TestDb;
 
 /// Every supported type, identity and serial columns, defaults, primary keys (one and two
@@ -213,7 +213,7 @@ fn pulled_models_carry_types_keys_and_indexes() {
     let index = |name: &str| e.indexes.iter().find(|i| i.name == name).unwrap();
     assert_eq!(index("idx_everything_tags").method.as_deref(), Some("gin"));
     assert_eq!(index("idx_everything_hash").method.as_deref(), Some("hash"));
-    assert_eq!(index("idx_everything_group_i").columns, ["group", "i"]);
+    assert_eq!(index("idx_everything_group_i").properties, ["group", "i"]);
     assert_eq!(index("idx_everything_group_i").method, None);
     let live = index("uq_everything_vc_live");
     assert!(live.unique);
@@ -224,7 +224,19 @@ fn pulled_models_carry_types_keys_and_indexes() {
         (fk.on_delete, fk.on_update),
         (ForeignKeyAction::Cascade, ForeignKeyAction::SetNull)
     );
-    assert_eq!(fk.ref_table, "Account");
+    // Keys name properties; a foreign key to a pulled table names its model.
+    assert_eq!(fk.properties, ["accountId"]);
+    assert_eq!(
+        fk.target,
+        ForeignKeyTarget::Model {
+            model: "Account".into(),
+            properties: vec!["id".into()]
+        }
+    );
+    assert_eq!(
+        (fk.referenced().table, fk.referenced().columns),
+        ("Account".to_string(), vec!["id".to_string()])
+    );
     let check = e
         .checks
         .iter()
@@ -247,12 +259,51 @@ fn pulled_models_carry_types_keys_and_indexes() {
     // Two-column primary key and a two-column, cross-schema-referenced foreign key.
     let m = schema.model("membership").unwrap();
     assert_eq!(m.primary_key(), ["tenant", "email"]);
-    assert_eq!(m.foreign_keys[0].ref_columns, ["tenant", "email"]);
+    assert_eq!(m.foreign_keys[0].target.names(), ["tenant", "email"]);
     let ev = schema.model("event").unwrap();
     assert_eq!(ev.schema, "audit");
-    assert_eq!(ev.foreign_keys[0].ref_schema, "public");
+    assert_eq!(ev.foreign_keys[0].referenced().schema, "public");
+    assert_eq!(ev.foreign_keys[0].properties, ["accountId"]);
+    let recent = ev.indexes.iter().find(|i| i.name == "idx_event_recent");
+    assert_eq!(recent.unwrap().properties, ["accountId", "at"]);
     assert_eq!(ev.foreign_keys[0].on_delete, ForeignKeyAction::SetDefault);
     assert_eq!(ev.checks[0].expression, "(kind <> ''::text)");
+}
+
+#[test]
+fn a_foreign_key_to_a_table_not_pulled_names_the_table_and_its_columns() {
+    let source = TestDb::new();
+    source
+        .client()
+        .batch_execute(SOURCE_SQL)
+        .expect("source SQL");
+    // Only `audit` is pulled: `audit.event` references `public."Account"`, which no pulled
+    // model describes.
+    let pulled = pull_with_notes(&source.datasource(), &["audit".to_string()]).expect("pull");
+    let event = pulled.schema.model("event").unwrap();
+    let fk = &event.foreign_keys[0];
+    assert_eq!(fk.properties, ["accountId"]);
+    assert_eq!(
+        fk.target,
+        ForeignKeyTarget::Table {
+            schema: "public".into(),
+            table: "Account".into(),
+            columns: vec!["id".into()]
+        }
+    );
+    let json = pulled.schema.to_json();
+    let file: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        file["models"][0]["foreignKeys"][0],
+        serde_json::json!({"name": "fk_event_account", "properties": ["accountId"],
+                           "refTable": "Account", "refColumns": ["id"],
+                           "onDelete": "setDefault"})
+    );
+    assert_eq!(Schema::from_json(&json).unwrap(), pulled.schema);
+    let plan = Migrator::new(source.datasource())
+        .plan(&pulled.schema)
+        .expect("plan against the source");
+    assert!(plan.matches(), "expected no step:\n{plan}");
 }
 
 #[test]

@@ -15,7 +15,9 @@
 //!   answers on stdout ([`query`]);
 //! - `test [CARGO_TEST_ARGS...]`: `cargo test --workspace` with `DATABASE_URL` set ([`mod@test`]);
 //! - `bench [--quick] [--database-url URL]`: ignis-rs against the raw `postgres` client and
-//!   Diesel, report in `target/bench/report.md` ([`mod@bench`]).
+//!   Diesel, report in `target/bench/report.md`; `bench --instructions [--only 1,2,6]
+//!   [--route ROUTES] [--ops N] [--repeat N]`: instructions per operation on the client for workloads 1, 2
+//!   and 6, counted with callgrind, table in `target/bench/instructions.md` ([`mod@bench`]).
 //!
 //! Every command that needs a database takes `--database-url` (where offered), else
 //! `DATABASE_URL`, else the Ignis variables `POSTGRES_HOST/PORT/DATABASE/USER/PASSWORD`, else the
@@ -61,7 +63,8 @@ enum XtaskCommand {
     /// Run every test of the workspace (`cargo test --workspace`) against a database.
     Test(test::TestArgs),
     /// Benchmark ignis-rs against the raw postgres client and Diesel (release build); the
-    /// report goes to stdout and target/bench/report.md.
+    /// report goes to stdout and target/bench/report.md. With --instructions: instructions
+    /// per operation of workloads 1, 2 and 6, counted with valgrind's callgrind.
     Bench(bench::BenchArgs),
 }
 
@@ -187,6 +190,34 @@ mod tests {
             }
             other => panic!("not bench: {other:?}"),
         }
+    }
+
+    #[test]
+    fn bench_instruction_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "bench",
+            "--instructions",
+            "--only",
+            "1,6",
+            "--route",
+            "json,raw",
+            "--ops",
+            "20",
+        ])
+        .unwrap();
+        match cli.command {
+            XtaskCommand::Bench(args) => {
+                assert!(args.instructions && !args.quick);
+                assert_eq!(args.only.as_deref(), Some("1,6"));
+                assert_eq!(args.route.as_deref(), Some("json,raw"));
+                assert_eq!(args.ops, Some(20));
+            }
+            other => panic!("not bench: {other:?}"),
+        }
+        // The counting options need --instructions; --quick is for timed runs.
+        assert!(Cli::try_parse_from(["x", "bench", "--ops", "20"]).is_err());
+        assert!(Cli::try_parse_from(["x", "bench", "--instructions", "--quick"]).is_err());
     }
 
     #[test]
