@@ -59,6 +59,11 @@ pub(crate) struct Shared {
 pub(crate) struct Plans {
     /// The visible columns (model indexes) and the ` RETURNING ..` clause of writes.
     pub(crate) returning: OnceLock<(Vec<usize>, String)>,
+    /// The statement of a plain by-id find: the primary key's column index, the SQL
+    /// (`SELECT <visible columns> FROM <table> WHERE <pk> = $1`) and its selected columns;
+    /// `None` when the model's key cannot use one (see `Call::find_by_id`).
+    #[allow(clippy::type_complexity)]
+    pub(crate) by_id: OnceLock<Option<(usize, String, Vec<usize>)>>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }
@@ -454,10 +459,7 @@ impl<M, R: Runner> Repository<M, R> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<JsonValue>, RepoError> {
-        self.call(|c| {
-            c.find(&c.by_id_filter(id, filter)?, &JsonRows)
-                .map(Self::first)
-        })
+        self.call(|c| c.find_by_id(id, filter, &JsonRows))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
@@ -469,10 +471,7 @@ impl<M, R: Runner> Repository<M, R> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        self.call(|c| {
-            c.find(&c.by_id_filter(id, filter)?, &SerdeRows::new())
-                .map(Self::first)
-        })
+        self.call(|c| c.find_by_id(id, filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].
@@ -484,10 +483,7 @@ impl<M, R: Runner> Repository<M, R> {
         id: &JsonValue,
         filter: &JsonValue,
     ) -> Result<Option<T>, RepoError> {
-        self.call(|c| {
-            c.find(&c.by_id_filter(id, filter)?, &FromRowRows::new())
-                .map(Self::first)
-        })
+        self.call(|c| c.find_by_id(id, filter, &FromRowRows::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).

@@ -123,6 +123,7 @@ pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operato
 pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
+pub(crate) use parse::resolve_field;
 pub use parse::{MAX_PATH_SEGMENTS, OPERATORS};
 pub(crate) use regexp::regexp_error;
 

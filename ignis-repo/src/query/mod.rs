@@ -13,7 +13,7 @@ use serde_json::Value as JsonValue;
 
 use crate::error::REGEXP_ERROR_PREFIX;
 use crate::filter::{
-    field_eq, parse_where_with_defaults, regexp_error, Condition, Filter, FilterError,
+    coerce_value, field_eq, parse_where_with_defaults, regexp_error, Condition, Filter, FilterError,
 };
 use crate::repository::Call;
 use crate::rows::{Decoder, RowSet};
@@ -96,8 +96,8 @@ impl<'a> Call<'a> {
         Ok(field_eq(model, &column.property, id)?)
     }
 
-    /// `filter` parsed, with `<pk> = id` ANDed to its where, limit 1 and no skip: the by-id
-    /// lookup is a find.
+    /// `filter` parsed, with `<pk> = id` ANDed to its where, and no limit, skip or order: the
+    /// by-id lookup is a find.
     pub(crate) fn by_id_filter(
         &self,
         id: &JsonValue,
@@ -109,10 +109,47 @@ impl<'a> Call<'a> {
             Some(w) => w.and(by_id),
             None => by_id,
         });
-        parsed.limit = Some(1);
+        // The key is unique: at most one row matches whatever else the where says, so the
+        // statement needs no LIMIT (nor order or skip).
+        parsed.limit = None;
         parsed.skip = None;
         parsed.order.clear();
         Ok(parsed)
+    }
+
+    /// The rows of the row whose primary key is `id`, built by `decoder`: the find of
+    /// [`Call::by_id_filter`]. The common case (no filter, no default filter to apply, an id
+    /// that binds as the key's type without a cast) has a statement that only its value
+    /// changes: the planner writes it once per repository, through the same writer as every
+    /// find, and runs it with the id bound.
+    pub(crate) fn find_by_id<D: Decoder>(
+        &mut self,
+        id: &JsonValue,
+        filter: &JsonValue,
+        decoder: &D,
+    ) -> Result<Option<D::Row>, RepoError> {
+        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
+        let model = self.model();
+        let plain = no_filter
+            && !id.is_null()
+            && (model.default_filter.is_none() || self.opts.skip_default_filter);
+        if plain {
+            let shared = self.shared;
+            let plan = shared.plans.by_id.get_or_init(|| plan_by_id(shared));
+            if let Some((pk, sql, columns)) = plan {
+                let col = &model.columns[*pk];
+                if let Ok(bound) = coerce_value(&col.property, &col.pg_type, id) {
+                    if bound.cast.is_none() {
+                        let value = sea_query_postgres::PostgresValue(bound.value);
+                        let rows = self.exec.query(sql, &[&value])?;
+                        let set = RowSet::plain(self.shared.model, rows, columns);
+                        return Ok(set.decode(self.schema(), decoder)?.into_iter().next());
+                    }
+                }
+            }
+        }
+        let parsed = self.by_id_filter(id, filter)?;
+        Ok(self.find(&parsed, decoder)?.into_iter().next())
     }
 
     /// Runs the statement `w` wrote. A server refusal of a `regexp` / `iregexp` pattern in a
@@ -296,4 +333,35 @@ pub(crate) fn join_column(
             relation: rel.name.clone(),
             message: format!("join property `{property}` is not a column"),
         })
+}
+
+/// The statement of a plain by-id find (see [`Call::find_by_id`]), written by the same writer
+/// as every find: the filter `{"where": {<pk>: $1}}` over the visible columns. `None` for a model
+/// without a single-column primary key of a scalar type.
+fn plan_by_id(shared: &crate::repository::Shared) -> Option<(usize, String, Vec<usize>)> {
+    use crate::filter::{BoundValue, CompareAs, Comparison, Operand, Operator};
+    let model = &shared.schema.models()[shared.model];
+    let keys = model.primary_key();
+    let [pk] = keys.as_slice() else {
+        return None;
+    };
+    let index = model.columns.iter().position(|c| c.column == *pk)?;
+    let col = &model.columns[index];
+    if col.pg_type.element().is_some() {
+        return None;
+    }
+    let field = crate::filter::resolve_field(model, &col.property).ok()?;
+    let filter = Filter {
+        r#where: Some(Condition::Compare(Box::new(Comparison {
+            field,
+            compare_as: CompareAs::Native,
+            op: Operator::Eq,
+            operand: Operand::One(BoundValue::plain(sea_query::Value::Bool(None))),
+        }))),
+        ..Filter::default()
+    };
+    let columns = sql::selected_columns(model, &filter, &[]);
+    let names = shared.sql.model(&shared.schema, shared.model);
+    let w = sql::select(names, &columns, &filter);
+    Some((index, w.sql, columns))
 }
