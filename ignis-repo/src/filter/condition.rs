@@ -75,10 +75,8 @@ impl Condition {
 pub struct FieldRef {
     /// The property name (Ignis key), without the path.
     pub property: String,
-    /// The column's position in the model's `columns`.
+    /// The column's position in the model's `columns` (its SQL name is the model's).
     pub index: usize,
-    /// The SQL column name.
-    pub column: String,
     /// The column's type.
     pub pg_type: PgType,
     /// JSON path segments below the column (`metadata.a[0]` gives `["a", "0"]`); empty for the
@@ -92,12 +90,13 @@ impl FieldRef {
         !self.path.is_empty()
     }
 
-    /// The key as a filter writes it (`metadata.a.0`), for messages.
-    pub fn key(&self) -> String {
+    /// The key as a filter writes it (`metadata.a.0`), for messages: the property itself
+    /// (borrowed) when there is no path.
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
         if self.path.is_empty() {
-            self.property.clone()
+            std::borrow::Cow::Borrowed(&self.property)
         } else {
-            format!("{}.{}", self.property, self.path.join("."))
+            std::borrow::Cow::Owned(format!("{}.{}", self.property, self.path.join(".")))
         }
     }
 }
@@ -211,7 +210,7 @@ pub(crate) fn any_of(
     let field = resolve_field(model, column_property)?;
     if field.is_path() || field.pg_type.element().is_some() {
         return Err(FilterError::OperatorNotApplicable {
-            field: field.key(),
+            field: field.key().into_owned(),
             operator: "in".into(),
             pg_type: field.pg_type.to_string(),
         });

@@ -66,7 +66,7 @@ fn terms(cond: &Condition) -> Vec<Term> {
                 if let Operand::One(bound) = &cmp.operand {
                     if let sea_query::Value::String(Some(pattern)) = &bound.value {
                         out.push(Term {
-                            field: cmp.field.key(),
+                            field: cmp.field.key().into_owned(),
                             operator,
                             pattern: pattern.to_string(),
                         });

@@ -170,11 +170,12 @@ impl SqlWriter {
         }
     }
 
-    /// The column of `field`: its quoted name from the model.
+    /// The column of `field`: its quoted name from the model (`NULL` for an index the model
+    /// does not have, which the parser never produces).
     fn column(&mut self, names: &ModelSql, field: &FieldRef) {
         match names.columns.get(field.index) {
             Some(quoted) => self.sql.push_str(quoted),
-            None => self.sql.push_str(&quote_ident(&field.column)),
+            None => self.sql.push_str("NULL"),
         }
     }
 

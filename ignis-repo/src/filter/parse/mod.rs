@@ -88,7 +88,7 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         Err(FilterError::ValueTooDeep {
-            field: field.key(),
+            field: field.key().into_owned(),
             limit: self.limits.max_value_depth,
         })
     }

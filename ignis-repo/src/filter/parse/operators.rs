@@ -28,7 +28,7 @@ pub(super) fn comparison(
 
 pub(super) fn not_applicable(field: &FieldRef, op_name: &str) -> FilterError {
     FilterError::OperatorNotApplicable {
-        field: field.key(),
+        field: field.key().into_owned(),
         operator: op_name.to_string(),
         pg_type: field.pg_type.to_string(),
     }

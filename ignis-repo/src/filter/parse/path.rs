@@ -27,7 +27,6 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
         return Ok(FieldRef {
             property: column.property.clone(),
             index,
-            column: column.column.clone(),
             pg_type: column.pg_type.clone(),
             path: Vec::new(),
         });
@@ -60,7 +59,6 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
     Ok(FieldRef {
         property: column.property.clone(),
         index,
-        column: column.column.clone(),
         pg_type: column.pg_type.clone(),
         path,
     })

@@ -125,7 +125,7 @@ impl Parser<'_> {
                 }
                 match map.keys().find(|k| !OPERATORS.contains(&k.as_str())) {
                     Some(unknown) => Err(FilterError::UnknownOperator {
-                        field: field.key(),
+                        field: field.key().into_owned(),
                         operator: unknown.clone(),
                     }),
                     None => Err(FilterError::invalid(
@@ -200,7 +200,7 @@ impl Parser<'_> {
                 Ok(Condition::Not(Box::new(inner)))
             }
             other => Err(FilterError::UnknownOperator {
-                field: field.key(),
+                field: field.key().into_owned(),
                 operator: other.to_string(),
             }),
         }
@@ -279,7 +279,7 @@ impl Parser<'_> {
         };
         if items.len() > self.limits.max_in_list {
             return Err(FilterError::ListTooLong {
-                field: key,
+                field: key.into_owned(),
                 limit: self.limits.max_in_list,
             });
         }
