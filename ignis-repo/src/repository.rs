@@ -53,17 +53,23 @@ pub(crate) struct Shared {
     pub(crate) plans: Plans,
 }
 
+/// The RETURNING plan of writes: the returned columns (model indexes), the `(position,
+/// column)` pairs rows are decoded with, and the ` RETURNING ..` clause.
+pub(crate) type Returning = (Vec<usize>, Vec<(usize, usize)>, String);
+
 /// What depends only on the model, built on first use and kept for the repository's life (the
 /// schema behind an `Arc` never changes).
 #[derive(Default)]
 pub(crate) struct Plans {
-    /// The visible columns (model indexes) and the ` RETURNING ..` clause of writes.
-    pub(crate) returning: OnceLock<(Vec<usize>, String)>,
+    /// The visible columns (model indexes), their `(position, column)` pairs and the
+    /// ` RETURNING ..` clause of writes.
+    pub(crate) returning: OnceLock<Returning>,
     /// The statement of a plain by-id find: the primary key's column index, the SQL
-    /// (`SELECT <visible columns> FROM <table> WHERE <pk> = $1`) and its selected columns;
+    /// (`SELECT <visible columns> FROM <table> WHERE <pk> = $1`), its `(position, column)` pairs
+    /// and its selected columns;
     /// `None` when the model's key cannot use one (see `Call::find_by_id`).
     #[allow(clippy::type_complexity)]
-    pub(crate) by_id: OnceLock<Option<(usize, String, Vec<usize>)>>,
+    pub(crate) by_id: OnceLock<Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)>>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

@@ -64,9 +64,9 @@ impl Call<'_> {
     /// and skip applied per parent (as Ignis's relational queries do) rather than to the batch.
     pub(crate) fn include(
         &mut self,
-        parents: &RowSet,
+        parents: &RowSet<'_>,
         inc: &Inclusion,
-    ) -> Result<Included, RepoError> {
+    ) -> Result<Included<'static>, RepoError> {
         let schema = self.schema();
         let model = &schema.models()[parents.model];
         let rel = relation(model, &inc.relation)?;

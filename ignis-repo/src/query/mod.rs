@@ -136,13 +136,13 @@ impl<'a> Call<'a> {
         if plain {
             let shared = self.shared;
             let plan = shared.plans.by_id.get_or_init(|| plan_by_id(shared));
-            if let Some((pk, sql, columns)) = plan {
+            if let Some((pk, sql, out, columns)) = plan {
                 let col = &model.columns[*pk];
                 if let Ok(bound) = coerce_value(&col.property, &col.pg_type, id) {
                     if bound.cast.is_none() {
                         let value = sea_query_postgres::PostgresValue(bound.value);
                         let rows = self.exec.query(sql, &[&value])?;
-                        let set = RowSet::plain(self.shared.model, rows, columns);
+                        let set = RowSet::plain(self.shared.model, rows, out, columns);
                         return Ok(set.decode(self.schema(), decoder)?.into_iter().next());
                     }
                 }
@@ -194,7 +194,7 @@ impl<'a> Call<'a> {
         index: usize,
         filter: &Filter,
         extra: Option<usize>,
-    ) -> Result<RowSet, RepoError> {
+    ) -> Result<RowSet<'static>, RepoError> {
         let schema: &'a Schema = &self.shared.schema;
         let model = &schema.models()[index];
         let mut joins: Vec<usize> = Vec::with_capacity(filter.include.len() + 1);
@@ -209,7 +209,7 @@ impl<'a> Call<'a> {
             sql::select(names, &columns, filter),
             filter.r#where.as_ref(),
         )?;
-        let out = if joins.is_empty() {
+        let out: Vec<(usize, usize)> = if joins.is_empty() {
             columns.iter().copied().enumerate().collect()
         } else {
             columns
@@ -222,8 +222,8 @@ impl<'a> Call<'a> {
         let mut set = RowSet {
             model: index,
             rows,
-            out,
-            columns,
+            out: out.into(),
+            columns: columns.into(),
             included: Vec::with_capacity(filter.include.len()),
         };
         for inc in &filter.include {
@@ -338,7 +338,10 @@ pub(crate) fn join_column(
 /// The statement of a plain by-id find (see [`Call::find_by_id`]), written by the same writer
 /// as every find: the filter `{"where": {<pk>: $1}}` over the visible columns. `None` for a model
 /// without a single-column primary key of a scalar type.
-fn plan_by_id(shared: &crate::repository::Shared) -> Option<(usize, String, Vec<usize>)> {
+#[allow(clippy::type_complexity)]
+fn plan_by_id(
+    shared: &crate::repository::Shared,
+) -> Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)> {
     use crate::filter::{BoundValue, CompareAs, Comparison, Operand, Operator};
     let model = &shared.schema.models()[shared.model];
     let keys = model.primary_key();
@@ -363,5 +366,6 @@ fn plan_by_id(shared: &crate::repository::Shared) -> Option<(usize, String, Vec<
     let columns = sql::selected_columns(model, &filter, &[]);
     let names = shared.sql.model(&shared.schema, shared.model);
     let w = sql::select(names, &columns, &filter);
-    Some((index, w.sql, columns))
+    let out = columns.iter().copied().enumerate().collect();
+    Some((index, w.sql, out, columns))
 }

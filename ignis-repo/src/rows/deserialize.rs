@@ -198,7 +198,7 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
                 bytes: bytes.map(|b| b.0),
             }));
         }
-        let included: &'de [Included] = row.included();
+        let included: &'de [Included<'de>] = row.included();
         let Some(inc) = included.get(n - row.out().len()) else {
             return Err(de::Error::custom("no such entry"));
         };
@@ -227,7 +227,7 @@ impl<'de> MapAccess<'de> for RowMap<'de> {
 /// The related rows of one parent row, as a sequence.
 struct Related<'r> {
     schema: &'r ignis_schema::Schema,
-    inc: &'r Included,
+    inc: &'r Included<'r>,
     rows: &'r [usize],
 }
 
@@ -255,7 +255,7 @@ impl<'de> de::Deserializer<'de> for Related<'de> {
 
 struct RelatedSeq<'r> {
     schema: &'r ignis_schema::Schema,
-    inc: &'r Included,
+    inc: &'r Included<'r>,
     rows: std::slice::Iter<'r, usize>,
 }
 

@@ -12,6 +12,7 @@ mod deserialize;
 mod from_row;
 mod value;
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use ignis_schema::{Model, Schema};
@@ -26,7 +27,7 @@ pub(crate) use value::{decodable, decode_value, Cell};
 
 /// The rows of one level: the rows as Postgres returned them, which of their columns the
 /// caller gets, and the related rows of each included relation, already grouped per row.
-pub(crate) struct RowSet {
+pub(crate) struct RowSet<'p> {
     /// Index of the rows' model in the schema.
     pub(crate) model: usize,
     /// The rows.
@@ -34,21 +35,27 @@ pub(crate) struct RowSet {
     /// `(column position in the row, model column index)` of each returned column, in model
     /// order: the properties the caller gets (join columns the filter's `fields` left out are
     /// selected but not returned).
-    pub(crate) out: Vec<(usize, usize)>,
+    pub(crate) out: Cow<'p, [(usize, usize)]>,
     /// The model column index of each selected column, in select order.
-    pub(crate) columns: Vec<usize>,
+    pub(crate) columns: Cow<'p, [usize]>,
     /// One entry per included relation, in the filter's order.
-    pub(crate) included: Vec<Included>,
+    pub(crate) included: Vec<Included<'p>>,
 }
 
-impl RowSet {
-    /// A set whose every selected column is returned (a write's RETURNING rows).
-    pub(crate) fn plain(model: usize, rows: Vec<postgres::Row>, columns: &[usize]) -> Self {
+impl<'p> RowSet<'p> {
+    /// A set without includes whose every selected column is returned (a write's RETURNING
+    /// rows, a by-id find), `out` and `columns` borrowed from a plan made once.
+    pub(crate) fn plain(
+        model: usize,
+        rows: Vec<postgres::Row>,
+        out: &'p [(usize, usize)],
+        columns: &'p [usize],
+    ) -> Self {
         RowSet {
             model,
             rows,
-            out: columns.iter().copied().enumerate().collect(),
-            columns: columns.to_vec(),
+            out: Cow::Borrowed(out),
+            columns: Cow::Borrowed(columns),
             included: Vec::new(),
         }
     }
@@ -58,8 +65,8 @@ impl RowSet {
         RowSet {
             model,
             rows: Vec::new(),
-            out: Vec::new(),
-            columns: Vec::new(),
+            out: Cow::Borrowed(&[]),
+            columns: Cow::Borrowed(&[]),
             included: Vec::new(),
         }
     }
@@ -80,13 +87,13 @@ impl RowSet {
 }
 
 /// One included relation of a [`RowSet`].
-pub(crate) struct Included {
+pub(crate) struct Included<'p> {
     /// The relation's name: the key under which the related rows appear.
     pub(crate) name: String,
     /// A `many` relation (a sequence of rows) or a `one` relation (a row or null).
     pub(crate) many: bool,
     /// The related rows.
-    pub(crate) set: RowSet,
+    pub(crate) set: RowSet<'p>,
     /// For parent row `p`, the related rows are `set.rows[i]` for `i` in
     /// `indexes[starts[p]..starts[p + 1]]` (compressed rows: one allocation per level).
     pub(crate) starts: Vec<usize>,
@@ -203,7 +210,7 @@ pub struct RowRef<'r> {
     next: std::cell::Cell<usize>,
     schema: &'r Schema,
     model: &'r Model,
-    set: &'r RowSet,
+    set: &'r RowSet<'r>,
     row: &'r postgres::Row,
     index: usize,
 }
@@ -219,7 +226,7 @@ impl std::fmt::Debug for RowRef<'_> {
 
 impl<'r> RowRef<'r> {
     /// Row `index` of `set`.
-    pub(crate) fn in_set(schema: &'r Schema, set: &'r RowSet, index: usize) -> Self {
+    pub(crate) fn in_set(schema: &'r Schema, set: &'r RowSet<'r>, index: usize) -> Self {
         RowRef {
             next: std::cell::Cell::new(0),
             schema,
@@ -236,7 +243,7 @@ impl<'r> RowRef<'r> {
     }
 
     /// The included relations of this row's level.
-    pub(crate) fn included(&self) -> &'r [Included] {
+    pub(crate) fn included(&self) -> &'r [Included<'r>] {
         &self.set.included
     }
 
@@ -298,8 +305,8 @@ impl<'r> RowRef<'r> {
             .map_err(|e| self.decode_error(property, e.to_string()))
     }
 
-    fn relation(&self, name: &str) -> Result<(&'r Included, &'r [usize]), RepoError> {
-        let included: &'r [Included] = &self.set.included;
+    fn relation(&self, name: &str) -> Result<(&'r Included<'r>, &'r [usize]), RepoError> {
+        let included: &'r [Included<'r>] = &self.set.included;
         let inc = included
             .iter()
             .find(|inc| inc.name == name)
@@ -313,7 +320,7 @@ impl<'r> RowRef<'r> {
 
     /// This row's related rows in `inc` (an inclusion of this row's level): indexes into
     /// `inc.set.rows`.
-    pub(crate) fn related(&self, inc: &'r Included) -> &'r [usize] {
+    pub(crate) fn related(&self, inc: &'r Included<'r>) -> &'r [usize] {
         let from = inc.starts.get(self.index).copied().unwrap_or(0);
         let to = inc.starts.get(self.index + 1).copied().unwrap_or(from);
         inc.indexes.get(from..to).unwrap_or_default()

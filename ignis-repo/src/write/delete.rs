@@ -86,7 +86,7 @@ impl Call<'_> {
         w.push(&names.table);
         w.where_clause(names, Some(&cond));
         let ret = self.returning();
-        if let Some((_, clause)) = ret {
+        if let Some((_, _, clause)) = ret {
             w.push(clause);
         }
         let (sql, params) = w.finish();

@@ -10,7 +10,7 @@ use super::copy::{coerce_column, copy_columns, COPY_MIN_ROWS};
 use super::{invalid, writable, written_value};
 use crate::filter::{excerpt, BoundValue};
 use crate::query::sql::SqlWriter;
-use crate::repository::{Call, WriteResult};
+use crate::repository::{Call, Returning, WriteResult};
 use crate::rows::Decoder;
 use crate::RepoError;
 
@@ -223,7 +223,7 @@ impl Call<'_> {
             w.push(")");
         }
         let ret = self.returning();
-        if let Some((_, clause)) = ret {
+        if let Some((_, _, clause)) = ret {
             w.push(clause);
         }
         let (sql, values) = w.finish();
@@ -371,12 +371,12 @@ impl Call<'_> {
     fn run_insert_parts<D: Decoder>(
         &mut self,
         parts: Vec<InsertPart>,
-        ret: Option<&(Vec<usize>, String)>,
+        ret: Option<&Returning>,
         decoder: &D,
     ) -> Result<(u64, Vec<D::Row>), RepoError> {
         if let [part] = parts.as_slice() {
             let mut sql = part.sql.clone();
-            if let Some((_, clause)) = ret {
+            if let Some((_, _, clause)) = ret {
                 sql.push_str(clause);
             }
             let refs: Vec<&(dyn ToSql + Sync)> = part.params.iter().map(|p| p.as_ref()).collect();
@@ -392,7 +392,7 @@ impl Call<'_> {
             sql.push_str(&format!("g{i} AS ("));
             sql.push_str(&renumber_params(&part.sql, offset));
             match ret {
-                Some((_, clause)) => sql.push_str(clause),
+                Some((_, _, clause)) => sql.push_str(clause),
                 None => sql.push_str(" RETURNING 1"),
             }
             sql.push(')');

@@ -14,7 +14,7 @@ use ignis_tx::postgres::types::ToSql;
 use serde_json::Value as JsonValue;
 
 use crate::filter::{check_value_depth, coerce_value, BoundValue};
-use crate::repository::{Call, ReadWrite, Repository, Runner, WriteResult};
+use crate::repository::{Call, ReadWrite, Repository, Returning, Runner, WriteResult};
 use crate::rows::{Decoder, JsonRows, RowSet};
 use crate::RepoError;
 
@@ -245,7 +245,7 @@ impl<'a> Call<'a> {
 
     /// The columns a write returns and its ` RETURNING ..` clause (every visible column), or
     /// `None` with `should_return(false)`. Built once per repository.
-    fn returning(&self) -> Option<&'a (Vec<usize>, String)> {
+    fn returning(&self) -> Option<&'a Returning> {
         let shared = self.shared;
         if !self.opts.should_return {
             return None;
@@ -254,7 +254,8 @@ impl<'a> Call<'a> {
             let model = &shared.schema.models()[shared.model];
             let columns = visible_columns(model);
             let sql = returning_sql(model, &columns);
-            (columns, sql)
+            let out = columns.iter().copied().enumerate().collect();
+            (columns, out, sql)
         }))
     }
 
@@ -264,10 +265,10 @@ impl<'a> Call<'a> {
         &mut self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-        returning: Option<&(Vec<usize>, String)>,
+        returning: Option<&Returning>,
         decoder: &D,
     ) -> Result<(u64, Vec<D::Row>), RepoError> {
-        let Some((columns, _)) = returning.filter(|r| !r.0.is_empty()) else {
+        let Some((columns, out, _)) = returning.filter(|r| !r.0.is_empty()) else {
             let n = self.exec.execute(sql, params)?;
             return Ok((n, Vec::new()));
         };
@@ -296,7 +297,7 @@ impl<'a> Call<'a> {
             });
         }
         let rows = self.exec.query(sql, params)?;
-        let set = RowSet::plain(self.shared.model, rows, columns);
+        let set = RowSet::plain(self.shared.model, rows, out, columns);
         let data = set.decode(self.schema(), decoder)?;
         Ok((data.len() as u64, data))
     }

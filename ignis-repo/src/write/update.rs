@@ -279,7 +279,7 @@ impl<'a> Call<'a> {
         }
         w.where_clause(names, Some(&cond));
         let ret = self.returning();
-        if let Some((_, clause)) = ret {
+        if let Some((_, _, clause)) = ret {
             w.push(clause);
         }
         let (sql, params) = w.finish();
