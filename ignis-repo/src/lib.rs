@@ -22,6 +22,7 @@
 
 pub mod filter;
 
+mod context;
 mod error;
 mod json;
 mod query;

@@ -9,13 +9,14 @@
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ignis_schema::{Model, Schema};
 use ignis_tx::{DataSource, Executor, TransactionOptions};
 use serde::de::DeserializeOwned;
 use serde_json::Value as JsonValue;
 
+use crate::context::{Call, CallOptions, Plans, Shared};
 use crate::filter::FilterLimits;
 use crate::query::sql::SchemaSql;
 use crate::query::RangeResult;
@@ -41,56 +42,6 @@ pub type DefaultCrudRepository = Repository<ReadWrite>;
 /// A repository bound to an executor (see [`Repository::on`]): the same methods, run on that
 /// transaction, savepoint or connection.
 pub type Scope<'a, M> = Repository<M, On<'a>>;
-
-/// What every handle of one repository shares: the datasource, the schema and model, the
-/// filter limits, the quoted SQL names of every model and the plans built on first use.
-pub(crate) struct Shared {
-    pub(crate) ds: DataSource,
-    pub(crate) schema: Arc<Schema>,
-    pub(crate) model: usize,
-    pub(crate) limits: FilterLimits,
-    pub(crate) sql: SchemaSql,
-    pub(crate) plans: Plans,
-}
-
-/// The RETURNING plan of writes: the returned columns (model indexes), the `(position,
-/// column)` pairs rows are decoded with, and the ` RETURNING ..` clause.
-pub(crate) type Returning = (Vec<usize>, Vec<(usize, usize)>, String);
-
-/// What depends only on the model, built on first use and kept for the repository's life (the
-/// schema behind an `Arc` never changes).
-#[derive(Default)]
-pub(crate) struct Plans {
-    /// The visible columns (model indexes), their `(position, column)` pairs and the
-    /// ` RETURNING ..` clause of writes.
-    pub(crate) returning: OnceLock<Returning>,
-    /// The statement of a plain by-id find: the primary key's column index, the SQL
-    /// (`SELECT <visible columns> FROM <table> WHERE <pk> = $1`), its `(position, column)` pairs
-    /// and its selected columns;
-    /// `None` when the model's key cannot use one (see `Call::find_by_id`).
-    #[allow(clippy::type_complexity)]
-    pub(crate) by_id: OnceLock<Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)>>,
-    /// Whether `create_all` may use `COPY` (see `write::copy`).
-    pub(crate) copy_allowed: OnceLock<bool>,
-}
-
-/// Per-handle call options (Ignis passes them per call in `options`; here a handle carries
-/// them, and handles are cheap to derive: `repo.with_actor(7).create(..)`).
-#[derive(Clone)]
-pub(crate) struct CallOptions {
-    pub(crate) actor: Option<Arc<JsonValue>>,
-    pub(crate) skip_default_filter: bool,
-    pub(crate) should_return: bool,
-    pub(crate) force: bool,
-}
-
-/// One repository call: the handle's shared state and options, and the executor it runs on.
-/// The engine (`query`) and the writers (`write`) are methods of it.
-pub(crate) struct Call<'a> {
-    pub(crate) shared: &'a Shared,
-    pub(crate) opts: &'a CallOptions,
-    pub(crate) exec: &'a mut dyn Executor,
-}
 
 mod sealed {
     pub trait Sealed {}

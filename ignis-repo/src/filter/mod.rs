@@ -103,6 +103,7 @@
 //! judges; a statement with an invalid one fails with SQLSTATE 2201B, and the repositories
 //! turn that into the filter error naming the field, the operator and the pattern.
 
+mod build;
 mod coerce;
 mod condition;
 mod error;
@@ -116,9 +117,9 @@ mod tests;
 use ignis_schema::{Model, Schema};
 use serde_json::Value as JsonValue;
 
+pub(crate) use build::{any_of, any_of_ints, field_eq};
 pub use coerce::BoundValue;
 pub(crate) use coerce::{check_value_depth, coerce_value};
-pub(crate) use condition::{any_of, any_of_ints, field_eq};
 pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operator};
 pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};

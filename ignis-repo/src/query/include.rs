@@ -7,8 +7,8 @@ use postgres::types::Type;
 use postgres_protocol::types as pgt;
 
 use super::{join_column, relation};
+use crate::context::Call;
 use crate::filter::{any_of, any_of_ints, Inclusion};
-use crate::repository::Call;
 use crate::rows::{decode_value, Included, RawBytes, RowSet};
 use crate::RepoError;
 

@@ -11,12 +11,12 @@ pub(crate) mod sql;
 use ignis_schema::{Model, Relation, Schema};
 use serde_json::Value as JsonValue;
 
+use crate::context::Call;
 use crate::error::REGEXP_ERROR_PREFIX;
 use crate::filter::{
     coerce_value, field_eq, parse_where_with_defaults, regexp_error, Condition, Filter, FilterError,
 };
-use crate::repository::Call;
-use crate::rows::{Decoder, RowSet};
+use crate::rows::{self, Decoder, RowSet};
 use crate::RepoError;
 use sql::SqlWriter;
 
@@ -143,7 +143,9 @@ impl<'a> Call<'a> {
                         let value = sea_query_postgres::PostgresValue(bound.value);
                         let rows = self.exec.query(sql, &[&value])?;
                         let set = RowSet::plain(self.shared.model, rows, out, columns);
-                        return Ok(set.decode(self.schema(), decoder)?.into_iter().next());
+                        return Ok(rows::decode(&set, self.schema(), decoder)?
+                            .into_iter()
+                            .next());
                     }
                 }
             }
@@ -240,7 +242,7 @@ impl<'a> Call<'a> {
         decoder: &D,
     ) -> Result<Vec<D::Row>, RepoError> {
         let set = self.fetch(self.shared.model, filter, None)?;
-        set.decode(self.schema(), decoder)
+        rows::decode(&set, self.schema(), decoder)
     }
 
     /// The number of rows matching `cond` (`SELECT count(*)`).
@@ -340,7 +342,7 @@ pub(crate) fn join_column(
 /// without a single-column primary key of a scalar type.
 #[allow(clippy::type_complexity)]
 fn plan_by_id(
-    shared: &crate::repository::Shared,
+    shared: &crate::context::Shared,
 ) -> Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)> {
     use crate::filter::{BoundValue, CompareAs, Comparison, Operand, Operator};
     let model = &shared.schema.models()[shared.model];

@@ -12,7 +12,7 @@ use postgres_protocol::types as pgt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::{Included, RowRef};
+use super::set::{Included, RowRef};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 

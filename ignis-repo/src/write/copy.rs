@@ -3,9 +3,9 @@
 use ignis_tx::postgres::types::ToSql;
 use serde_json::Value as JsonValue;
 
-use super::insert::{column_list, Object};
+use super::common::{column_list, Object};
+use crate::context::Call;
 use crate::filter::{coerce_value, BoundValue};
-use crate::repository::Call;
 use crate::RepoError;
 
 /// `create_all` batches of at least this many rows, returning no rows, are loaded with binary

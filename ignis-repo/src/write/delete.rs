@@ -3,11 +3,12 @@
 
 use serde_json::Value as JsonValue;
 
+use super::common::{first, invalid};
 use super::update::Set;
-use super::{first, invalid};
+use crate::context::Call;
 use crate::filter::{parse_where, Condition};
 use crate::query::sql::SqlWriter;
-use crate::repository::{Call, WriteResult};
+use crate::repository::WriteResult;
 use crate::rows::Decoder;
 use crate::RepoError;
 

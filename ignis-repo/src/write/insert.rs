@@ -1,36 +1,22 @@
 //! INSERT: `create` (one row) and `create_all` (unnest per property set, data-modifying CTEs
 //! across sets, VALUES lists for array columns, COPY for large plain batches).
 
-use ignis_schema::{quote_ident, Model};
+use ignis_schema::Model;
 use ignis_tx::postgres::types::ToSql;
 use sea_query_postgres::PostgresValue;
-use serde_json::{Map, Value as JsonValue};
+use serde_json::Value as JsonValue;
 
+use super::common::{column_list, invalid, writable, written_value, Object};
 use super::copy::{coerce_column, copy_columns, COPY_MIN_ROWS};
-use super::{invalid, writable, written_value};
+use crate::context::{Call, Returning};
 use crate::filter::{excerpt, BoundValue};
 use crate::query::sql::SqlWriter;
-use crate::repository::{Call, Returning, WriteResult};
+use crate::repository::WriteResult;
 use crate::rows::Decoder;
 use crate::RepoError;
 
-/// A JSON row object.
-pub(super) type Object = Map<String, JsonValue>;
-
 /// Most bound parameters in one statement (the protocol counts them in 16 bits).
 pub(super) const MAX_PARAMS: usize = 65_535;
-
-/// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
-pub(super) fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
-    let mut out = String::with_capacity(16 * columns.len());
-    for (n, (col, _)) in columns.iter().enumerate() {
-        if n > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(&quote_ident(&col.column));
-    }
-    out
-}
 
 /// One INSERT of `create_all` without its RETURNING clause, its parameters numbered from `$1`.
 struct InsertPart {

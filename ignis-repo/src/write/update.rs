@@ -5,10 +5,11 @@ use ignis_schema::PgType;
 use sea_query::Value as SqlValue;
 use serde_json::Value as JsonValue;
 
-use super::{first, invalid, written_value};
+use super::common::{first, invalid, written_value};
+use crate::context::Call;
 use crate::filter::{check_value_depth, excerpt, BoundValue, Condition, MAX_PATH_SEGMENTS};
 use crate::query::sql::{ModelSql, SqlWriter};
-use crate::repository::{Call, WriteResult};
+use crate::repository::WriteResult;
 use crate::rows::Decoder;
 use crate::RepoError;
 

@@ -1,0 +1,277 @@
+//! Row sets and the view of one row decoders share: [`RowSet`] (one level's rows, undecoded,
+//! with each include's related rows grouped per row), [`RowRef`] (one row of a set) and the
+//! [`FromRow`] trait that builds a type from a [`RowRef`].
+
+use std::borrow::Cow;
+
+use ignis_schema::{Model, Schema};
+use postgres::types::FromSql;
+
+use crate::RepoError;
+
+/// The rows of one level: the rows as Postgres returned them, which of their columns the
+/// caller gets, and the related rows of each included relation, already grouped per row.
+pub(crate) struct RowSet<'p> {
+    /// Index of the rows' model in the schema.
+    pub(crate) model: usize,
+    /// The rows.
+    pub(crate) rows: Vec<postgres::Row>,
+    /// `(column position in the row, model column index)` of each returned column, in model
+    /// order: the properties the caller gets (join columns the filter's `fields` left out are
+    /// selected but not returned).
+    pub(crate) out: Cow<'p, [(usize, usize)]>,
+    /// The model column index of each selected column, in select order.
+    pub(crate) columns: Cow<'p, [usize]>,
+    /// One entry per included relation, in the filter's order.
+    pub(crate) included: Vec<Included<'p>>,
+}
+
+impl<'p> RowSet<'p> {
+    /// A set without includes whose every selected column is returned (a write's RETURNING
+    /// rows, a by-id find), `out` and `columns` borrowed from a plan made once.
+    pub(crate) fn plain(
+        model: usize,
+        rows: Vec<postgres::Row>,
+        out: &'p [(usize, usize)],
+        columns: &'p [usize],
+    ) -> Self {
+        RowSet {
+            model,
+            rows,
+            out: Cow::Borrowed(out),
+            columns: Cow::Borrowed(columns),
+            included: Vec::new(),
+        }
+    }
+
+    /// An empty set over `model` (an include with no parent key).
+    pub(crate) fn empty(model: usize) -> Self {
+        RowSet {
+            model,
+            rows: Vec::new(),
+            out: Cow::Borrowed(&[]),
+            columns: Cow::Borrowed(&[]),
+            included: Vec::new(),
+        }
+    }
+}
+
+/// One included relation of a [`RowSet`].
+pub(crate) struct Included<'p> {
+    /// The relation's name: the key under which the related rows appear.
+    pub(crate) name: String,
+    /// A `many` relation (a sequence of rows) or a `one` relation (a row or null).
+    pub(crate) many: bool,
+    /// The related rows.
+    pub(crate) set: RowSet<'p>,
+    /// For parent row `p`, the related rows are `set.rows[i]` for `i` in
+    /// `indexes[starts[p]..starts[p + 1]]` (compressed rows: one allocation per level).
+    pub(crate) starts: Vec<usize>,
+    /// See `starts`.
+    pub(crate) indexes: Vec<usize>,
+}
+
+/// One row as a decoder sees it: its returned properties by name and its included relations.
+/// Borrowed from the result for the length of one decode.
+#[derive(Clone)]
+pub struct RowRef<'r> {
+    /// Where the next property is looked for first: decoders usually read the properties in
+    /// column order, so most lookups succeed at once.
+    next: std::cell::Cell<usize>,
+    schema: &'r Schema,
+    model: &'r Model,
+    set: &'r RowSet<'r>,
+    row: &'r postgres::Row,
+    index: usize,
+}
+
+impl std::fmt::Debug for RowRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowRef")
+            .field("model", &self.model.name)
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl<'r> RowRef<'r> {
+    /// Row `index` of `set`.
+    pub(crate) fn in_set(schema: &'r Schema, set: &'r RowSet<'r>, index: usize) -> Self {
+        RowRef {
+            next: std::cell::Cell::new(0),
+            schema,
+            model: &schema.models()[set.model],
+            set,
+            row: &set.rows[index],
+            index,
+        }
+    }
+
+    /// `(column position, model column index)` of each returned property.
+    pub(crate) fn out(&self) -> &'r [(usize, usize)] {
+        &self.set.out
+    }
+
+    /// The included relations of this row's level.
+    pub(crate) fn included(&self) -> &'r [Included<'r>] {
+        &self.set.included
+    }
+
+    /// The row as Postgres returned it.
+    pub(crate) fn raw(&self) -> &'r postgres::Row {
+        self.row
+    }
+
+    /// The schema the row's model and relations belong to.
+    pub(crate) fn schema(&self) -> &'r Schema {
+        self.schema
+    }
+
+    /// The row's model.
+    pub fn model(&self) -> &'r Model {
+        self.model
+    }
+
+    /// The property name of returned column `n` (an index into [`RowRef::out`]).
+    pub(crate) fn property(&self, n: usize) -> Option<(usize, &'r str)> {
+        self.set
+            .out
+            .get(n)
+            .map(|&(pos, col)| (pos, self.model.columns[col].property.as_str()))
+    }
+
+    fn position(&self, property: &str) -> Option<usize> {
+        let is = |n: usize| self.property(n).filter(|(_, p)| *p == property);
+        let hint = self.next.get();
+        let (n, (i, _)) = match is(hint) {
+            Some(hit) => (hint, hit),
+            None => (0..self.set.out.len()).find_map(|n| is(n).map(|hit| (n, hit)))?,
+        };
+        self.next.set(n + 1);
+        Some(i)
+    }
+
+    pub(crate) fn decode_error(&self, property: &str, message: String) -> RepoError {
+        RepoError::Decode {
+            model: self.model.name.clone(),
+            property: property.to_string(),
+            message,
+        }
+    }
+
+    /// The value of `property` (a property name, as in filters) decoded as `T` by the
+    /// `postgres` crate's [`FromSql`] (binary format; `Option<T>` for a nullable column).
+    ///
+    /// # Errors
+    /// [`RepoError::Decode`] when the property is not among the returned ones (unknown,
+    /// hidden, or left out by `fields`), when `T` does not accept the column's Postgres type,
+    /// or for a NULL read into a non-`Option` type.
+    pub fn get<T: FromSql<'r>>(&self, property: &str) -> Result<T, RepoError> {
+        let Some(i) = self.position(property) else {
+            return Err(self.decode_error(property, "not a returned property of this row".into()));
+        };
+        self.row
+            .try_get(i)
+            .map_err(|e| self.decode_error(property, e.to_string()))
+    }
+
+    fn relation(&self, name: &str) -> Result<(&'r Included<'r>, &'r [usize]), RepoError> {
+        let included: &'r [Included<'r>] = &self.set.included;
+        let inc = included
+            .iter()
+            .find(|inc| inc.name == name)
+            .ok_or_else(|| RepoError::Relation {
+                model: self.model.name.clone(),
+                relation: name.to_string(),
+                message: "not included by the filter".into(),
+            })?;
+        Ok((inc, self.related(inc)))
+    }
+
+    /// This row's related rows in `inc` (an inclusion of this row's level): indexes into
+    /// `inc.set.rows`.
+    pub(crate) fn related(&self, inc: &'r Included<'r>) -> &'r [usize] {
+        let from = inc.starts.get(self.index).copied().unwrap_or(0);
+        let to = inc.starts.get(self.index + 1).copied().unwrap_or(from);
+        inc.indexes.get(from..to).unwrap_or_default()
+    }
+
+    /// The rows of the included relation `name` (a `many` relation; for a `one` relation, a
+    /// list of at most one), each built with `T::from_row`, in the inclusion scope's order.
+    ///
+    /// # Errors
+    /// [`RepoError::Relation`] when the filter did not include `name`, or `T`'s errors.
+    pub fn many<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
+        let (inc, rows) = self.relation(name)?;
+        rows.iter()
+            .map(|&r| T::from_row(&RowRef::in_set(self.schema, &inc.set, r)))
+            .collect()
+    }
+
+    /// The row of the included `one` relation `name`, built with `T::from_row`, or `None`
+    /// when there is none (no key, or the related row is filtered out).
+    ///
+    /// # Errors
+    /// As [`RowRef::many`].
+    pub fn one<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
+        let (inc, rows) = self.relation(name)?;
+        rows.first()
+            .map(|&r| T::from_row(&RowRef::in_set(self.schema, &inc.set, r)))
+            .transpose()
+    }
+}
+
+/// A type built from one row of a repository's model (and its included relations), reading
+/// properties by name: rows decoded by hand, straight from the Postgres binary values.
+///
+/// The serde route ([`Repository::find_as`](crate::Repository::find_as)) works for any
+/// `Deserialize` type, but serde has no date-time type: a `chrono::DateTime` field is handed
+/// RFC 3339 text and parses it back (about 1,700 instructions per timestamp, more than the rest
+/// of a row). [`FromRow`] is the other route, the one Diesel's `Queryable` and sqlx's `FromRow`
+/// take: the type reads each property with [`RowRef::get`], which decodes the column with the
+/// `postgres` crate's [`FromSql`](postgres::types::FromSql) for the Rust type asked for
+/// (`i32`, `String`, `chrono::DateTime<Utc>`, `uuid::Uuid`, `serde_json::Value` for jsonb, ...),
+/// and reads included relations with [`RowRef::many`] and [`RowRef::one`]. The queries are the ones
+/// [`Repository::find`](crate::Repository::find) runs (filters, default filters, hidden
+/// properties, one query per include level); only the decoding differs.
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use ignis_repo::{FromRow, RepoError, RowRef};
+///
+/// struct Order {
+///     id: i32,
+///     status: String,
+///     created_at: DateTime<Utc>,
+/// }
+///
+/// impl FromRow for Order {
+///     fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+///         Ok(Order {
+///             id: row.get("id")?,
+///             status: row.get("status")?,
+///             created_at: row.get("createdAt")?,
+///         })
+///     }
+/// }
+///
+/// struct User {
+///     name: String,
+///     orders: Vec<Order>,
+/// }
+///
+/// impl FromRow for User {
+///     fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+///         Ok(User { name: row.get("name")?, orders: row.many("orders")? })
+///     }
+/// }
+/// // users.find_into::<User>(&json!({"include": ["orders"]}))
+/// ```
+pub trait FromRow: Sized {
+    /// Builds the value from `row`.
+    ///
+    /// # Errors
+    /// Whatever [`RowRef::get`], [`RowRef::many`] or [`RowRef::one`] return, or the type's own
+    /// [`RepoError`].
+    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError>;
+}

@@ -1,0 +1,172 @@
+//! What every write shares: coercion of written values, the RETURNING plan, and running a
+//! write whose rows a [`Decoder`] builds.
+
+use ignis_schema::{quote_ident, Column, Model};
+use ignis_tx::postgres::types::ToSql;
+use serde_json::{Map, Value as JsonValue};
+
+use crate::context::{Call, Returning};
+use crate::filter::{check_value_depth, coerce_value, BoundValue};
+use crate::repository::WriteResult;
+use crate::rows::{self, Decoder, RowSet};
+use crate::RepoError;
+
+/// A JSON row object.
+pub(super) type Object = Map<String, JsonValue>;
+
+/// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
+pub(super) fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
+    let mut out = String::with_capacity(16 * columns.len());
+    for (n, (col, _)) in columns.iter().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&quote_ident(&col.column));
+    }
+    out
+}
+
+/// Indexes of the columns a write returns: every column but hidden ones.
+fn visible_columns(model: &Model) -> Vec<usize> {
+    (0..model.columns.len())
+        .filter(|&i| !model.is_hidden(&model.columns[i].property))
+        .collect()
+}
+
+fn returning_sql(model: &Model, columns: &[usize]) -> String {
+    let mut s = String::from(" RETURNING ");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&quote_ident(&model.columns[i].column));
+    }
+    s
+}
+
+/// `Ok` unless `col` is an identity `GENERATED ALWAYS`, which Postgres fills itself and refuses
+/// to take from an INSERT or UPDATE: then [`RepoError::InvalidData`] naming `property`.
+pub(super) fn writable(model: &Model, col: &Column, property: &str) -> Result<(), RepoError> {
+    let generated_always = col
+        .identity
+        .as_ref()
+        .is_some_and(|i| i.generation == ignis_schema::IdentityGeneration::Always);
+    if generated_always {
+        return Err(invalid(
+            model,
+            format!("`{property}` is generated always by the database and cannot be written"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value` written to `col` (property `property`): [`writable`], then coerced to the column's
+/// type as filters coerce it.
+pub(super) fn written_value(
+    model: &Model,
+    col: &Column,
+    property: &str,
+    value: &JsonValue,
+) -> Result<BoundValue, RepoError> {
+    writable(model, col, property)?;
+    Ok(coerce_value(property, &col.pg_type, value)?)
+}
+
+pub(super) fn invalid(model: &Model, message: String) -> RepoError {
+    RepoError::InvalidData {
+        model: model.name.clone(),
+        message,
+    }
+}
+
+/// The first row of a by-id write's result.
+pub(super) fn first<T>(r: WriteResult<Vec<T>>) -> WriteResult<Option<T>> {
+    WriteResult {
+        count: r.count,
+        data: r.data.into_iter().next(),
+    }
+}
+
+impl<'a> Call<'a> {
+    /// [`crate::FilterError`] when a value of `data` (an object of property values) nests
+    /// deeper than `FilterLimits::max_value_depth`: refused before anything recursive
+    /// (coercion, serialisation) touches it.
+    pub(super) fn check_data(&self, data: &JsonValue) -> Result<(), RepoError> {
+        if let Some(obj) = data.as_object() {
+            let max = self.shared.limits.max_value_depth;
+            for (key, value) in obj {
+                check_value_depth(key, value, max)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The handle's actor ([`Repository::with_actor`]), or null without one.
+    pub(super) fn actor(&self) -> &'a JsonValue {
+        self.opts.actor.as_deref().unwrap_or(&JsonValue::Null)
+    }
+
+    /// The handle's actor (null without one) coerced to the type of the audit column `col`.
+    pub(super) fn actor_bound(&self, col: &Column) -> Result<BoundValue, RepoError> {
+        Ok(coerce_value(&col.property, &col.pg_type, self.actor())?)
+    }
+
+    /// The columns a write returns and its ` RETURNING ..` clause (every visible column), or
+    /// `None` with `should_return(false)`. Built once per repository.
+    pub(super) fn returning(&self) -> Option<&'a Returning> {
+        let shared = self.shared;
+        if !self.opts.should_return {
+            return None;
+        }
+        Some(shared.plans.returning.get_or_init(|| {
+            let model = &shared.schema.models()[shared.model];
+            let columns = visible_columns(model);
+            let sql = returning_sql(model, &columns);
+            let out = columns.iter().copied().enumerate().collect();
+            (columns, out, sql)
+        }))
+    }
+
+    /// Runs a write `sql` with `params`; with `returning`, its rows built by `decoder` (the SQL
+    /// must end with that clause). Returns the number of rows written and the rows.
+    pub(super) fn run_write<D: Decoder>(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        returning: Option<&Returning>,
+        decoder: &D,
+    ) -> Result<(u64, Vec<D::Row>), RepoError> {
+        let Some((columns, out, _)) = returning.filter(|r| !r.0.is_empty()) else {
+            let n = self.exec.execute(sql, params)?;
+            return Ok((n, Vec::new()));
+        };
+        // A write that autocommits cannot be undone once it ran: every returned column must
+        // be decodable before it runs (the statement's column types, from the prepared
+        // statement the query below reuses), so decoding cannot fail after the commit.
+        let stmt = self.exec.prepare(sql)?;
+        if let Some((n, col)) = stmt
+            .columns()
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !decoder.accepts(c.type_()))
+        {
+            let model = self.model();
+            return Err(RepoError::Decode {
+                model: model.name.clone(),
+                property: columns
+                    .get(n)
+                    .map(|&i| model.columns[i].property.clone())
+                    .unwrap_or_default(),
+                message: format!(
+                    "Postgres type `{}` has no decoding; the write was not run (use \
+                     should_return(false), or give the column a decodable type)",
+                    col.type_().name()
+                ),
+            });
+        }
+        let rows = self.exec.query(sql, params)?;
+        let set = RowSet::plain(self.shared.model, rows, out, columns);
+        let data = rows::decode(&set, self.schema(), decoder)?;
+        Ok((data.len() as u64, data))
+    }
+}
