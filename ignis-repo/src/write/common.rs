@@ -6,7 +6,8 @@ use ignis_tx::postgres::types::ToSql;
 use serde_json::{Map, Value as JsonValue};
 
 use crate::context::{Call, Returning};
-use crate::filter::{check_value_depth, coerce_value, BoundValue};
+use crate::filter::{check_value_depth, coerce_value, BoundValue, Condition};
+use crate::query::sql::SqlWriter;
 use crate::repository::WriteResult;
 use crate::rows::{self, Decoder, RowSet};
 use crate::RepoError;
@@ -125,6 +126,27 @@ impl<'a> Call<'a> {
             let out = columns.iter().copied().enumerate().collect();
             (columns, out, sql)
         }))
+    }
+
+    /// Runs an UPDATE or DELETE that `w` wrote up to its where (written from `cond`): appends
+    /// the RETURNING clause unless the handle says `should_return(false)`, runs it and builds
+    /// its rows with `decoder`. A server refusal of a `regexp` pattern of `cond` becomes the
+    /// filter error naming it.
+    pub(super) fn run_where_write<D: Decoder>(
+        &mut self,
+        mut w: SqlWriter,
+        cond: &Condition,
+        decoder: &D,
+    ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
+        let ret = self.returning();
+        if let Some((_, _, clause)) = ret {
+            w.push(clause);
+        }
+        let (sql, params) = w.finish();
+        let (count, data) = self
+            .run_write(&sql, &params.as_params(), ret, decoder)
+            .map_err(|e| self.name_regexp(Some(cond), e))?;
+        Ok(WriteResult { count, data })
     }
 
     /// Runs a write `sql` with `params`; with `returning`, its rows built by `decoder` (the SQL

@@ -86,15 +86,7 @@ impl Call<'_> {
         w.push("DELETE FROM ");
         w.push(&names.table);
         w.where_clause(names, Some(&cond));
-        let ret = self.returning();
-        if let Some((_, _, clause)) = ret {
-            w.push(clause);
-        }
-        let (sql, params) = w.finish();
-        let (count, data) = self
-            .run_write(&sql, &params.as_params(), ret, decoder)
-            .map_err(|e| self.name_regexp(Some(&cond), e))?;
-        Ok(WriteResult { count, data })
+        self.run_where_write(w, &cond, decoder)
     }
 
     /// See [`crate::Repository::delete_by_id`].

@@ -279,15 +279,7 @@ impl<'a> Call<'a> {
             write_set(&mut w, names, &model.columns[i].pg_type, i, set);
         }
         w.where_clause(names, Some(&cond));
-        let ret = self.returning();
-        if let Some((_, _, clause)) = ret {
-            w.push(clause);
-        }
-        let (sql, params) = w.finish();
-        let (count, data) = self
-            .run_write(&sql, &params.as_params(), ret, decoder)
-            .map_err(|e| self.name_regexp(Some(&cond), e))?;
-        Ok(WriteResult { count, data })
+        self.run_where_write(w, &cond, decoder)
     }
 
     /// See [`crate::Repository::update_by_id`]: `UPDATE .. SET .. WHERE <pk> = $n`, the
