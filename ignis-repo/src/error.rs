@@ -90,7 +90,7 @@ impl From<ignis_tx::Error> for RepoError {
     /// A database error, except SQLSTATE 2201B (invalid_regular_expression): a `regexp` /
     /// `iregexp` pattern only Postgres's regex engine can judge, reported as the filter error it
     /// is ([`FilterError::Malformed`] with the server's reason) rather than a database failure.
-    /// Where the statement's condition is at hand, [`crate::filter::regexp_error`] gives the
+    /// Repository calls, which have the statement's condition at hand, replace it with the
     /// finer error that names the field, the operator and the pattern. It is the one filter
     /// error found by the server; inside a transaction, that transaction has failed and must
     /// be rolled back.
