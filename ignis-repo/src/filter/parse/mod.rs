@@ -51,6 +51,39 @@ pub const OPERATORS: &[&str] = &[
     "not",
 ];
 
+/// Whether `key` is one of [`OPERATORS`] (a `match`, which the compiler turns into a length
+/// switch and at most a comparison or two, where a scan of the list compares up to 26 names).
+pub(crate) fn is_operator(key: &str) -> bool {
+    matches!(
+        key,
+        "eq" | "ne"
+            | "neq"
+            | "gt"
+            | "gte"
+            | "lt"
+            | "lte"
+            | "like"
+            | "nlike"
+            | "ilike"
+            | "nilike"
+            | "is"
+            | "isn"
+            | "regexp"
+            | "iregexp"
+            | "in"
+            | "inq"
+            | "nin"
+            | "exists"
+            | "notExists"
+            | "between"
+            | "notBetween"
+            | "contains"
+            | "containedBy"
+            | "overlaps"
+            | "not"
+    )
+}
+
 /// The keys a filter object may have.
 const FILTER_KEYS: &str = "where, fields, order, limit, skip, offset, include";
 
@@ -214,5 +247,20 @@ fn count(name: &str, value: &JsonValue) -> Result<Option<u64>, FilterError> {
     match n {
         Some(n) if n <= i64::MAX as u64 => Ok(Some(n)),
         _ => Err(FilterError::invalid(name, "a non-negative integer", value)),
+    }
+}
+
+#[cfg(test)]
+mod operator_tests {
+    use super::{is_operator, OPERATORS};
+
+    #[test]
+    fn is_operator_accepts_exactly_the_listed_operators() {
+        for op in OPERATORS {
+            assert!(is_operator(op), "{op}");
+        }
+        for key in ["and", "or", "Eq", "gt ", "", "inqq", "limit", "where", "notexists"] {
+            assert!(!is_operator(key), "{key}");
+        }
     }
 }

@@ -53,32 +53,31 @@ fn order_term(model: &Model, term: &str) -> Result<OrderTerm, FilterError> {
         term: excerpt(term.trim()).into_owned(),
         reason: reason.to_string(),
     };
-    let words: Vec<&str> = term.split_whitespace().collect();
-    let Some((key, rest)) = words.split_first() else {
+    let mut words = term.split_whitespace();
+    let Some(key) = words.next() else {
         return Err(invalid("the term is empty"));
     };
     let field = resolve_field(model, key)?;
-    let mut rest = rest.iter().map(|w| w.to_ascii_lowercase());
     let mut direction = Direction::Asc;
     let mut nulls = None;
-    let mut next = rest.next();
-    match next.as_deref() {
-        Some("asc") => next = rest.next(),
-        Some("desc") => {
+    let mut next = words.next();
+    if let Some(word) = next {
+        if word.eq_ignore_ascii_case("asc") {
+            next = words.next();
+        } else if word.eq_ignore_ascii_case("desc") {
             direction = Direction::Desc;
-            next = rest.next();
+            next = words.next();
         }
-        _ => {}
     }
-    match next.as_deref() {
+    match next {
         None => {}
-        Some("nulls") => {
-            nulls = match rest.next().as_deref() {
-                Some("first") => Some(Nulls::First),
-                Some("last") => Some(Nulls::Last),
+        Some(word) if word.eq_ignore_ascii_case("nulls") => {
+            nulls = match words.next() {
+                Some(w) if w.eq_ignore_ascii_case("first") => Some(Nulls::First),
+                Some(w) if w.eq_ignore_ascii_case("last") => Some(Nulls::Last),
                 _ => return Err(invalid("NULLS must be followed by FIRST or LAST")),
             };
-            if rest.next().is_some() {
+            if words.next().is_some() {
                 return Err(invalid("unexpected words after NULLS FIRST / LAST"));
             }
         }

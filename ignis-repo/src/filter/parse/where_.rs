@@ -9,13 +9,13 @@ use super::operators::{
     comparison, containment, existence, not_applicable, null_check, numeric, pattern, range,
 };
 use super::path::resolve_field;
-use super::{Parser, OPERATORS};
+use super::{is_operator, Parser};
 use crate::filter::coerce::{coerce_list, coerce_value, path_text, BoundValue};
 use crate::filter::condition::{CompareAs, Condition, FieldRef, Operand, Operator};
 use crate::filter::error::{describe, FilterError};
 
 fn is_operator_object(map: &Map<String, JsonValue>) -> bool {
-    !map.is_empty() && map.keys().all(|k| OPERATORS.contains(&k.as_str()))
+    !map.is_empty() && map.keys().all(|k| is_operator(k))
 }
 
 impl Parser<'_> {
@@ -123,7 +123,7 @@ impl Parser<'_> {
                 if field.is_path() || field.pg_type.is_json() {
                     return self.compare(field, Operator::Eq, "eq", value);
                 }
-                match map.keys().find(|k| !OPERATORS.contains(&k.as_str())) {
+                match map.keys().find(|k| !is_operator(k)) {
                     Some(unknown) => Err(FilterError::UnknownOperator {
                         field: field.key().into_owned(),
                         operator: unknown.clone(),
