@@ -32,6 +32,7 @@ mod write;
 
 pub use error::RepoError;
 pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits};
+pub use ignis_derive::FromRow;
 pub use json::dismantle;
 pub use query::{Range, RangeResult};
 pub use repository::{

@@ -1,0 +1,187 @@
+//! # ignis-derive: typed models for ignis-rs
+//!
+//! Two derives over a struct with named fields, re-exported where their traits live so an
+//! application names only the library crates:
+//!
+//! - [`macro@Model`] (`ignis_schema::Model`): `impl ignis_schema::ModelDef`, whose `model()`
+//!   builds the `ignis_schema::Model` the struct describes, the same value the builder makes by
+//!   hand, so the migrator, the JSON schema format and the repositories keep one source of truth.
+//! - [`macro@FromRow`] (`ignis_repo::FromRow`): `impl ignis_repo::FromRow`, reading each field
+//!   from a repository row by its property name, included relations into `Vec<T>` / `Option<T>`.
+//!
+//! Both read the same `#[ignis(..)]` attributes; a key neither knows is a compile error that
+//! points at it. Names follow Ignis: a field's **property** is its name in lowerCamelCase
+//! (`created_at` -> `createdAt`) and its **column** its name in snake_case.
+//!
+//! ```
+//! use ignis_repo::FromRow;
+//! use ignis_schema::{Model, ModelDef};
+//!
+//! #[derive(Model, FromRow)]
+//! #[ignis(id = "number", tz)]
+//! struct Author {
+//!     id: i32,
+//!     #[ignis(unique)]
+//!     email: String,
+//!     nickname: Option<String>,
+//!     #[ignis(relation)]
+//!     posts: Vec<Post>,
+//! }
+//!
+//! #[derive(Model, FromRow)]
+//! #[ignis(id = "number")]
+//! struct Post {
+//!     id: i32,
+//!     #[ignis(foreign_key(model = "Author"))]
+//!     author_id: i32,
+//!     #[ignis(pg_type = "varchar(200)")]
+//!     title: String,
+//!     #[ignis(relation)]
+//!     author: Option<Author>,
+//! }
+//!
+//! let schema = ignis_schema::Schema::new(vec![Author::model(), Post::model()]).unwrap();
+//! let post = schema.model("Post").unwrap();
+//! assert_eq!(post.column_by_property("authorId").unwrap().column, "author_id");
+//! assert_eq!(post.relation_by_name("author").unwrap().fields, ["authorId"]);
+//! assert_eq!(schema.model("Author").unwrap().relation_by_name("posts").unwrap().references, ["authorId"]);
+//! ```
+
+mod attrs;
+mod fields;
+mod from_row;
+mod model;
+mod names;
+mod types;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derives `ignis_schema::ModelDef` for a struct with named fields: `MODEL_NAME` (the struct's
+/// name unless `name = ".."`) and `model()`, the `ignis_schema::Model` it describes.
+///
+/// Re-exported as `ignis_schema::Model`. The generated code names `::ignis_schema`, so the
+/// crate that derives needs `ignis-schema` as a dependency.
+///
+/// # Struct attributes `#[ignis(..)]`
+/// - `name = "User"`: the Ignis model name (default: the struct's name).
+/// - `table = "users"`, `schema = "app"`: the table and its Postgres schema (default: the
+///   model name, `public`).
+/// - `skip_migrate`: the migrator never creates, alters or drops the table.
+/// - The Ignis enrichers, whose columns come first, in the order written, before the fields'
+///   (as `Model::enrich` then `Model::column`): `id = "string" | "number" | "big-number"`,
+///   `tz` or `tz(deleted)`, `user_audit` or `user_audit = "string" | "number"`, `data_type`,
+///   `user_columns` or `user_columns = "string" | "number"` (the `parentId` type),
+///   `principal` or `principal(discriminator = "owner", id_type = "string", default = "User")`.
+///   A field whose property an enricher provides (`id`, `created_at`, ...) adds no column of
+///   its own: the enricher's column stands, and the field is there to be read.
+///
+/// # Field attributes
+/// - `property = "createdAt"`: the property name (default: the field name in lowerCamelCase).
+/// - `column = "created_at"`: the SQL column name (default: the field name in snake_case).
+/// - `pg_type = "varchar(20)"`: the Postgres type, as `ignis_schema::PgType` parses it
+///   (default: from the Rust type, see below); checked at compile time.
+/// - `primary_key`, `default = "now()"` (a SQL expression, as `Column::default_sql` takes it),
+///   `renamed_from = "old_name"`.
+/// - `unique` / `unique = "UQ_name"` (default name `UQ_{Model}_{property}`), `index` /
+///   `index = "IDX_name"` (default `IDX_{Model}_{property}`).
+/// - `foreign_key(model = "User", references = "id", name = "FK_..")`: a foreign key from this
+///   property; `references` (comma-separated property names) defaults to `id`, the name to
+///   `FK_{Model}_{property}_{Target}_{references}`.
+/// - `hidden`: the property never leaves the repository (Ignis hidden properties).
+/// - `relation` / `relation(fields = "authorId", references = "id", model = "User")` on a
+///   `Vec<T>` (a `many` relation) or `Option<T>` (a `one` relation) field: a relation named
+///   like the property, to `T`'s model (`<T as ModelDef>::MODEL_NAME` unless `model`), not a
+///   column. Without `fields` / `references`, a one relation `author` joins `authorId` to the
+///   target's `id`, and a many relation of `User` joins `id` to the target's `userId`.
+/// - `skip`: not part of the model.
+///
+/// # Types
+/// A field's Postgres type comes from its Rust type: `i16` smallint, `i32` integer, `i64`
+/// bigint, `f32` real, `f64` double precision, `bool` boolean, `String` text, `Vec<u8>` bytea,
+/// `serde_json::Value` jsonb, chrono's `DateTime<Utc>` timestamp with time zone,
+/// `NaiveDateTime` timestamp, `NaiveDate` date, `NaiveTime` time, `uuid::Uuid` uuid, `Decimal`
+/// numeric, `Vec<T>` an array of `T`'s type. `Option<T>` is nullable; any other type is
+/// `NOT NULL`. A type with no mapping and no `pg_type` is a compile error at the field's type.
+///
+/// ```
+/// use ignis_schema::{Column, Model, ModelDef, PgType};
+///
+/// #[derive(Model)]
+/// #[ignis(table = "tags", schema = "app")]
+/// struct Tag {
+///     #[ignis(primary_key)]
+///     id: i64,
+///     #[ignis(pg_type = "varchar(40)", unique)]
+///     label: String,
+///     created_at: Option<chrono::DateTime<chrono::Utc>>,
+/// }
+///
+/// let by_hand = ignis_schema::Model::new("Tag")
+///     .table("tags")
+///     .schema("app")
+///     .column(Column::new("id", PgType::BigInt).not_null().primary_key())
+///     .column(Column::new("label", PgType::Varchar(Some(40))).not_null())
+///     .column(Column::new("createdAt", PgType::TIMESTAMPTZ))
+///     .unique("UQ_Tag_label", ["label"]);
+/// assert_eq!(Tag::model(), by_hand);
+/// assert_eq!(Tag::MODEL_NAME, "Tag");
+/// ```
+#[proc_macro_derive(Model, attributes(ignis))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    model::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `ignis_repo::FromRow` for a struct with named fields: each field is read from the
+/// row by its property name with `RowRef::get` (decoded by the `postgres` crate's `FromSql`
+/// for the field's type; `Option<T>` for a nullable column).
+///
+/// Re-exported as `ignis_repo::FromRow` (beside the trait of the same name, as serde does with
+/// `Serialize`). The generated code names `::ignis_repo`, so the crate that derives needs only
+/// `ignis-repo`.
+///
+/// It reads the attributes [`macro@Model`] documents and uses these:
+/// - `property = ".."`: the property name (default: the field name in lowerCamelCase).
+/// - `relation` on a `Vec<T>` field reads `RowRef::many::<T>(property)`, on an `Option<T>`
+///   field `RowRef::one::<T>(property)` (`T: FromRow`); a relation the filter did not include
+///   reads as an empty `Vec` / `None`.
+/// - `skip` and `hidden` fields take `Default::default()`: a hidden property never leaves the
+///   repository, so there is nothing to read.
+///
+/// A property that is not in the row (left out by the filter's `fields`), a NULL read into a
+/// non-`Option` field, or a type that does not accept the column's Postgres type is the
+/// `RepoError::Decode` that `RowRef::get` returns.
+///
+/// ```
+/// use ignis_repo::FromRow;
+///
+/// #[derive(FromRow)]
+/// struct Order {
+///     id: i32,
+///     status: String,
+///     created_at: chrono::DateTime<chrono::Utc>,
+/// }
+///
+/// #[derive(FromRow)]
+/// struct User {
+///     #[ignis(property = "fullName")]
+///     name: String,
+///     #[ignis(relation)]
+///     orders: Vec<Order>,
+///     #[ignis(skip)]
+///     cached: Option<u64>,
+/// }
+/// // users.find_into::<User>(&json!({"include": ["orders"]}))
+/// fn assert_from_row<T: FromRow>() {}
+/// assert_from_row::<User>();
+/// ```
+#[proc_macro_derive(FromRow, attributes(ignis))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    from_row::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -1,0 +1,240 @@
+//! `#[derive(Model)]`: `impl ignis_schema::ModelDef`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{DeriveInput, LitStr};
+
+use crate::attrs::{EnricherAttr, StructAttrs};
+use crate::fields::{combine, fields, Cardinality};
+use crate::names;
+use crate::types;
+
+/// The impl for `input`, or the compile errors.
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let attrs = StructAttrs::parse(&input.attrs)?;
+    let fields = fields(input, "Model")?;
+    let schema = quote!(::ignis_schema);
+    let model_name = match &attrs.name {
+        Some(lit) => lit.value(),
+        None => names::field_name(&input.ident),
+    };
+
+    let mut builder = Vec::new();
+    if let Some(table) = &attrs.table {
+        builder.push(quote!(.table(#table)));
+    }
+    if let Some(pg_schema) = &attrs.schema {
+        builder.push(quote!(.schema(#pg_schema)));
+    }
+    for e in &attrs.enrichers {
+        let enricher = enricher(e);
+        builder.push(quote!(.enrich(#schema::Enricher::#enricher)));
+    }
+    if attrs.skip_migrate.is_some() {
+        builder.push(quote!(.skip_migrate()));
+    }
+
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    let mut relations = Vec::new();
+    let mut hidden = Vec::new();
+    let mut errors = None;
+    for f in &fields {
+        if f.attrs.skip.is_some() {
+            continue;
+        }
+        let property = &f.property;
+        if let Some((cardinality, target)) = f.relation {
+            relations.push(relation(
+                f.attrs.relation.as_ref(),
+                cardinality,
+                target,
+                property,
+                &model_name,
+            ));
+            continue;
+        }
+        if f.attrs.hidden.is_some() {
+            hidden.push(property.clone());
+        }
+        let (value_ty, nullable) = match types::option_inner(f.ty) {
+            Some(inner) => (inner, true),
+            None => (f.ty, false),
+        };
+        let pg_type = match &f.attrs.pg_type {
+            Some(text) => quote!(#schema::derive_support::pg_type(#text)),
+            None => match types::pg_type_of(value_ty) {
+                Some(tokens) => tokens,
+                None => {
+                    combine(
+                        &mut errors,
+                        syn::Error::new_spanned(
+                            f.ty,
+                            format!(
+                                "no Postgres type for the Rust type `{}`: use a mapped type (i16, i32, \
+                                 i64, f32, f64, bool, String, Vec<u8>, serde_json::Value, chrono's \
+                                 DateTime<Utc> / NaiveDateTime / NaiveDate / NaiveTime, uuid::Uuid, \
+                                 Decimal, Vec<T> of those, Option<T>) or name the column's type with \
+                                 #[ignis(pg_type = \"...\")]",
+                                types::display(value_ty)
+                            ),
+                        ),
+                    );
+                    continue;
+                }
+            },
+        };
+        let column_name = match &f.attrs.column {
+            Some(lit) => lit.value(),
+            None => names::snake_case(&f.name()),
+        };
+        let mut column =
+            quote!(#schema::Column::new(#property, #pg_type).column_name(#column_name));
+        if !nullable {
+            column.extend(quote!(.not_null()));
+        }
+        if let Some(default) = &f.attrs.default {
+            column.extend(quote!(.default_sql(#default)));
+        }
+        if f.attrs.primary_key.is_some() {
+            column.extend(quote!(.primary_key()));
+        }
+        if let Some(old) = &f.attrs.renamed_from {
+            column.extend(quote!(.renamed_from(#old)));
+        }
+        columns.push(column);
+
+        if let Some(name) = &f.attrs.unique {
+            let name = lit_or(name.as_ref(), || format!("UQ_{model_name}_{property}"));
+            constraints.push(quote!(.unique(#name, [#property])));
+        }
+        if let Some(name) = &f.attrs.index {
+            let name = lit_or(name.as_ref(), || format!("IDX_{model_name}_{property}"));
+            constraints.push(quote!(.index(#schema::Index::new(#name, [#property]))));
+        }
+        if let Some(fk) = &f.attrs.foreign_key {
+            let target = fk.model.value();
+            let name = lit_or(fk.name.as_ref(), || {
+                format!(
+                    "FK_{model_name}_{property}_{target}_{}",
+                    fk.references.join("_")
+                )
+            });
+            let references = &fk.references;
+            constraints.push(quote!(.foreign_key(#schema::ForeignKey::new(
+                #name, [#property], #target, [#(#references),*]
+            ))));
+        }
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+    let hide = (!hidden.is_empty()).then(|| quote!(.hide([#(#hidden),*])));
+
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    Ok(quote! {
+        #[automatically_derived]
+        impl #impl_generics #schema::ModelDef for #ident #ty_generics #where_clause {
+            const MODEL_NAME: &'static str = #model_name;
+
+            fn model() -> #schema::Model {
+                let model = #schema::Model::new(#model_name) #(#builder)*;
+                #(let model = #schema::derive_support::with_column(model, #columns);)*
+                model #(#constraints)* #(#relations)* #hide
+            }
+        }
+    })
+}
+
+fn lit_or(lit: Option<&LitStr>, default: impl FnOnce() -> String) -> String {
+    lit.map(LitStr::value).unwrap_or_else(default)
+}
+
+fn relation(
+    attr: Option<&crate::attrs::RelationAttr>,
+    cardinality: Cardinality,
+    target: &syn::Type,
+    name: &str,
+    model_name: &str,
+) -> TokenStream {
+    let schema = quote!(::ignis_schema);
+    let target_name = match attr.and_then(|a| a.model.as_ref()) {
+        Some(lit) => quote!(#lit),
+        None => quote!(<#target as #schema::ModelDef>::MODEL_NAME),
+    };
+    // LoopBack's conventions: a one relation `author` joins `authorId` to the target's `id`;
+    // a many relation of `User` joins `id` to the target's `userId`.
+    let (default_fields, default_references) = match cardinality {
+        Cardinality::One => (vec![format!("{name}Id")], vec!["id".to_string()]),
+        Cardinality::Many => (
+            vec!["id".to_string()],
+            vec![format!("{}Id", names::lower_first(model_name))],
+        ),
+    };
+    let fields = attr
+        .and_then(|a| a.fields.clone())
+        .unwrap_or(default_fields);
+    let references = attr
+        .and_then(|a| a.references.clone())
+        .unwrap_or(default_references);
+    let constructor = match cardinality {
+        Cardinality::One => quote!(one),
+        Cardinality::Many => quote!(many),
+    };
+    quote!(.relation(#schema::Relation::#constructor(
+        #name, #target_name, [#(#fields),*], [#(#references),*]
+    )))
+}
+
+fn enricher(e: &EnricherAttr) -> TokenStream {
+    let enrich = quote!(::ignis_schema::enrich);
+    match e {
+        EnricherAttr::Id(kind) => match kind.as_str() {
+            "string" => quote!(Id(#enrich::IdOptions::string())),
+            "big-number" => quote!(Id(#enrich::IdOptions::big_number())),
+            _ => quote!(Id(#enrich::IdOptions::number())),
+        },
+        EnricherAttr::Tz { deleted: true } => quote!(Tz(#enrich::TzOptions::with_deleted())),
+        EnricherAttr::Tz { deleted: false } => {
+            quote!(Tz(<#enrich::TzOptions as ::std::default::Default>::default()))
+        }
+        EnricherAttr::UserAudit { string: true } => {
+            quote!(UserAudit(#enrich::UserAuditOptions::string()))
+        }
+        EnricherAttr::UserAudit { string: false } => {
+            quote!(UserAudit(<#enrich::UserAuditOptions as ::std::default::Default>::default()))
+        }
+        EnricherAttr::DataType => {
+            quote!(DataType(<#enrich::DataTypeOptions as ::std::default::Default>::default()))
+        }
+        EnricherAttr::UserColumns { string } => {
+            let ty = ref_id_type(*string);
+            quote!(UserColumns(#enrich::UserColumnsOptions { parent_id_type: #ty }))
+        }
+        EnricherAttr::Principal {
+            discriminator,
+            string_id,
+            default,
+        } => {
+            let discriminator = discriminator
+                .as_ref()
+                .map_or_else(|| "principal".to_string(), LitStr::value);
+            let default = default.as_ref().map(LitStr::value).unwrap_or_default();
+            let ty = ref_id_type(*string_id);
+            quote!(Principal(#enrich::PrincipalOptions {
+                discriminator: ::std::string::String::from(#discriminator),
+                default_polymorphic: ::std::string::String::from(#default),
+                polymorphic_id_type: #ty,
+            }))
+        }
+    }
+}
+
+fn ref_id_type(string: bool) -> TokenStream {
+    if string {
+        quote!(::ignis_schema::enrich::RefIdType::String)
+    } else {
+        quote!(::ignis_schema::enrich::RefIdType::Number)
+    }
+}
