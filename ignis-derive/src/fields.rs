@@ -36,24 +36,25 @@ impl Field<'_> {
 /// The named fields of `input`, or an error at the item when it is not a struct with named
 /// fields, or at the first bad attribute.
 pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Vec<Field<'a>>> {
-    let named =
-        match &input.data {
-            Data::Struct(s) => match &s.fields {
-                Fields::Named(named) => named,
-                _ => {
-                    return Err(syn::Error::new_spanned(
-                        &input.ident,
-                        format!("#[derive({derive})] needs a struct with named fields"),
-                    ))
-                }
-            },
-            _ => return Err(syn::Error::new_spanned(
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => named,
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &input.ident,
+                    format!("#[derive({derive})] needs a struct with named fields"),
+                ))
+            }
+        },
+        _ => {
+            return Err(syn::Error::new_spanned(
                 &input.ident,
                 format!(
                     "#[derive({derive})] needs a struct with named fields, not an enum or union"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let mut out = Vec::with_capacity(named.named.len());
     let mut errors: Option<syn::Error> = None;
     for field in &named.named {
@@ -86,7 +87,10 @@ pub(crate) fn fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<Ve
                     let error = match rel.span {
                         Some(span) => {
                             let mut e = syn::Error::new(span, message);
-                            e.combine(syn::Error::new_spanned(&field.ty, "this type"));
+                            e.combine(syn::Error::new_spanned(
+                                &field.ty,
+                                "the field's type, which is neither `Vec<T>` nor `Option<T>`",
+                            ));
                             e
                         }
                         None => syn::Error::new_spanned(&field.ty, message),

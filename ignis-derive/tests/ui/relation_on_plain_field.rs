@@ -1,0 +1,14 @@
+use ignis_repo::FromRow;
+
+#[derive(FromRow)]
+struct Author {
+    name: String,
+}
+
+#[derive(FromRow)]
+struct Post {
+    #[ignis(relation)]
+    author: Author,
+}
+
+fn main() {}
