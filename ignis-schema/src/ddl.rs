@@ -165,7 +165,7 @@ impl crate::Model {
         quote_qualified(&self.schema, &self.table)
     }
 
-    /// The primary key constraint's name: [`Model::primary_key_constraint`](crate::Model) when
+    /// The primary key constraint's name: [`Model::primary_key_constraint`](struct@crate::Model) when
     /// set, else `{table}_pkey`, as Postgres names it (the table part shortened to fit 63
     /// bytes).
     pub fn primary_key_name(&self) -> String {

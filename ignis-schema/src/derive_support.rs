@@ -1,7 +1,7 @@
 //! Typed models: the [`ModelDef`] trait that `#[derive(Model)]` implements, and the helpers its
 //! generated code calls.
 //!
-//! `#[derive(Model)]` (from the `ignis-derive` crate, re-exported as [`crate::Model`] beside the
+//! `#[derive(Model)]` (from the `ignis-derive` crate, re-exported as [`derive@crate::Model`] beside the
 //! struct of the same name) turns a Rust struct into the [`Model`] it describes, so one
 //! definition serves the migrator, the JSON schema format and the repositories. The attributes
 //! are documented on the derive.

@@ -1,6 +1,6 @@
 //! # ignis-schema: models as data
 //!
-//! The model layer of ignis-rs, the Rust persistence layer of the IGNIS framework. A [`Model`]
+//! The model layer of ignis-rs, the Rust persistence layer of the IGNIS framework. A [`Model`](struct@Model)
 //! describes one table the way an Ignis model does: its name, table, columns (each with a
 //! **property name** used by filters and JSON rows and a **column name** used by SQL), primary
 //! key, unique constraints, indexes, foreign keys, relations for `include`, `skip_migrate`, hidden
