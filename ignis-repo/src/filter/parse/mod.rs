@@ -259,7 +259,17 @@ mod operator_tests {
         for op in OPERATORS {
             assert!(is_operator(op), "{op}");
         }
-        for key in ["and", "or", "Eq", "gt ", "", "inqq", "limit", "where", "notexists"] {
+        for key in [
+            "and",
+            "or",
+            "Eq",
+            "gt ",
+            "",
+            "inqq",
+            "limit",
+            "where",
+            "notexists",
+        ] {
             assert!(!is_operator(key), "{key}");
         }
     }
