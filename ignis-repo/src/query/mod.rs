@@ -199,7 +199,7 @@ impl<'a> Call<'a> {
     ) -> Result<RowSet<'static>, RepoError> {
         let schema: &'a Schema = &self.shared.schema;
         let model = &schema.models()[index];
-        let mut joins: Vec<usize> = Vec::with_capacity(filter.include.len() + 1);
+        let mut joins: Vec<usize> = Vec::new();
         for inc in &filter.include {
             let rel = relation(model, &inc.relation)?;
             joins.push(join_column(model, rel, &rel.fields[0])?);

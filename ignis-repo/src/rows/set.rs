@@ -140,15 +140,23 @@ impl<'r> RowRef<'r> {
             .map(|&(pos, col)| (pos, self.model.columns[col].property.as_str()))
     }
 
+    /// The column position of `property`, looked for first where the previous lookup ended
+    /// (decoders usually read the properties in column order, so most lookups are one
+    /// comparison).
     fn position(&self, property: &str) -> Option<usize> {
-        let is = |n: usize| self.property(n).filter(|(_, p)| *p == property);
+        let out: &[(usize, usize)] = &self.set.out;
+        let columns = &self.model.columns;
+        let named = |col: usize| columns.get(col).is_some_and(|c| c.property == property);
         let hint = self.next.get();
-        let (n, (i, _)) = match is(hint) {
-            Some(hit) => (hint, hit),
-            None => (0..self.set.out.len()).find_map(|n| is(n).map(|hit| (n, hit)))?,
-        };
+        if let Some(&(pos, col)) = out.get(hint) {
+            if named(col) {
+                self.next.set(hint + 1);
+                return Some(pos);
+            }
+        }
+        let n = out.iter().position(|&(_, col)| named(col))?;
         self.next.set(n + 1);
-        Some(i)
+        Some(out[n].0)
     }
 
     pub(crate) fn decode_error(&self, property: &str, message: String) -> RepoError {
