@@ -23,19 +23,17 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         match f.relation {
             None => quote!(#ident: row.get(#property)?),
             Some((Cardinality::Many, target)) => quote!(
-                #ident: match row.many::<#target>(#property) {
-                    ::std::result::Result::Ok(rows) => rows,
-                    ::std::result::Result::Err(#repo::RepoError::Relation { ref message, .. })
-                        if message.starts_with("not included") => ::std::vec::Vec::new(),
-                    ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+                #ident: if row.is_included(#property) {
+                    row.many::<#target>(#property)?
+                } else {
+                    ::std::vec::Vec::new()
                 }
             ),
             Some((Cardinality::One, target)) => quote!(
-                #ident: match row.one::<#target>(#property) {
-                    ::std::result::Result::Ok(row) => row,
-                    ::std::result::Result::Err(#repo::RepoError::Relation { ref message, .. })
-                        if message.starts_with("not included") => ::std::option::Option::None,
-                    ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+                #ident: if row.is_included(#property) {
+                    row.one::<#target>(#property)?
+                } else {
+                    ::std::option::Option::None
                 }
             ),
         }

@@ -26,7 +26,7 @@
 //!   constraints, exclusion constraints (method, elements with operator class and operator,
 //!   predicate, `DEFERRABLE`, `INITIALLY DEFERRED`) and enum types;
 //! - keys, indexes, constraints and foreign keys name **property names**, as a schema file does
-//!   (see [`Model`]); a foreign key to a pulled table names its model and that model's
+//!   (see [`Model`](struct@Model)); a foreign key to a pulled table names its model and that model's
 //!   properties (`refModel`, `refProperties`), one to a table that is not pulled names the table
 //!   and its columns (`refTable`, `refSchema`, `refColumns`).
 //!

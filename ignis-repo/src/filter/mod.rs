@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The pipeline is **parse → validate → compile**, and the first two are one step:
-//! [`Filter::parse`] / [`parse_where`] read the JSON against a [`Model`] and either return a
+//! [`Filter::parse`] / [`parse_where`] read the JSON against a [`Model`](struct@ignis_schema::Model) and either return a
 //! [`Filter`] / [`Condition`] in which every key is a known property (resolved to its column and
 //! type), every operator is known, every value is coerced to the column's Postgres type
 //! (coercion), and every size is within [`FilterLimits`]; or a [`FilterError`] naming the

@@ -204,6 +204,13 @@ impl<'r> RowRef<'r> {
         inc.indexes.get(from..to).unwrap_or_default()
     }
 
+    /// Whether the filter included the relation `name` at this row's level: a type with
+    /// relation fields reads them with [`RowRef::many`] / [`RowRef::one`] when it did, and
+    /// leaves them empty when it did not.
+    pub fn is_included(&self, name: &str) -> bool {
+        self.set.included.iter().any(|inc| inc.name == name)
+    }
+
     /// The rows of the included relation `name` (a `many` relation; for a `one` relation, a
     /// list of at most one), each built with `T::from_row`, in the inclusion scope's order.
     ///
