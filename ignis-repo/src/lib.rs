@@ -39,7 +39,7 @@ pub use repository::{
     DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository, Runner,
     Scope, WriteResult,
 };
-pub use rows::{FromRow, RowRef};
+pub use rows::{FromRow, Row, RowRef};
 
 /// What an application needs in one `use`: the repository handles, their results and errors,
 /// the row traits, and ignis-tx's datasource and transaction types.

@@ -20,7 +20,7 @@ use crate::context::{Call, CallOptions, Plans, Shared};
 use crate::filter::FilterLimits;
 use crate::query::sql::SchemaSql;
 use crate::query::RangeResult;
-use crate::rows::{FromRowRows, JsonRows, SerdeRows};
+use crate::rows::{FromRowRows, Row, RowDecoder, SerdeRows};
 use crate::{FromRow, RepoError};
 
 /// Marker of a read-only repository: [`ReadableRepository`] has no write methods at all (a
@@ -33,15 +33,18 @@ pub enum ReadOnly {}
 pub enum ReadWrite {}
 
 /// Ignis `ReadableRepository`: find, find_one, find_by_id, count, exists_with, find with range.
-pub type ReadableRepository = Repository<ReadOnly>;
+/// `T` is the row type: JSON objects by default, or a [`FromRow`] type
+/// (`ReadableRepository<User>` with `#[derive(FromRow)]`).
+pub type ReadableRepository<T = JsonValue> = Repository<ReadOnly, Pooled, T>;
 
 /// Ignis `DefaultCrudRepository`: the reads, plus create, create_all, update_by_id, update_all,
-/// delete_by_id, delete_all, and soft delete / restore for models with `deletedAt`.
-pub type DefaultCrudRepository = Repository<ReadWrite>;
+/// delete_by_id, delete_all, and soft delete / restore for models with `deletedAt`. `T` is the
+/// row type, as for [`ReadableRepository`].
+pub type DefaultCrudRepository<T = JsonValue> = Repository<ReadWrite, Pooled, T>;
 
 /// A repository bound to an executor (see [`Repository::on`]): the same methods, run on that
 /// transaction, savepoint or connection.
-pub type Scope<'a, M> = Repository<M, On<'a>>;
+pub type Scope<'a, M, T = JsonValue> = Repository<M, On<'a>, T>;
 
 mod sealed {
     pub trait Sealed {}
@@ -166,14 +169,14 @@ impl Runner for On<'_> {
 /// })?;
 /// # Ok(()) }
 /// ```
-pub struct Repository<M, R = Pooled> {
+pub struct Repository<M, R = Pooled, T = JsonValue> {
     shared: Arc<Shared>,
     opts: CallOptions,
     runner: R,
-    _mode: PhantomData<fn() -> M>,
+    _mode: PhantomData<fn() -> (M, T)>,
 }
 
-impl<M> Clone for Repository<M, Pooled> {
+impl<M, E> Clone for Repository<M, Pooled, E> {
     fn clone(&self) -> Self {
         Repository {
             shared: self.shared.clone(),
@@ -184,7 +187,7 @@ impl<M> Clone for Repository<M, Pooled> {
     }
 }
 
-impl<M, R> std::fmt::Debug for Repository<M, R> {
+impl<M, R, E> std::fmt::Debug for Repository<M, R, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repository")
             .field(
@@ -209,7 +212,7 @@ pub struct WriteResult<T> {
     pub data: T,
 }
 
-impl<M> Repository<M, Pooled> {
+impl<M, E> Repository<M, Pooled, E> {
     /// A repository over the model named `model` of `schema`, with default [`FilterLimits`].
     ///
     /// # Errors
@@ -238,6 +241,19 @@ impl<M> Repository<M, Pooled> {
             runner: Pooled,
             _mode: PhantomData,
         })
+    }
+
+    /// A repository over the model `E` describes (`#[derive(Model)]`: the model named
+    /// [`ModelDef::MODEL_NAME`](ignis_schema::ModelDef::MODEL_NAME)) in `schema`, its rows read
+    /// as `E` (`#[derive(FromRow)]`): `DefaultCrudRepository::<User>::for_model(ds, schema)`.
+    ///
+    /// # Errors
+    /// [`RepoError::UnknownModel`] when `schema` has no such model.
+    pub fn for_model(ds: DataSource, schema: Arc<Schema>) -> Result<Self, RepoError>
+    where
+        E: ignis_schema::ModelDef,
+    {
+        Self::new(ds, schema, E::MODEL_NAME)
     }
 
     /// The same repository with other filter limits.
@@ -291,7 +307,7 @@ impl<M> Repository<M, Pooled> {
     /// This handle's methods on `exec`: a transaction, a savepoint or a pooled connection
     /// (Ignis's `options.transaction`). The returned handle borrows `exec` mutably for its
     /// life; each of its calls runs there, with this handle's options.
-    pub fn on<'a>(&self, exec: &'a mut dyn Executor) -> Scope<'a, M> {
+    pub fn on<'a>(&self, exec: &'a mut dyn Executor) -> Scope<'a, M, E> {
         Repository {
             shared: self.shared.clone(),
             opts: self.opts.clone(),
@@ -301,7 +317,7 @@ impl<M> Repository<M, Pooled> {
     }
 }
 
-impl<M, R: Runner> Repository<M, R> {
+impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// The model.
     pub fn model(&self) -> &Model {
         &self.shared.schema.models()[self.shared.model]
@@ -352,8 +368,8 @@ impl<M, R: Runner> Repository<M, R> {
     ///
     /// # Errors
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
-    pub fn find(&self, filter: &JsonValue) -> Result<Vec<JsonValue>, RepoError> {
-        self.call(|c| c.find(&c.parse_filter(filter)?, &JsonRows))
+    pub fn find(&self, filter: &JsonValue) -> Result<Vec<E>, RepoError> {
+        self.call(|c| c.find(&c.parse_filter(filter)?, &RowDecoder::new()))
     }
 
     /// [`Repository::find`], each row deserialized into `T` straight from the Postgres values
@@ -382,11 +398,11 @@ impl<M, R: Runner> Repository<M, R> {
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn find_one(&self, filter: &JsonValue) -> Result<Option<JsonValue>, RepoError> {
+    pub fn find_one(&self, filter: &JsonValue) -> Result<Option<E>, RepoError> {
         self.call(|c| {
             let mut f = c.parse_filter(filter)?;
             f.limit = Some(1);
-            c.find(&f, &JsonRows).map(Self::first)
+            c.find(&f, &RowDecoder::new()).map(Self::first)
         })
     }
 
@@ -411,12 +427,8 @@ impl<M, R: Runner> Repository<M, R> {
     ///
     /// # Errors
     /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
-    pub fn find_by_id(
-        &self,
-        id: &JsonValue,
-        filter: &JsonValue,
-    ) -> Result<Option<JsonValue>, RepoError> {
-        self.call(|c| c.find_by_id(id, filter, &JsonRows))
+    pub fn find_by_id(&self, id: &JsonValue, filter: &JsonValue) -> Result<Option<E>, RepoError> {
+        self.call(|c| c.find_by_id(id, filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
@@ -464,8 +476,8 @@ impl<M, R: Runner> Repository<M, R> {
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn find_with_range(&self, filter: &JsonValue) -> Result<RangeResult, RepoError> {
-        self.call(|c| c.find_with_range(&c.parse_filter(filter)?, &JsonRows))
+    pub fn find_with_range(&self, filter: &JsonValue) -> Result<RangeResult<E>, RepoError> {
+        self.call(|c| c.find_with_range(&c.parse_filter(filter)?, &RowDecoder::new()))
     }
 }
 

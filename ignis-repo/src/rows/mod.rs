@@ -138,3 +138,44 @@ impl<T: FromRow> Decoder for FromRowRows<T> {
         T::from_row(row)
     }
 }
+
+/// A row type a repository returns ([`crate::Repository`]'s `T`): JSON objects
+/// ([`serde_json::Value`], the default) or any [`FromRow`] type, such as a struct with
+/// `#[derive(FromRow)]`. Implemented for those two; the methods are the engine's.
+pub trait Row: Sized {
+    /// Builds the row.
+    ///
+    /// # Errors
+    /// As [`FromRow::from_row`]; for JSON, [`RepoError::Decode`].
+    #[doc(hidden)]
+    fn decode_row(row: &RowRef<'_>) -> Result<Self, RepoError>;
+}
+
+impl Row for JsonValue {
+    fn decode_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        JsonRows.decode(row)
+    }
+}
+
+impl<T: FromRow> Row for T {
+    fn decode_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
+        T::from_row(row)
+    }
+}
+
+/// The decoder of a repository's row type `T`.
+pub(crate) struct RowDecoder<T>(PhantomData<fn() -> T>);
+
+impl<T> RowDecoder<T> {
+    pub(crate) fn new() -> Self {
+        RowDecoder(PhantomData)
+    }
+}
+
+impl<T: Row> Decoder for RowDecoder<T> {
+    type Row = T;
+
+    fn decode(&self, row: &RowRef<'_>) -> Result<T, RepoError> {
+        T::decode_row(row)
+    }
+}

@@ -13,10 +13,10 @@ mod update;
 use serde_json::Value as JsonValue;
 
 use crate::repository::{ReadWrite, Repository, Runner, WriteResult};
-use crate::rows::JsonRows;
+use crate::rows::{Row, RowDecoder};
 use crate::RepoError;
 
-impl<R: Runner> Repository<ReadWrite, R> {
+impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     /// Inserts one row (Ignis `create`). `data` is an object keyed by property name; missing
     /// properties take their column defaults (id, timestamps); user-audit properties come from
     /// the handle's actor. Returns the row as stored.
@@ -24,8 +24,8 @@ impl<R: Runner> Repository<ReadWrite, R> {
     /// # Errors
     /// [`RepoError::InvalidData`] (unknown property, wrong value type), or the server's error
     /// (e.g. SQLSTATE 23505 for a duplicate); nothing is written then.
-    pub fn create(&self, data: &JsonValue) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
-        self.call(|c| c.create(data, &JsonRows))
+    pub fn create(&self, data: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
+        self.call(|c| c.create(data, &RowDecoder::new()))
     }
 
     /// Inserts many rows (Ignis `createAll`), all or none. Rows giving the same set of
@@ -43,15 +43,15 @@ impl<R: Runner> Repository<ReadWrite, R> {
     ///
     /// # Errors
     /// As [`Repository::create`].
-    pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
+    pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<E>>, RepoError> {
         let model = self.model();
         let groups = insert::group_by_keys(model, data)?;
         if insert::one_statement(model, &groups) {
-            return self.call(|c| c.create_all(data, groups, &JsonRows));
+            return self.call(|c| c.create_all(data, groups, &RowDecoder::new()));
         }
         self.atomic(|c| {
             let groups = insert::group_by_keys(model, data)?;
-            c.create_all(data, groups, &JsonRows)
+            c.create_all(data, groups, &RowDecoder::new())
         })
     }
 
@@ -68,8 +68,8 @@ impl<R: Runner> Repository<ReadWrite, R> {
         &self,
         id: &JsonValue,
         data: &JsonValue,
-    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
-        self.call(|c| c.update_by_id(id, data, &JsonRows))
+    ) -> Result<WriteResult<Option<E>>, RepoError> {
+        self.call(|c| c.update_by_id(id, data, &RowDecoder::new()))
     }
 
     /// Updates every row matching `where` (Ignis `updateAll`); see
@@ -82,8 +82,8 @@ impl<R: Runner> Repository<ReadWrite, R> {
         &self,
         data: &JsonValue,
         r#where: &JsonValue,
-    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.call(|c| c.update_all(data, r#where, &JsonRows))
+    ) -> Result<WriteResult<Vec<E>>, RepoError> {
+        self.call(|c| c.update_all(data, r#where, &RowDecoder::new()))
     }
 
     /// Deletes the row with primary key `id` (Ignis `deleteById`); returns it.
@@ -91,11 +91,8 @@ impl<R: Runner> Repository<ReadWrite, R> {
     /// # Errors
     /// [`RepoError::NoPrimaryKey`], a null id or one of the wrong type, or the server's error
     /// (e.g. 23503 when another row references it).
-    pub fn delete_by_id(
-        &self,
-        id: &JsonValue,
-    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
-        self.call(|c| c.delete_by_id(id, &JsonRows))
+    pub fn delete_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
+        self.call(|c| c.delete_by_id(id, &RowDecoder::new()))
     }
 
     /// Deletes every row matching `where` (Ignis `deleteAll`); empty where refused unless
@@ -103,33 +100,24 @@ impl<R: Runner> Repository<ReadWrite, R> {
     ///
     /// # Errors
     /// As [`Repository::update_all`].
-    pub fn delete_all(
-        &self,
-        r#where: &JsonValue,
-    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.call(|c| c.delete_all(r#where, &JsonRows))
+    pub fn delete_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
+        self.call(|c| c.delete_all(r#where, &RowDecoder::new()))
     }
 
     /// Soft delete: sets `deletedAt` to now on the row with primary key `id`.
     ///
     /// # Errors
     /// [`RepoError::NoSoftDelete`], and as [`Repository::update_by_id`].
-    pub fn soft_delete_by_id(
-        &self,
-        id: &JsonValue,
-    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
-        self.call(|c| c.soft_delete_by_id(id, &JsonRows))
+    pub fn soft_delete_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
+        self.call(|c| c.soft_delete_by_id(id, &RowDecoder::new()))
     }
 
     /// Soft delete of every row matching `where`.
     ///
     /// # Errors
     /// As [`Repository::soft_delete_by_id`] and [`RepoError::EmptyWhere`].
-    pub fn soft_delete_all(
-        &self,
-        r#where: &JsonValue,
-    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.call(|c| c.soft_delete_all(r#where, &JsonRows))
+    pub fn soft_delete_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
+        self.call(|c| c.soft_delete_all(r#where, &RowDecoder::new()))
     }
 
     /// Restores a soft-deleted row (`deletedAt` back to null); the default filter is skipped so
@@ -137,21 +125,15 @@ impl<R: Runner> Repository<ReadWrite, R> {
     ///
     /// # Errors
     /// As [`Repository::soft_delete_by_id`].
-    pub fn restore_by_id(
-        &self,
-        id: &JsonValue,
-    ) -> Result<WriteResult<Option<JsonValue>>, RepoError> {
-        self.call(|c| c.restore_by_id(id, &JsonRows))
+    pub fn restore_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
+        self.call(|c| c.restore_by_id(id, &RowDecoder::new()))
     }
 
     /// Restores every soft-deleted row matching `where`.
     ///
     /// # Errors
     /// As [`Repository::soft_delete_all`].
-    pub fn restore_all(
-        &self,
-        r#where: &JsonValue,
-    ) -> Result<WriteResult<Vec<JsonValue>>, RepoError> {
-        self.call(|c| c.restore_all(r#where, &JsonRows))
+    pub fn restore_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
+        self.call(|c| c.restore_all(r#where, &RowDecoder::new()))
     }
 }
