@@ -212,12 +212,32 @@ pub struct WriteResult<T> {
     pub data: T,
 }
 
-impl<M, E> Repository<M, Pooled, E> {
+impl<M> Repository<M, Pooled> {
     /// A repository over the model named `model` of `schema`, with default [`FilterLimits`].
+    /// Rows are JSON objects; [`Repository::for_model`] makes a repository whose rows are a
+    /// derived model type, and [`Repository::typed`] turns this one into one.
     ///
     /// # Errors
     /// [`RepoError::UnknownModel`].
     pub fn new(ds: DataSource, schema: Arc<Schema>, model: &str) -> Result<Self, RepoError> {
+        Self::build(ds, schema, model)
+    }
+
+    /// The same repository (model, options, plans) with rows read as `U`, a [`FromRow`] type:
+    /// `users.typed::<User>().find(..)` returns `Vec<User>`.
+    pub fn typed<U: FromRow>(&self) -> Repository<M, Pooled, U> {
+        Repository {
+            shared: self.shared.clone(),
+            opts: self.opts.clone(),
+            runner: Pooled,
+            _mode: PhantomData,
+        }
+    }
+}
+
+impl<M, E> Repository<M, Pooled, E> {
+    /// The repository over model `model` of `schema`, rows read as `E`.
+    fn build(ds: DataSource, schema: Arc<Schema>, model: &str) -> Result<Self, RepoError> {
         let index = schema
             .models()
             .iter()
@@ -253,7 +273,7 @@ impl<M, E> Repository<M, Pooled, E> {
     where
         E: ignis_schema::ModelDef,
     {
-        Self::new(ds, schema, E::MODEL_NAME)
+        Self::build(ds, schema, E::MODEL_NAME)
     }
 
     /// The same repository with other filter limits.
