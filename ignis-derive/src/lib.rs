@@ -52,6 +52,7 @@ mod fields;
 mod from_row;
 mod model;
 mod names;
+mod properties;
 mod types;
 
 use proc_macro::TokenStream;
@@ -182,6 +183,57 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     from_row::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives, for a struct with named fields, one associated constant per field for typed
+/// filters (`ignis_repo::filter::typed`): `User::EMAIL`, a
+/// `Property<User, String>` for the field `email: String`; `User::ORDERS`, a
+/// `Related<User, Order>` for a `#[ignis(relation)] orders: Vec<Order>` field. A constant is
+/// named after its field in SCREAMING_SNAKE_CASE and holds the field's property name; its type
+/// carries the field's Rust type, so only the operators that apply to it, with values of that
+/// type, compile (`User::EMAIL.gt(3)` does not).
+///
+/// A derive of its own (beside `Model` and `FromRow`) because the constants name
+/// `::ignis_repo` (the crate that derives needs it), where `Model` needs only `ignis-schema`.
+/// Re-exported as `ignis_repo::filter::typed::Properties`. It reads the attributes
+/// [`macro@Model`] documents and uses `property = ".."`, `relation` and `skip` (no constant).
+/// The constants have the struct's visibility. A property the struct does not declare (an
+/// enricher's column left to the model) has no constant.
+///
+/// ```
+/// use ignis_repo::filter::typed::{Properties, TypedFilter};
+///
+/// #[derive(Properties)]
+/// struct User {
+///     id: String,
+///     #[ignis(property = "mail")]
+///     email: String,
+///     last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+///     #[ignis(relation)]
+///     orders: Vec<Order>,
+/// }
+///
+/// #[derive(Properties)]
+/// struct Order {
+///     id: i32,
+/// }
+///
+/// assert_eq!(User::EMAIL.name(), "mail");
+/// assert_eq!(User::LAST_LOGIN_AT.name(), "lastLoginAt");
+/// let filter = TypedFilter::new()
+///     .r#where(User::LAST_LOGIN_AT.is_null())
+///     .include(User::ORDERS);
+/// assert_eq!(
+///     serde_json::Value::from(filter),
+///     serde_json::json!({"where": {"lastLoginAt": {"eq": null}}, "include": ["orders"]})
+/// );
+/// ```
+#[proc_macro_derive(Properties, attributes(ignis))]
+pub fn derive_properties(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    properties::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

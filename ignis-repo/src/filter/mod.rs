@@ -110,6 +110,7 @@ mod error;
 mod merge;
 mod parse;
 mod regexp;
+pub mod typed;
 
 #[cfg(test)]
 mod tests;
