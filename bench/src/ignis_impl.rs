@@ -95,7 +95,7 @@ fn int(row: &Value, key: &str) -> i64 {
 pub fn find_by_id(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for id in &inp.ids_json {
-        if let Some(row) = ig.users.find_by_id(id, &Value::Null)? {
+        if let Some(row) = ig.users.find_by_id(id)? {
             check += int(&row, "age");
         }
     }
@@ -115,7 +115,7 @@ pub fn find_by_id_held(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     let mut conn = ig.ds1.connection()?;
     for id in &inp.ids_json {
-        if let Some(row) = ig.users.on(&mut conn).find_by_id(id, &Value::Null)? {
+        if let Some(row) = ig.users.on(&mut conn).find_by_id(id)? {
             check += int(&row, "age");
         }
     }
@@ -291,7 +291,7 @@ pub fn parallel_find_by_id(
         inp.ids_json
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
-                let row = ig.users8.find_by_id(id, &Value::Null)?;
+                let row = ig.users8.find_by_id(id)?;
                 Ok(Outcome {
                     ops: 1,
                     check: row.map_or(0, |r| int(&r, "age")),
@@ -326,7 +326,7 @@ pub fn serializable_rmw(
                     let total = ig
                         .orders4
                         .on(tx)
-                        .find_by_id(id, &fields)?
+                        .find_by_id_with(id, &fields)?
                         .and_then(|r| r.get("total").and_then(Value::as_f64))
                         .unwrap_or(0.0);
                     ig.orders4_count_only

@@ -442,12 +442,24 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     }
 
     /// The row whose primary key is `id` (and which the default filter lets through), or
-    /// `None`. `filter` may give `fields` and `include`; its `where` is ANDed; `null` or `{}`
-    /// for none.
+    /// `None`.
     ///
     /// # Errors
     /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
-    pub fn find_by_id(&self, id: &JsonValue, filter: &JsonValue) -> Result<Option<E>, RepoError> {
+    pub fn find_by_id(&self, id: &JsonValue) -> Result<Option<E>, RepoError> {
+        self.call(|c| c.find_by_id(id, &JsonValue::Null, &RowDecoder::new()))
+    }
+
+    /// [`Repository::find_by_id`] with a filter: its `fields` and `include` apply, its `where`
+    /// is ANDed (`order`, `limit` and `skip` mean nothing for one row).
+    ///
+    /// # Errors
+    /// As [`Repository::find_by_id`].
+    pub fn find_by_id_with(
+        &self,
+        id: &JsonValue,
+        filter: &JsonValue,
+    ) -> Result<Option<E>, RepoError> {
         self.call(|c| c.find_by_id(id, filter, &RowDecoder::new()))
     }
 

@@ -2504,7 +2504,7 @@ fn check_find_by_id(fx: &Fixture, case: &Case, seen: &mut Exercised) -> Result<(
     let id = case.by_id_json(fx);
     let filter = case.by_id_filter();
     let what = json!({"id": id, "filter": filter});
-    let json_row = fx.items.find_by_id(&id, &filter);
+    let json_row = fx.items.find_by_id_with(&id, &filter);
     let serde_row = fx.items.find_by_id_as::<ItemOut>(&id, &filter);
     let typed_row = fx.items.find_by_id_into::<ItemOut>(&id, &filter);
     match (expected_by_id(fx, case), json_row, serde_row, typed_row) {

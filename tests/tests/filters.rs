@@ -794,7 +794,7 @@ fn unicode_values_round_trip_through_create_find_and_where_equality() {
         ids.push(created["id"].clone());
     }
     for (v, id) in values.iter().zip(&ids) {
-        let found = app.events.find_by_id(id, &Value::Null).unwrap().unwrap();
+        let found = app.events.find_by_id(id).unwrap().unwrap();
         assert_eq!(found["title"], json!(v));
         // Exactly one row each: combining and precomposed é are different strings (no
         // normalisation), as are the emoji sequences.

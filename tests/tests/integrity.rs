@@ -110,7 +110,7 @@ fn a_refused_json_path_update_changes_nothing() {
             "{n}: message quotes the whole key"
         );
     }
-    let after = repo.find_by_id(&id, &Value::Null).unwrap().unwrap();
+    let after = repo.find_by_id(&id).unwrap().unwrap();
     assert_eq!(after["body"], json!({"keep": true}));
     assert_eq!(
         after["modifiedAt"], row["modifiedAt"],
@@ -155,7 +155,7 @@ fn deep_documents_written_here_or_elsewhere_read_back() {
         .unwrap();
     assert_eq!(created["body"], doc);
     let id = created["id"].clone();
-    let found = repo.find_by_id(&id, &Value::Null).unwrap().unwrap();
+    let found = repo.find_by_id(&id).unwrap().unwrap();
     assert_eq!(found["body"], doc);
     assert_eq!(depth(&found["raw"]), 200);
 

@@ -163,15 +163,11 @@ fn crud_round_trip_on_the_example_app() {
         "{created_at}"
     );
 
-    let found = app
-        .users
-        .find_by_id(&json!(id), &Value::Null)
-        .unwrap()
-        .unwrap();
+    let found = app.users.find_by_id(&json!(id)).unwrap().unwrap();
     assert_eq!(found, ada);
     assert!(app
         .users
-        .find_by_id(&json!("no-such-id"), &Value::Null)
+        .find_by_id(&json!("no-such-id"))
         .unwrap()
         .is_none());
 
@@ -476,7 +472,7 @@ fn soft_delete_default_filter_and_refusal_of_empty_wheres() {
     let deleted = app.posts.soft_delete_by_id(&id).unwrap();
     assert_eq!(deleted.count, 1);
     assert!(deleted.data.unwrap()["deletedAt"].is_string());
-    assert!(app.posts.find_by_id(&id, &Value::Null).unwrap().is_none());
+    assert!(app.posts.find_by_id(&id).unwrap().is_none());
     assert_eq!(app.posts.count(&json!({})).unwrap(), 5);
     assert_eq!(
         app.posts.skip_default_filter().count(&json!({})).unwrap(),
@@ -1087,7 +1083,7 @@ fn find_by_id_as_and_find_one_as_agree_with_their_dynamic_forms() {
         (&app.users, json!(ids[2]), json!({"include": ["posts"]})),
     ];
     for (repo, id, filter) in &cases {
-        let dynamic = repo.find_by_id(id, filter).unwrap();
+        let dynamic = repo.find_by_id_with(id, filter).unwrap();
         let typed: Option<Value> = repo.find_by_id_as(id, filter).unwrap();
         assert_eq!(typed, dynamic, "{id} {filter}");
     }
@@ -1522,11 +1518,11 @@ mod writes_and_lookups {
 
         // No filter (`null`, `{}`) and a where that restricts nothing: the same row, the one
         // `create` returned.
-        let bare = app.items.find_by_id(&id, &Value::Null).unwrap().unwrap();
-        let bare_obj = app.items.find_by_id(&id, &json!({})).unwrap().unwrap();
+        let bare = app.items.find_by_id(&id).unwrap().unwrap();
+        let bare_obj = app.items.find_by_id(&id).unwrap().unwrap();
         let with_where = app
             .items
-            .find_by_id(&id, &neutral_where())
+            .find_by_id_with(&id, &neutral_where())
             .unwrap()
             .unwrap();
         assert_eq!(bare, with_where);
@@ -1536,24 +1532,15 @@ mod writes_and_lookups {
         // Ids are taken alike with and without a where: a value no id can be fails the same way,
         // null and unknown ids find nothing.
         for bad in [json!("abc"), json!(1.5), json!([1]), json!({"a": 1})] {
-            let a = app
-                .items
-                .find_by_id(&bad, &Value::Null)
-                .map_err(|e| e.to_string());
+            let a = app.items.find_by_id(&bad).map_err(|e| e.to_string());
             let b = app
                 .items
-                .find_by_id(&bad, &neutral_where())
+                .find_by_id_with(&bad, &neutral_where())
                 .map_err(|e| e.to_string());
             assert_eq!(a, b, "{bad}");
         }
-        assert_eq!(
-            app.items.find_by_id(&Value::Null, &Value::Null).unwrap(),
-            None
-        );
-        assert_eq!(
-            app.items.find_by_id(&json!(999_999), &json!({})).unwrap(),
-            None
-        );
+        assert_eq!(app.items.find_by_id(&Value::Null).unwrap(), None);
+        assert_eq!(app.items.find_by_id(&json!(999_999)).unwrap(), None);
 
         // `fields` (with order / limit / skip), with and without a where: the same answer.
         for fields in [
@@ -1562,32 +1549,32 @@ mod writes_and_lookups {
             json!({"fields": {"meta": false}, "order": "name DESC", "limit": 5, "skip": 3}),
             json!({"fields": []}),
         ] {
-            let bare = app.items.find_by_id(&id, &fields).unwrap();
+            let bare = app.items.find_by_id_with(&id, &fields).unwrap();
             let mut with_where = fields.clone();
             with_where["where"] = neutral_where()["where"].clone();
-            let restricted = app.items.find_by_id(&id, &with_where).unwrap();
+            let restricted = app.items.find_by_id_with(&id, &with_where).unwrap();
             assert_eq!(bare, restricted, "{fields}");
         }
         assert_eq!(
             app.items
-                .find_by_id(&id, &json!({"fields": ["name"]}))
+                .find_by_id_with(&id, &json!({"fields": ["name"]}))
                 .unwrap()
                 .unwrap(),
             json!({"name": "a"})
         );
         let unknown = app
             .items
-            .find_by_id(&id, &json!({"fields": ["nope"]}))
+            .find_by_id_with(&id, &json!({"fields": ["nope"]}))
             .unwrap_err();
         assert!(matches!(unknown, RepoError::Filter(_)), "{unknown}");
 
         // The default filter (soft delete) still applies, and skipping it still works.
         app.items.soft_delete_by_id(&id).unwrap();
-        assert_eq!(app.items.find_by_id(&id, &Value::Null).unwrap(), None);
+        assert_eq!(app.items.find_by_id(&id).unwrap(), None);
         let hidden_row = app
             .items
             .skip_default_filter()
-            .find_by_id(&id, &Value::Null)
+            .find_by_id(&id)
             .unwrap()
             .unwrap();
         assert!(hidden_row["deletedAt"].is_string());
@@ -1603,7 +1590,7 @@ mod writes_and_lookups {
         let tx_row = app
             .ds
             .transaction(TransactionOptions::default(), |tx| {
-                app.tags.on(tx).find_by_id(&tag["id"], &Value::Null)
+                app.tags.on(tx).find_by_id(&tag["id"])
             })
             .unwrap();
         assert_eq!(tx_row, Some(tag));
@@ -1622,13 +1609,7 @@ mod writes_and_lookups {
         assert_eq!(row["createdBy"], json!(7));
         assert_eq!(row["meta"], json!([1, {"a": null}]));
         assert_eq!(row["price"], json!(2.0));
-        assert_eq!(
-            app.items
-                .find_by_id(&row["id"], &Value::Null)
-                .unwrap()
-                .unwrap(),
-            row
-        );
+        assert_eq!(app.items.find_by_id(&row["id"]).unwrap().unwrap(), row);
 
         let unknown = app
             .items
@@ -1688,10 +1669,7 @@ mod writes_and_lookups {
         assert_eq!(updated["createdBy"], Value::Null);
         assert_ne!(updated["modifiedAt"], row["modifiedAt"]);
         assert!(updated.get("secret").is_none());
-        assert_eq!(
-            app.items.find_by_id(&id, &Value::Null).unwrap().unwrap(),
-            updated
-        );
+        assert_eq!(app.items.find_by_id(&id).unwrap().unwrap(), updated);
 
         // modifiedAt / modifiedBy given explicitly win; count-only handles return no row.
         let r = app
@@ -1703,7 +1681,7 @@ mod writes_and_lookups {
             )
             .unwrap();
         assert_eq!((r.count, r.data), (1, None));
-        let now = app.items.find_by_id(&id, &Value::Null).unwrap().unwrap();
+        let now = app.items.find_by_id(&id).unwrap().unwrap();
         assert_eq!(now["modifiedBy"], json!(3));
         assert_eq!(now["modifiedAt"], json!("2020-01-02T03:04:05Z"));
 
@@ -1781,10 +1759,7 @@ mod writes_and_lookups {
             .unwrap();
         tx.rollback().unwrap();
         assert_eq!(
-            app.tags
-                .find_by_id(&tag["id"], &Value::Null)
-                .unwrap()
-                .unwrap()["label"],
+            app.tags.find_by_id(&tag["id"]).unwrap().unwrap()["label"],
             json!("t")
         );
     }

@@ -93,10 +93,7 @@ fn writes_and_reads_return_the_model_type() {
     let titles: Vec<&str> = found[0].books.iter().map(|b| b.title.as_str()).collect();
     assert_eq!(titles, ["Sketches", "Notes"]);
 
-    let by_id = app
-        .books
-        .find_by_id(&json!(created.data[0].id), &Value::Null)
-        .unwrap();
+    let by_id = app.books.find_by_id(&json!(created.data[0].id)).unwrap();
     assert_eq!(by_id.as_ref(), Some(&created.data[0]));
     assert_eq!(app.books.count(&json!({"price": {"gt": 10}})).unwrap(), 1);
 

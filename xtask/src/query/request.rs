@@ -508,7 +508,7 @@ pub(super) fn run(
             answer.insert("row".into(), row.into());
         }
         Op::FindById => {
-            let row = call!(repo, tx, find_by_id(&entity, &filter))?;
+            let row = call!(repo, tx, find_by_id_with(&entity, &filter))?;
             answer.insert("row".into(), row.into());
         }
         Op::Count => {
