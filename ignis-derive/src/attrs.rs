@@ -27,6 +27,11 @@ fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
 
+/// [`string`], for closures where a local named `string` shadows it.
+fn string_lit(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    string(meta)
+}
+
 /// Sets `slot` once; a second occurrence of the same key is an error at that key.
 fn once<T>(
     slot: &mut Option<T>,
@@ -283,6 +288,50 @@ pub(crate) enum EnricherAttr {
     },
 }
 
+/// `unique(name = "..", properties = "a, b", deferrable, initially_deferred,
+/// nulls_not_distinct)` on the struct: a unique constraint over several properties.
+pub(crate) struct UniqueAttr {
+    pub(crate) name: LitStr,
+    pub(crate) properties: Vec<String>,
+    pub(crate) deferrable: bool,
+    pub(crate) initially_deferred: bool,
+    pub(crate) nulls_not_distinct: bool,
+}
+
+/// `index(name = "..", properties = "a, b", method = "gin", where = "<sql>", unique,
+/// include = "c")` on the struct.
+pub(crate) struct IndexAttr {
+    pub(crate) name: LitStr,
+    pub(crate) properties: Vec<String>,
+    pub(crate) method: Option<LitStr>,
+    pub(crate) predicate: Option<LitStr>,
+    pub(crate) unique: bool,
+    pub(crate) include: Vec<String>,
+}
+
+/// `check(name = "..", expr = "<sql>")` on the struct.
+pub(crate) struct CheckAttr {
+    pub(crate) name: LitStr,
+    pub(crate) expr: LitStr,
+}
+
+/// Column options of the enrichers, given in their parenthesized forms (`id(column = ..)`,
+/// `tz(created_column = .., ..)`, `user_audit(created_column = .., ..)`); all `None` /
+/// `false` means the enricher's defaults.
+#[derive(Default)]
+pub(crate) struct EnricherOptions {
+    /// `id(column = "..")`.
+    pub(crate) id_column: Option<LitStr>,
+    /// `tz(created_column = "..")`, `tz(modified_column = "..")`, `tz(deleted_column = "..")`.
+    pub(crate) tz_columns: [Option<LitStr>; 3],
+    /// `tz(no_modified)`: no `modifiedAt`.
+    pub(crate) tz_no_modified: bool,
+    /// `tz(without_time_zone)`: `timestamp without time zone` columns.
+    pub(crate) tz_without_time_zone: bool,
+    /// `user_audit(created_column = "..", modified_column = "..")`.
+    pub(crate) audit_columns: [Option<LitStr>; 2],
+}
+
 /// The `#[ignis(..)]` keys of the struct.
 #[derive(Default)]
 pub(crate) struct StructAttrs {
@@ -291,10 +340,224 @@ pub(crate) struct StructAttrs {
     pub(crate) schema: Option<LitStr>,
     pub(crate) skip_migrate: Option<Span>,
     pub(crate) enrichers: Vec<EnricherAttr>,
+    /// Multi-property unique constraints, in the order written.
+    pub(crate) uniques: Vec<UniqueAttr>,
+    /// Struct-level indexes, in the order written.
+    pub(crate) indexes: Vec<IndexAttr>,
+    /// Check constraints, in the order written.
+    pub(crate) checks: Vec<CheckAttr>,
+    /// `default_filter = r#"{"where": ..}"#`: Ignis filter JSON, checked to be an object.
+    pub(crate) default_filter: Option<LitStr>,
+    /// `renamed_from = "old_table"`: the table's previous name.
+    pub(crate) renamed_from: Option<LitStr>,
+    /// The enrichers' column options.
+    pub(crate) enricher_options: EnricherOptions,
 }
 
-const STRUCT_KEYS: &str = "name, table, schema, skip_migrate, id, tz, user_audit, data_type, \
+const STRUCT_KEYS: &str = "name, table, schema, skip_migrate, renamed_from, default_filter, \
+                           unique(..), index(..), check(..), id, tz, user_audit, data_type, \
                            user_columns, principal";
+
+/// Keys a struct may repeat (one constraint each).
+const REPEATABLE: &[&str] = &["unique", "index", "check"];
+
+/// A constraint or index name: 1 to 63 bytes (Postgres truncates longer names).
+fn object_name(lit: LitStr) -> syn::Result<LitStr> {
+    let len = lit.value().len();
+    if len == 0 || len > 63 {
+        return Err(syn::Error::new_spanned(
+            &lit,
+            format!("a constraint or index name has 1 to 63 bytes, not {len}"),
+        ));
+    }
+    Ok(lit)
+}
+
+/// SQL written by the model's author (a check expression, an index predicate): not empty.
+fn sql_text(lit: LitStr, what: &str) -> syn::Result<LitStr> {
+    if lit.value().trim().is_empty() {
+        return Err(syn::Error::new_spanned(
+            &lit,
+            format!("the {what} is empty"),
+        ));
+    }
+    Ok(lit)
+}
+
+fn required<T>(value: Option<T>, meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<T> {
+    value.ok_or_else(|| meta.error(format!("expected {example}")))
+}
+
+fn parse_unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
+    const EXAMPLE: &str =
+        "`unique(name = \"UQ_..\", properties = \"a, b\")` (optionally with `deferrable`, \
+         `initially_deferred`, `nulls_not_distinct`)";
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!("expected {EXAMPLE}")));
+    }
+    let (mut name, mut properties) = (None, None);
+    let (mut deferrable, mut initially_deferred, mut nulls_not_distinct) = (None, None, None);
+    meta.parse_nested_meta(|inner| {
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "name" => once(&mut name, object_name(string(&inner)?)?, &inner, "name"),
+            "properties" => once(
+                &mut properties,
+                name_list(&string(&inner)?)?,
+                &inner,
+                "properties",
+            ),
+            "deferrable" => flag(&mut deferrable, &inner, "deferrable"),
+            "initially_deferred" => flag(&mut initially_deferred, &inner, "initially_deferred"),
+            "nulls_not_distinct" => flag(&mut nulls_not_distinct, &inner, "nulls_not_distinct"),
+            _ => Err(inner.error(format!("unknown unique option; expected {EXAMPLE}"))),
+        }
+    })?;
+    Ok(UniqueAttr {
+        name: required(name, meta, EXAMPLE)?,
+        properties: required(properties, meta, EXAMPLE)?,
+        deferrable: deferrable.is_some() || initially_deferred.is_some(),
+        initially_deferred: initially_deferred.is_some(),
+        nulls_not_distinct: nulls_not_distinct.is_some(),
+    })
+}
+
+fn parse_index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
+    const EXAMPLE: &str = "`index(name = \"IDX_..\", properties = \"a, b\")` (optionally with \
+                           `method = \"gin\"`, `where = \"<sql>\"`, `unique`, `include = \"c\"`)";
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "on the struct, `index` needs its name and properties: {EXAMPLE} (a field's own \
+             `#[ignis(index)]` indexes that field)"
+        )));
+    }
+    let (mut name, mut properties, mut method, mut predicate) = (None, None, None, None);
+    let (mut unique, mut include) = (None, None);
+    meta.parse_nested_meta(|inner| {
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "name" => once(&mut name, object_name(string(&inner)?)?, &inner, "name"),
+            "properties" => once(
+                &mut properties,
+                name_list(&string(&inner)?)?,
+                &inner,
+                "properties",
+            ),
+            "method" => {
+                let lit = string(&inner)?;
+                let value = lit.value();
+                let plain = !value.is_empty()
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !plain {
+                    return Err(syn::Error::new_spanned(
+                        &lit,
+                        "an index method is an access method's name: `btree`, `hash`, `gin`, \
+                         `gist`, `spgist`, `brin`, ...",
+                    ));
+                }
+                once(&mut method, lit, &inner, "method")
+            }
+            "where" => once(
+                &mut predicate,
+                sql_text(string(&inner)?, "index predicate")?,
+                &inner,
+                "where",
+            ),
+            "unique" => flag(&mut unique, &inner, "unique"),
+            "include" => once(
+                &mut include,
+                name_list(&string(&inner)?)?,
+                &inner,
+                "include",
+            ),
+            _ => Err(inner.error(format!("unknown index option; expected {EXAMPLE}"))),
+        }
+    })?;
+    Ok(IndexAttr {
+        name: required(name, meta, EXAMPLE)?,
+        properties: required(properties, meta, EXAMPLE)?,
+        method,
+        predicate,
+        unique: unique.is_some(),
+        include: include.unwrap_or_default(),
+    })
+}
+
+fn parse_check(meta: &ParseNestedMeta<'_>) -> syn::Result<CheckAttr> {
+    const EXAMPLE: &str = "`check(name = \"CK_..\", expr = \"<sql>\")`";
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!("expected {EXAMPLE}")));
+    }
+    let (mut name, mut expr) = (None, None);
+    meta.parse_nested_meta(|inner| {
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "name" => once(&mut name, object_name(string(&inner)?)?, &inner, "name"),
+            "expr" => once(
+                &mut expr,
+                sql_text(string(&inner)?, "check expression")?,
+                &inner,
+                "expr",
+            ),
+            _ => Err(inner.error(format!("unknown check option; expected {EXAMPLE}"))),
+        }
+    })?;
+    Ok(CheckAttr {
+        name: required(name, meta, EXAMPLE)?,
+        expr: required(expr, meta, EXAMPLE)?,
+    })
+}
+
+/// `default_filter = ".."`: JSON text that is an object (an Ignis filter).
+fn default_filter(lit: LitStr) -> syn::Result<LitStr> {
+    match serde_json::from_str::<serde_json::Value>(&lit.value()) {
+        Ok(serde_json::Value::Object(_)) => Ok(lit),
+        Ok(_) => Err(syn::Error::new_spanned(
+            &lit,
+            "a default filter is an Ignis filter: a JSON object such as {\"where\": {\"deletedAt\": null}}",
+        )),
+        Err(e) => Err(syn::Error::new_spanned(
+            &lit,
+            format!("the default filter is not JSON: {e}"),
+        )),
+    }
+}
+
+/// The kind of `id = ".."` / `id(data_type = "..")`.
+fn id_kind(lit: &LitStr) -> syn::Result<String> {
+    let kind = lit.value().replace('_', "-");
+    if !matches!(kind.as_str(), "string" | "number" | "big-number") {
+        return Err(syn::Error::new_spanned(
+            lit,
+            "`id` takes \"string\", \"number\" or \"big-number\"",
+        ));
+    }
+    Ok(kind)
+}
+
+/// A column name given to an enricher: 1 to 63 bytes.
+fn column_name(lit: LitStr) -> syn::Result<LitStr> {
+    let len = lit.value().len();
+    if len == 0 || len > 63 {
+        return Err(syn::Error::new_spanned(
+            &lit,
+            format!("a column name has 1 to 63 bytes, not {len}"),
+        ));
+    }
+    Ok(lit)
+}
 
 fn string_or_number(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
     if !meta.input.peek(syn::Token![=]) {
@@ -319,7 +582,7 @@ impl StructAttrs {
         for attr in attrs.iter().filter(|a| a.path().is_ident("ignis")) {
             attr.parse_nested_meta(|meta| {
                 let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-                if seen.contains(&key) {
+                if seen.contains(&key) && !REPEATABLE.contains(&key.as_str()) {
                     return Err(meta.error(format!("duplicate `{key}` attribute")));
                 }
                 seen.push(key.clone());
@@ -328,33 +591,115 @@ impl StructAttrs {
                     "table" => out.table = Some(string(&meta)?),
                     "schema" => out.schema = Some(string(&meta)?),
                     "skip_migrate" => out.skip_migrate = Some(meta.path.span()),
+                    "renamed_from" => out.renamed_from = Some(string(&meta)?),
+                    "default_filter" => {
+                        out.default_filter = Some(default_filter(string(&meta)?)?);
+                    }
+                    "unique" => out.uniques.push(parse_unique(&meta)?),
+                    "index" => out.indexes.push(parse_index(&meta)?),
+                    "check" => out.checks.push(parse_check(&meta)?),
                     "id" => {
-                        let lit = string(&meta)?;
-                        let kind = lit.value().replace('_', "-");
-                        if !matches!(kind.as_str(), "string" | "number" | "big-number") {
-                            return Err(syn::Error::new_spanned(
-                                &lit,
-                                "`id` takes \"string\", \"number\" or \"big-number\"",
-                            ));
-                        }
+                        let kind = if meta.input.peek(syn::token::Paren) {
+                            let mut kind = None;
+                            let options = &mut out.enricher_options;
+                            meta.parse_nested_meta(|inner| {
+                                if inner.path.is_ident("data_type") {
+                                    let k = id_kind(&string(&inner)?)?;
+                                    once(&mut kind, k, &inner, "data_type")
+                                } else if inner.path.is_ident("column") {
+                                    let c = column_name(string(&inner)?)?;
+                                    once(&mut options.id_column, c, &inner, "column")
+                                } else {
+                                    Err(inner.error(
+                                        "unknown id option; expected `data_type = \"string\" | \"number\" | \"big-number\"` or `column = \"..\"`",
+                                    ))
+                                }
+                            })?;
+                            kind.unwrap_or_else(|| "number".to_string())
+                        } else {
+                            id_kind(&string(&meta)?)?
+                        };
                         out.enrichers.push(EnricherAttr::Id(kind));
                     }
                     "tz" => {
                         let mut deleted = false;
                         if meta.input.peek(syn::token::Paren) {
+                            let options = &mut out.enricher_options;
                             meta.parse_nested_meta(|inner| {
-                                if inner.path.is_ident("deleted") {
-                                    deleted = true;
-                                    Ok(())
-                                } else {
-                                    Err(inner.error("unknown tz option; expected `deleted`"))
-                                }
+                                let key = inner
+                                    .path
+                                    .get_ident()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default();
+                                let slot = match key.as_str() {
+                                    "deleted" => {
+                                        deleted = true;
+                                        return Ok(());
+                                    }
+                                    "no_modified" => {
+                                        options.tz_no_modified = true;
+                                        return Ok(());
+                                    }
+                                    "without_time_zone" => {
+                                        options.tz_without_time_zone = true;
+                                        return Ok(());
+                                    }
+                                    "created_column" => 0,
+                                    "modified_column" => 1,
+                                    "deleted_column" => 2,
+                                    _ => {
+                                        return Err(inner.error(
+                                            "unknown tz option; expected `deleted`, `no_modified`, `without_time_zone`, `created_column = \"..\"`, `modified_column = \"..\"` or `deleted_column = \"..\"`",
+                                        ))
+                                    }
+                                };
+                                let c = column_name(string(&inner)?)?;
+                                once(&mut options.tz_columns[slot], c, &inner, &key)
                             })?;
+                            let o = &out.enricher_options;
+                            if o.tz_columns[1].is_some() && o.tz_no_modified {
+                                return Err(meta.error(
+                                    "`tz(no_modified)` has no modifiedAt column to name",
+                                ));
+                            }
+                            if o.tz_columns[2].is_some() && !deleted {
+                                return Err(meta.error(
+                                    "`deleted_column` names the deletedAt column, which only `tz(deleted)` adds",
+                                ));
+                            }
                         }
                         out.enrichers.push(EnricherAttr::Tz { deleted });
                     }
                     "user_audit" => {
-                        let string = string_or_number(&meta, "user_audit")?;
+                        let string = if meta.input.peek(syn::token::Paren) {
+                            let mut string = false;
+                            let options = &mut out.enricher_options;
+                            meta.parse_nested_meta(|inner| {
+                                let key = inner
+                                    .path
+                                    .get_ident()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default();
+                                let slot = match key.as_str() {
+                                    "data_type" => {
+                                        string = string_or_number(&inner, "data_type")?;
+                                        return Ok(());
+                                    }
+                                    "created_column" => 0,
+                                    "modified_column" => 1,
+                                    _ => {
+                                        return Err(inner.error(
+                                            "unknown user_audit option; expected `data_type = \"string\" | \"number\"`, `created_column = \"..\"` or `modified_column = \"..\"`",
+                                        ))
+                                    }
+                                };
+                                let c = column_name(string_lit(&inner)?)?;
+                                once(&mut options.audit_columns[slot], c, &inner, &key)
+                            })?;
+                            string
+                        } else {
+                            string_or_number(&meta, "user_audit")?
+                        };
                         out.enrichers.push(EnricherAttr::UserAudit { string });
                     }
                     "data_type" => out.enrichers.push(EnricherAttr::DataType),

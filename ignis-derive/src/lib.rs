@@ -52,6 +52,7 @@ mod fields;
 mod from_row;
 mod model;
 mod names;
+mod pg_enum;
 mod properties;
 mod types;
 
@@ -183,6 +184,65 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     from_row::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives, for a fieldless enum, `ignis_schema::PgEnumDef` (a Postgres enum type:
+/// `CREATE TYPE name AS ENUM (labels)`) and the `postgres` crate's `ToSql` and `FromSql`, so
+/// the enum binds as a parameter, decodes in `#[derive(FromRow)]` rows and, as a field of a
+/// `#[derive(Model)]` struct, is a column of that type (`Option<E>` nullable, `Vec<E>` an
+/// array); the model's `ModelDef::enums` lists the type, and `ignis_schema::SchemaBuilder`
+/// puts it in the schema so the migrator creates it.
+///
+/// Re-exported as `ignis_schema::PgEnum`. The generated code names `::ignis_schema` and
+/// `::ignis_repo`, so the crate that derives needs both.
+///
+/// # Attributes
+/// - On the enum: `name = "order_status"` (default: the enum's name in snake_case) and
+///   `schema = "app"` (default `public`), both lowercase SQL identifiers;
+///   `rename_all = ".."`, how variant names become labels: `"snake_case"` (the default,
+///   `InProgress` -> `in_progress`, the usual spelling of Postgres labels), `"lowercase"`,
+///   `"UPPERCASE"`, `"SCREAMING_SNAKE_CASE"`, `"camelCase"`, `"PascalCase"` (as written) or
+///   `"kebab-case"`; `serde`, which also implements serde's `Serialize` and `Deserialize` by
+///   label (then do not derive them too), so JSON rows and Postgres agree.
+/// - On a variant: `rename = "label"`.
+///
+/// The labels are in declaration order, the type's sort order. A variant with fields, an
+/// empty enum, a generic enum, two variants with one label or a label over 63 bytes is a
+/// compile error.
+///
+/// `ToSql` writes the label and `FromSql` reads it; both accept the enum type itself (by name
+/// and schema) and the text types. A label the enum does not know (a value added to the type
+/// in the database only) is a decode error naming it.
+///
+/// ```
+/// use ignis_schema::{EnumType, PgEnum, PgEnumDef, PgType};
+///
+/// #[derive(PgEnum, Debug, PartialEq)]
+/// #[ignis(schema = "app", serde)]
+/// enum OrderStatus {
+///     New,
+///     InProgress,
+///     #[ignis(rename = "done!")]
+///     Done,
+/// }
+///
+/// assert_eq!(OrderStatus::TYPE_NAME, "order_status");
+/// assert_eq!(OrderStatus::LABELS, ["new", "in_progress", "done!"]);
+/// assert_eq!(OrderStatus::pg_type(), PgType::Custom("app.order_status".into()));
+/// assert_eq!(OrderStatus::InProgress.label(), "in_progress");
+/// let mut e = EnumType::new("order_status", ["new", "in_progress", "done!"]);
+/// e.schema = "app".into();
+/// assert_eq!(OrderStatus::enum_type(), e);
+/// assert_eq!(serde_json::to_value(OrderStatus::Done).unwrap(), "done!");
+/// let back: OrderStatus = serde_json::from_value("in_progress".into()).unwrap();
+/// assert_eq!(back, OrderStatus::InProgress);
+/// ```
+#[proc_macro_derive(PgEnum, attributes(ignis))]
+pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    pg_enum::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

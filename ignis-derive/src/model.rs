@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, LitStr};
 
-use crate::attrs::{EnricherAttr, StructAttrs};
+use crate::attrs::{EnricherAttr, EnricherOptions, StructAttrs};
 use crate::fields::{combine, fields, Cardinality};
 use crate::names;
 use crate::types;
@@ -27,17 +27,21 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         builder.push(quote!(.schema(#pg_schema)));
     }
     for e in &attrs.enrichers {
-        let enricher = enricher(e);
+        let enricher = enricher_with_options(e, &attrs.enricher_options);
         builder.push(quote!(.enrich(#schema::Enricher::#enricher)));
     }
     if attrs.skip_migrate.is_some() {
         builder.push(quote!(.skip_migrate()));
+    }
+    if let Some(old) = &attrs.renamed_from {
+        builder.push(quote!(.renamed_from(#old)));
     }
 
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
     let mut relations = Vec::new();
     let mut hidden = Vec::new();
+    let mut enums: Vec<&syn::Type> = Vec::new();
     let mut errors = None;
     for f in &fields {
         if f.attrs.skip.is_some() {
@@ -63,8 +67,18 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         let pg_type = match &f.attrs.pg_type {
             Some(text) => quote!(#schema::derive_support::pg_type(#text)),
-            None => match types::pg_type_of(value_ty) {
-                Some(tokens) => tokens,
+            None => match types::column_type(value_ty) {
+                Some((tokens, used)) => {
+                    if let Some(ty) = used {
+                        if !enums
+                            .iter()
+                            .any(|t| types::display(t) == types::display(ty))
+                        {
+                            enums.push(ty);
+                        }
+                    }
+                    tokens
+                }
                 None => {
                     combine(
                         &mut errors,
@@ -129,7 +143,63 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     if let Some(e) = errors {
         return Err(e);
     }
+    for u in &attrs.uniques {
+        let (name, properties) = (&u.name, &u.properties);
+        let mut unique = quote!(#schema::UniqueConstraint::new(#name, [#(#properties),*]));
+        if u.deferrable {
+            unique.extend(quote!(.deferrable()));
+        }
+        if u.initially_deferred {
+            unique.extend(quote!(.initially_deferred()));
+        }
+        if u.nulls_not_distinct {
+            unique.extend(quote!(.nulls_not_distinct()));
+        }
+        constraints.push(if u.deferrable || u.nulls_not_distinct {
+            quote!(.unique_constraint(#unique))
+        } else {
+            quote!(.unique(#name, [#(#properties),*]))
+        });
+    }
+    for i in &attrs.indexes {
+        let (name, properties) = (&i.name, &i.properties);
+        let mut index = quote!(#schema::Index::new(#name, [#(#properties),*]));
+        if !i.include.is_empty() {
+            let include = &i.include;
+            index.extend(quote!(.include([#(#include),*])));
+        }
+        if let Some(predicate) = &i.predicate {
+            index.extend(quote!(.where_sql(#predicate)));
+        }
+        if i.unique {
+            index.extend(quote!(.unique()));
+        }
+        if let Some(method) = &i.method {
+            index.extend(quote!(.method(#method)));
+        }
+        constraints.push(quote!(.index(#index)));
+    }
+    for c in &attrs.checks {
+        let (name, expr) = (&c.name, &c.expr);
+        constraints.push(quote!(.check(#name, #expr)));
+    }
     let hide = (!hidden.is_empty()).then(|| quote!(.hide([#(#hidden),*])));
+    let default_filter = attrs
+        .default_filter
+        .as_ref()
+        .map(|text| quote!(.default_filter(#schema::derive_support::json_value(#text))));
+    let enums_fn = (!enums.is_empty()).then(|| {
+        quote! {
+            fn enums() -> ::std::vec::Vec<#schema::EnumType> {
+                let mut enums = ::std::vec::Vec::new();
+                #(#schema::derive_support::push_enum(
+                    &mut enums,
+                    <#enums as #schema::PgEnumDef>::enum_type(),
+                );)*
+                enums
+            }
+        }
+    });
 
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -141,8 +211,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn model() -> #schema::Model {
                 let model = #schema::Model::new(#model_name) #(#builder)*;
                 #(let model = #schema::derive_support::with_column(model, #columns);)*
-                model #(#constraints)* #(#relations)* #hide
+                model #(#constraints)* #(#relations)* #hide #default_filter
             }
+
+            #enums_fn
         }
     })
 }
@@ -185,6 +257,63 @@ fn relation(
     quote!(.relation(#schema::Relation::#constructor(
         #name, #target_name, [#(#fields),*], [#(#references),*]
     )))
+}
+
+/// `e` with the column options of `#[ignis(id(..), tz(..), user_audit(..))]`; the enricher's
+/// own constructor (as the builder's users write it) when there are none.
+fn enricher_with_options(e: &EnricherAttr, options: &EnricherOptions) -> TokenStream {
+    let enrich = quote!(::ignis_schema::enrich);
+    let column_name = |lit: &Option<LitStr>| match lit {
+        Some(lit) => quote!(::std::option::Option::Some(::std::string::String::from(#lit))),
+        None => quote!(::std::option::Option::None),
+    };
+    match e {
+        EnricherAttr::Id(kind) if options.id_column.is_some() => {
+            let constructor = match kind.as_str() {
+                "string" => quote!(string),
+                "big-number" => quote!(big_number),
+                _ => quote!(number),
+            };
+            let name = column_name(&options.id_column);
+            quote!(Id(#enrich::IdOptions {
+                column_name: #name,
+                ..#enrich::IdOptions::#constructor()
+            }))
+        }
+        EnricherAttr::Tz { deleted }
+            if options.tz_no_modified
+                || options.tz_without_time_zone
+                || options.tz_columns.iter().any(Option::is_some) =>
+        {
+            let with_timezone = !options.tz_without_time_zone;
+            let column = |enable: bool, name: &Option<LitStr>| {
+                let name = column_name(name);
+                quote!(#enrich::TzColumn {
+                    enable: #enable,
+                    column_name: #name,
+                    with_timezone: #with_timezone,
+                })
+            };
+            let created = column(true, &options.tz_columns[0]);
+            let modified = column(!options.tz_no_modified, &options.tz_columns[1]);
+            let deleted = column(*deleted, &options.tz_columns[2]);
+            quote!(Tz(#enrich::TzOptions {
+                created: #created,
+                modified: #modified,
+                deleted: #deleted,
+            }))
+        }
+        EnricherAttr::UserAudit { string } if options.audit_columns.iter().any(Option::is_some) => {
+            let ty = ref_id_type(*string);
+            let created = column_name(&options.audit_columns[0]);
+            let modified = column_name(&options.audit_columns[1]);
+            quote!(UserAudit(#enrich::UserAuditOptions {
+                created: #enrich::AuditColumn { data_type: #ty, column_name: #created },
+                modified: #enrich::AuditColumn { data_type: #ty, column_name: #modified },
+            }))
+        }
+        _ => enricher(e),
+    }
 }
 
 fn enricher(e: &EnricherAttr) -> TokenStream {

@@ -95,6 +95,65 @@ pub(crate) fn pg_type_of(ty: &Type) -> Option<TokenStream> {
     Some(tokens)
 }
 
+/// Rust type names that are never a `#[derive(PgEnum)]` enum: primitives without a Postgres
+/// type, and the names [`pg_type_of`] maps (with other arguments or from another crate).
+const NOT_ENUM: &[&str] = &[
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i128",
+    "isize",
+    "char",
+    "str",
+    "i16",
+    "i32",
+    "i64",
+    "f32",
+    "f64",
+    "bool",
+    "String",
+    "Value",
+    "DateTime",
+    "NaiveDateTime",
+    "NaiveDate",
+    "NaiveTime",
+    "Uuid",
+    "Decimal",
+    "Vec",
+    "Option",
+];
+
+/// The `ignis_schema::PgType` of a column of Rust type `ty` (without its `Option`), as tokens,
+/// and the enum type it uses, if any; `None` when the type has no mapping.
+///
+/// The types [`pg_type_of`] maps come first; any other plain path type without generic
+/// arguments (`Mood`, `crate::Status`) is taken for a `#[derive(PgEnum)]` enum, whose type is
+/// `<T as ignis_schema::PgEnumDef>::pg_type()`: a type that is no such enum is then a compile
+/// error at the field's type, with the `PgEnumDef` trait's message. `Vec<T>` (or
+/// `Vec<Option<T>>`) of an enum is an array of it.
+pub(crate) fn column_type(ty: &Type) -> Option<(TokenStream, Option<&Type>)> {
+    if let Some(tokens) = pg_type_of(ty) {
+        return Some((tokens, None));
+    }
+    if let Some(element) = vec_inner(ty) {
+        let element = option_inner(element).unwrap_or(element);
+        let (inner, used) = column_type(element)?;
+        let pg = quote!(::ignis_schema::PgType);
+        return Some((quote!(#pg::Array(::std::boxed::Box::new(#inner))), used));
+    }
+    let seg = last_segment(ty)?;
+    let plain = seg.arguments.is_none() && matches!(ty, Type::Path(_));
+    if !plain || NOT_ENUM.contains(&seg.ident.to_string().as_str()) {
+        return None;
+    }
+    let tokens = quote::quote_spanned!(syn::spanned::Spanned::span(ty)=> <#ty as ::ignis_schema::PgEnumDef>::pg_type());
+    Some((tokens, Some(ty)))
+}
+
 /// `Value` or `serde_json::Value` (not another crate's `Value`).
 fn is_serde_json_value(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };
@@ -224,6 +283,26 @@ mod tests {
             "uuid::Uuid",
         ] {
             assert!(mapped(ty).is_some(), "{ty}");
+        }
+        let enum_of = |src: &str| {
+            syn::parse_str::<Type>(src)
+                .ok()
+                .and_then(|t| column_type(&t).map(|(_, e)| e.map(display)))
+        };
+        assert_eq!(enum_of("Mood"), Some(Some("Mood".into())));
+        assert_eq!(
+            enum_of("Vec<Option<app::Mood>>"),
+            Some(Some("app::Mood".into()))
+        );
+        assert_eq!(enum_of("i32"), Some(None));
+        for ty in [
+            "u32",
+            "Vec<u32>",
+            "HashSet<String>",
+            "sea_query::Value",
+            "&str",
+        ] {
+            assert_eq!(enum_of(ty), None, "{ty}");
         }
         for ty in [
             "u32",

@@ -33,6 +33,12 @@ mod write;
 pub use error::RepoError;
 pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits};
 pub use ignis_derive::FromRow;
+
+/// What `#[derive(PgEnum)]`'s generated code names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use postgres::types as postgres_types;
+}
 pub use json::dismantle;
 pub use query::{Range, RangeResult};
 pub use repository::{

@@ -43,10 +43,10 @@ pub use ddl::{
     deferral_sql, index_definition, object_name, object_name_pair, operator_sql, quote_ident,
     quote_ident_list, quote_literal, quote_qualified, rename_serial_sequence_sql, IndexDefinition,
 };
-pub use derive_support::ModelDef;
+pub use derive_support::{ModelDef, PgEnumDef, SchemaBuilder};
 pub use enrich::Enricher;
 pub use error::SchemaError;
-pub use ignis_derive::Model;
+pub use ignis_derive::{Model, PgEnum};
 pub use model::{
     split_operator, Check, Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction,
     ForeignKeyTarget, Index, IndexKey, Model, NullsOrder, ReferencedTable, Relation, RelationKind,

@@ -1,0 +1,319 @@
+//! Typed models against a real Postgres, beyond columns: `#[derive(Model)]`'s struct-level
+//! uniques, indexes (method, partial, unique, include), checks, default filter, `renamed_from`
+//! and enricher column options give the model the builder gives, and the migrator plans
+//! nothing between them; `#[derive(PgEnum)]` enums are Postgres enum types that the schema
+//! learns from the models, bind as parameters, and read back through a derived `FromRow`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use ignis_repo::{DefaultCrudRepository, FromRow, RepoError};
+use ignis_schema::enrich::{
+    AuditColumn, IdOptions, RefIdType, TzColumn, TzOptions, UserAuditOptions,
+};
+use ignis_schema::{
+    Column, Enricher, EnumType, Index, Model, ModelDef, PgEnum, PgEnumDef, PgType, Schema,
+    SchemaBuilder, UniqueConstraint,
+};
+use ignis_tests::TestDb;
+use serde_json::json;
+
+/// Labels in snake_case by default, one renamed; serde by label.
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq)]
+#[ignis(serde)]
+enum TicketStatus {
+    Open,
+    InProgress,
+    #[ignis(rename = "closed")]
+    Done,
+}
+
+/// A named enum, labels in upper case. (`schema = ".."` is checked by the derive's doctest:
+/// the migrator reads enum types only in the schemas of the models it manages.)
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq)]
+#[ignis(name = "ticket_priority", rename_all = "UPPERCASE")]
+enum Priority {
+    Low,
+    High,
+}
+
+#[derive(Model, FromRow, Debug, PartialEq)]
+#[ignis(
+    table = "tickets",
+    renamed_from = "issues",
+    id(data_type = "number", column = "ticket_id"),
+    tz(deleted, created_column = "opened_at", without_time_zone),
+    user_audit(data_type = "string", modified_column = "changed_by"),
+    default_filter = r#"{"where": {"deletedAt": null}}"#,
+    unique(name = "UQ_Ticket_project_number", properties = "project, number"),
+    unique(
+        name = "UQ_Ticket_project_slug",
+        properties = "project, slug",
+        deferrable,
+        nulls_not_distinct
+    ),
+    index(name = "IDX_Ticket_labels", properties = "labels", method = "gin"),
+    index(
+        name = "IDX_Ticket_open",
+        properties = "project, createdAt",
+        where = "status <> 'closed'"
+    ),
+    index(
+        name = "UX_Ticket_title",
+        properties = "title",
+        unique,
+        where = "deleted_at IS NULL",
+        include = "number"
+    ),
+    check(name = "CK_Ticket_number", expr = "number > 0")
+)]
+struct Ticket {
+    id: i32,
+    created_at: NaiveDateTime,
+    deleted_at: Option<NaiveDateTime>,
+    project: String,
+    number: i32,
+    slug: Option<String>,
+    title: String,
+    status: TicketStatus,
+    priority: Option<Priority>,
+    labels: Vec<String>,
+    history: Option<Vec<TicketStatus>>,
+}
+
+fn status_type() -> EnumType {
+    EnumType::new("ticket_status", ["open", "in_progress", "closed"])
+}
+
+fn priority_type() -> EnumType {
+    EnumType::new("ticket_priority", ["LOW", "HIGH"])
+}
+
+/// `Ticket` with the builder.
+fn ticket_by_hand() -> Model {
+    let status = PgType::Custom("ticket_status".into());
+    let plain = |column_name: Option<&str>| TzColumn {
+        enable: true,
+        column_name: column_name.map(Into::into),
+        with_timezone: false,
+    };
+    Model::new("Ticket")
+        .table("tickets")
+        .renamed_from("issues")
+        .enrich(Enricher::Id(IdOptions {
+            column_name: Some("ticket_id".into()),
+            ..IdOptions::number()
+        }))
+        .enrich(Enricher::Tz(TzOptions {
+            created: plain(Some("opened_at")),
+            modified: plain(None),
+            deleted: plain(None),
+        }))
+        .enrich(Enricher::UserAudit(UserAuditOptions {
+            created: AuditColumn {
+                data_type: RefIdType::String,
+                column_name: None,
+            },
+            modified: AuditColumn {
+                data_type: RefIdType::String,
+                column_name: Some("changed_by".into()),
+            },
+        }))
+        .column(Column::new("project", PgType::Text).not_null())
+        .column(Column::new("number", PgType::Integer).not_null())
+        .column(Column::new("slug", PgType::Text))
+        .column(Column::new("title", PgType::Text).not_null())
+        .column(Column::new("status", status.clone()).not_null())
+        .column(Column::new(
+            "priority",
+            PgType::Custom("ticket_priority".into()),
+        ))
+        .column(Column::new("labels", PgType::Array(Box::new(PgType::Text))).not_null())
+        .column(Column::new("history", PgType::Array(Box::new(status))))
+        .unique("UQ_Ticket_project_number", ["project", "number"])
+        .unique_constraint(
+            UniqueConstraint::new("UQ_Ticket_project_slug", ["project", "slug"])
+                .deferrable()
+                .nulls_not_distinct(),
+        )
+        .index(Index::new("IDX_Ticket_labels", ["labels"]).method("gin"))
+        .index(
+            Index::new("IDX_Ticket_open", ["project", "createdAt"]).where_sql("status <> 'closed'"),
+        )
+        .index(
+            Index::new("UX_Ticket_title", ["title"])
+                .include(["number"])
+                .where_sql("deleted_at IS NULL")
+                .unique(),
+        )
+        .check("CK_Ticket_number", "number > 0")
+        .default_filter(json!({"where": {"deletedAt": null}}))
+}
+
+fn by_hand() -> Schema {
+    Schema::new(vec![ticket_by_hand()])
+        .unwrap()
+        .with_enums(vec![status_type(), priority_type()])
+        .unwrap()
+}
+
+fn derived() -> Schema {
+    SchemaBuilder::new().model::<Ticket>().build().unwrap()
+}
+
+#[test]
+fn derived_attributes_equal_the_builder_model() {
+    assert_eq!(Ticket::model(), ticket_by_hand());
+    assert_eq!(Ticket::enums(), vec![status_type(), priority_type()]);
+    assert_eq!(derived(), by_hand());
+    assert_eq!(TicketStatus::LABELS, ["open", "in_progress", "closed"]);
+    assert_eq!(Priority::enum_type(), priority_type());
+}
+
+#[test]
+fn the_migrator_plans_nothing_between_builder_and_derived_models() {
+    let db = TestDb::new();
+    let ds = db.migrated(&by_hand());
+    let plan = ignis_migrate::Migrator::new(ds).plan(&derived()).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+}
+
+/// The table the derived model renames: created under its old name, it is renamed, not
+/// created anew, and its rows stay.
+#[test]
+fn renamed_from_renames_the_old_table() {
+    let db = TestDb::new();
+    let mut old = ticket_by_hand().table("issues");
+    old.renamed_from = None;
+    let old = Schema::new(vec![old])
+        .unwrap()
+        .with_enums(vec![status_type(), priority_type()])
+        .unwrap();
+    let ds = db.migrated(&old);
+    db.client()
+        .batch_execute("INSERT INTO issues (project, number, title, status, labels) VALUES ('p', 1, 't', 'open', '{}')")
+        .unwrap();
+    let migrator = ignis_migrate::Migrator::new(ds);
+    migrator.migrate(&derived(), |_| {}).unwrap();
+    let n: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM tickets", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    assert!(migrator.plan(&derived()).unwrap().is_empty());
+}
+
+fn tickets(db: &TestDb) -> DefaultCrudRepository {
+    let schema = Arc::new(derived());
+    let ds = db.migrated(&schema);
+    DefaultCrudRepository::new(ds, schema, "Ticket").unwrap()
+}
+
+#[test]
+fn enum_columns_round_trip_through_create_filters_and_derived_from_row() {
+    let db = TestDb::new();
+    let repo = tickets(&db);
+    repo.create_all(&[
+        json!({"project": "p", "number": 1, "title": "one", "slug": "a", "status": "in_progress",
+               "priority": "HIGH", "labels": ["a"], "history": ["open", "in_progress"]}),
+        json!({"project": "p", "number": 2, "title": "two", "slug": "b", "status": "open", "labels": []}),
+        json!({"project": "p", "number": 3, "title": "gone", "slug": "c", "status": "closed", "labels": [],
+               "deletedAt": "2024-01-01T00:00:00"}),
+    ])
+    .unwrap();
+
+    let found: Vec<Ticket> = repo
+        .find_into(&json!({"where": {"status": "in_progress"}}))
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let t = &found[0];
+    assert_eq!(t.status, TicketStatus::InProgress);
+    assert_eq!(t.priority, Some(Priority::High));
+    assert_eq!(
+        t.history,
+        Some(vec![TicketStatus::Open, TicketStatus::InProgress])
+    );
+    assert_eq!(t.labels, ["a"]);
+
+    // The default filter hides the soft-deleted ticket; `inq` over labels binds too.
+    let all: Vec<Ticket> = repo
+        .find_into(
+            &json!({"where": {"status": {"inq": ["open", "closed"]}}, "order": ["number ASC"]}),
+        )
+        .unwrap();
+    let numbers: Vec<i32> = all.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, [2]);
+    assert_eq!(all[0].priority, None);
+    assert_eq!(all[0].history, None);
+
+    // A label the type does not have is refused by the server, not sent as SQL text.
+    let err = repo
+        .create(&json!({"project": "p", "number": 9, "title": "x", "status": "nope", "labels": []}))
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn enums_bind_as_parameters_and_decode_by_label() {
+    let db = TestDb::new();
+    let repo = tickets(&db);
+    let mut client = db.client();
+    client
+        .execute(
+            "INSERT INTO tickets (project, number, title, status, priority, labels, history) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &"p",
+                &5i32,
+                &"bound",
+                &TicketStatus::Done,
+                &Some(Priority::Low),
+                &Vec::<String>::new(),
+                &vec![TicketStatus::Open, TicketStatus::Done],
+            ],
+        )
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT status, priority, history FROM tickets WHERE status = $1",
+            &[&TicketStatus::Done],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, TicketStatus>(0), TicketStatus::Done);
+    assert_eq!(row.get::<_, Option<Priority>>(1), Some(Priority::Low));
+    assert_eq!(
+        row.get::<_, Vec<TicketStatus>>(2),
+        [TicketStatus::Open, TicketStatus::Done]
+    );
+    // Labels as text, too (a text parameter or column).
+    let text: String = client
+        .query_one("SELECT $1::text", &[&TicketStatus::InProgress])
+        .unwrap()
+        .get(0);
+    assert_eq!(text, "in_progress");
+
+    // serde writes and reads the same labels.
+    assert_eq!(
+        serde_json::to_value(TicketStatus::Done).unwrap(),
+        json!("closed")
+    );
+    let back: TicketStatus = serde_json::from_value(json!("in_progress")).unwrap();
+    assert_eq!(back, TicketStatus::InProgress);
+    assert!(serde_json::from_value::<TicketStatus>(json!("Done")).is_err());
+
+    // A label added to the type in the database only is a decode error naming the property.
+    client
+        .batch_execute("ALTER TYPE ticket_status ADD VALUE 'blocked'")
+        .unwrap();
+    client
+        .batch_execute("UPDATE tickets SET status = 'blocked'")
+        .unwrap();
+    match repo.find_into::<Ticket>(&json!({})) {
+        Err(RepoError::Decode { property, .. }) => assert_eq!(property, "status"),
+        Err(other) => panic!("expected a decode error, got {other}"),
+        Ok(rows) => panic!("expected a decode error, got {rows:?}"),
+    }
+}
