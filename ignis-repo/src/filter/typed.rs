@@ -211,6 +211,10 @@ impl Ordered for uuid::Uuid {}
 /// What a method of a property whose values are `V` accepts as a value: `V` itself, `&V`, and
 /// `&str` for `String`. Anything else is a compile error (`the trait IntoValue<i32> is not
 /// implemented for &str`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of the property's type `{V}`",
+    label = "expected a value of type `{V}`, or a reference to one"
+)]
 pub trait IntoValue<V> {
     /// The value as filter JSON.
     fn into_filter_json(self) -> JsonValue;
@@ -273,6 +277,10 @@ impl JsonProperty for Option<JsonValue> {}
 /// What [`Property::contains`] accepts for a property of type `T`: for an array property
 /// (`Vec<E>`, `Option<Vec<E>>`), any iterable of values of `E` (jsonb `@>` of those
 /// elements); for a json property, anything that converts into a `serde_json::Value`.
+#[diagnostic::on_unimplemented(
+    message = "`contains` on a `{T}` property does not take a `{Self}`",
+    label = "expected a list of the array's elements, or JSON for a json property"
+)]
 pub trait Contained<T> {
     /// The operand as filter JSON.
     fn into_contained_json(self) -> JsonValue;
@@ -283,12 +291,7 @@ where
     I: IntoIterator,
     I::Item: IntoValue<V>,
 {
-    JsonValue::Array(
-        items
-            .into_iter()
-            .map(IntoValue::into_filter_json)
-            .collect(),
-    )
+    JsonValue::Array(items.into_iter().map(IntoValue::into_filter_json).collect())
 }
 
 impl<E: FilterValue, I> Contained<Vec<E>> for I
@@ -1252,10 +1255,16 @@ mod tests {
     #[test]
     fn values_are_written_in_the_forms_coercion_reads() {
         let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default();
-        assert_eq!(BORN.gte(day).to_json(), json!({"born": {"gte": "2024-02-29"}}));
+        assert_eq!(
+            BORN.gte(day).to_json(),
+            json!({"born": {"gte": "2024-02-29"}})
+        );
         let at = day.and_hms_micro_opt(1, 2, 3, 4).unwrap_or_default();
         assert_eq!(at.to_filter_json(), json!("2024-02-29T01:02:03.000004"));
-        assert_eq!(at.and_utc().to_filter_json(), json!("2024-02-29T01:02:03.000004Z"));
+        assert_eq!(
+            at.and_utc().to_filter_json(),
+            json!("2024-02-29T01:02:03.000004Z")
+        );
         assert_eq!(
             SCORE.lt(f64::NAN).to_json(),
             json!({"score": {"lt": "NaN"}}),
@@ -1286,7 +1295,11 @@ mod tests {
     #[test]
     fn json_paths_and_containment() {
         assert_eq!(
-            META.path("items").path("[0]").path("sku").eq("A-1").to_json(),
+            META.path("items")
+                .path("[0]")
+                .path("sku")
+                .eq("A-1")
+                .to_json(),
             json!({"metadata.items[0].sku": {"eq": "A-1"}})
         );
         assert_eq!(
