@@ -46,7 +46,12 @@ struct Book {
 
 /// A database with the two models (books soft-deleted by default filter), three authors and
 /// their books.
-fn setup() -> (TestDb, DefaultCrudRepository, DefaultCrudRepository, Arc<Schema>) {
+fn setup() -> (
+    TestDb,
+    DefaultCrudRepository,
+    DefaultCrudRepository,
+    Arc<Schema>,
+) {
     let db = TestDb::new();
     let book = Book::model().default_filter(json!({"where": {"deletedAt": null}}));
     let schema = Arc::new(Schema::new(vec![Author::model(), book]).unwrap());
@@ -83,7 +88,12 @@ fn ids(rows: &[Value]) -> Vec<i64> {
 }
 
 /// The typed filter writes `hand`, and both find the same rows: those with `expected` ids.
-fn same(repo: &DefaultCrudRepository, typed: TypedFilter<impl Sized>, hand: Value, expected: &[i64]) {
+fn same(
+    repo: &DefaultCrudRepository,
+    typed: TypedFilter<impl Sized>,
+    hand: Value,
+    expected: &[i64],
+) {
     let typed = Value::from(typed);
     assert_eq!(typed, hand, "typed filter JSON");
     let by_typed = repo.find(&typed).unwrap();
@@ -130,7 +140,11 @@ fn typed_filters_write_the_hand_written_json_and_find_the_same_rows() {
     same(
         &authors,
         TypedFilter::new()
-            .r#where(Author::NAME.in_(["Ann", "Cleo", "Zed"]).and(Author::ID.nin([3])))
+            .r#where(
+                Author::NAME
+                    .in_(["Ann", "Cleo", "Zed"])
+                    .and(Author::ID.nin([3])),
+            )
             .order(Author::SCORE.desc().nulls_last()),
         json!({"where": {"and": [{"name": {"inq": ["Ann", "Cleo", "Zed"]}}, {"id": {"nin": [3]}}]},
                "order": ["score DESC NULLS LAST"]}),
@@ -151,7 +165,11 @@ fn typed_filters_write_the_hand_written_json_and_find_the_same_rows() {
     same(
         &authors,
         TypedFilter::new()
-            .r#where(Author::TAGS.contains(["sql"]).or(Author::TAGS.overlaps(["go", "zig"])))
+            .r#where(
+                Author::TAGS
+                    .contains(["sql"])
+                    .or(Author::TAGS.overlaps(["go", "zig"])),
+            )
             .order(Author::ID.desc()),
         json!({"where": {"or": [{"tags": {"contains": ["sql"]}},
                                 {"tags": {"overlaps": ["go", "zig"]}}]},
@@ -200,7 +218,10 @@ fn typed_fields_and_includes_find_the_same_rows_as_json() {
     same(&authors, typed, hand.clone(), &[1, 3]);
     assert_eq!(
         authors.find(&hand).unwrap(),
-        [json!({"id": 1, "name": "Ann"}), json!({"id": 3, "name": "Cleo"})]
+        [
+            json!({"id": 1, "name": "Ann"}),
+            json!({"id": 3, "name": "Cleo"})
+        ]
     );
 
     let typed = TypedFilter::new()
@@ -212,16 +233,14 @@ fn typed_fields_and_includes_find_the_same_rows_as_json() {
 
     // An include with a typed scope; the default filter hides the soft-deleted book unless
     // the inclusion skips it.
-    let typed = TypedFilter::new()
-        .r#where(Author::ID.eq(1))
-        .include(
-            Author::BOOKS.scope(
-                TypedFilter::new()
-                    .r#where(Book::PAGES.gte(90))
-                    .order(Book::TITLE.asc())
-                    .fields((Book::ID, Book::AUTHOR_ID, Book::TITLE)),
-            ),
-        );
+    let typed = TypedFilter::new().r#where(Author::ID.eq(1)).include(
+        Author::BOOKS.scope(
+            TypedFilter::new()
+                .r#where(Book::PAGES.gte(90))
+                .order(Book::TITLE.asc())
+                .fields((Book::ID, Book::AUTHOR_ID, Book::TITLE)),
+        ),
+    );
     let hand = json!({"where": {"id": {"eq": 1}}, "include": [{"relation": "books", "scope": {
         "where": {"pages": {"gte": 90}}, "order": ["title ASC"],
         "fields": ["id", "authorId", "title"]}}]});
@@ -275,12 +294,20 @@ fn values_the_database_cannot_compare_are_filter_errors_not_nulls() {
     let (_db, authors, _books, _schema) = setup();
     // NaN has no JSON number; written as `null` it would turn `eq` into IS NULL and find Cleo.
     let err = authors
-        .find(&TypedFilter::new().r#where(Author::SCORE.eq(f64::NAN)).into())
+        .find(
+            &TypedFilter::new()
+                .r#where(Author::SCORE.eq(f64::NAN))
+                .into(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("score"), "{err}");
     // A JSON path the model does not allow is refused when the filter is parsed.
     let err = authors
-        .find(&TypedFilter::new().r#where(Author::METADATA.path("").eq(1)).into())
+        .find(
+            &TypedFilter::new()
+                .r#where(Author::METADATA.path("").eq(1))
+                .into(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("metadata"), "{err}");
 }
