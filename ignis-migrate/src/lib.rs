@@ -67,6 +67,7 @@ pub mod catalog;
 pub mod error;
 pub mod plan;
 pub mod pull;
+pub mod pull_rust;
 pub mod versioned;
 
 use std::collections::{BTreeMap, HashMap};

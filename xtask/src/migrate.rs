@@ -6,9 +6,10 @@
 //! - `migrate check`: prints the plan and exits 1 when the database differs from the models (or
 //!   versioned files are pending), exits 0 when it matches; changes nothing;
 //! - `migrate generate NAME`: writes the plan as the next `V{n}__{NAME}.sql` for review;
-//! - `migrate pull`: prints the schema file (JSON) that reproduces the database; refuses (exit 1,
-//!   the list of what would be lost on stderr) when it cannot reproduce it exactly, unless
-//!   `--lossy`.
+//! - `migrate pull`: prints the schema file (JSON) that reproduces the database, or with
+//!   `--rust` the same models as `#[derive(Model, FromRow)]` structs (`--out FILE` writes either
+//!   to a file); refuses (exit 1, the list of what would be lost on stderr) when it cannot
+//!   reproduce it exactly, unless `--lossy`.
 //!
 //! Plans print as [`ignis_migrate::Plan`] displays them: a `-- kind object [safety] (hazards)`
 //! line per step, then its SQL; then the differences left alone, then a summary line.
@@ -72,9 +73,10 @@ pub enum MigrateCommand {
         name: String,
     },
     /// Print the schema file (JSON) that reproduces the database's tables, keys, indexes and
-    /// enum types. When the file cannot reproduce the database exactly (an attribute the format
-    /// cannot express, an object it does not manage), nothing is printed and the command exits
-    /// 1 with the list of what would be lost, unless `--lossy`.
+    /// enum types, or with `--rust` the same models as typed Rust structs. When the output
+    /// cannot reproduce the database exactly (an attribute the format or the derive cannot
+    /// express, an object it does not manage), nothing is written and the command exits 1 with
+    /// the list of what would be lost, unless `--lossy`.
     Pull {
         /// A Postgres schema (namespace) to pull; repeat for several. Default: public.
         #[arg(long = "schema-name", value_name = "NAME", num_args = 1..)]
@@ -83,6 +85,14 @@ pub enum MigrateCommand {
         /// stderr).
         #[arg(long)]
         lossy: bool,
+        /// Write Rust source instead of JSON: one `#[derive(Model, FromRow)]` struct per model
+        /// (`ignis_migrate::pull_rust`), plus `models()`, `enums()` and `schema()`. What the
+        /// derive cannot express counts as lost, as for the JSON form.
+        #[arg(long)]
+        rust: bool,
+        /// Write the output to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -116,7 +126,9 @@ pub fn run(args: &MigrateArgs, url: &str) -> Result<u8, Box<dyn Error>> {
         Some(MigrateCommand::Pull {
             schema_names,
             lossy,
-        }) => pull(&ds, schema_names, *lossy),
+            rust,
+            out,
+        }) => pull(&ds, schema_names, *lossy, *rust, out.as_deref()),
     }
 }
 
@@ -419,20 +431,35 @@ fn file_in(dir: &Path, m: &versioned::VersionedMigration) -> PathBuf {
     dir.join(format!("{m}.sql"))
 }
 
-/// `migrate pull`: the schema file on stdout, when it reproduces the database exactly or
-/// `lossy` is given; otherwise nothing on stdout and exit 1. What the file does not reproduce
-/// goes to stderr either way, one line per object ([`lost_in_pull`]).
-fn pull(ds: &DataSource, schema_names: &[String], lossy: bool) -> Result<u8, Box<dyn Error>> {
+/// `migrate pull`: the schema file (or with `rust`, the typed models' Rust source) on stdout
+/// or in `out`, when it reproduces the database exactly or `lossy` is given; otherwise nothing
+/// is written and the exit code is 1. What the output does not reproduce goes to stderr either
+/// way, one line per object ([`lost_in_pull`], then what the derive cannot express).
+fn pull(
+    ds: &DataSource,
+    schema_names: &[String],
+    lossy: bool,
+    rust: bool,
+    out: Option<&Path>,
+) -> Result<u8, Box<dyn Error>> {
     let schemas = if schema_names.is_empty() {
         vec!["public".to_string()]
     } else {
         schema_names.to_vec()
     };
     let pulled = ignis_migrate::pull::pull_with_notes(ds, &schemas)?;
-    let lost = lost_in_pull(ds, &pulled);
+    let mut lost = lost_in_pull(ds, &pulled);
+    let text = if rust {
+        let source = ignis_migrate::pull_rust::to_rust_lossy(&pulled.schema);
+        lost.extend(source.lost);
+        source.source
+    } else {
+        format!("{}\n", pulled.schema.to_json())
+    };
+    let what = if rust { "Rust source" } else { "schema file" };
     if !lost.is_empty() && !lossy {
         eprintln!(
-            "refused: the schema file would not reproduce the database; {} thing(s) would be lost \
+            "refused: the {what} would not reproduce the database; {} thing(s) would be lost \
              (pass --lossy to write it anyway):",
             lost.len()
         );
@@ -441,7 +468,11 @@ fn pull(ds: &DataSource, schema_names: &[String], lossy: bool) -> Result<u8, Box
         }
         return Ok(1);
     }
-    println!("{}", pulled.schema.to_json());
+    match out {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
     for l in &lost {
         eprintln!("lost: {l}");
     }
@@ -528,12 +559,19 @@ mod tests {
             Some(MigrateCommand::Pull {
                 schema_names,
                 lossy,
+                rust,
+                out,
             }) => {
                 assert_eq!(schema_names, ["public", "audit"]);
-                assert!(!lossy);
+                assert!(!lossy && !rust && out.is_none());
             }
             other => panic!("not pull: {other:?}"),
         }
+        let a = parse(&["pull", "--rust", "--out", "models.rs"]);
+        assert!(matches!(
+            a.command,
+            Some(MigrateCommand::Pull { rust: true, out: Some(ref f), .. }) if f == Path::new("models.rs")
+        ));
         let a = parse(&["--versioned-only"]);
         assert!(a.versioned_only);
     }
