@@ -34,6 +34,12 @@ pub struct Single {
     pub users_count_only: DefaultCrudRepository,
     /// `Order` on `ds1`.
     pub orders: DefaultCrudRepository,
+    /// `User` on `ds1`, rows read as [`TypedUser`].
+    pub users_typed: DefaultCrudRepository<TypedUser>,
+    /// `User` on `ds1`, rows read as [`TypedUserWithOrders`] (with the `orders` include).
+    pub users_with_orders: DefaultCrudRepository<TypedUserWithOrders>,
+    /// `Order` on `ds1`, rows read as [`TypedOrder`].
+    pub orders_typed: DefaultCrudRepository<TypedOrder>,
 }
 
 impl Single {
@@ -45,9 +51,13 @@ impl Single {
         let ds1 = DataSource::new(db.config(1))?;
         ds1.ping()?;
         let users = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "User")?;
+        let orders = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?;
         Ok(Single {
             users_count_only: users.should_return(false),
-            orders: DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?,
+            users_typed: users.typed(),
+            users_with_orders: users.typed(),
+            orders_typed: orders.typed(),
+            orders,
             users,
             ds1,
         })
@@ -58,6 +68,8 @@ impl Single {
 pub struct Ignis {
     /// `User` on a pool of 8 (workload 7).
     pub users8: DefaultCrudRepository,
+    /// `User` on the pool of 8, rows read as [`TypedUser`] (workload 7's headline).
+    pub users8_typed: DefaultCrudRepository<TypedUser>,
     /// Pool of 4 (workload 8).
     pub ds4: DataSource,
     /// `Order` on `ds4`.
@@ -76,7 +88,8 @@ impl Ignis {
         let ds4 = DataSource::new(db.config(4))?;
         let orders4 = DefaultCrudRepository::new(ds4.clone(), schema.clone(), "Order")?;
         Ok(Ignis {
-            users8: DefaultCrudRepository::new(ds8, schema.clone(), "User")?,
+            users8: DefaultCrudRepository::new(ds8.clone(), schema.clone(), "User")?,
+            users8_typed: DefaultCrudRepository::new(ds8, schema.clone(), "User")?.typed(),
             orders4_count_only: orders4.should_return(false),
             orders4,
             ds4,
@@ -145,7 +158,7 @@ pub fn find_filtered(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
 }
 
 /// An `orders` row as ignis-rs's typed rows deserialize it (property names, camelCase).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedOrder {
     /// Primary key.
@@ -345,7 +358,7 @@ pub fn serializable_rmw(
 }
 
 /// A `users` row as ignis-rs's typed rows deserialize it (property names, camelCase).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedUser {
     /// Primary key.
@@ -381,7 +394,7 @@ pub fn find_by_id_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> 
 }
 
 /// An `order_items` row, typed.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedItem {
     /// Primary key.
@@ -397,7 +410,7 @@ pub struct TypedItem {
 }
 
 /// A user with its orders (the `orders` relation), each with its items, typed.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedUserWithOrders {
     /// Primary key.
@@ -411,12 +424,13 @@ pub struct TypedUserWithOrders {
     /// Creation time.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// The `orders` relation.
+    #[ignis(relation)]
     pub orders: Vec<TypedOrderWithItemsFlat>,
 }
 
 /// An order with its items, its columns spelled out (no `#[serde(flatten)]`, which buffers
 /// every field through serde's private content type).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedOrderWithItemsFlat {
     /// Primary key.
@@ -430,6 +444,7 @@ pub struct TypedOrderWithItemsFlat {
     /// Creation time.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// The `items` relation.
+    #[ignis(relation)]
     pub items: Vec<TypedItem>,
 }
 
@@ -475,81 +490,18 @@ pub fn parallel_find_by_id_typed(
 }
 
 // ------------------------------------------------------------------------------------------
-// The same structs read by hand through ignis-repo's `FromRow` (as Diesel's `Queryable` and
-// sqlx's `FromRow`): each property decoded by the `postgres` crate for the field's Rust type.
+// The headline rows: typed repositories over the same structs with `#[derive(FromRow)]` (each
+// property decoded by the `postgres` crate for the field's Rust type, as Diesel's `Queryable`
+// and sqlx's `FromRow` do).
 
-use ignis_repo::{FromRow, RowRef};
-
-impl FromRow for TypedUser {
-    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
-        Ok(TypedUser {
-            id: row.get("id")?,
-            name: row.get("name")?,
-            email: row.get("email")?,
-            age: row.get("age")?,
-            created_at: row.get("createdAt")?,
-        })
-    }
-}
-
-impl FromRow for TypedOrder {
-    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
-        Ok(TypedOrder {
-            id: row.get("id")?,
-            user_id: row.get("userId")?,
-            status: row.get("status")?,
-            total: row.get("total")?,
-            created_at: row.get("createdAt")?,
-        })
-    }
-}
-
-impl FromRow for TypedItem {
-    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
-        Ok(TypedItem {
-            id: row.get("id")?,
-            order_id: row.get("orderId")?,
-            sku: row.get("sku")?,
-            qty: row.get("qty")?,
-            price: row.get("price")?,
-        })
-    }
-}
-
-impl FromRow for TypedOrderWithItemsFlat {
-    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
-        Ok(TypedOrderWithItemsFlat {
-            id: row.get("id")?,
-            user_id: row.get("userId")?,
-            status: row.get("status")?,
-            total: row.get("total")?,
-            created_at: row.get("createdAt")?,
-            items: row.many("items")?,
-        })
-    }
-}
-
-impl FromRow for TypedUserWithOrders {
-    fn from_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
-        Ok(TypedUserWithOrders {
-            id: row.get("id")?,
-            name: row.get("name")?,
-            email: row.get("email")?,
-            age: row.get("age")?,
-            created_at: row.get("createdAt")?,
-            orders: row.many("orders")?,
-        })
-    }
-}
-
-/// Workload 1 through `FromRow`: `find_by_id_into::<TypedUser>`.
+/// Workload 1 through a typed repository: `DefaultCrudRepository<TypedUser>::find_by_id`.
 ///
 /// # Errors
 /// Repository errors.
 pub fn find_by_id_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for id in &inp.ids_json {
-        if let Some(row) = ig.users.find_by_id_into::<TypedUser>(id, &Value::Null)? {
+        if let Some(row) = ig.users_typed.find_by_id(id)? {
             check += i64::from(row.age);
             std::hint::black_box((&row.id, &row.name, &row.email, &row.created_at));
         }
@@ -561,14 +513,14 @@ pub fn find_by_id_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxErro
     })
 }
 
-/// Workload 2 through `FromRow`: `find_into::<TypedOrder>`.
+/// Workload 2 through a typed repository: `DefaultCrudRepository<TypedOrder>::find`.
 ///
 /// # Errors
 /// Repository errors.
 pub fn find_filtered_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for filter in &inp.search_filters {
-        for row in ig.orders.find_into::<TypedOrder>(filter)? {
+        for row in ig.orders_typed.find(filter)? {
             check += i64::from(row.id);
             std::hint::black_box((&row.user_id, &row.status, &row.total, &row.created_at));
         }
@@ -580,14 +532,15 @@ pub fn find_filtered_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxE
     })
 }
 
-/// Workload 6 through `FromRow`: `find_into::<TypedUserWithOrders>` (the same 3 queries).
+/// Workload 6 through a typed repository: `DefaultCrudRepository<TypedUserWithOrders>::find`
+/// (the same 3 queries).
 ///
 /// # Errors
 /// Repository errors.
 pub fn include_from_row(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     let mut check = 0;
     for filter in &inp.group_filters {
-        check += typed_include_check(&ig.users.find_into::<TypedUserWithOrders>(filter)?);
+        check += typed_include_check(&ig.users_with_orders.find(filter)?);
     }
     Ok(Outcome {
         ops: inp.group_filters.len(),
@@ -626,7 +579,8 @@ fn typed_include_check(users: &[TypedUserWithOrders]) -> i64 {
     check
 }
 
-/// Workload 7 through `FromRow`: `find_by_id_into::<TypedUser>` from the threads of `pool`.
+/// Workload 7 through a typed repository: `DefaultCrudRepository<TypedUser>::find_by_id` from
+/// the threads of `pool`.
 ///
 /// # Errors
 /// Repository errors.
@@ -639,7 +593,7 @@ pub fn parallel_find_by_id_from_row(
         inp.ids_json
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
-                let row = ig.users8.find_by_id_into::<TypedUser>(id, &Value::Null)?;
+                let row = ig.users8_typed.find_by_id(id)?;
                 Ok(Outcome {
                     ops: 1,
                     check: row.map_or(0, |r| i64::from(r.age)),

@@ -49,7 +49,7 @@ pub enum Route {
     Json,
     /// ignis-rs, serde typed rows (`find_as`, `find_by_id_as`).
     Serde,
-    /// ignis-rs, `FromRow` rows (`find_into`, `find_by_id_into`).
+    /// ignis-rs, typed repositories over `#[derive(FromRow)]` structs (`find`, `find_by_id`).
     FromRow,
     /// The raw `postgres` client.
     Raw,

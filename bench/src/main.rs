@@ -437,7 +437,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::FindById => {
                     single!(
                         (
-                            "ignis-rs (find_by_id_into::<TypedUser>, FromRow, pool of 1)",
+                            "ignis-rs (DefaultCrudRepository<TypedUser>::find_by_id, derived FromRow, pool of 1)",
                             ignis_impl::find_by_id_from_row
                         ),
                         ("raw postgres", raw::find_by_id),
@@ -471,7 +471,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::FindFiltered => {
                     single!(
                         (
-                            "ignis-rs (find_into::<TypedOrder>, FromRow, pool of 1)",
+                            "ignis-rs (DefaultCrudRepository<TypedOrder>::find, derived FromRow, pool of 1)",
                             ignis_impl::find_filtered_from_row
                         ),
                         ("raw postgres", raw::find_filtered),
@@ -536,7 +536,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 Kind::Include => {
                     single!(
                         (
-                            "ignis-rs (find_into + include, FromRow, pool of 1)",
+                            "ignis-rs (DefaultCrudRepository<TypedUserWithOrders>::find + include, derived FromRow, pool of 1)",
                             ignis_impl::include_from_row
                         ),
                         ("raw postgres (3 queries, = ANY($1))", raw::include),
@@ -561,7 +561,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                 }
                 Kind::ParallelFindById => {
                     variants.push(Variant::new(
-                        "ignis-rs (find_by_id_into::<TypedUser>, FromRow, pool of 8)",
+                        "ignis-rs (DefaultCrudRepository<TypedUser>::find_by_id, derived FromRow, pool of 8)",
                         Role::Ignis,
                         move |i| ignis_impl::parallel_find_by_id_from_row(ig, t8, i),
                     ));
