@@ -31,7 +31,7 @@ mod rows;
 mod write;
 
 pub use error::RepoError;
-pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits};
+pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits, IntoFilter, IntoWhere};
 pub use ignis_derive::FromRow;
 
 /// What `#[derive(PgEnum)]`'s generated code names; not part of the API.

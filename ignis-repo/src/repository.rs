@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as JsonValue;
 
 use crate::context::{Call, CallOptions, Plans, Shared};
-use crate::filter::FilterLimits;
+use crate::filter::{FilterLimits, IntoFilter, IntoWhere};
 use crate::query::sql::SchemaSql;
 use crate::query::RangeResult;
 use crate::rows::{FromRowRows, Row, RowDecoder, SerdeRows};
@@ -388,8 +388,9 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
-    pub fn find(&self, filter: &JsonValue) -> Result<Vec<E>, RepoError> {
-        self.call(|c| c.find(&c.parse_filter(filter)?, &RowDecoder::new()))
+    pub fn find<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Vec<E>, RepoError> {
+        let filter = filter.into_filter();
+        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 
     /// [`Repository::find`], each row deserialized into `T` straight from the Postgres values
@@ -397,8 +398,12 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`], and [`RepoError::Deserialize`].
-    pub fn find_as<T: DeserializeOwned>(&self, filter: &JsonValue) -> Result<Vec<T>, RepoError> {
-        self.call(|c| c.find(&c.parse_filter(filter)?, &SerdeRows::new()))
+    pub fn find_as<'f, T: DeserializeOwned>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<Vec<T>, RepoError> {
+        let filter = filter.into_filter();
+        self.call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
     }
 
     /// [`Repository::find`], each row built by `T`'s [`FromRow`] straight from the Postgres
@@ -406,8 +411,12 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`], and whatever `T::from_row` returns.
-    pub fn find_into<T: FromRow>(&self, filter: &JsonValue) -> Result<Vec<T>, RepoError> {
-        self.call(|c| c.find(&c.parse_filter(filter)?, &FromRowRows::new()))
+    pub fn find_into<'f, T: FromRow>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<Vec<T>, RepoError> {
+        let filter = filter.into_filter();
+        self.call(|c| c.find(&c.parse_filter(&filter)?, &FromRowRows::new()))
     }
 
     fn first<T>(rows: Vec<T>) -> Option<T> {
@@ -418,9 +427,10 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn find_one(&self, filter: &JsonValue) -> Result<Option<E>, RepoError> {
+    pub fn find_one<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Option<E>, RepoError> {
+        let filter = filter.into_filter();
         self.call(|c| {
-            let mut f = c.parse_filter(filter)?;
+            let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &RowDecoder::new()).map(Self::first)
         })
@@ -430,12 +440,13 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`], and [`RepoError::Deserialize`].
-    pub fn find_one_as<T: DeserializeOwned>(
+    pub fn find_one_as<'f, T: DeserializeOwned>(
         &self,
-        filter: &JsonValue,
+        filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
+        let filter = filter.into_filter();
         self.call(|c| {
-            let mut f = c.parse_filter(filter)?;
+            let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &SerdeRows::new()).map(Self::first)
         })
@@ -455,52 +466,57 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find_by_id`].
-    pub fn find_by_id_with(
+    pub fn find_by_id_with<'f>(
         &self,
         id: &JsonValue,
-        filter: &JsonValue,
+        filter: impl IntoFilter<'f>,
     ) -> Result<Option<E>, RepoError> {
-        self.call(|c| c.find_by_id(id, filter, &RowDecoder::new()))
+        let filter = filter.into_filter();
+        self.call(|c| c.find_by_id(id, &filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
     ///
     /// # Errors
     /// As [`Repository::find_by_id`], and [`RepoError::Deserialize`].
-    pub fn find_by_id_as<T: DeserializeOwned>(
+    pub fn find_by_id_as<'f, T: DeserializeOwned>(
         &self,
         id: &JsonValue,
-        filter: &JsonValue,
+        filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
-        self.call(|c| c.find_by_id(id, filter, &SerdeRows::new()))
+        let filter = filter.into_filter();
+        self.call(|c| c.find_by_id(id, &filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].
     ///
     /// # Errors
     /// As [`Repository::find_by_id`], and whatever `T::from_row` returns.
-    pub fn find_by_id_into<T: FromRow>(
+    pub fn find_by_id_into<'f, T: FromRow>(
         &self,
         id: &JsonValue,
-        filter: &JsonValue,
+        filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
-        self.call(|c| c.find_by_id(id, filter, &FromRowRows::new()))
+        let filter = filter.into_filter();
+        self.call(|c| c.find_by_id(id, &filter, &FromRowRows::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn count(&self, r#where: &JsonValue) -> Result<u64, RepoError> {
-        self.call(|c| c.count(&c.parse_where(r#where, false)?))
+    pub fn count<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<u64, RepoError> {
+        let r#where = r#where.into_where();
+        self.call(|c| c.count(&c.parse_where(&r#where, false)?))
     }
 
     /// Whether any row matches a where (Ignis `existsWith`).
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn exists_with(&self, r#where: &JsonValue) -> Result<bool, RepoError> {
-        self.call(|c| c.exists(&c.parse_where(r#where, false)?))
+    pub fn exists_with<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<bool, RepoError> {
+        let r#where = r#where.into_where();
+        self.call(|c| c.exists(&c.parse_where(&r#where, false)?))
     }
 
     /// [`Repository::find`] with the position of the rows in the whole result (Ignis
@@ -508,8 +524,12 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`].
-    pub fn find_with_range(&self, filter: &JsonValue) -> Result<RangeResult<E>, RepoError> {
-        self.call(|c| c.find_with_range(&c.parse_filter(filter)?, &RowDecoder::new()))
+    pub fn find_with_range<'f>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<RangeResult<E>, RepoError> {
+        let filter = filter.into_filter();
+        self.call(|c| c.find_with_range(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 }
 

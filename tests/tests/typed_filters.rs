@@ -227,7 +227,7 @@ fn typed_fields_and_includes_find_the_same_rows_as_json() {
     let typed = TypedFilter::new()
         .fields_except((Author::METADATA, Author::TAGS))
         .r#where(Author::ID.eq(2));
-    let rows = authors.find(&typed.into()).unwrap();
+    let rows = authors.find(&typed).unwrap();
     assert!(rows[0].get("metadata").is_none() && rows[0].get("tags").is_none());
     assert_eq!(rows[0]["email"], "bob@example.org");
 
@@ -271,7 +271,7 @@ fn typed_fields_and_includes_find_the_same_rows_as_json() {
     let typed = TypedFilter::new()
         .r#where(Author::NAME.eq("Ann"))
         .include(Author::BOOKS.scope(TypedFilter::new().order(Book::ID.asc())));
-    let ann: Vec<Author> = authors.find_into(&typed.into()).unwrap();
+    let ann: Vec<Author> = authors.find_into(&typed).unwrap();
     let titles: Vec<&str> = ann[0].books.iter().map(|b| b.title.as_str()).collect();
     assert_eq!(titles, ["Rust in Practice", "SQL Notes"]);
 }
@@ -282,10 +282,10 @@ fn typed_conditions_are_where_objects_for_count() {
     let condition = Author::EMAIL.like("%.com").and(!Author::SCORE.is_null());
     let hand = json!({"and": [{"email": {"like": "%.com"}}, {"not": {"score": {"eq": null}}}]});
     assert_eq!(Value::from(condition.clone()), hand);
-    assert_eq!(authors.count(&condition.into()).unwrap(), 1);
+    assert_eq!(authors.count(condition).unwrap(), 1);
     assert_eq!(authors.count(&hand).unwrap(), 1);
     assert!(authors
-        .exists_with(&Author::METADATA.path("plan").eq("free").into())
+        .exists_with(Author::METADATA.path("plan").eq("free"))
         .unwrap());
 }
 
@@ -294,20 +294,12 @@ fn values_the_database_cannot_compare_are_filter_errors_not_nulls() {
     let (_db, authors, _books, _schema) = setup();
     // NaN has no JSON number; written as `null` it would turn `eq` into IS NULL and find Cleo.
     let err = authors
-        .find(
-            &TypedFilter::new()
-                .r#where(Author::SCORE.eq(f64::NAN))
-                .into(),
-        )
+        .find(TypedFilter::new().r#where(Author::SCORE.eq(f64::NAN)))
         .unwrap_err();
     assert!(err.to_string().contains("score"), "{err}");
     // A JSON path the model does not allow is refused when the filter is parsed.
     let err = authors
-        .find(
-            &TypedFilter::new()
-                .r#where(Author::METADATA.path("").eq(1))
-                .into(),
-        )
+        .find(TypedFilter::new().r#where(Author::METADATA.path("").eq(1)))
         .unwrap_err();
     assert!(err.to_string().contains("metadata"), "{err}");
 }

@@ -103,6 +103,7 @@
 //! judges; a statement with an invalid one fails with SQLSTATE 2201B, and the repositories
 //! turn that into the filter error naming the field, the operator and the pattern.
 
+mod arg;
 mod build;
 mod coerce;
 mod condition;
@@ -111,6 +112,8 @@ mod merge;
 mod parse;
 mod regexp;
 pub mod typed;
+
+pub use arg::{IntoFilter, IntoWhere};
 
 #[cfg(test)]
 mod tests;

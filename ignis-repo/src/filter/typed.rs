@@ -43,7 +43,7 @@
 //!         "include": [{"relation": "orders", "scope": {"where": {"status": {"eq": "PAID"}}}}]
 //!     })
 //! );
-//! // users.find(&filter.into())?
+//! // users.find(&filter)? (repository methods take a TypedFilter as they take filter JSON)
 //! ```
 //!
 //! # Why JSON

@@ -12,6 +12,7 @@ mod update;
 
 use serde_json::Value as JsonValue;
 
+use crate::filter::IntoWhere;
 use crate::repository::{ReadWrite, Repository, Runner, WriteResult};
 use crate::rows::{Row, RowDecoder};
 use crate::RepoError;
@@ -78,12 +79,13 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// [`RepoError::EmptyWhere`], and as [`Repository::update_by_id`].
-    pub fn update_all(
+    pub fn update_all<'w>(
         &self,
         data: &JsonValue,
-        r#where: &JsonValue,
+        r#where: impl IntoWhere<'w>,
     ) -> Result<WriteResult<Vec<E>>, RepoError> {
-        self.call(|c| c.update_all(data, r#where, &RowDecoder::new()))
+        let r#where = r#where.into_where();
+        self.call(|c| c.update_all(data, &r#where, &RowDecoder::new()))
     }
 
     /// Deletes the row with primary key `id` (Ignis `deleteById`); returns it.
@@ -100,8 +102,12 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// As [`Repository::update_all`].
-    pub fn delete_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
-        self.call(|c| c.delete_all(r#where, &RowDecoder::new()))
+    pub fn delete_all<'w>(
+        &self,
+        r#where: impl IntoWhere<'w>,
+    ) -> Result<WriteResult<Vec<E>>, RepoError> {
+        let r#where = r#where.into_where();
+        self.call(|c| c.delete_all(&r#where, &RowDecoder::new()))
     }
 
     /// Soft delete: sets `deletedAt` to now on the row with primary key `id`.
@@ -116,8 +122,12 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// As [`Repository::soft_delete_by_id`] and [`RepoError::EmptyWhere`].
-    pub fn soft_delete_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
-        self.call(|c| c.soft_delete_all(r#where, &RowDecoder::new()))
+    pub fn soft_delete_all<'w>(
+        &self,
+        r#where: impl IntoWhere<'w>,
+    ) -> Result<WriteResult<Vec<E>>, RepoError> {
+        let r#where = r#where.into_where();
+        self.call(|c| c.soft_delete_all(&r#where, &RowDecoder::new()))
     }
 
     /// Restores a soft-deleted row (`deletedAt` back to null); the default filter is skipped so
@@ -133,7 +143,11 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// As [`Repository::soft_delete_all`].
-    pub fn restore_all(&self, r#where: &JsonValue) -> Result<WriteResult<Vec<E>>, RepoError> {
-        self.call(|c| c.restore_all(r#where, &RowDecoder::new()))
+    pub fn restore_all<'w>(
+        &self,
+        r#where: impl IntoWhere<'w>,
+    ) -> Result<WriteResult<Vec<E>>, RepoError> {
+        let r#where = r#where.into_where();
+        self.call(|c| c.restore_all(&r#where, &RowDecoder::new()))
     }
 }
