@@ -48,7 +48,8 @@ pub use repository::{
 pub use rows::{FromRow, Row, RowRef};
 
 /// What an application needs in one `use`: the repository handles, their results and errors,
-/// the row traits, and ignis-tx's datasource and transaction types.
+/// the row traits and derives, the typed filter builder, and ignis-tx's datasource and
+/// transaction types.
 ///
 /// ```
 /// use ignis_repo::prelude::*;
@@ -58,9 +59,11 @@ pub use rows::{FromRow, Row, RowRef};
 /// }
 /// ```
 pub mod prelude {
+    pub use crate::filter::typed::{Properties, TypedFilter};
     pub use crate::{
         DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits, FromRow,
-        RangeResult, ReadableRepository, RepoError, Repository, RowRef, WriteResult,
+        IntoFilter, IntoWhere, RangeResult, ReadableRepository, RepoError, Repository, Row, RowRef,
+        WriteResult,
     };
     pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
 }
