@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ignis_repo::{DefaultCrudRepository, FromRow, RepoError, RowRef};
-use ignis_schema::enrich::{IdOptions, TzOptions};
+use ignis_schema::enrich::{
+    DataTypeOptions, IdOptions, TzOptions, UserAuditOptions, UserColumnsOptions,
+};
 use ignis_schema::{
     Column, Enricher, ForeignKey, Index, Model, ModelDef, PgType, Relation, Schema,
 };
@@ -113,17 +115,58 @@ fn post_by_hand() -> Model {
         .hide(["secret"])
 }
 
+/// The example's `User` with the builder (ignis-example derives it).
+fn example_user_by_hand() -> Model {
+    Model::new("User")
+        .enrich(Enricher::Id(IdOptions::string()))
+        .enrich(Enricher::Tz(TzOptions::default()))
+        .enrich(Enricher::UserColumns(UserColumnsOptions::default()))
+        .column(Column::new("name", PgType::Text).not_null())
+        .column(Column::new("email", PgType::Text).not_null())
+}
+
+/// The example's `Configuration` with the builder, exactly as in the Ignis guide.
+fn configuration_by_hand() -> Model {
+    Model::new("Configuration")
+        .enrich(Enricher::Id(IdOptions::string()))
+        .enrich(Enricher::Tz(TzOptions::default()))
+        .enrich(Enricher::DataType(DataTypeOptions::default()))
+        .enrich(Enricher::UserAudit(UserAuditOptions::string()))
+        .column(Column::new("code", PgType::Text).not_null())
+        .column(Column::new("description", PgType::Text))
+        .column(Column::new("group", PgType::Text).not_null())
+        .unique("UQ_Configuration_code", ["code"])
+        .index(Index::new("IDX_Configuration_group", ["group"]))
+        .foreign_key(ForeignKey::new(
+            "FK_Configuration_createdBy_User_id",
+            ["createdBy"],
+            "User",
+            ["id"],
+        ))
+        .relation(Relation::one("creator", "User", ["createdBy"], ["id"]))
+        .relation(Relation::one("modifier", "User", ["modifiedBy"], ["id"]))
+}
+
+/// The example's `ConfigurationReport` with the builder.
+fn configuration_report_by_hand() -> Model {
+    Model::new("ConfigurationReport")
+        .table("configuration_report")
+        .column(Column::new("group", PgType::Text))
+        .column(Column::new("total", PgType::BigInt))
+        .skip_migrate()
+}
+
 /// `User` with the builder: the example's, with `posts`.
 fn user_by_hand() -> Model {
-    example::user().relation(Relation::many("posts", "Post", ["id"], ["authorId"]))
+    example_user_by_hand().relation(Relation::many("posts", "Post", ["id"], ["authorId"]))
 }
 
 fn by_hand() -> Schema {
     Schema::new(vec![
         user_by_hand(),
         post_by_hand(),
-        example::configuration(),
-        example::configuration_report(),
+        configuration_by_hand(),
+        configuration_report_by_hand(),
     ])
     .unwrap()
 }
@@ -142,10 +185,14 @@ fn derived() -> Schema {
 fn derived_models_equal_the_builder_models() {
     assert_eq!(User::model(), user_by_hand());
     assert_eq!(Post::model(), post_by_hand());
-    assert_eq!(Configuration::model(), example::configuration());
+    assert_eq!(Configuration::model(), configuration_by_hand());
+    assert_eq!(ConfigurationReport::model(), configuration_report_by_hand());
+    // The example application's derived models are the guide's builder models.
+    assert_eq!(example::user(), example_user_by_hand());
+    assert_eq!(example::configuration(), configuration_by_hand());
     assert_eq!(
-        ConfigurationReport::model(),
-        example::configuration_report()
+        example::configuration_report(),
+        configuration_report_by_hand()
     );
     assert_eq!(
         serde_json::to_value(derived()).unwrap(),
