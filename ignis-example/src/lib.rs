@@ -114,5 +114,5 @@ pub fn schema() -> Schema {
 
 /// The example schema as a schema file (the JSON format of `ignis_schema::Schema`), written with
 /// enrichers as a user would write it by hand. `example_schema_file_matches_the_rust_models` in
-/// this crate's tests checks that it describes the same models as [`schema`].
+/// the workspace's `tests/tests/migrate.rs` checks that it describes the same models as [`schema`].
 pub const SCHEMA_FILE: &str = include_str!("../schema.json");
