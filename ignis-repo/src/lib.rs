@@ -31,7 +31,9 @@ mod rows;
 mod write;
 
 pub use error::RepoError;
-pub use filter::{Filter, FilterError, FilterErrorKind, FilterLimits, IntoFilter, IntoWhere};
+pub use filter::{
+    Filter, FilterError, FilterErrorKind, FilterLimits, IntoFilter, IntoId, IntoWhere,
+};
 pub use ignis_derive::FromRow;
 
 /// What `#[derive(PgEnum)]`'s generated code names; not part of the API.
@@ -62,8 +64,8 @@ pub mod prelude {
     pub use crate::filter::typed::{Properties, TypedFilter};
     pub use crate::{
         DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits, FromRow,
-        IntoFilter, IntoWhere, RangeResult, ReadableRepository, RepoError, Repository, Row, RowRef,
-        WriteResult,
+        IntoFilter, IntoId, IntoWhere, RangeResult, ReadableRepository, RepoError, Repository, Row,
+        RowRef, WriteResult,
     };
     pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
 }

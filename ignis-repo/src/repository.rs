@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as JsonValue;
 
 use crate::context::{Call, CallOptions, Plans, Shared};
-use crate::filter::{FilterLimits, IntoFilter, IntoWhere};
+use crate::filter::{FilterLimits, IntoFilter, IntoId, IntoWhere};
 use crate::query::sql::SchemaSql;
 use crate::query::RangeResult;
 use crate::rows::{FromRowRows, Row, RowDecoder, SerdeRows};
@@ -457,8 +457,9 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
-    pub fn find_by_id(&self, id: &JsonValue) -> Result<Option<E>, RepoError> {
-        self.call(|c| c.find_by_id(id, &JsonValue::Null, &RowDecoder::new()))
+    pub fn find_by_id<'i>(&self, id: impl IntoId<'i>) -> Result<Option<E>, RepoError> {
+        let id = id.into_id();
+        self.call(|c| c.find_by_id(&id, &JsonValue::Null, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`] with a filter: its `fields` and `include` apply, its `where`
@@ -466,39 +467,39 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     ///
     /// # Errors
     /// As [`Repository::find_by_id`].
-    pub fn find_by_id_with<'f>(
+    pub fn find_by_id_with<'i, 'f>(
         &self,
-        id: &JsonValue,
+        id: impl IntoId<'i>,
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<E>, RepoError> {
-        let filter = filter.into_filter();
-        self.call(|c| c.find_by_id(id, &filter, &RowDecoder::new()))
+        let (id, filter) = (id.into_id(), filter.into_filter());
+        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
     ///
     /// # Errors
     /// As [`Repository::find_by_id`], and [`RepoError::Deserialize`].
-    pub fn find_by_id_as<'f, T: DeserializeOwned>(
+    pub fn find_by_id_as<'i, 'f, T: DeserializeOwned>(
         &self,
-        id: &JsonValue,
+        id: impl IntoId<'i>,
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
-        let filter = filter.into_filter();
-        self.call(|c| c.find_by_id(id, &filter, &SerdeRows::new()))
+        let (id, filter) = (id.into_id(), filter.into_filter());
+        self.call(|c| c.find_by_id(&id, &filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].
     ///
     /// # Errors
     /// As [`Repository::find_by_id`], and whatever `T::from_row` returns.
-    pub fn find_by_id_into<'f, T: FromRow>(
+    pub fn find_by_id_into<'i, 'f, T: FromRow>(
         &self,
-        id: &JsonValue,
+        id: impl IntoId<'i>,
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
-        let filter = filter.into_filter();
-        self.call(|c| c.find_by_id(id, &filter, &FromRowRows::new()))
+        let (id, filter) = (id.into_id(), filter.into_filter());
+        self.call(|c| c.find_by_id(&id, &filter, &FromRowRows::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).

@@ -44,9 +44,7 @@ fn app(ds: DataSource) -> Result<Vec<Todo>, Box<dyn std::error::Error>> {
         todos
             .on(tx)
             .create(&json!({"title": "ship it", "priority": 1}))?;
-        todos
-            .on(tx)
-            .update_by_id(&json!(docs.id), &json!({"done": true}))?;
+        todos.on(tx).update_by_id(docs.id, &json!({"done": true}))?;
         Ok::<_, RepoError>(())
     })?;
 

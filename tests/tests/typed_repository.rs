@@ -93,20 +93,26 @@ fn writes_and_reads_return_the_model_type() {
     let titles: Vec<&str> = found[0].books.iter().map(|b| b.title.as_str()).collect();
     assert_eq!(titles, ["Sketches", "Notes"]);
 
-    let by_id = app.books.find_by_id(&json!(created.data[0].id)).unwrap();
+    // Ids are the key's Rust values (or JSON); one that is no key of this type is a filter error.
+    assert_eq!(app.books.find_by_id(9_999).unwrap(), None);
+    assert!(matches!(
+        app.books.find_by_id("not a number"),
+        Err(RepoError::Filter(_))
+    ));
+    let by_id = app.books.find_by_id(created.data[0].id).unwrap();
     assert_eq!(by_id.as_ref(), Some(&created.data[0]));
     assert_eq!(app.books.count(&json!({"price": {"gt": 10}})).unwrap(), 1);
 
     let updated = app
         .books
-        .update_by_id(&json!(created.data[1].id), &json!({"price": 3}))
+        .update_by_id(created.data[1].id, &json!({"price": 3}))
         .unwrap()
         .data
         .unwrap();
     assert_eq!(updated.price, Some(3.0));
     let deleted = app
         .books
-        .delete_by_id(&json!(created.data[1].id))
+        .delete_by_id(created.data[1].id)
         .unwrap()
         .data
         .unwrap();

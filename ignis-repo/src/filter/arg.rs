@@ -58,3 +58,41 @@ impl<'a, M> IntoWhere<'a> for &Condition<M> {
         Cow::Owned(self.to_json())
     }
 }
+
+/// A primary-key argument of the by-id methods (`find_by_id`, `update_by_id`, `delete_by_id`,
+/// ...): a `&serde_json::Value`, or a Rust key value (`i16`, `i32`, `i64`, `&str`, `String`,
+/// `&String`, `uuid::Uuid`), coerced to the key column's type as a filter value is.
+pub trait IntoId<'a> {
+    /// The id as JSON.
+    fn into_id(self) -> Cow<'a, JsonValue>;
+}
+
+impl<'a> IntoId<'a> for &'a JsonValue {
+    fn into_id(self) -> Cow<'a, JsonValue> {
+        Cow::Borrowed(self)
+    }
+}
+
+macro_rules! owned_id {
+    ($($ty:ty),*) => {$(
+        impl<'a> IntoId<'a> for $ty {
+            fn into_id(self) -> Cow<'a, JsonValue> {
+                Cow::Owned(JsonValue::from(self))
+            }
+        }
+    )*};
+}
+
+owned_id!(i16, i32, i64, &str, String);
+
+impl<'a> IntoId<'a> for &String {
+    fn into_id(self) -> Cow<'a, JsonValue> {
+        Cow::Owned(JsonValue::from(self.as_str()))
+    }
+}
+
+impl<'a> IntoId<'a> for uuid::Uuid {
+    fn into_id(self) -> Cow<'a, JsonValue> {
+        Cow::Owned(JsonValue::from(self.to_string()))
+    }
+}

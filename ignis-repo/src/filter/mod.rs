@@ -113,7 +113,7 @@ mod parse;
 mod regexp;
 pub mod typed;
 
-pub use arg::{IntoFilter, IntoWhere};
+pub use arg::{IntoFilter, IntoId, IntoWhere};
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ mod update;
 
 use serde_json::Value as JsonValue;
 
-use crate::filter::IntoWhere;
+use crate::filter::{IntoId, IntoWhere};
 use crate::repository::{ReadWrite, Repository, Runner, WriteResult};
 use crate::rows::{Row, RowDecoder};
 use crate::RepoError;
@@ -65,12 +65,13 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     /// # Errors
     /// As [`Repository::create`]; [`RepoError::NoPrimaryKey`]; [`RepoError::InvalidData`] for
     /// a null id.
-    pub fn update_by_id(
+    pub fn update_by_id<'i>(
         &self,
-        id: &JsonValue,
+        id: impl IntoId<'i>,
         data: &JsonValue,
     ) -> Result<WriteResult<Option<E>>, RepoError> {
-        self.call(|c| c.update_by_id(id, data, &RowDecoder::new()))
+        let id = id.into_id();
+        self.call(|c| c.update_by_id(&id, data, &RowDecoder::new()))
     }
 
     /// Updates every row matching `where` (Ignis `updateAll`); see
@@ -93,8 +94,12 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     /// # Errors
     /// [`RepoError::NoPrimaryKey`], a null id or one of the wrong type, or the server's error
     /// (e.g. 23503 when another row references it).
-    pub fn delete_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
-        self.call(|c| c.delete_by_id(id, &RowDecoder::new()))
+    pub fn delete_by_id<'i>(
+        &self,
+        id: impl IntoId<'i>,
+    ) -> Result<WriteResult<Option<E>>, RepoError> {
+        let id = id.into_id();
+        self.call(|c| c.delete_by_id(&id, &RowDecoder::new()))
     }
 
     /// Deletes every row matching `where` (Ignis `deleteAll`); empty where refused unless
@@ -114,8 +119,12 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// [`RepoError::NoSoftDelete`], and as [`Repository::update_by_id`].
-    pub fn soft_delete_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
-        self.call(|c| c.soft_delete_by_id(id, &RowDecoder::new()))
+    pub fn soft_delete_by_id<'i>(
+        &self,
+        id: impl IntoId<'i>,
+    ) -> Result<WriteResult<Option<E>>, RepoError> {
+        let id = id.into_id();
+        self.call(|c| c.soft_delete_by_id(&id, &RowDecoder::new()))
     }
 
     /// Soft delete of every row matching `where`.
@@ -135,8 +144,12 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// As [`Repository::soft_delete_by_id`].
-    pub fn restore_by_id(&self, id: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
-        self.call(|c| c.restore_by_id(id, &RowDecoder::new()))
+    pub fn restore_by_id<'i>(
+        &self,
+        id: impl IntoId<'i>,
+    ) -> Result<WriteResult<Option<E>>, RepoError> {
+        let id = id.into_id();
+        self.call(|c| c.restore_by_id(&id, &RowDecoder::new()))
     }
 
     /// Restores every soft-deleted row matching `where`.
