@@ -20,7 +20,7 @@ use crate::context::{Call, CallOptions, Plans, Shared};
 use crate::filter::{FilterLimits, IntoFilter, IntoId, IntoWhere};
 use crate::query::sql::SchemaSql;
 use crate::query::RangeResult;
-use crate::rows::{FromRowRows, Row, RowDecoder, SerdeRows};
+use crate::rows::{Row, RowDecoder, SerdeRows};
 use crate::{FromRow, RepoError};
 
 /// Marker of a read-only repository: [`ReadableRepository`] has no write methods at all (a
@@ -416,7 +416,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &FromRowRows::new()))
+        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
     }
 
     fn first<T>(rows: Vec<T>) -> Option<T> {
@@ -499,7 +499,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &FromRowRows::new()))
+        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::<T>::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).

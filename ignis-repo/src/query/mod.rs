@@ -48,6 +48,13 @@ impl<'a> Call<'a> {
         &self.shared.schema.models()[self.shared.model]
     }
 
+    /// The quoted SQL names of the repository's model (built once per repository).
+    pub(crate) fn names(&self) -> &'a sql::ModelSql {
+        self.shared
+            .sql
+            .model(&self.shared.schema, self.shared.model)
+    }
+
     /// The schema relations resolve in.
     pub(crate) fn schema(&self) -> &'a Schema {
         &self.shared.schema
@@ -247,7 +254,7 @@ impl<'a> Call<'a> {
 
     /// The number of rows matching `cond` (`SELECT count(*)`).
     pub(crate) fn count(&mut self, cond: &Condition) -> Result<u64, RepoError> {
-        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let names = self.names();
         let mut w = SqlWriter::new();
         w.push("SELECT count(*) FROM ");
         w.push(&names.table);
@@ -264,7 +271,7 @@ impl<'a> Call<'a> {
 
     /// Whether any row matches `cond` (`SELECT 1 .. LIMIT 1`).
     pub(crate) fn exists(&mut self, cond: &Condition) -> Result<bool, RepoError> {
-        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let names = self.names();
         let mut w = SqlWriter::new();
         w.push("SELECT 1 FROM ");
         w.push(&names.table);

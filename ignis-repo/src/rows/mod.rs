@@ -5,7 +5,7 @@
 //! and, per included relation, the related rows already grouped per row of this level
 //! (see the engine's include step, `query/include.rs`). A [`Decoder`] then builds each top-level row once, reading
 //! nested relations through [`RowRef`]: JSON objects ([`JsonRows`]), serde types
-//! ([`SerdeRows`]) or [`FromRow`] types ([`FromRowRows`]). Nothing else differs between the
+//! ([`SerdeRows`]) or [`FromRow`] types ([`RowDecoder`]). Nothing else differs between the
 //! three outputs: the statements, the grouping and the order are the same code.
 
 mod deserialize;
@@ -119,23 +119,6 @@ impl<T: serde::de::DeserializeOwned> Decoder for SerdeRows<T> {
                 source,
             }
         })
-    }
-}
-
-/// Rows built by `T`'s [`FromRow`].
-pub(crate) struct FromRowRows<T>(PhantomData<fn() -> T>);
-
-impl<T> FromRowRows<T> {
-    pub(crate) fn new() -> Self {
-        FromRowRows(PhantomData)
-    }
-}
-
-impl<T: FromRow> Decoder for FromRowRows<T> {
-    type Row = T;
-
-    fn decode(&self, row: &RowRef<'_>) -> Result<T, RepoError> {
-        T::from_row(row)
     }
 }
 

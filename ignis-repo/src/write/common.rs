@@ -7,7 +7,7 @@ use serde_json::{Map, Value as JsonValue};
 
 use crate::context::{Call, Returning};
 use crate::filter::{check_value_depth, coerce_value, BoundValue, Condition};
-use crate::query::sql::SqlWriter;
+use crate::query::sql::{ModelSql, SqlWriter};
 use crate::repository::WriteResult;
 use crate::rows::{self, Decoder, RowSet};
 use crate::RepoError;
@@ -34,13 +34,14 @@ fn visible_columns(model: &Model) -> Vec<usize> {
         .collect()
 }
 
-fn returning_sql(model: &Model, columns: &[usize]) -> String {
+/// ` RETURNING <columns>`, from the model's quoted column names.
+fn returning_sql(names: &ModelSql, columns: &[usize]) -> String {
     let mut s = String::from(" RETURNING ");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             s.push_str(", ");
         }
-        s.push_str(&quote_ident(&model.columns[i].column));
+        s.push_str(&names.columns[i]);
     }
     s
 }
@@ -122,7 +123,7 @@ impl<'a> Call<'a> {
         Some(shared.plans.returning.get_or_init(|| {
             let model = &shared.schema.models()[shared.model];
             let columns = visible_columns(model);
-            let sql = returning_sql(model, &columns);
+            let sql = returning_sql(self.names(), &columns);
             let out = columns.iter().copied().enumerate().collect();
             (columns, out, sql)
         }))

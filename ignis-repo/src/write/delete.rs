@@ -81,7 +81,7 @@ impl Call<'_> {
         cond: Condition,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
-        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let names = self.names();
         let mut w = SqlWriter::new();
         w.push("DELETE FROM ");
         w.push(&names.table);

@@ -182,7 +182,7 @@ impl Call<'_> {
                 }
             }
         }
-        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let names = self.names();
         let mut w = SqlWriter::new();
         w.push("INSERT INTO ");
         w.push(&names.table);

@@ -267,7 +267,7 @@ impl<'a> Call<'a> {
             };
             values.push((i, set));
         }
-        let names = self.shared.sql.model(self.schema(), self.shared.model);
+        let names = self.names();
         let mut w = SqlWriter::new();
         w.push("UPDATE ");
         w.push(&names.table);
