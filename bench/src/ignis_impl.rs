@@ -211,6 +211,45 @@ pub fn create(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     })
 }
 
+/// Workload 3 through a typed repository: `DefaultCrudRepository<TypedUser>::create` of a
+/// `NewTypedUser` (bound as Rust values), returning the `TypedUser` stored.
+///
+/// # Errors
+/// Repository errors.
+pub fn create_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    for data in &inp.new_users_typed {
+        if let Some(row) = ig.users_typed.create(data)?.data {
+            check += i64::from(row.age);
+        }
+    }
+    Ok(Outcome {
+        ops: inp.new_users_typed.len(),
+        check,
+        retries: 0,
+    })
+}
+
+/// Workload 4 through a typed repository: `create` of `NewTypedUser`s on one transaction.
+///
+/// # Errors
+/// Repository errors.
+pub fn create_in_transaction_typed(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
+    let mut check = 0;
+    let mut tx = ig.ds1.begin(TransactionOptions::default())?;
+    for data in &inp.new_users_typed {
+        if let Some(row) = ig.users_typed.on(&mut tx).create(data)?.data {
+            check += i64::from(row.age);
+        }
+    }
+    tx.commit()?;
+    Ok(Outcome {
+        ops: inp.new_users_typed.len(),
+        check,
+        retries: 0,
+    })
+}
+
 /// Workload 4: `create` per row on one transaction (`.on(&mut tx)`), then commit.
 ///
 /// # Errors
@@ -357,9 +396,11 @@ pub fn serializable_rmw(
     })
 }
 
-/// A `users` row as ignis-rs's typed rows deserialize it (property names, camelCase).
-#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
+/// A `users` row as ignis-rs's typed rows deserialize it (property names, camelCase), and its
+/// typed writes (`NewTypedUser`, `TypedUserPatch`: the id and `createdAt` are the database's).
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow, ignis_repo::Writable)]
 #[serde(rename_all = "camelCase")]
+#[ignis(id = "number")]
 pub struct TypedUser {
     /// Primary key.
     pub id: i32,
@@ -370,6 +411,7 @@ pub struct TypedUser {
     /// Age in years.
     pub age: i32,
     /// Creation time.
+    #[ignis(default = "now()")]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

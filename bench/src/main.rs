@@ -494,19 +494,42 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                         ),
                     );
                 }
-                Kind::Create => single!(
-                    ("ignis-rs (create, pool of 1)", ignis_impl::create),
-                    ("raw postgres", raw::create),
-                    ("Diesel", diesel_impl::create)
-                ),
-                Kind::CreateInTransaction => single!(
-                    (
-                        "ignis-rs (create on .on(&mut tx))",
-                        ignis_impl::create_in_transaction
-                    ),
-                    ("raw postgres", raw::create_in_transaction),
-                    ("Diesel", diesel_impl::create_in_transaction)
-                ),
+                Kind::Create => {
+                    single!(
+                        (
+                            "ignis-rs (DefaultCrudRepository<TypedUser>::create(&NewTypedUser), derived Writable, pool of 1)",
+                            ignis_impl::create_typed
+                        ),
+                        ("raw postgres", raw::create),
+                        ("Diesel", diesel_impl::create)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (create, JSON data and rows, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::create(&single.borrow(), i),
+                        ),
+                    );
+                }
+                Kind::CreateInTransaction => {
+                    single!(
+                        (
+                            "ignis-rs (DefaultCrudRepository<TypedUser>::create(&NewTypedUser) on .on(&mut tx))",
+                            ignis_impl::create_in_transaction_typed
+                        ),
+                        ("raw postgres", raw::create_in_transaction),
+                        ("Diesel", diesel_impl::create_in_transaction)
+                    );
+                    variants.insert(
+                        1,
+                        Variant::new(
+                            "ignis-rs (create on .on(&mut tx), JSON data and rows)",
+                            Role::Info,
+                            move |i| ignis_impl::create_in_transaction(&single.borrow(), i),
+                        ),
+                    );
+                }
                 Kind::CreateAll => {
                     single!(
                         (

@@ -111,6 +111,8 @@ pub struct Inputs {
     pub new_users: Vec<NewUser>,
     /// The same users as JSON.
     pub new_users_json: Vec<Value>,
+    /// The same users as ignis-rs's typed inserts (`#[derive(Writable)]`).
+    pub new_users_typed: Vec<crate::ignis_impl::NewTypedUser>,
     /// Groups of 10 user ids (workload 6).
     pub groups: Vec<Vec<i32>>,
     /// The same groups as Ignis filters with includes.
@@ -172,6 +174,17 @@ pub fn inputs(kind: Kind, ops: usize, seed: u64, users: i32, orders: i32) -> Inp
                 })
                 .collect();
             inp.new_users_json = inp.new_users.iter().map(NewUser::to_json).collect();
+            inp.new_users_typed = inp
+                .new_users
+                .iter()
+                .map(|u| crate::ignis_impl::NewTypedUser {
+                    id: None,
+                    name: u.name.clone(),
+                    email: u.email.clone(),
+                    age: u.age,
+                    created_at: None,
+                })
+                .collect();
         }
         Kind::Include => {
             inp.groups = (0..ops)

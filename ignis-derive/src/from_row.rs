@@ -14,6 +14,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     StructAttrs::parse(&input.attrs)?;
     let fields = fields(input, "FromRow")?;
     let repo = quote!(::ignis_repo);
+    // The column fields, read by their index in `PROPERTIES`.
+    let mut properties = Vec::new();
     let inits = fields.iter().map(|f| {
         let ident = f.ident;
         let property = &f.property;
@@ -21,7 +23,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             return quote!(#ident: ::std::default::Default::default());
         }
         match f.relation {
-            None => quote!(#ident: row.get(#property)?),
+            None => {
+                let k = properties.len();
+                properties.push(property.clone());
+                quote!(#ident: row.field(#k, #property)?)
+            }
             Some((Cardinality::Many, target)) => quote!(
                 #ident: if row.is_included(#property) {
                     row.many::<#target>(#property)?
@@ -38,11 +44,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             ),
         }
     });
+    let inits: Vec<TokenStream> = inits.collect();
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics #repo::FromRow for #ident #ty_generics #where_clause {
+            const PROPERTIES: &'static [&'static str] = &[#(#properties),*];
+
             fn from_row(
                 row: &#repo::RowRef<'_>,
             ) -> ::std::result::Result<Self, #repo::RepoError> {

@@ -55,6 +55,7 @@ mod names;
 mod pg_enum;
 mod properties;
 mod types;
+mod writable;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
@@ -294,6 +295,59 @@ pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
 pub fn derive_properties(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     properties::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives, for a model struct with named fields, its typed write inputs and their
+/// `ignis_repo::WriteValues` / `CreateData` / `PatchData` impls, so a typed repository
+/// (`DefaultCrudRepository<User>`) writes with Rust values, bound as they are (no JSON):
+///
+/// - `New{Struct}`, an insert for `create` / `create_all`: every column field of the struct;
+///   the fields the database can fill are `Option`s that `None` leaves out (the column's
+///   default, or the actor for `createdBy` / `modifiedBy`): the properties of the struct's
+///   enrichers (`id`, `createdAt`, `modifiedAt`, ...), fields with `default = ".."` and
+///   nullable (`Option<T>`) fields, which keep their type.
+/// - `{Struct}Patch`, a partial update for `update_by_id` / `update_all`: every column field
+///   as an `Option` (`Option<Option<T>>` for a nullable one: `Some(None)` sets NULL); only the
+///   `Some` fields are written (`modifiedAt` / `modifiedBy` as for JSON updates). It derives
+///   `Default`, so `UserPatch { name: Some(..), ..Default::default() }` sets one field.
+///
+/// Relation and `skip` fields are not part of them; hidden fields are (a hidden property
+/// never leaves the repository, but it is written). Both types derive `Debug` and `Clone`, so
+/// the field types need them too (every mapped type has them; derive them on a `PgEnum`
+/// enum). Both types have the struct's visibility,
+/// on the type and on every field. Re-exported as `ignis_repo::Writable`; the generated code
+/// names `::ignis_repo`. A generic struct is a compile error.
+///
+/// ```
+/// use ignis_repo::{FromRow, Writable, WriteValues};
+/// use ignis_schema::Model;
+///
+/// #[derive(Model, FromRow, Writable)]
+/// #[ignis(id = "number", tz)]
+/// pub struct Note {
+///     pub id: i32,
+///     pub title: String,
+///     pub body: Option<String>,
+///     pub created_at: chrono::DateTime<chrono::Utc>,
+/// }
+///
+/// let new = NewNote { id: None, title: "hello".into(), body: None, created_at: None };
+/// let mut given = Vec::new();
+/// new.write_values(&mut |property, _| given.push(property));
+/// assert_eq!(given, ["title"]);
+///
+/// let patch = NotePatch { body: Some(None), ..Default::default() };
+/// let mut given = Vec::new();
+/// patch.write_values(&mut |property, _| given.push(property));
+/// assert_eq!(given, ["body"]);
+/// // notes.create(&new)?, notes.update_by_id(1, &patch)? on a DefaultCrudRepository<Note>
+/// ```
+#[proc_macro_derive(Writable, attributes(ignis))]
+pub fn derive_writable(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    writable::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -34,7 +34,7 @@ pub use error::RepoError;
 pub use filter::{
     Filter, FilterError, FilterErrorKind, FilterLimits, IntoFilter, IntoId, IntoWhere,
 };
-pub use ignis_derive::FromRow;
+pub use ignis_derive::{FromRow, Writable};
 
 /// What `#[derive(PgEnum)]`'s generated code names; not part of the API.
 #[doc(hidden)]
@@ -48,6 +48,7 @@ pub use repository::{
     Scope, WriteResult,
 };
 pub use rows::{FromRow, Row, RowRef};
+pub use write::{CreateData, PatchData, WriteData, WriteValues};
 
 /// What an application needs in one `use`: the repository handles, their results and errors,
 /// the row traits and derives, the typed filter builder, and ignis-tx's datasource and
@@ -63,9 +64,9 @@ pub use rows::{FromRow, Row, RowRef};
 pub mod prelude {
     pub use crate::filter::typed::{Properties, TypedFilter};
     pub use crate::{
-        DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits, FromRow,
-        IntoFilter, IntoId, IntoWhere, RangeResult, ReadableRepository, RepoError, Repository, Row,
-        RowRef, WriteResult,
+        CreateData, DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits,
+        FromRow, IntoFilter, IntoId, IntoWhere, PatchData, RangeResult, ReadableRepository,
+        RepoError, Repository, Row, RowRef, Writable, WriteResult,
     };
     pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
 }

@@ -118,6 +118,7 @@ impl Call<'_> {
                 set: RowSet::empty(target_index),
                 starts: vec![0; parents.rows.len() + 1],
                 indexes: Vec::new(),
+                positions: std::cell::OnceCell::new(),
             });
         };
         let mut scope = inc.scope.clone().unwrap_or_default();
@@ -196,6 +197,7 @@ impl Call<'_> {
             set: children,
             starts,
             indexes,
+            positions: std::cell::OnceCell::new(),
         })
     }
 }

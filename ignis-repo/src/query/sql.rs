@@ -13,8 +13,9 @@
 //! [`Value`](SqlValue)s, bound with sea-query-postgres.
 
 use ignis_schema::{quote_ident, Model, PgType, Schema};
+use ignis_tx::postgres::types::ToSql;
 use sea_query::Value as SqlValue;
-use sea_query_postgres::{PostgresValue, PostgresValues};
+use sea_query_postgres::PostgresValue;
 
 use crate::filter::{
     BoundValue, CompareAs, Comparison, Condition, Direction, FieldRef, Filter, Nulls, Operand,
@@ -70,14 +71,49 @@ impl SchemaSql {
 /// statement. Written after the text read `(col #>> $n)`.
 const NUMERIC_PATTERN: &str = " ~ '^-?[0-9]+(\\.[0-9]+)?$'";
 
-/// SQL text and its bound values, written in one pass (see the module doc).
-#[derive(Debug, Default)]
-pub(crate) struct SqlWriter {
-    pub(crate) sql: String,
-    pub(crate) values: Vec<SqlValue>,
+/// One bound parameter of a statement: a value the engine coerced (a filter value, a JSON
+/// write), or a reference to a typed write's field, encoded by its own `ToSql`.
+pub(crate) enum Param<'p> {
+    /// A sea-query value, bound with sea-query-postgres.
+    Value(PostgresValue),
+    /// A Rust value of the caller's (a typed write's field).
+    Ref(&'p (dyn ToSql + Sync)),
 }
 
-impl SqlWriter {
+impl std::fmt::Debug for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Value(v) => v.0.fmt(f),
+            Param::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+/// The parameters of a written statement, in placeholder order.
+#[derive(Debug, Default)]
+pub(crate) struct Params<'p>(pub(crate) Vec<Param<'p>>);
+
+impl Params<'_> {
+    /// The parameters as the `postgres` client takes them.
+    pub(crate) fn as_params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Param::Value(v) => v as &(dyn ToSql + Sync),
+                Param::Ref(r) => *r,
+            })
+            .collect()
+    }
+}
+
+/// SQL text and its bound values, written in one pass (see the module doc).
+#[derive(Debug, Default)]
+pub(crate) struct SqlWriter<'p> {
+    pub(crate) sql: String,
+    pub(crate) values: Vec<Param<'p>>,
+}
+
+impl<'p> SqlWriter<'p> {
     /// An empty statement whose placeholders start at `$1`.
     pub(crate) fn new() -> Self {
         SqlWriter {
@@ -99,10 +135,17 @@ impl SqlWriter {
 
     /// Binds `value` and writes its placeholder; returns the parameter's number.
     pub(crate) fn bind(&mut self, value: SqlValue) -> usize {
-        self.values.push(value);
+        self.values.push(Param::Value(PostgresValue(value)));
         let n = self.values.len();
         self.placeholder(n);
         n
+    }
+
+    /// Binds a typed write's value (encoded by its own `ToSql`) and writes its placeholder.
+    pub(crate) fn bind_ref(&mut self, value: &'p (dyn ToSql + Sync)) {
+        self.values.push(Param::Ref(value));
+        let n = self.values.len();
+        self.placeholder(n);
     }
 
     /// Binds a coerced value: its placeholder followed by its cast (`$3::jsonb`).
@@ -119,11 +162,8 @@ impl SqlWriter {
     }
 
     /// The SQL and its values, ready to run.
-    pub(crate) fn finish(self) -> (String, PostgresValues) {
-        (
-            self.sql,
-            PostgresValues(self.values.into_iter().map(PostgresValue).collect()),
-        )
+    pub(crate) fn finish(self) -> (String, Params<'p>) {
+        (self.sql, Params(self.values))
     }
 
     /// ` WHERE <cond>`, or nothing when `cond` matches every row (an empty `and`, `TRUE`).
@@ -371,7 +411,7 @@ pub(crate) fn selected_columns(model: &Model, filter: &Filter, extra: &[usize]) 
 /// either re-plans it on every execution or falls back to a generic plan; PostgreSQL manual,
 /// PREPARE, "plan_cache_mode"). With no column selected the statement is `SELECT FROM ..`
 /// (valid in Postgres: rows without columns).
-pub(crate) fn select(names: &ModelSql, columns: &[usize], filter: &Filter) -> SqlWriter {
+pub(crate) fn select(names: &ModelSql, columns: &[usize], filter: &Filter) -> SqlWriter<'static> {
     let mut w = SqlWriter::new();
     w.select(names, columns, filter);
     w
@@ -400,7 +440,19 @@ pub(crate) fn condition_sql(model: &Model, cond: &Condition) -> (String, Vec<Sql
     let names = ModelSql::new(model);
     let mut w = SqlWriter::new();
     w.condition(&names, cond);
-    (w.sql, w.values)
+    (w.sql, sea_values(w.values))
+}
+
+/// The sea-query values of `params` (the filter tests bind no typed values).
+#[cfg(test)]
+fn sea_values(params: Vec<Param<'_>>) -> Vec<SqlValue> {
+    params
+        .into_iter()
+        .filter_map(|p| match p {
+            Param::Value(v) => Some(v.0),
+            Param::Ref(_) => None,
+        })
+        .collect()
 }
 
 /// The SELECT the engine writes for `filter` over `model` with the join properties `extra`
@@ -418,5 +470,5 @@ pub(crate) fn select_sql(
         .collect();
     let columns = selected_columns(model, filter, &extra);
     let w = select(&names, &columns, filter);
-    (w.sql, w.values, columns)
+    (w.sql, sea_values(w.values), columns)
 }

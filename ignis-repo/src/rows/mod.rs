@@ -34,8 +34,15 @@ pub(crate) fn decode<D: Decoder>(
     schema: &Schema,
     decoder: &D,
 ) -> Result<Vec<D::Row>, RepoError> {
+    let properties = decoder.properties();
+    if properties.is_empty() || set.rows.is_empty() {
+        return (0..set.rows.len())
+            .map(|i| decoder.decode(&RowRef::in_set(schema, set, i)))
+            .collect();
+    }
+    let positions = set::resolve(schema, set, properties);
     (0..set.rows.len())
-        .map(|i| decoder.decode(&RowRef::in_set(schema, set, i)))
+        .map(|i| decoder.decode(&RowRef::in_set_at(schema, set, i, &positions)))
         .collect()
 }
 
@@ -56,6 +63,12 @@ pub(crate) trait Decoder {
     /// when its rows then fail to decode).
     fn accepts(&self, ty: &Type) -> bool {
         decodable(ty)
+    }
+
+    /// The properties the decoded type reads by position ([`FromRow::PROPERTIES`]), resolved
+    /// to column positions once per row set; empty for decoders that read by name.
+    fn properties(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -132,6 +145,10 @@ pub trait Row: Sized {
     /// As [`FromRow::from_row`]; for JSON, [`RepoError::Decode`].
     #[doc(hidden)]
     fn decode_row(row: &RowRef<'_>) -> Result<Self, RepoError>;
+
+    /// [`FromRow::PROPERTIES`] of a `FromRow` row type; empty for JSON rows.
+    #[doc(hidden)]
+    const PROPERTIES: &'static [&'static str] = &[];
 }
 
 impl Row for JsonValue {
@@ -144,6 +161,8 @@ impl<T: FromRow> Row for T {
     fn decode_row(row: &RowRef<'_>) -> Result<Self, RepoError> {
         T::from_row(row)
     }
+
+    const PROPERTIES: &'static [&'static str] = T::PROPERTIES;
 }
 
 /// The decoder of a repository's row type `T`.
@@ -160,5 +179,9 @@ impl<T: Row> Decoder for RowDecoder<T> {
 
     fn decode(&self, row: &RowRef<'_>) -> Result<T, RepoError> {
         T::decode_row(row)
+    }
+
+    fn properties(&self) -> &'static [&'static str] {
+        T::PROPERTIES
     }
 }

@@ -69,7 +69,29 @@ pub(crate) struct Included<'p> {
     pub(crate) starts: Vec<usize>,
     /// See `starts`.
     pub(crate) indexes: Vec<usize>,
+    /// The column positions of the last [`FromRow`] type read from `set` (keyed by the address
+    /// of its [`FromRow::PROPERTIES`]), so the related rows of every parent row share one
+    /// resolution.
+    pub(crate) positions: std::cell::OnceCell<(usize, Vec<usize>)>,
 }
+
+/// The column position of each of `properties` in `set`'s returned columns ([`ABSENT`] for a
+/// property the set does not return), in the order of `properties`.
+pub(crate) fn resolve(schema: &Schema, set: &RowSet<'_>, properties: &[&str]) -> Vec<usize> {
+    let columns = &schema.models()[set.model].columns;
+    properties
+        .iter()
+        .map(|p| {
+            set.out
+                .iter()
+                .find(|&&(_, col)| columns.get(col).is_some_and(|c| c.property == *p))
+                .map_or(ABSENT, |&(pos, _)| pos)
+        })
+        .collect()
+}
+
+/// A [`FromRow::PROPERTIES`] entry the row set does not return.
+pub(crate) const ABSENT: usize = usize::MAX;
 
 /// One row as a decoder sees it: its returned properties by name and its included relations.
 /// Borrowed from the result for the length of one decode.
@@ -83,6 +105,9 @@ pub struct RowRef<'r> {
     set: &'r RowSet<'r>,
     row: &'r postgres::Row,
     index: usize,
+    /// The column position of each of the decoded type's [`FromRow::PROPERTIES`], resolved
+    /// once per row set; `None` when the type reads by name only.
+    positions: Option<&'r [usize]>,
 }
 
 impl std::fmt::Debug for RowRef<'_> {
@@ -104,6 +129,21 @@ impl<'r> RowRef<'r> {
             set,
             row: &set.rows[index],
             index,
+            positions: None,
+        }
+    }
+
+    /// Row `index` of `set`, for a type whose [`FromRow::PROPERTIES`] sit at `positions` (see
+    /// [`resolve`]).
+    pub(crate) fn in_set_at(
+        schema: &'r Schema,
+        set: &'r RowSet<'r>,
+        index: usize,
+        positions: &'r [usize],
+    ) -> Self {
+        RowRef {
+            positions: Some(positions),
+            ..RowRef::in_set(schema, set, index)
         }
     }
 
@@ -183,6 +223,30 @@ impl<'r> RowRef<'r> {
             .map_err(|e| self.decode_error(property, e.to_string()))
     }
 
+    /// The value of entry `k` of the decoded type's [`FromRow::PROPERTIES`] (`property`),
+    /// read at the column position resolved once for the row set; by name, as
+    /// [`RowRef::get`], when the rows are not decoded through those properties. The read
+    /// derived [`FromRow`] impls make.
+    ///
+    /// # Errors
+    /// As [`RowRef::get`].
+    #[doc(hidden)]
+    pub fn field<T: FromSql<'r>>(&self, k: usize, property: &str) -> Result<T, RepoError> {
+        let Some(positions) = self.positions else {
+            return self.get(property);
+        };
+        match positions.get(k) {
+            Some(&pos) if pos != ABSENT => self
+                .row
+                .try_get(pos)
+                .map_err(|e| self.decode_error(property, e.to_string())),
+            Some(_) => {
+                Err(self.decode_error(property, "not a returned property of this row".into()))
+            }
+            None => self.get(property),
+        }
+    }
+
     fn relation(&self, name: &str) -> Result<(&'r Included<'r>, &'r [usize]), RepoError> {
         let included: &'r [Included<'r>] = &self.set.included;
         let inc = included
@@ -218,8 +282,9 @@ impl<'r> RowRef<'r> {
     /// [`RepoError::Relation`] when the filter did not include `name`, or `T`'s errors.
     pub fn many<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
         let (inc, rows) = self.relation(name)?;
+        let positions = related_positions::<T>(self.schema, inc);
         rows.iter()
-            .map(|&r| T::from_row(&RowRef::in_set(self.schema, &inc.set, r)))
+            .map(|&r| T::from_row(&in_set_with(self.schema, &inc.set, r, positions)))
             .collect()
     }
 
@@ -230,10 +295,41 @@ impl<'r> RowRef<'r> {
     /// As [`RowRef::many`].
     pub fn one<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
         let (inc, rows) = self.relation(name)?;
+        let positions = related_positions::<T>(self.schema, inc);
         rows.first()
-            .map(|&r| T::from_row(&RowRef::in_set(self.schema, &inc.set, r)))
+            .map(|&r| T::from_row(&in_set_with(self.schema, &inc.set, r, positions)))
             .transpose()
     }
+}
+
+/// Row `index` of `set`, read through `positions` when there are some.
+fn in_set_with<'r>(
+    schema: &'r Schema,
+    set: &'r RowSet<'r>,
+    index: usize,
+    positions: Option<&'r [usize]>,
+) -> RowRef<'r> {
+    match positions {
+        Some(p) => RowRef::in_set_at(schema, set, index, p),
+        None => RowRef::in_set(schema, set, index),
+    }
+}
+
+/// The positions of `T`'s [`FromRow::PROPERTIES`] in the related rows of `inc`, resolved on
+/// the first parent row and kept for the others (`None` when `T` reads by name, or when
+/// another type was resolved there first).
+fn related_positions<'r, T: FromRow>(
+    schema: &Schema,
+    inc: &'r Included<'r>,
+) -> Option<&'r [usize]> {
+    if T::PROPERTIES.is_empty() {
+        return None;
+    }
+    let key = T::PROPERTIES.as_ptr() as usize;
+    let (k, positions) = inc
+        .positions
+        .get_or_init(|| (key, resolve(schema, &inc.set, T::PROPERTIES)));
+    (*k == key).then_some(positions.as_slice())
 }
 
 /// A type built from one row of a repository's model (and its included relations), reading
@@ -283,6 +379,12 @@ impl<'r> RowRef<'r> {
 /// // users.find_into::<User>(&json!({"include": ["orders"]}))
 /// ```
 pub trait FromRow: Sized {
+    /// The properties `from_row` reads with [`RowRef::field`], entry `k` read as
+    /// `row.field(k, PROPERTIES[k])`: resolved to column positions once per row set, so each
+    /// read is an index instead of a lookup by name. `#[derive(FromRow)]` lists the struct's
+    /// column fields; a hand-written impl that reads with [`RowRef::get`] leaves it empty.
+    const PROPERTIES: &'static [&'static str] = &[];
+
     /// Builds the value from `row`.
     ///
     /// # Errors

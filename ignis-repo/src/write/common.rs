@@ -5,8 +5,9 @@ use ignis_schema::{quote_ident, Column, Model};
 use ignis_tx::postgres::types::ToSql;
 use serde_json::{Map, Value as JsonValue};
 
+use super::data::WriteValues;
 use crate::context::{Call, Returning};
-use crate::filter::{check_value_depth, coerce_value, BoundValue, Condition};
+use crate::filter::{check_value_depth, coerce_value, excerpt, BoundValue, Condition};
 use crate::query::sql::{ModelSql, SqlWriter};
 use crate::repository::WriteResult;
 use crate::rows::{self, Decoder, RowSet};
@@ -14,6 +15,18 @@ use crate::RepoError;
 
 /// A JSON row object.
 pub(super) type Object = Map<String, JsonValue>;
+
+/// A value an INSERT writes to one column: coerced from JSON (or the actor), or a typed
+/// write's field bound through its own `ToSql`.
+pub(super) enum Given<'d> {
+    /// A JSON value coerced to the column's type, with its cast.
+    Coerced(BoundValue),
+    /// A typed value.
+    Typed(&'d (dyn ToSql + Sync)),
+}
+
+/// A typed write's values: `(model column index, value)` in the order the value gives them.
+pub(super) type TypedValues<'d> = Vec<(usize, &'d (dyn ToSql + Sync))>;
 
 /// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
 pub(super) fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
@@ -81,6 +94,44 @@ pub(super) fn invalid(model: &Model, message: String) -> RepoError {
     }
 }
 
+/// The columns and values `data` sets: each property resolved to its column of `model`.
+///
+/// # Errors
+/// [`RepoError::InvalidData`] for a property the model does not have, one given twice, or a
+/// column generated always (see [`writable`]).
+pub(super) fn resolve_values<'d>(
+    model: &Model,
+    data: &'d dyn WriteValues,
+) -> Result<TypedValues<'d>, RepoError> {
+    let mut out: TypedValues<'d> = Vec::with_capacity(model.columns.len());
+    let mut error = None;
+    data.write_values(&mut |property, value| {
+        if error.is_some() {
+            return;
+        }
+        let found = model
+            .columns
+            .iter()
+            .position(|c| c.property == property)
+            .ok_or_else(|| invalid(model, format!("unknown property `{}`", excerpt(property))))
+            .and_then(|i| {
+                writable(model, &model.columns[i], property)?;
+                if out.iter().any(|&(c, _)| c == i) {
+                    return Err(invalid(model, format!("`{property}` is given twice")));
+                }
+                Ok(i)
+            });
+        match found {
+            Ok(i) => out.push((i, value)),
+            Err(e) => error = Some(e),
+        }
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
 /// The first row of a by-id write's result.
 pub(super) fn first<T>(r: WriteResult<Vec<T>>) -> WriteResult<Option<T>> {
     WriteResult {
@@ -101,6 +152,17 @@ impl<'a> Call<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The columns and values `data` sets (see [`resolve_values`]).
+    ///
+    /// # Errors
+    /// As [`resolve_values`].
+    pub(super) fn typed_values<'d>(
+        &self,
+        data: &'d dyn WriteValues,
+    ) -> Result<TypedValues<'d>, RepoError> {
+        resolve_values(self.model(), data)
     }
 
     /// The handle's actor ([`Repository::with_actor`]), or null without one.

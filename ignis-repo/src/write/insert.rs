@@ -1,15 +1,18 @@
 //! INSERT: `create` (one row) and `create_all` (unnest per property set, data-modifying CTEs
 //! across sets, VALUES lists for array columns, COPY for large plain batches).
 
-use ignis_schema::Model;
-use ignis_tx::postgres::types::ToSql;
+use ignis_schema::{Model, PgType};
+use ignis_tx::postgres::types::{IsNull, Kind, ToSql, Type};
 use sea_query_postgres::PostgresValue;
 use serde_json::Value as JsonValue;
 
-use super::common::{column_list, invalid, writable, written_value, Object};
+use super::common::{
+    column_list, invalid, resolve_values, writable, written_value, Given, Object, TypedValues,
+};
 use super::copy::{coerce_column, copy_columns, COPY_MIN_ROWS};
+use super::data::{CreateData, WriteData};
 use crate::context::{Call, Returning};
-use crate::filter::{excerpt, BoundValue};
+use crate::filter::{coerce_value, excerpt, BoundValue};
 use crate::query::sql::SqlWriter;
 use crate::repository::WriteResult;
 use crate::rows::Decoder;
@@ -18,10 +21,11 @@ use crate::RepoError;
 /// Most bound parameters in one statement (the protocol counts them in 16 bits).
 pub(super) const MAX_PARAMS: usize = 65_535;
 
-/// One INSERT of `create_all` without its RETURNING clause, its parameters numbered from `$1`.
-struct InsertPart {
+/// One INSERT of `create_all` without its RETURNING clause, its parameters numbered from `$1`
+/// (typed rows' parameters borrow from the rows, `'d`).
+struct InsertPart<'d> {
     sql: String,
-    params: Vec<Box<dyn ToSql + Sync>>,
+    params: Vec<Box<dyn ToSql + Sync + 'd>>,
 }
 
 /// `sql` with every parameter `$n` written `$(n + offset)`. Only our own INSERT parts go through
@@ -58,13 +62,15 @@ fn renumber_params(sql: &str, offset: usize) -> String {
 /// one array per column (plus the two audit columns), or, with an array column, one value per
 /// cell of a VALUES list (see `Call::create_all`). Parts of one call whose parameters fit in
 /// [`MAX_PARAMS`] run as one statement.
-fn create_all_params(model: &Model, keys: &[String], n: usize) -> usize {
-    let has_array = keys.iter().any(|k| {
-        model
-            .column_by_property(k)
-            .is_some_and(|c| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
-    });
+fn create_all_params<'k>(
+    model: &Model,
+    keys: impl ExactSizeIterator<Item = Option<&'k ignis_schema::Column>>,
+    n: usize,
+) -> usize {
     let per_row = keys.len() + 2;
+    let mut keys = keys;
+    let has_array = keys.any(|c| c.is_some_and(|c| matches!(c.pg_type, PgType::Array(_))));
+    let _ = model;
     if has_array {
         n.saturating_mul(per_row)
     } else {
@@ -75,14 +81,90 @@ fn create_all_params(model: &Model, keys: &[String], n: usize) -> usize {
 /// Rows of `create_all` that give the same properties: (sorted property names, rows).
 pub(super) type KeyGroup<'d> = (Vec<String>, Vec<&'d Object>);
 
+/// Typed rows of `create_all` that set the same columns: (model column indexes in the order
+/// the rows give them, rows).
+pub(super) type TypedGroup<'r, 'd> = (Vec<usize>, Vec<&'r TypedValues<'d>>);
+
+/// The rows of one `create_all` call: JSON objects, or typed values resolved to columns.
+pub(crate) enum Rows<'d> {
+    /// JSON rows.
+    Json(Vec<&'d JsonValue>),
+    /// Typed rows (see [`crate::WriteValues`]).
+    Typed(Vec<TypedValues<'d>>),
+}
+
+/// [`Rows`] grouped by the properties each row gives (one INSERT per group).
+pub(super) enum Groups<'r, 'd> {
+    Json(Vec<KeyGroup<'r>>),
+    Typed(Vec<TypedGroup<'r, 'd>>),
+}
+
+impl<'d> Rows<'d> {
+    /// The rows of `data`, which must all be JSON or all typed; typed rows' properties are
+    /// resolved to `model`'s columns.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidData`] for a mix, or a typed row's unknown property.
+    pub(crate) fn of<E, D: CreateData<E>>(model: &Model, data: &'d [D]) -> Result<Self, RepoError> {
+        let typed = matches!(data.first().map(D::write_data), Some(WriteData::Values(_)));
+        let mixed = || {
+            invalid(
+                model,
+                "create_all takes JSON rows or typed rows, not both".into(),
+            )
+        };
+        if typed {
+            let mut rows = Vec::with_capacity(data.len());
+            for d in data {
+                match d.write_data() {
+                    WriteData::Values(v) => rows.push(resolve_values(model, v)?),
+                    WriteData::Json(_) => return Err(mixed()),
+                }
+            }
+            return Ok(Rows::Typed(rows));
+        }
+        let mut rows = Vec::with_capacity(data.len());
+        for d in data {
+            match d.write_data() {
+                WriteData::Json(v) => rows.push(v),
+                WriteData::Values(_) => return Err(mixed()),
+            }
+        }
+        Ok(Rows::Json(rows))
+    }
+
+    /// The rows grouped by the properties they give, in the order of each group's first row.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidData`] for a JSON row that is not an object.
+    pub(crate) fn groups(&self, model: &Model) -> Result<Groups<'_, 'd>, RepoError> {
+        match self {
+            Rows::Json(rows) => Ok(Groups::Json(group_by_keys(model, rows)?)),
+            Rows::Typed(rows) => {
+                let mut groups: Vec<TypedGroup<'_, 'd>> = Vec::new();
+                for row in rows {
+                    let same = |k: &Vec<usize>| {
+                        k.len() == row.len() && k.iter().zip(row.iter()).all(|(a, (b, _))| a == b)
+                    };
+                    match groups.iter_mut().find(|(k, _)| same(k)) {
+                        Some((_, members)) => members.push(row),
+                        None => groups.push((row.iter().map(|(c, _)| *c).collect(), vec![row])),
+                    }
+                }
+                Ok(Groups::Typed(groups))
+            }
+        }
+    }
+}
+
 /// Groups rows by their sorted property set (for one unnest INSERT per group), validating that
 /// each row is an object of known properties.
-pub(super) fn group_by_keys<'d>(
+fn group_by_keys<'d>(
     model: &Model,
-    data: &'d [JsonValue],
+    data: &[&'d JsonValue],
 ) -> Result<Vec<KeyGroup<'d>>, RepoError> {
     let mut groups: Vec<KeyGroup<'d>> = Vec::new();
-    for (n, row) in data.iter().enumerate() {
+    for (n, &row) in data.iter().enumerate() {
         let obj = row
             .as_object()
             .ok_or_else(|| invalid(model, format!("row {n} of create_all is not an object")))?;
@@ -136,12 +218,93 @@ fn array_param(value: sea_query::Value) -> Box<dyn ToSql + Sync> {
 
 /// Whether `create_all` of `groups` binds at most [`MAX_PARAMS`] parameters, and so runs as one
 /// statement.
-pub(super) fn one_statement(model: &Model, groups: &[KeyGroup<'_>]) -> bool {
-    groups
-        .iter()
-        .map(|(keys, rows)| create_all_params(model, keys, rows.len()))
-        .sum::<usize>()
-        <= MAX_PARAMS
+pub(crate) fn one_statement(model: &Model, groups: &Groups<'_, '_>) -> bool {
+    let params: usize = match groups {
+        Groups::Json(groups) => groups
+            .iter()
+            .map(|(keys, rows)| {
+                let cols = keys.iter().map(|k| model.column_by_property(k));
+                create_all_params(model, cols, rows.len())
+            })
+            .sum(),
+        Groups::Typed(groups) => groups
+            .iter()
+            .map(|(cols, rows)| {
+                let cols = cols.iter().map(|&i| model.columns.get(i));
+                create_all_params(model, cols, rows.len())
+            })
+            .sum(),
+    };
+    params <= MAX_PARAMS
+}
+
+/// A typed row's value as a boxed parameter beside owned ones.
+struct ByRef<'d>(&'d (dyn ToSql + Sync));
+
+impl std::fmt::Debug for ByRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ToSql for ByRef<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.to_sql_checked(ty, out)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    ignis_tx::postgres::types::to_sql_checked!();
+}
+
+/// One array parameter made of typed rows' values for one column: encoded as a Postgres array
+/// of the parameter's element type, each element by its own `ToSql` (what `Vec<T>`'s `ToSql`
+/// does, for values of one column whose Rust type the engine does not name).
+struct RefArray<'d>(Vec<&'d (dyn ToSql + Sync)>);
+
+impl std::fmt::Debug for RefArray<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl ToSql for RefArray<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let Kind::Array(member) = ty.kind() else {
+            return Err(format!("an array of values bound to the non-array type {ty}").into());
+        };
+        let dimension = postgres_protocol::types::ArrayDimension {
+            len: i32::try_from(self.0.len())?,
+            lower_bound: 1,
+        };
+        postgres_protocol::types::array_to_sql(
+            Some(dimension),
+            member.oid(),
+            self.0.iter(),
+            |e, w| match e.to_sql_checked(member, w)? {
+                IsNull::No => Ok(postgres_protocol::IsNull::No),
+                IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
+            },
+            out,
+        )?;
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(ty.kind(), Kind::Array(_))
+    }
+
+    ignis_tx::postgres::types::to_sql_checked!();
 }
 
 impl Call<'_> {
@@ -167,18 +330,30 @@ impl Call<'_> {
     }
 
     /// See [`crate::Repository::create`]: `INSERT INTO t (..) VALUES ($1, $2::type, ..) RETURNING ..`
-    /// (`DEFAULT VALUES` when nothing is given).
-    pub(super) fn create<D: Decoder>(
+    /// (`DEFAULT VALUES` when nothing is given). JSON data is coerced to the columns' types;
+    /// typed values are bound as they are.
+    pub(super) fn create<'d, D: Decoder>(
         &mut self,
-        data: &JsonValue,
+        data: WriteData<'d>,
         decoder: &D,
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         let model = self.model();
-        let mut values = self.insert_values(data)?;
+        let mut values: Vec<(usize, Given<'d>)> = match data {
+            WriteData::Json(data) => self
+                .insert_values(data)?
+                .into_iter()
+                .map(|(i, b)| (i, Given::Coerced(b)))
+                .collect(),
+            WriteData::Values(data) => self
+                .typed_values(data)?
+                .into_iter()
+                .map(|(i, v)| (i, Given::Typed(v)))
+                .collect(),
+        };
         for prop in ["createdBy", "modifiedBy"] {
             if let Some(i) = model.columns.iter().position(|c| c.property == prop) {
                 if !values.iter().any(|(c, _)| *c == i) {
-                    values.push((i, self.actor_bound(&model.columns[i])?));
+                    values.push((i, Given::Coerced(self.actor_bound(&model.columns[i])?)));
                 }
             }
         }
@@ -197,13 +372,18 @@ impl Call<'_> {
                 w.push(&names.columns[*i]);
             }
             w.push(") VALUES (");
-            for (n, (_, bound)) in values.into_iter().enumerate() {
+            for (n, (_, given)) in values.into_iter().enumerate() {
                 if n > 0 {
                     w.push(", ");
                 }
-                w.bind(bound.value);
-                if let Some(cast) = &bound.cast {
-                    w.push(cast);
+                match given {
+                    Given::Coerced(bound) => {
+                        w.bind(bound.value);
+                        if let Some(cast) = &bound.cast {
+                            w.push(cast);
+                        }
+                    }
+                    Given::Typed(value) => w.bind_ref(value),
                 }
             }
             w.push(")");
@@ -225,14 +405,20 @@ impl Call<'_> {
     /// executor), else in several (atomic when the executor is a transaction or savepoint).
     pub(super) fn create_all<D: Decoder>(
         &mut self,
-        data: &[JsonValue],
-        groups: Vec<KeyGroup<'_>>,
+        data: &Rows<'_>,
+        groups: Groups<'_, '_>,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
-        let model = self.model();
-        for row in data {
-            self.check_data(row)?;
+        let groups = match groups {
+            Groups::Json(groups) => groups,
+            Groups::Typed(groups) => return self.create_all_typed(groups, decoder),
+        };
+        if let Rows::Json(data) = data {
+            for row in data {
+                self.check_data(row)?;
+            }
         }
+        let model = self.model();
         let ret = self.returning();
         let actor = self.actor();
         let single_group = groups.len() == 1;
@@ -325,13 +511,129 @@ impl Call<'_> {
             sql.push(')');
             parts.push(InsertPart { sql, params });
         }
+        self.run_parts(parts, ret, decoder)
+    }
+
+    /// Typed rows of `create_all`, per group of rows setting the same columns:
+    /// `INSERT .. SELECT * FROM unnest($1::type[], ..)` with one array of the rows' own values
+    /// per column (a VALUES list when a column is an array, which unnest would flatten), the
+    /// audit columns the rows leave out from the actor.
+    fn create_all_typed<D: Decoder>(
+        &mut self,
+        groups: Vec<TypedGroup<'_, '_>>,
+        decoder: &D,
+    ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
+        let model = self.model();
+        let ret = self.returning();
+        let actor = self.actor();
+        let empty = Object::new();
+        let mut parts: Vec<InsertPart<'_>> = Vec::with_capacity(groups.len());
+        for (cols, rows) in &groups {
+            let mut columns: Vec<(&ignis_schema::Column, bool)> =
+                cols.iter().map(|&i| (&model.columns[i], false)).collect();
+            for prop in ["createdBy", "modifiedBy"] {
+                if let Some(i) = model.columns.iter().position(|c| c.property == prop) {
+                    if !cols.contains(&i) {
+                        columns.push((&model.columns[i], true));
+                    }
+                }
+            }
+            if columns.is_empty() {
+                let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                parts.push(InsertPart {
+                    sql: format!(
+                        "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
+                        model.quoted_table()
+                    ),
+                    params: vec![Box::new(n)],
+                });
+                continue;
+            }
+            let actor_value =
+                |col: &ignis_schema::Column| coerce_value(&col.property, &col.pg_type, actor);
+            if columns
+                .iter()
+                .any(|(c, _)| matches!(c.pg_type, PgType::Array(_)))
+            {
+                let per_statement = (MAX_PARAMS / columns.len()).max(1);
+                for chunk in rows.chunks(per_statement) {
+                    let mut sql = format!(
+                        "INSERT INTO {} ({}) VALUES ",
+                        model.quoted_table(),
+                        column_list(&columns)
+                    );
+                    let mut params: Vec<Box<dyn ToSql + Sync + '_>> =
+                        Vec::with_capacity(chunk.len() * columns.len());
+                    for (r, row) in chunk.iter().enumerate() {
+                        sql.push_str(if r > 0 { ", (" } else { "(" });
+                        for (n, (col, from_actor)) in columns.iter().enumerate() {
+                            if n > 0 {
+                                sql.push_str(", ");
+                            }
+                            sql.push('$');
+                            sql.push_str(&(params.len() + 1).to_string());
+                            if *from_actor {
+                                let bound = actor_value(col)?;
+                                if let Some(cast) = &bound.cast {
+                                    sql.push_str(cast);
+                                }
+                                params.push(Box::new(PostgresValue(bound.value)));
+                            } else {
+                                params.push(Box::new(ByRef(row[n].1)));
+                            }
+                        }
+                        sql.push(')');
+                    }
+                    parts.push(InsertPart { sql, params });
+                }
+                continue;
+            }
+            let mut sql = format!(
+                "INSERT INTO {} ({}) SELECT * FROM unnest(",
+                model.quoted_table(),
+                column_list(&columns)
+            );
+            let mut params: Vec<Box<dyn ToSql + Sync + '_>> = Vec::with_capacity(columns.len());
+            for (n, (col, from_actor)) in columns.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                let array_type = PgType::Array(Box::new(col.pg_type.clone()));
+                if *from_actor {
+                    let filler = vec![&empty; rows.len()];
+                    let bound = coerce_column(col, &array_type, &filler, Some(actor))?;
+                    sql.push_str(&format!(
+                        "${}{}::{}",
+                        n + 1,
+                        bound.cast.as_deref().unwrap_or(""),
+                        array_type
+                    ));
+                    params.push(array_param(bound.value));
+                } else {
+                    sql.push_str(&format!("${}::{}", n + 1, array_type));
+                    params.push(Box::new(RefArray(rows.iter().map(|r| r[n].1).collect())));
+                }
+            }
+            sql.push(')');
+            parts.push(InsertPart { sql, params });
+        }
+        self.run_parts(parts, ret, decoder)
+    }
+
+    /// Runs the INSERT `parts` of one `create_all`: parts that fit in one statement's
+    /// parameters together, as data-modifying CTEs of one statement (atomic on any executor,
+    /// even a connection in autocommit).
+    fn run_parts<D: Decoder>(
+        &mut self,
+        parts: Vec<InsertPart<'_>>,
+        ret: Option<&Returning>,
+        decoder: &D,
+    ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let mut result = WriteResult {
             count: 0,
             data: Vec::new(),
         };
-        // Parts that fit in one statement's parameters go together, as data-modifying CTEs
-        // of one statement: atomic on any executor, even a connection in autocommit.
-        let mut batch: Vec<InsertPart> = Vec::new();
+        let mut batch: Vec<InsertPart<'_>> = Vec::new();
         let mut batch_params = 0;
         let mut iter = parts.into_iter().peekable();
         while let Some(part) = iter.next() {
@@ -356,7 +658,7 @@ impl Call<'_> {
     /// order), or without rows to return `.. SELECT (SELECT count(*) FROM g0) + ..`.
     fn run_insert_parts<D: Decoder>(
         &mut self,
-        parts: Vec<InsertPart>,
+        parts: Vec<InsertPart<'_>>,
         ret: Option<&Returning>,
         decoder: &D,
     ) -> Result<(u64, Vec<D::Row>), RepoError> {
@@ -424,7 +726,7 @@ impl Call<'_> {
         columns: &[(&ignis_schema::Column, bool)],
         rows: &[&Object],
         actor: &JsonValue,
-    ) -> Result<InsertPart, RepoError> {
+    ) -> Result<InsertPart<'static>, RepoError> {
         let model = self.model();
         let mut sql = format!(
             "INSERT INTO {} ({}) VALUES ",

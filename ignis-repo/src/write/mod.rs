@@ -6,11 +6,12 @@
 
 mod common;
 mod copy;
+mod data;
 mod delete;
 mod insert;
 mod update;
 
-use serde_json::Value as JsonValue;
+pub use data::{CreateData, PatchData, WriteData, WriteValues};
 
 use crate::filter::{IntoId, IntoWhere};
 use crate::repository::{ReadWrite, Repository, Runner, WriteResult};
@@ -18,14 +19,21 @@ use crate::rows::{Row, RowDecoder};
 use crate::RepoError;
 
 impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
-    /// Inserts one row (Ignis `create`). `data` is an object keyed by property name; missing
-    /// properties take their column defaults (id, timestamps); user-audit properties come from
-    /// the handle's actor. Returns the row as stored.
+    /// Inserts one row (Ignis `create`). `data` is a JSON object keyed by property name, or a
+    /// typed insert of the repository's model (the `New...` type of `#[derive(Writable)]`,
+    /// see [`CreateData`]); missing properties take their column defaults (id, timestamps);
+    /// user-audit properties come from the handle's actor unless given. Returns the row as
+    /// stored.
     ///
     /// # Errors
-    /// [`RepoError::InvalidData`] (unknown property, wrong value type), or the server's error
-    /// (e.g. SQLSTATE 23505 for a duplicate); nothing is written then.
-    pub fn create(&self, data: &JsonValue) -> Result<WriteResult<Option<E>>, RepoError> {
+    /// [`RepoError::InvalidData`] (unknown property, wrong value type, a column generated
+    /// always), or the server's error (e.g. SQLSTATE 23505 for a duplicate); nothing is
+    /// written then.
+    pub fn create<D: CreateData<E> + ?Sized>(
+        &self,
+        data: &D,
+    ) -> Result<WriteResult<Option<E>>, RepoError> {
+        let data = data.write_data();
         self.call(|c| c.create(data, &RowDecoder::new()))
     }
 
@@ -40,23 +48,31 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     /// handle with `should_return(false)`, into a table without row-level security whose given
     /// columns are all integers, floats, booleans or text, is loaded with binary
     /// `COPY .. FROM STDIN` instead (about half the server's work). Returned rows come in the
-    /// order of the property sets' first rows.
+    /// order of the property sets' first rows. Typed rows ([`CreateData`]) are grouped by the
+    /// properties they set and bound as arrays of their Rust values the same way (no COPY).
     ///
     /// # Errors
-    /// As [`Repository::create`].
-    pub fn create_all(&self, data: &[JsonValue]) -> Result<WriteResult<Vec<E>>, RepoError> {
+    /// As [`Repository::create`]; [`RepoError::InvalidData`] when `data` mixes JSON and
+    /// typed rows.
+    pub fn create_all<D: CreateData<E>>(
+        &self,
+        data: &[D],
+    ) -> Result<WriteResult<Vec<E>>, RepoError> {
         let model = self.model();
-        let groups = insert::group_by_keys(model, data)?;
+        let rows = insert::Rows::of(model, data)?;
+        let groups = rows.groups(model)?;
         if insert::one_statement(model, &groups) {
-            return self.call(|c| c.create_all(data, groups, &RowDecoder::new()));
+            return self.call(|c| c.create_all(&rows, groups, &RowDecoder::new()));
         }
         self.atomic(|c| {
-            let groups = insert::group_by_keys(model, data)?;
-            c.create_all(data, groups, &RowDecoder::new())
+            let groups = rows.groups(model)?;
+            c.create_all(&rows, groups, &RowDecoder::new())
         })
     }
 
-    /// Updates the row with primary key `id` (Ignis `updateById`): sets the given properties,
+    /// Updates the row with primary key `id` (Ignis `updateById`): sets the given properties
+    /// (a JSON object, or a typed patch of the repository's model that sets only its `Some`
+    /// fields, see [`PatchData`]),
     /// `modifiedAt` to now and `modifiedBy` from the actor. Keys may be JSON paths into json /
     /// jsonb properties (`"metadata.a.b": 1` sets that key, creating missing objects, as Ignis
     /// `jsonb_set(.., create_missing true)`). The default filter applies (a soft-deleted row is
@@ -65,12 +81,13 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     /// # Errors
     /// As [`Repository::create`]; [`RepoError::NoPrimaryKey`]; [`RepoError::InvalidData`] for
     /// a null id.
-    pub fn update_by_id<'i>(
+    pub fn update_by_id<'i, D: PatchData<E> + ?Sized>(
         &self,
         id: impl IntoId<'i>,
-        data: &JsonValue,
+        data: &D,
     ) -> Result<WriteResult<Option<E>>, RepoError> {
         let id = id.into_id();
+        let data = data.write_data();
         self.call(|c| c.update_by_id(&id, data, &RowDecoder::new()))
     }
 
@@ -80,12 +97,13 @@ impl<R: Runner, E: Row> Repository<ReadWrite, R, E> {
     ///
     /// # Errors
     /// [`RepoError::EmptyWhere`], and as [`Repository::update_by_id`].
-    pub fn update_all<'w>(
+    pub fn update_all<'w, D: PatchData<E> + ?Sized>(
         &self,
-        data: &JsonValue,
+        data: &D,
         r#where: impl IntoWhere<'w>,
     ) -> Result<WriteResult<Vec<E>>, RepoError> {
         let r#where = r#where.into_where();
+        let data = data.write_data();
         self.call(|c| c.update_all(data, &r#where, &RowDecoder::new()))
     }
 

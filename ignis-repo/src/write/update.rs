@@ -2,10 +2,12 @@
 //! (`"metadata.a.b": 1`), `modifiedAt` / `modifiedBy`, and soft delete's `deletedAt`.
 
 use ignis_schema::PgType;
+use ignis_tx::postgres::types::ToSql;
 use sea_query::Value as SqlValue;
 use serde_json::Value as JsonValue;
 
 use super::common::{first, invalid, written_value};
+use super::data::WriteData;
 use crate::context::Call;
 use crate::filter::{check_value_depth, excerpt, BoundValue, Condition, MAX_PATH_SEGMENTS};
 use crate::query::sql::{ModelSql, SqlWriter};
@@ -72,6 +74,8 @@ fn split_path(key: &str) -> Option<(&str, Vec<String>)> {
 pub(super) enum Set<'d> {
     /// A bound value (`$n`, with its cast).
     Value(BoundValue),
+    /// A typed write's value (`$n`), bound through its own `ToSql`.
+    Typed(&'d (dyn ToSql + Sync)),
     /// `now()`.
     Now,
     /// `NULL`.
@@ -85,11 +89,18 @@ pub(super) enum Set<'d> {
 }
 
 /// Writes `"col" = <value>` of one assignment.
-fn write_set(w: &mut SqlWriter, names: &ModelSql, pg_type: &PgType, col: usize, set: Set<'_>) {
+fn write_set<'d>(
+    w: &mut SqlWriter<'d>,
+    names: &ModelSql,
+    pg_type: &PgType,
+    col: usize,
+    set: Set<'d>,
+) {
     w.push(&names.columns[col]);
     w.push(" = ");
     match set {
         Set::Value(bound) => w.bind_value(&bound),
+        Set::Typed(value) => w.bind_ref(value),
         Set::Now => w.push("now()"),
         Set::Null => w.push("NULL"),
         Set::Paths { trie, indexed } => {
@@ -244,11 +255,27 @@ impl<'a> Call<'a> {
         Ok(out)
     }
 
+    /// The SET list of `data`: JSON assignments (see `assignments`), or a typed patch's
+    /// values bound as they are.
+    fn set_list<'d>(&self, data: WriteData<'d>) -> Result<Vec<(usize, Set<'d>)>, RepoError> {
+        match data {
+            WriteData::Json(data) => {
+                self.check_data(data)?;
+                self.assignments(data)
+            }
+            WriteData::Values(values) => Ok(self
+                .typed_values(values)?
+                .into_iter()
+                .map(|(i, v)| (i, Set::Typed(v)))
+                .collect()),
+        }
+    }
+
     /// `UPDATE <table> SET .. WHERE <cond> [RETURNING ..]`, with `modifiedAt = now()` and
     /// `modifiedBy` from the actor unless `values` sets them.
-    pub(super) fn update_where<D: Decoder>(
+    pub(super) fn update_where<'d, D: Decoder>(
         &mut self,
-        mut values: Vec<(usize, Set<'_>)>,
+        mut values: Vec<(usize, Set<'d>)>,
         cond: Condition,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
@@ -287,12 +314,11 @@ impl<'a> Call<'a> {
     pub(super) fn update_by_id<D: Decoder>(
         &mut self,
         id: &JsonValue,
-        data: &JsonValue,
+        data: WriteData<'_>,
         decoder: &D,
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         self.require_id("update_by_id", id)?;
-        self.check_data(data)?;
-        let values = self.assignments(data)?;
+        let values = self.set_list(data)?;
         let cond = self
             .parse_where(&JsonValue::Null, false)?
             .and(self.id_condition(id)?);
@@ -302,13 +328,12 @@ impl<'a> Call<'a> {
     /// See [`crate::Repository::update_all`].
     pub(super) fn update_all<D: Decoder>(
         &mut self,
-        data: &JsonValue,
+        data: WriteData<'_>,
         r#where: &JsonValue,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         self.refuse_empty("update_all", r#where, true)?;
-        self.check_data(data)?;
-        let values = self.assignments(data)?;
+        let values = self.set_list(data)?;
         let cond = self.parse_where(r#where, false)?;
         self.update_where(values, cond, decoder)
     }
