@@ -2,7 +2,9 @@
 //! `creator` / `modifier` relations to `User`), plus `ConfigurationReport`, a `skip_migrate` model
 //! over a reporting view that the migrator must never create or alter. Each is a struct with
 //! `#[derive(Model, FromRow, Properties)]`: the model the migrator and the repositories use, the
-//! row type of a typed repository and typed filter properties, from one definition.
+//! row type of a typed repository and typed filter properties, from one definition; `User` and
+//! `Configuration` also derive `Writable`, their typed writes (`NewUser`, `UserPatch`,
+//! `NewConfiguration`, `ConfigurationPatch`).
 //!
 //! `cargo xtask migrate` migrates this schema when no `--schema` file is given.
 //!
@@ -14,7 +16,7 @@
 
 use chrono::{DateTime, Utc};
 use ignis_repo::filter::typed::Properties;
-use ignis_repo::FromRow;
+use ignis_repo::{FromRow, Writable};
 use ignis_schema::{Model, ModelDef, Schema};
 use serde_json::Value;
 
@@ -22,8 +24,9 @@ use serde_json::Value;
 /// `email` text not null as in the guide's quick example. The struct is the model
 /// (`#[derive(Model)]`), the row type of a typed repository (`#[derive(FromRow)]`) and the
 /// source of typed filter properties (`User::EMAIL`, `#[derive(Properties)]`); it reads the
-/// enricher properties an application usually shows.
-#[derive(ignis_schema::Model, FromRow, Properties, Debug, Clone, PartialEq)]
+/// enricher properties an application usually shows. `NewUser` and `UserPatch`
+/// (`#[derive(Writable)]`) are its typed writes.
+#[derive(ignis_schema::Model, FromRow, Properties, Writable, Debug, Clone, PartialEq)]
 #[ignis(id = "string", tz, user_columns)]
 pub struct User {
     /// Primary key (the `id` enricher: a generated text id).
@@ -46,7 +49,7 @@ pub struct User {
 /// (`created_by` / `modified_by`, text because users have string ids), `code` not null,
 /// `description`, `group` not null, `UQ_Configuration_code`, `IDX_Configuration_group`,
 /// `FK_Configuration_createdBy_User_id`, and relations `creator` / `modifier` to `User`.
-#[derive(ignis_schema::Model, FromRow, Properties, Debug, Clone, PartialEq)]
+#[derive(ignis_schema::Model, FromRow, Properties, Writable, Debug, Clone, PartialEq)]
 #[ignis(id = "string", tz, data_type, user_audit = "string")]
 pub struct Configuration {
     /// Primary key.

@@ -11,10 +11,10 @@ use ignis_migrate::Migrator;
 use ignis_repo::prelude::*;
 use ignis_schema::{Model, ModelDef, Schema};
 use ignis_tests::TestDb;
-use serde_json::json;
 
-/// A to-do item: the model, the row type and the filter properties in one struct.
-#[derive(Model, FromRow, Properties, Debug, Clone, PartialEq)]
+/// A to-do item: the model, the row type, its typed writes (`NewTodo`, `TodoPatch`) and the
+/// filter properties in one struct.
+#[derive(Model, FromRow, Writable, Properties, Debug, Clone, PartialEq)]
 #[ignis(id = "number", tz)]
 struct Todo {
     id: i32,
@@ -34,17 +34,27 @@ fn app(ds: DataSource) -> Result<Vec<Todo>, Box<dyn std::error::Error>> {
     // A typed repository: rows come back as `Todo`.
     let todos = DefaultCrudRepository::<Todo>::for_model(ds.clone(), schema)?;
 
-    // Typed CRUD in a transaction: both writes commit, or neither does.
+    // Typed CRUD in a transaction: every write commits, or none does. `None` leaves a column
+    // to the database (the id, the timestamps, `done`'s default).
     ds.transaction(TransactionOptions::default(), |tx| {
+        let new = |title: &str, priority| NewTodo {
+            id: None,
+            created_at: None,
+            title: title.into(),
+            done: None,
+            priority: Some(priority),
+        };
         let docs = todos
             .on(tx)
-            .create(&json!({"title": "write the docs", "priority": 2}))?
+            .create(&new("write the docs", 2))?
             .data
             .expect("the created row");
-        todos
-            .on(tx)
-            .create(&json!({"title": "ship it", "priority": 1}))?;
-        todos.on(tx).update_by_id(docs.id, &json!({"done": true}))?;
+        todos.on(tx).create(&new("ship it", 1))?;
+        let done = TodoPatch {
+            done: Some(true),
+            ..Default::default()
+        };
+        todos.on(tx).update_by_id(docs.id, &done)?;
         Ok::<_, RepoError>(())
     })?;
 

@@ -12,7 +12,7 @@ use serde_json::Value as JsonValue;
 ///
 /// ```
 /// use ignis_repo::{CreateData, WriteValues};
-/// use ignis_repo::postgres::types::ToSql;
+/// use ignis_tx::postgres::types::ToSql;
 ///
 /// struct NewTag {
 ///     label: String,
