@@ -42,6 +42,8 @@ pub mod __private {
     pub use postgres::types as postgres_types;
 }
 pub use json::dismantle;
+pub use query::export::{CopyFormat, CopyReport};
+pub use query::stream::{RowStream, DEFAULT_BATCH_SIZE};
 pub use query::{Range, RangeResult};
 pub use repository::{
     DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository, Runner,
@@ -63,9 +65,9 @@ pub use rows::{FromRow, Row, RowRef};
 pub mod prelude {
     pub use crate::filter::typed::{Properties, TypedFilter};
     pub use crate::{
-        DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits, FromRow,
-        IntoFilter, IntoId, IntoWhere, RangeResult, ReadableRepository, RepoError, Repository, Row,
-        RowRef, WriteResult,
+        CopyFormat, CopyReport, DefaultCrudRepository, Filter, FilterError, FilterErrorKind,
+        FilterLimits, FromRow, IntoFilter, IntoId, IntoWhere, RangeResult, ReadableRepository,
+        RepoError, Repository, Row, RowRef, RowStream, WriteResult,
     };
     pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
 }

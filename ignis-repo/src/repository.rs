@@ -18,7 +18,9 @@ use serde_json::Value as JsonValue;
 
 use crate::context::{Call, CallOptions, Plans, Shared};
 use crate::filter::{FilterLimits, IntoFilter, IntoId, IntoWhere};
+use crate::query::export::{CopyFormat, CopyReport};
 use crate::query::sql::SchemaSql;
+use crate::query::stream::{ExecSource, RowStream};
 use crate::query::RangeResult;
 use crate::rows::{Row, RowDecoder, SerdeRows};
 use crate::{FromRow, RepoError};
@@ -539,4 +541,96 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync + Clone>() {}
     is::<ReadableRepository>();
     is::<DefaultCrudRepository>();
+}
+
+/// Streaming reads and exports (see `query::stream` and `query::export`): the pooled handle's
+/// stream runs in a transaction of its own, the bound handle's in the caller's.
+impl<M, E: Row> Repository<M, Pooled, E> {
+    /// The rows of an Ignis filter, read through a server-side cursor in batches inside a
+    /// `REPEATABLE READ READ ONLY` transaction of the stream's own: an iterator of
+    /// `Result<E, RepoError>` holding one batch of rows at a time
+    /// ([`RowStream::batch_size`]). The filter means what it means for
+    /// [`Repository::find`] (`where`, `fields`, `order`, `limit`, `skip`, the default filter,
+    /// hidden properties), and the rows are the same, decoded the same way. `include` is
+    /// supported: each batch's rows get their related rows, one query per relation and level
+    /// per batch.
+    ///
+    /// The transaction (and its pooled connection) ends when the stream is exhausted, yields
+    /// an error (the iterator then ends) or is dropped.
+    ///
+    /// # Errors
+    /// [`RepoError::Filter`] for an invalid filter (nothing is sent); checking out a
+    /// connection, `BEGIN` or `DECLARE` failing. Errors while reading are items of the
+    /// stream.
+    pub fn find_iter<'f>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<RowStream<'static, E>, RepoError> {
+        let filter = filter.into_filter();
+        RowStream::pooled(
+            self.shared.clone(),
+            self.opts.clone(),
+            &self.shared.ds,
+            &filter,
+        )
+    }
+}
+
+impl<'a, M, E: Row> Repository<M, On<'a>, E> {
+    /// [`Repository::find_iter`] inside the transaction or savepoint this handle is bound to:
+    /// the cursor is declared there (no transaction of its own), and closed when the stream is
+    /// exhausted, yields an error or is dropped. The executor is borrowed per batch, so the
+    /// handle can run other calls between the stream's items. A bare connection has no
+    /// transaction block: the server refuses the cursor (SQLSTATE 25P01).
+    ///
+    /// # Errors
+    /// [`RepoError::Filter`] for an invalid filter (nothing is sent);
+    /// [`RepoError::HandleInUse`]; `DECLARE` failing. Errors while reading are items of the
+    /// stream; a server error leaves the caller's transaction failed (commit reports it).
+    pub fn find_iter<'f>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<RowStream<'_, E>, RepoError> {
+        let filter = filter.into_filter();
+        RowStream::on(
+            self.shared.clone(),
+            self.opts.clone(),
+            &self.runner,
+            &filter,
+        )
+    }
+}
+
+impl ExecSource for On<'_> {
+    fn with_exec(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Executor) -> Result<(), RepoError>,
+    ) -> Result<(), RepoError> {
+        let mut exec = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| RepoError::HandleInUse)?;
+        f(&mut **exec)
+    }
+}
+
+impl<M, R: Runner, E: Row> Repository<M, R, E> {
+    /// Exports the model's table with `COPY .. TO STDOUT` in `format`, streamed to `writer` as
+    /// the server sends it (one row in memory at a time): the model's columns in model order,
+    /// hidden properties left out, a CSV header of property names when asked; every row, or
+    /// the rows the model's default filter lets through unless this handle skips it. On a
+    /// bound handle the export runs in the caller's transaction (its snapshot).
+    ///
+    /// Returns the rows exported and the bytes written.
+    ///
+    /// # Errors
+    /// [`RepoError::Unsupported`] when the default filter binds values (`COPY` takes none);
+    /// the server's error; [`RepoError::Output`] when `writer` fails (the export stops).
+    pub fn copy_to(
+        &self,
+        mut writer: impl std::io::Write,
+        format: CopyFormat,
+    ) -> Result<CopyReport, RepoError> {
+        self.call(|c| c.copy_to(&mut writer, format))
+    }
 }
