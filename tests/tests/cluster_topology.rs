@@ -14,14 +14,14 @@ fn connect(url: &str) -> Client {
 fn in_recovery(client: &mut Client) -> bool {
     client
         .query_one("SELECT pg_is_in_recovery()", &[])
-        .unwrap()
+        .unwrap_or_else(|e| panic!("pg_is_in_recovery(): {e}"))
         .get(0)
 }
 
 fn count(client: &mut Client, table: &str) -> i64 {
     client
         .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-        .unwrap()
+        .unwrap_or_else(|e| panic!("count {table}: {e}"))
         .get(0)
 }
 
