@@ -79,6 +79,19 @@ pub trait Runner: sealed::Sealed {
         ds: &DataSource,
         f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
     ) -> Result<T, RepoError>;
+
+    /// Runs the read `f`: on the pool through [`DataSource::read`] (a read replica when the
+    /// datasource has usable ones, else the primary; run again elsewhere when its server goes
+    /// away, so `f` may run more than once), or on the caller's executor as it is.
+    ///
+    /// # Errors
+    /// As [`Runner::run`].
+    #[doc(hidden)]
+    fn read<T>(
+        &self,
+        ds: &DataSource,
+        f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError>;
 }
 
 /// A handle that runs each call on a connection checked out of the datasource's pool, each
@@ -104,6 +117,14 @@ impl Runner for Pooled {
         mut f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
         ds.transaction(TransactionOptions::default(), |tx| f(tx))
+    }
+
+    fn read<T>(
+        &self,
+        ds: &DataSource,
+        mut f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        ds.read(|conn| f(conn))
     }
 }
 
@@ -134,6 +155,14 @@ impl Runner for On<'_> {
     }
 
     fn atomic<T>(
+        &self,
+        ds: &DataSource,
+        f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        self.run(ds, f)
+    }
+
+    fn read<T>(
         &self,
         ds: &DataSource,
         f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
@@ -369,6 +398,21 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         })
     }
 
+    /// Runs the read `f` as one call (see [`Runner::read`]: on a pooled handle, a read replica
+    /// may serve it).
+    pub(crate) fn read_call<T>(
+        &self,
+        mut f: impl FnMut(&mut Call<'_>) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        self.runner.read(&self.shared.ds, |exec| {
+            f(&mut Call {
+                shared: &self.shared,
+                opts: &self.opts,
+                exec,
+            })
+        })
+    }
+
     /// Runs `f` as one atomic call (see [`Runner::atomic`]).
     pub(crate) fn atomic<T>(
         &self,
@@ -392,7 +436,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
     pub fn find<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Vec<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 
     /// [`Repository::find`], each row deserialized into `T` straight from the Postgres values
@@ -405,7 +449,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
     }
 
     /// [`Repository::find`], each row built by `T`'s [`FromRow`] straight from the Postgres
@@ -418,7 +462,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
     }
 
     fn first<T>(rows: Vec<T>) -> Option<T> {
@@ -431,7 +475,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn find_one<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Option<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| {
+        self.read_call(|c| {
             let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &RowDecoder::new()).map(Self::first)
@@ -447,7 +491,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| {
+        self.read_call(|c| {
             let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &SerdeRows::new()).map(Self::first)
@@ -461,7 +505,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
     pub fn find_by_id<'i>(&self, id: impl IntoId<'i>) -> Result<Option<E>, RepoError> {
         let id = id.into_id();
-        self.call(|c| c.find_by_id(&id, &JsonValue::Null, &RowDecoder::new()))
+        self.read_call(|c| c.find_by_id(&id, &JsonValue::Null, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`] with a filter: its `fields` and `include` apply, its `where`
@@ -475,7 +519,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<E>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
@@ -488,7 +532,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &SerdeRows::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].
@@ -501,7 +545,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::<T>::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &RowDecoder::<T>::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).
@@ -510,7 +554,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn count<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<u64, RepoError> {
         let r#where = r#where.into_where();
-        self.call(|c| c.count(&c.parse_where(&r#where, false)?))
+        self.read_call(|c| c.count(&c.parse_where(&r#where, false)?))
     }
 
     /// Whether any row matches a where (Ignis `existsWith`).
@@ -519,7 +563,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn exists_with<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<bool, RepoError> {
         let r#where = r#where.into_where();
-        self.call(|c| c.exists(&c.parse_where(&r#where, false)?))
+        self.read_call(|c| c.exists(&c.parse_where(&r#where, false)?))
     }
 
     /// [`Repository::find`] with the position of the rows in the whole result (Ignis
@@ -532,7 +576,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<RangeResult<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find_with_range(&c.parse_filter(&filter)?, &RowDecoder::new()))
+        self.read_call(|c| c.find_with_range(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 }
 
