@@ -88,15 +88,17 @@ struct Plan {
 /// The rows of a filter, read through a server-side cursor in batches: an iterator of
 /// `Result<E, RepoError>` where `E` is the repository's row type (JSON objects or a
 /// [`FromRow`](crate::FromRow) type). Made by
-/// [`Repository::find_iter`](crate::Repository::find_iter); see the module documentation of
-/// `query::stream` for the statements it runs.
+/// [`Repository::find_iter`](crate::Repository::find_iter).
 ///
-/// At most one batch of rows ([`RowStream::batch_size`], default [`DEFAULT_BATCH_SIZE`]) is in
-/// memory at a time. The stream's transaction (pooled handle) or cursor (handle on an
-/// executor) ends when the last row has been read, when an error is yielded (the iterator
-/// then ends), or when the stream is dropped. A stream of its own transaction holds a pooled
-/// connection until then. The stream is not `Send`: make it on the thread that reads it
-/// (repositories are `Send + Sync`).
+/// The cursor runs the select `find` would run (`DECLARE .. NO SCROLL CURSOR FOR ..`, the same
+/// SQL and bound values), read with `FETCH FORWARD <batch size>`. At most one batch of rows
+/// ([`RowStream::batch_size`], default [`DEFAULT_BATCH_SIZE`]) and its included rows are in
+/// memory at a time; each batch is decoded as `find` decodes its rows. The stream's
+/// transaction (pooled handle) or cursor (handle on an executor) ends when the last row has
+/// been read, when an error is yielded (the iterator then ends; the rows before a row that
+/// fails to decode are yielded first), or when the stream is dropped. A stream of its own
+/// transaction holds a pooled connection until then. The stream is not `Send`: make it on the
+/// thread that reads it (repositories are `Send + Sync`).
 ///
 /// ```no_run
 /// use ignis_repo::prelude::*;
