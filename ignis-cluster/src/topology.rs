@@ -70,6 +70,12 @@ pub struct TopologyOptions {
     /// More server settings for every node (`name`, `value`), given as `-c` options; names are
     /// letters, digits, `_` and `.`.
     pub settings: Vec<(String, String)>,
+    /// `fsync` of every node. Off by default: a topology is throwaway, and a server whose
+    /// process is killed ([`StopMode::Immediate`]) still finds every acknowledged commit in the
+    /// operating system's cache, so crash and failover tests keep their meaning (only a crash
+    /// of the machine would lose data). It also spares each standby's first start the fsync of
+    /// its whole copied data directory (seconds).
+    pub fsync: bool,
     /// Keep the directory (data, logs) when the topology is dropped; by default it is removed
     /// (unless the thread is panicking, so a failed test leaves its logs to read).
     pub keep_files: bool,
@@ -86,6 +92,7 @@ impl Default for TopologyOptions {
             synchronous_standby: false,
             synchronous_commit: SynchronousCommit::On,
             settings: Vec::new(),
+            fsync: false,
             keep_files: false,
             start_timeout: Duration::from_secs(60),
         }
@@ -114,8 +121,9 @@ struct Member {
 ///
 /// Servers listen on 127.0.0.1 only, with `trust` authentication for the `postgres` user and no
 /// Unix socket. They start with `wal_level=replica`, `max_wal_senders=10`,
-/// `max_replication_slots=10`, `hot_standby=on` and `wal_keep_size=256MB` (so a standby
-/// stopped for a while catches up from the primary's WAL).
+/// `max_replication_slots=10`, `hot_standby=on`, `wal_keep_size=256MB` (so a standby
+/// stopped for a while catches up from the primary's WAL) and `fsync=off` (see
+/// [`TopologyOptions::fsync`]).
 ///
 /// ```no_run
 /// use ignis_cluster::{NodeId, Topology, TopologyOptions};
@@ -289,7 +297,11 @@ impl Topology {
 
     /// The `-c` settings every node starts with.
     fn node_settings(&self) -> Vec<(String, String)> {
-        let mut extra = vec![("wal_keep_size".to_string(), "256MB".to_string())];
+        let fsync = if self.options.fsync { "on" } else { "off" };
+        let mut extra = vec![
+            ("wal_keep_size".to_string(), "256MB".to_string()),
+            ("fsync".to_string(), fsync.to_string()),
+        ];
         extra.extend(self.options.settings.iter().cloned());
         settings_with(&extra)
     }
