@@ -622,6 +622,96 @@ mod tests {
         assert!(scratch.cluster.stop().unwrap());
     }
 
+    /// The words of `node`'s line in a `db status` table.
+    fn role_of(table: &[String], node: &str) -> Vec<String> {
+        let line = table
+            .iter()
+            .find(|l| l.starts_with(node))
+            .unwrap_or_else(|| panic!("no {node} line in {table:#?}"));
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_cluster_gets_a_standby_and_pgbouncer_and_stop_stops_them_all() {
+        let root = std::env::temp_dir().join(format!(
+            "ignis-xtask-replicas-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(root.join("target")).unwrap();
+        let mut scratch = ScratchCluster {
+            cluster: LocalCluster::open(&root).unwrap(),
+            root,
+        };
+        let cluster = &mut scratch.cluster;
+        let primary = cluster.start().unwrap().port();
+        let standbys = cluster.start_standbys(1).unwrap();
+        assert!(
+            matches!(
+                standbys.as_slice(),
+                [(1, _, Started::Now { created: true, .. })]
+            ),
+            "{standbys:?}"
+        );
+        let (bouncer, now) = cluster.start_pgbouncer().unwrap();
+        assert!(now);
+        let mut through =
+            ignis_tx::postgres::Client::connect(&local_url(bouncer), ignis_tx::postgres::NoTls)
+                .unwrap();
+        let port: i32 = through
+            .query_one("SELECT current_setting('port')::int", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(port, i32::from(primary));
+        drop(through);
+
+        // `db status`: one line per node with its role.
+        let table = node_table(cluster, &cluster.status().unwrap());
+        assert!(table[0].starts_with("node"), "{table:#?}");
+        let line = role_of(&table, "primary");
+        assert_eq!(&line[1..4], [&primary.to_string(), "running", "primary"]);
+        let line = role_of(&table, "standby 1");
+        assert_eq!(&line[3..5], ["running", "standby"], "{table:#?}");
+        assert!(table
+            .iter()
+            .any(|l| l.starts_with("pgbouncer") && l.contains("pooler")));
+
+        // `db promote 1`, then `db start --replicas 1` makes it a standby again.
+        let promoted = cluster.promote(1).unwrap();
+        let line = role_of(
+            &node_table(cluster, &cluster.status().unwrap()),
+            "standby 1",
+        );
+        assert_eq!(&line[2..5], [&promoted.to_string(), "running", "primary"]);
+        let again = cluster.start_standbys(1).unwrap();
+        assert!(
+            matches!(
+                again.as_slice(),
+                [(1, _, Started::Now { created: true, .. })]
+            ),
+            "{again:?}"
+        );
+        let line = role_of(
+            &node_table(cluster, &cluster.status().unwrap()),
+            "standby 1",
+        );
+        assert_eq!(line[4], "standby");
+
+        // `db stop` stops everything it started.
+        let stopped = cluster.stop_all().unwrap();
+        assert_eq!(
+            stopped,
+            ignis_cluster::Stopped {
+                pgbouncer: true,
+                standbys: vec![1],
+                primary: true
+            }
+        );
+        assert!(cluster.status().unwrap().iter().all(|s| !s.running));
+    }
+
     #[test]
     fn local_url_parses_and_has_no_password() {
         let url = local_url(54321);
