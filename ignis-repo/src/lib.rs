@@ -7,7 +7,9 @@
 //! see [`filter`]), on a pooled connection or inside a transaction ([`Repository::on`]).
 //!
 //! Rows come back three ways from the same queries: JSON objects (`find`), serde types
-//! (`find_as`) and [`FromRow`] types (`find_into`).
+//! (`find_as`) and [`FromRow`] types (`find_into`). [`Repository::find_iter`] streams a filter's
+//! rows through a server-side cursor, one batch in memory at a time ([`RowStream`]), and
+//! [`Repository::copy_to`] exports a model's table with `COPY .. TO STDOUT`.
 //!
 //! ## Layout
 //! - [`filter`]: parse, validate, coerce and merge filters into a typed [`Filter`].
