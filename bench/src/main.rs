@@ -17,7 +17,7 @@
 //!
 //! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
 //! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables, see
-//! [`migrator`]), `--impl ignis|raw|diesel` (one implementation only, for profiling; no ratios
+//! [`migrator`]; 10 the export of 1,000,000 rows, streamed and in full, see [`export`]), `--impl ignis|raw|diesel` (one implementation only, for profiling; no ratios
 //! then), `--pin same|off` (where workloads 1-6 run: client thread and server backends on one
 //! CPU, the default, or wherever the scheduler puts them; see [`pin`]).
 //!
@@ -30,6 +30,7 @@
 //! `bench/README.md` describes the method and the findings in full.
 
 mod diesel_impl;
+mod export;
 mod ignis_impl;
 mod instructions;
 mod load;
@@ -187,6 +188,19 @@ impl Args {
 }
 
 fn main() -> ExitCode {
+    // A child of the export workload: one way of reading the table, measured alone.
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, mode] = argv.as_slice() {
+        if flag == "--export-child" {
+            return match export::child(mode) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -221,6 +235,15 @@ fn run() -> Result<(), BoxError> {
     } else {
         None
     };
+    // The export case, "workload 10" for --only, in its own database.
+    let export = if args.only.as_ref().is_none_or(|o| o.contains(&10)) {
+        let edb = BenchDb::create(&admin)?;
+        let rows = if args.quick { 50_000 } else { 1_000_000 };
+        eprintln!("export: {rows} rows");
+        Some(export::run(&edb, rows, if args.quick { 1 } else { 3 })?)
+    } else {
+        None
+    };
     let info = RunInfo {
         peak_kb: report::peak_memory_kb(),
         seconds: started.elapsed().as_secs_f64(),
@@ -229,6 +252,9 @@ fn run() -> Result<(), BoxError> {
     let mut text = report::markdown(&info, &results);
     if let Some(m) = &migrator {
         text.push_str(&migrator::markdown(m));
+    }
+    if let Some(e) = &export {
+        text.push_str(&export::markdown(e));
     }
     println!("{text}");
     let path = report_path();

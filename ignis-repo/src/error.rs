@@ -80,6 +80,24 @@ pub enum RepoError {
     /// statement at a time. Nothing was sent.
     #[error("this repository handle's executor is busy with another call of the same handle")]
     HandleInUse,
+    /// Writing an export ([`crate::Repository::copy_to`]) to the caller's writer failed; the
+    /// export stopped there.
+    #[error("model `{model}`: writing the export failed: {source}")]
+    Output {
+        /// The model exported.
+        model: String,
+        /// The writer's error.
+        source: std::io::Error,
+    },
+    /// The operation cannot serve this model as it is defined (for example a `COPY` export of
+    /// a model whose default filter binds values). Nothing was sent.
+    #[error("model `{}`: {message}", excerpt(.model))]
+    Unsupported {
+        /// The model.
+        model: String,
+        /// What is not supported, and the way around it.
+        message: String,
+    },
 }
 
 /// How the message of the [`FilterError::Malformed`] made from SQLSTATE 2201B starts; the
@@ -121,6 +139,8 @@ impl RepoError {
             RepoError::Deserialize { .. } => "deserialize",
             RepoError::Relation { .. } => "relation",
             RepoError::HandleInUse => "handleInUse",
+            RepoError::Output { .. } => "output",
+            RepoError::Unsupported { .. } => "unsupported",
         }
     }
 

@@ -7,7 +7,9 @@
 //! see [`filter`]), on a pooled connection or inside a transaction ([`Repository::on`]).
 //!
 //! Rows come back three ways from the same queries: JSON objects (`find`), serde types
-//! (`find_as`) and [`FromRow`] types (`find_into`).
+//! (`find_as`) and [`FromRow`] types (`find_into`). [`Repository::find_iter`] streams a filter's
+//! rows through a server-side cursor, one batch in memory at a time ([`RowStream`]), and
+//! [`Repository::copy_to`] exports a model's table with `COPY .. TO STDOUT`.
 //!
 //! ## Layout
 //! - [`filter`]: parse, validate, coerce and merge filters into a typed [`Filter`].
@@ -42,6 +44,8 @@ pub mod __private {
     pub use postgres::types as postgres_types;
 }
 pub use json::dismantle;
+pub use query::export::{CopyFormat, CopyReport};
+pub use query::stream::{RowStream, DEFAULT_BATCH_SIZE};
 pub use query::{Range, RangeResult};
 pub use repository::{
     DefaultCrudRepository, On, Pooled, ReadOnly, ReadWrite, ReadableRepository, Repository, Runner,
@@ -64,9 +68,10 @@ pub use write::{CreateData, PatchData, WriteData, WriteValues};
 pub mod prelude {
     pub use crate::filter::typed::{Properties, TypedFilter};
     pub use crate::{
-        CreateData, DefaultCrudRepository, Filter, FilterError, FilterErrorKind, FilterLimits,
-        FromRow, IntoFilter, IntoId, IntoWhere, PatchData, RangeResult, ReadableRepository,
-        RepoError, Repository, Row, RowRef, Writable, WriteResult,
+        CopyFormat, CopyReport, CreateData, DefaultCrudRepository, Filter, FilterError,
+        FilterErrorKind, FilterLimits, FromRow, IntoFilter, IntoId, IntoWhere, PatchData,
+        RangeResult, ReadableRepository, RepoError, Repository, Row, RowRef, RowStream, Writable,
+        WriteResult,
     };
     pub use ignis_tx::{DataSource, IsolationLevel, Transaction, TransactionOptions};
 }

@@ -18,7 +18,9 @@ use serde_json::Value as JsonValue;
 
 use crate::context::{Call, CallOptions, Plans, Shared};
 use crate::filter::{FilterLimits, IntoFilter, IntoId, IntoWhere};
+use crate::query::export::{CopyFormat, CopyReport};
 use crate::query::sql::SchemaSql;
+use crate::query::stream::{ExecSource, RowStream};
 use crate::query::RangeResult;
 use crate::rows::{Row, RowDecoder, SerdeRows};
 use crate::{FromRow, RepoError};
@@ -77,6 +79,19 @@ pub trait Runner: sealed::Sealed {
         ds: &DataSource,
         f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
     ) -> Result<T, RepoError>;
+
+    /// Runs the read `f`: on the pool through [`DataSource::read`] (a read replica when the
+    /// datasource has usable ones, else the primary; run again elsewhere when its server goes
+    /// away, so `f` may run more than once), or on the caller's executor as it is.
+    ///
+    /// # Errors
+    /// As [`Runner::run`].
+    #[doc(hidden)]
+    fn read<T>(
+        &self,
+        ds: &DataSource,
+        f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError>;
 }
 
 /// A handle that runs each call on a connection checked out of the datasource's pool, each
@@ -102,6 +117,14 @@ impl Runner for Pooled {
         mut f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
         ds.transaction(TransactionOptions::default(), |tx| f(tx))
+    }
+
+    fn read<T>(
+        &self,
+        ds: &DataSource,
+        mut f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        ds.read(|conn| f(conn))
     }
 }
 
@@ -132,6 +155,14 @@ impl Runner for On<'_> {
     }
 
     fn atomic<T>(
+        &self,
+        ds: &DataSource,
+        f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        self.run(ds, f)
+    }
+
+    fn read<T>(
         &self,
         ds: &DataSource,
         f: impl FnMut(&mut dyn Executor) -> Result<T, RepoError>,
@@ -367,6 +398,21 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         })
     }
 
+    /// Runs the read `f` as one call (see [`Runner::read`]: on a pooled handle, a read replica
+    /// may serve it).
+    pub(crate) fn read_call<T>(
+        &self,
+        mut f: impl FnMut(&mut Call<'_>) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        self.runner.read(&self.shared.ds, |exec| {
+            f(&mut Call {
+                shared: &self.shared,
+                opts: &self.opts,
+                exec,
+            })
+        })
+    }
+
     /// Runs `f` as one atomic call (see [`Runner::atomic`]).
     pub(crate) fn atomic<T>(
         &self,
@@ -390,7 +436,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
     pub fn find<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Vec<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 
     /// [`Repository::find`], each row deserialized into `T` straight from the Postgres values
@@ -403,7 +449,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
     }
 
     /// [`Repository::find`], each row built by `T`'s [`FromRow`] straight from the Postgres
@@ -416,7 +462,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
+        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
     }
 
     fn first<T>(rows: Vec<T>) -> Option<T> {
@@ -429,7 +475,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn find_one<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Option<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| {
+        self.read_call(|c| {
             let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &RowDecoder::new()).map(Self::first)
@@ -445,7 +491,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| {
+        self.read_call(|c| {
             let mut f = c.parse_filter(&filter)?;
             f.limit = Some(1);
             c.find(&f, &SerdeRows::new()).map(Self::first)
@@ -459,7 +505,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`], [`RepoError::NoPrimaryKey`], or an id of the wrong type.
     pub fn find_by_id<'i>(&self, id: impl IntoId<'i>) -> Result<Option<E>, RepoError> {
         let id = id.into_id();
-        self.call(|c| c.find_by_id(&id, &JsonValue::Null, &RowDecoder::new()))
+        self.read_call(|c| c.find_by_id(&id, &JsonValue::Null, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`] with a filter: its `fields` and `include` apply, its `where`
@@ -473,7 +519,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<E>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find_by_id`], the row deserialized into `T`.
@@ -486,7 +532,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &SerdeRows::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find_by_id`], the row built by `T`'s [`FromRow`].
@@ -499,7 +545,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Option<T>, RepoError> {
         let (id, filter) = (id.into_id(), filter.into_filter());
-        self.call(|c| c.find_by_id(&id, &filter, &RowDecoder::<T>::new()))
+        self.read_call(|c| c.find_by_id(&id, &filter, &RowDecoder::<T>::new()))
     }
 
     /// Number of rows matching a where (Ignis `count`).
@@ -508,7 +554,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn count<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<u64, RepoError> {
         let r#where = r#where.into_where();
-        self.call(|c| c.count(&c.parse_where(&r#where, false)?))
+        self.read_call(|c| c.count(&c.parse_where(&r#where, false)?))
     }
 
     /// Whether any row matches a where (Ignis `existsWith`).
@@ -517,7 +563,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// As [`Repository::find`].
     pub fn exists_with<'w>(&self, r#where: impl IntoWhere<'w>) -> Result<bool, RepoError> {
         let r#where = r#where.into_where();
-        self.call(|c| c.exists(&c.parse_where(&r#where, false)?))
+        self.read_call(|c| c.exists(&c.parse_where(&r#where, false)?))
     }
 
     /// [`Repository::find`] with the position of the rows in the whole result (Ignis
@@ -530,7 +576,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<RangeResult<E>, RepoError> {
         let filter = filter.into_filter();
-        self.call(|c| c.find_with_range(&c.parse_filter(&filter)?, &RowDecoder::new()))
+        self.read_call(|c| c.find_with_range(&c.parse_filter(&filter)?, &RowDecoder::new()))
     }
 }
 
@@ -539,4 +585,96 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync + Clone>() {}
     is::<ReadableRepository>();
     is::<DefaultCrudRepository>();
+}
+
+/// Streaming reads and exports (see `query::stream` and `query::export`): the pooled handle's
+/// stream runs in a transaction of its own, the bound handle's in the caller's.
+impl<M, E: Row> Repository<M, Pooled, E> {
+    /// The rows of an Ignis filter, read through a server-side cursor in batches inside a
+    /// `REPEATABLE READ READ ONLY` transaction of the stream's own: an iterator of
+    /// `Result<E, RepoError>` holding one batch of rows at a time
+    /// ([`RowStream::batch_size`]). The filter means what it means for
+    /// [`Repository::find`] (`where`, `fields`, `order`, `limit`, `skip`, the default filter,
+    /// hidden properties), and the rows are the same, decoded the same way. `include` is
+    /// supported: each batch's rows get their related rows, one query per relation and level
+    /// per batch.
+    ///
+    /// The transaction (and its pooled connection) ends when the stream is exhausted, yields
+    /// an error (the iterator then ends) or is dropped.
+    ///
+    /// # Errors
+    /// [`RepoError::Filter`] for an invalid filter (nothing is sent); checking out a
+    /// connection, `BEGIN` or `DECLARE` failing. Errors while reading are items of the
+    /// stream.
+    pub fn find_iter<'f>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<RowStream<'static, E>, RepoError> {
+        let filter = filter.into_filter();
+        RowStream::pooled(
+            self.shared.clone(),
+            self.opts.clone(),
+            &self.shared.ds,
+            &filter,
+        )
+    }
+}
+
+impl<'a, M, E: Row> Repository<M, On<'a>, E> {
+    /// [`Repository::find_iter`] inside the transaction or savepoint this handle is bound to:
+    /// the cursor is declared there (no transaction of its own), and closed when the stream is
+    /// exhausted, yields an error or is dropped. The executor is borrowed per batch, so the
+    /// handle can run other calls between the stream's items. A bare connection has no
+    /// transaction block: the server refuses the cursor (SQLSTATE 25P01).
+    ///
+    /// # Errors
+    /// [`RepoError::Filter`] for an invalid filter (nothing is sent);
+    /// [`RepoError::HandleInUse`]; `DECLARE` failing. Errors while reading are items of the
+    /// stream; a server error leaves the caller's transaction failed (commit reports it).
+    pub fn find_iter<'f>(
+        &self,
+        filter: impl IntoFilter<'f>,
+    ) -> Result<RowStream<'_, E>, RepoError> {
+        let filter = filter.into_filter();
+        RowStream::on(
+            self.shared.clone(),
+            self.opts.clone(),
+            &self.runner,
+            &filter,
+        )
+    }
+}
+
+impl ExecSource for On<'_> {
+    fn with_exec(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Executor) -> Result<(), RepoError>,
+    ) -> Result<(), RepoError> {
+        let mut exec = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| RepoError::HandleInUse)?;
+        f(&mut **exec)
+    }
+}
+
+impl<M, R: Runner, E: Row> Repository<M, R, E> {
+    /// Exports the model's table with `COPY .. TO STDOUT` in `format`, streamed to `writer` as
+    /// the server sends it (one row in memory at a time): the model's columns in model order,
+    /// hidden properties left out, a CSV header of property names when asked; every row, or
+    /// the rows the model's default filter lets through unless this handle skips it. On a
+    /// bound handle the export runs in the caller's transaction (its snapshot).
+    ///
+    /// Returns the rows exported and the bytes written.
+    ///
+    /// # Errors
+    /// [`RepoError::Unsupported`] when the default filter binds values (`COPY` takes none);
+    /// the server's error; [`RepoError::Output`] when `writer` fails (the export stops).
+    pub fn copy_to(
+        &self,
+        mut writer: impl std::io::Write,
+        format: CopyFormat,
+    ) -> Result<CopyReport, RepoError> {
+        self.call(|c| c.copy_to(&mut writer, format))
+    }
 }

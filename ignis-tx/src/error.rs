@@ -81,6 +81,50 @@ pub enum Error {
     /// connection broke).
     #[error("the transaction is no longer active (its connection failed or it was rolled back)")]
     TransactionInactive,
+    /// The connection failed while `COMMIT` was on its way (connection lost, server shut
+    /// down): the server may or may not have committed. Never retried by
+    /// [`crate::DataSource::transaction`], since re-running a transaction that did commit
+    /// would apply it twice; check whether the writes are there, or make the transaction
+    /// idempotent and run it again. [`Error::kind`] is [`ErrorKind::CommitOutcomeUnknown`].
+    #[error(
+        "the connection failed during COMMIT; the transaction may or may not have committed: {0}"
+    )]
+    CommitOutcomeUnknown(#[source] Box<Error>),
+}
+
+/// What kind of failure an [`Error`] is, for callers that decide whether to retry
+/// ([`Error::kind`]). The SQLSTATEs are Postgres's (manual, Appendix A "PostgreSQL Error
+/// Codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// SQLSTATE 40001: a serializable or repeatable-read conflict, or a standby cancelling a
+    /// query that conflicts with recovery. Retryable.
+    SerializationFailure,
+    /// SQLSTATE 40P01. Retryable.
+    Deadlock,
+    /// The connection broke without a server error (closed, I/O error), or a connection
+    /// exception (SQLSTATE class 08). Retryable: a new connection may reach a live server
+    /// (after a failover, the new primary).
+    ConnectionLost,
+    /// SQLSTATE 57P01 (admin_shutdown) or 57P02 (crash_shutdown): the server is shutting down
+    /// or restarting and ended the session. Retryable.
+    ServerShutdown,
+    /// SQLSTATE 57P03 (cannot_connect_now): the server is starting up or shutting down.
+    /// Retryable.
+    CannotConnectNow,
+    /// SQLSTATE 25006 (read_only_sql_transaction): a write reached a server that only allows
+    /// reads, as a primary demoted to a standby does. Retryable, except in a transaction begun
+    /// `READ ONLY` by the caller (where it is the caller's own mistake and
+    /// [`crate::DataSource::transaction`] does not retry it).
+    ReadOnlyTransaction,
+    /// [`Error::CommitOutcomeUnknown`]: not retryable.
+    CommitOutcomeUnknown,
+    /// [`Error::PoolTimeout`]: no connection within the pool's connection timeout (which
+    /// bounds how long a checkout waits for a new primary during a failover). Not retryable.
+    PoolTimeout,
+    /// Anything else: a server error with another SQLSTATE, configuration, row count, ...
+    Other,
 }
 
 impl Error {
@@ -101,12 +145,78 @@ impl Error {
         }
     }
 
-    /// `true` for SQLSTATE 40001 (serialization_failure) and 40P01 (deadlock_detected): the
-    /// errors a whole-transaction retry can cure (Postgres manual, 13.6 "Serialization Failure
-    /// Handling").
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Database(db) if db.code == "40001" || db.code == "40P01")
+    /// What kind of failure this is (see [`ErrorKind`]). [`Error::RetriesExhausted`] has the
+    /// kind of its last failure's SQLSTATE ([`ErrorKind::ConnectionLost`] when it had none).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Database(db) => kind_of_sqlstate(&db.code),
+            Error::RetriesExhausted { sqlstate, .. } if sqlstate.is_empty() => {
+                ErrorKind::ConnectionLost
+            }
+            Error::RetriesExhausted { sqlstate, .. } => kind_of_sqlstate(sqlstate),
+            Error::Client(e) if connection_lost(e) => ErrorKind::ConnectionLost,
+            Error::CommitOutcomeUnknown(_) => ErrorKind::CommitOutcomeUnknown,
+            Error::PoolTimeout { .. } => ErrorKind::PoolTimeout,
+            _ => ErrorKind::Other,
+        }
     }
+
+    /// `true` for the errors running the whole transaction again (on a new connection) can
+    /// cure: serialization failures (40001) and deadlocks (40P01) (Postgres manual, 13.6
+    /// "Serialization Failure Handling"), and the failures of a server going away or changing
+    /// role: connection lost, 57P01 / 57P02 (shutdown), 57P03 (cannot connect now), 25006
+    /// (a write on a server that turned read-only). [`Error::RetriesExhausted`] is not
+    /// retryable (its retries were spent), nor is [`Error::CommitOutcomeUnknown`].
+    pub fn is_retryable(&self) -> bool {
+        if matches!(self, Error::RetriesExhausted { .. }) {
+            return false;
+        }
+        matches!(
+            self.kind(),
+            ErrorKind::SerializationFailure
+                | ErrorKind::Deadlock
+                | ErrorKind::ConnectionLost
+                | ErrorKind::ServerShutdown
+                | ErrorKind::CannotConnectNow
+                | ErrorKind::ReadOnlyTransaction
+        )
+    }
+
+    /// `true` when this error means the connection's server went away or cannot serve it
+    /// (connection lost, shutdown, cannot connect now): another server may.
+    pub(crate) fn is_node_failure(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::ConnectionLost | ErrorKind::ServerShutdown | ErrorKind::CannotConnectNow
+        )
+    }
+}
+
+fn kind_of_sqlstate(code: &str) -> ErrorKind {
+    match code {
+        "40001" => ErrorKind::SerializationFailure,
+        "40P01" => ErrorKind::Deadlock,
+        "57P01" | "57P02" => ErrorKind::ServerShutdown,
+        "57P03" => ErrorKind::CannotConnectNow,
+        "25006" => ErrorKind::ReadOnlyTransaction,
+        c if c.starts_with("08") => ErrorKind::ConnectionLost,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// A client error that means the connection is gone: closed, or an I/O error.
+fn connection_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl From<postgres::Error> for Error {

@@ -35,12 +35,17 @@ mod conn;
 mod datasource;
 mod error;
 mod executor;
+mod replica;
 mod transaction;
 
-pub use config::{DataSourceConfig, PoolOptions, SslMode};
+pub use config::{
+    DataSourceConfig, HostPort, PoolOptions, ReplicaOptions, SslMode, TargetSessionAttrs,
+};
+pub use conn::StatementMode;
 pub use datasource::{DataSource, PooledConnection};
-pub use error::{DatabaseError, Error, TransactionError};
+pub use error::{DatabaseError, Error, ErrorKind, TransactionError};
 pub use executor::Executor;
+pub use replica::ReplicaStatus;
 pub use transaction::{IsolationLevel, Savepoint, Transaction, TransactionOptions};
 
 /// The `postgres` crate as ignis-tx uses it (rows, `ToSql` / `FromSql`, types).

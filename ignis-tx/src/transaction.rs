@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::conn::{Conn, Manager};
 use crate::executor::impl_executor;
-use crate::{Error, TransactionError};
+use crate::replica::ReplicaSet;
+use crate::{Error, ErrorKind, TransactionError};
 
 /// Transaction isolation level (Postgres manual, 13.2 "Transaction Isolation"; Ignis
 /// `IsolationLevels`). Postgres runs `READ UNCOMMITTED` as `READ COMMITTED`, so it is not offered.
@@ -134,9 +136,13 @@ impl TransactionOptions {
     }
 
     /// Re-runs the whole closure of [`crate::DataSource::transaction`] up to `retries` more
-    /// times when it fails with SQLSTATE 40001 (serialization failure) or 40P01 (deadlock), with
+    /// times when it fails with an error that [`Error::is_retryable`]: SQLSTATE 40001
+    /// (serialization failure), 40P01 (deadlock), or the server going away or changing role
+    /// (connection lost, 57P01, 57P03, and 25006 unless the transaction is `READ ONLY`), with
     /// exponential backoff (2 ms doubling, capped at 128 ms) and jitter (a random wait between
-    /// half and all of it). Default 0. Ignored by [`crate::DataSource::begin`].
+    /// half and all of it). A retry after a failover waits for the new primary in the checkout
+    /// (at most the pool's `connection_timeout`). Default 0. Ignored by
+    /// [`crate::DataSource::begin`].
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = retries;
         self
@@ -150,6 +156,11 @@ impl TransactionOptions {
     /// The retry bound.
     pub fn get_retries(&self) -> u32 {
         self.retries
+    }
+
+    /// Whether the transaction is `READ ONLY`.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The statements that begin the transaction, sent in one round trip.
@@ -185,6 +196,8 @@ pub struct Transaction {
     conn: Option<r2d2::PooledConnection<Manager>>,
     isolation_level: IsolationLevel,
     read_only: bool,
+    /// With read replicas: where a successful commit records its WAL position.
+    record: Option<Arc<ReplicaSet>>,
 }
 
 impl Transaction {
@@ -210,7 +223,22 @@ impl Transaction {
             conn: Some(conn),
             isolation_level: options.isolation_level,
             read_only: options.read_only,
+            record: None,
         })
+    }
+
+    /// Makes a successful commit record its WAL position for read-your-writes.
+    pub(crate) fn recording_writes(mut self, set: Arc<ReplicaSet>) -> Self {
+        self.record = Some(set);
+        self
+    }
+
+    /// Marks the connection for discarding (it reached a server that refuses writes), so the
+    /// next attempt connects anew.
+    fn discard_connection(&mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            conn.broken = true;
+        }
     }
 
     fn conn(&mut self) -> Result<&mut Conn, Error> {
@@ -220,14 +248,17 @@ impl Transaction {
         }
     }
 
-    /// Commits.
+    /// Commits. With read replicas configured, a successful commit then asks its connection
+    /// for its WAL position, so reads of this thread see the transaction's writes.
     ///
     /// # Errors
     /// The server's error when COMMIT fails (e.g. a deferred constraint or a serialization
     /// failure detected at commit, SQLSTATE 40001): the transaction is then rolled back. When a
     /// statement of this transaction failed earlier (so Postgres would turn COMMIT into a silent
     /// ROLLBACK), the transaction is rolled back and SQLSTATE 25P02 (in_failed_sql_transaction)
-    /// is returned instead of a false success.
+    /// is returned instead of a false success. When the connection fails while COMMIT is on
+    /// its way (connection lost, server shut down), [`Error::CommitOutcomeUnknown`]: the
+    /// server may have committed.
     pub fn commit(mut self) -> Result<(), Error> {
         let Some(mut conn) = self.conn.take() else {
             return Err(Error::TransactionInactive);
@@ -236,7 +267,7 @@ impl Transaction {
             return Err(Error::TransactionInactive);
         }
         if conn.aborted {
-            if conn.batch_execute("ROLLBACK").is_err() {
+            if conn.finish_block("ROLLBACK").is_err() {
                 conn.broken = true;
             }
             return Err(Error::Database(Box::new(crate::DatabaseError {
@@ -255,14 +286,26 @@ impl Transaction {
                 constraint: None,
             })));
         }
-        let r = conn.batch_execute("COMMIT");
+        let r = conn.finish_block("COMMIT");
         if r.is_err() && !conn.is_closed() {
             // A failed COMMIT ends the transaction on the server; make sure nothing stays open.
-            if conn.batch_execute("ROLLBACK").is_err() {
+            if conn.finish_block("ROLLBACK").is_err() {
                 conn.broken = true;
             }
         }
-        r
+        match r {
+            Ok(()) => {
+                if let Some(set) = &self.record {
+                    set.record_write(&mut conn);
+                }
+                Ok(())
+            }
+            Err(e) if e.is_node_failure() => {
+                conn.broken = true;
+                Err(Error::CommitOutcomeUnknown(Box::new(e)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Rolls back.
@@ -281,7 +324,7 @@ impl Transaction {
         if conn.broken {
             return Ok(());
         }
-        let r = conn.batch_execute("ROLLBACK");
+        let r = conn.finish_block("ROLLBACK");
         if r.is_err() {
             conn.broken = true;
         }
@@ -493,20 +536,29 @@ where
     let attempts = options.retries.saturating_add(1);
     let mut attempt = 1;
     loop {
-        let mut tx = begin()?;
-        let err = match f(&mut tx) {
-            Ok(v) => match tx.commit() {
-                Ok(()) => return Ok(v),
-                Err(e) => E::from(e),
-            },
-            Err(e) => {
-                if let Err(rb) = tx.rollback() {
-                    tracing::warn!(error = %rb, "rollback after a failed transaction scope failed");
+        let err = match begin() {
+            Err(e) => E::from(e),
+            Ok(mut tx) => match f(&mut tx) {
+                Ok(v) => match tx.commit() {
+                    Ok(()) => return Ok(v),
+                    Err(e) => E::from(e),
+                },
+                Err(e) => {
+                    if e.as_tx_error().map(Error::kind) == Some(ErrorKind::ReadOnlyTransaction) {
+                        // A server that refuses writes (a demoted primary): connect anew.
+                        tx.discard_connection();
+                    }
+                    if let Err(rb) = tx.rollback() {
+                        tracing::warn!(error = %rb, "rollback after a failed transaction scope failed");
+                    }
+                    e
                 }
-                e
-            }
+            },
         };
-        let retryable = err.as_tx_error().is_some_and(Error::is_retryable);
+        // 25006 in a READ ONLY transaction is the caller's write, not a demoted server.
+        let retryable = err.as_tx_error().is_some_and(|e| {
+            e.is_retryable() && !(options.read_only && e.kind() == ErrorKind::ReadOnlyTransaction)
+        });
         if !retryable || options.retries == 0 {
             return Err(err);
         }

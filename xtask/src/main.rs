@@ -1,9 +1,10 @@
 //! # xtask: the developer commands of ignis-rs
 //!
 //! Run as `cargo xtask <command>` (an alias in `.cargo/config.toml`):
-//! - `db start | stop | status | url | psql [ARGS...]`: one local PostgreSQL cluster under
-//!   `target/ignis-pg/`, created on first start with a UTF-8 locale, listening on 127.0.0.1 on a
-//!   port chosen once ([`db`]);
+//! - `db start [--replicas N] [--pgbouncer] | stop | status | url [--replica N | --pgbouncer] |
+//!   promote N | psql [ARGS...]`: one local PostgreSQL cluster under `target/ignis-pg/`, created
+//!   on first start with a UTF-8 locale, listening on 127.0.0.1 on a port chosen once, with
+//!   optional streaming standbys and PgBouncer in front ([`db`], over `ignis-cluster`);
 //! - `migrate [check | generate NAME | pull] [--dry-run] [--schema FILE] [--database-url URL]
 //!   [--allow-data-loss] [--drop-unknown] [--concurrent-indexes] [--migrations DIR]
 //!   [--versioned-only]`: run pending
@@ -48,7 +49,8 @@ struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 enum XtaskCommand {
-    /// Manage the local PostgreSQL cluster under target/ignis-pg.
+    /// Manage the local PostgreSQL cluster under target/ignis-pg (and its standbys and
+    /// PgBouncer).
     Db {
         /// The db subcommand.
         #[command(subcommand)]

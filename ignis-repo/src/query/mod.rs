@@ -5,8 +5,10 @@
 //! ([`include`]). Decoding is the caller's [`Decoder`]: JSON rows, serde types and `FromRow`
 //! types all read the same row sets.
 
+pub(crate) mod export;
 pub(crate) mod include;
 pub(crate) mod sql;
+pub(crate) mod stream;
 
 use ignis_schema::{Model, Relation, Schema};
 use serde_json::Value as JsonValue;
