@@ -117,7 +117,7 @@ impl<'p> SqlWriter<'p> {
     /// An empty statement whose placeholders start at `$1`.
     pub(crate) fn new() -> Self {
         SqlWriter {
-            sql: String::with_capacity(160),
+            sql: String::with_capacity(256),
             values: Vec::new(),
         }
     }

@@ -34,16 +34,19 @@ pub(crate) fn decode<D: Decoder>(
     schema: &Schema,
     decoder: &D,
 ) -> Result<Vec<D::Row>, RepoError> {
+    let mut out = Vec::with_capacity(set.rows.len());
     let properties = decoder.properties();
     if properties.is_empty() || set.rows.is_empty() {
-        return (0..set.rows.len())
-            .map(|i| decoder.decode(&RowRef::in_set(schema, set, i)))
-            .collect();
+        for i in 0..set.rows.len() {
+            out.push(decoder.decode(&RowRef::in_set(schema, set, i))?);
+        }
+        return Ok(out);
     }
     let positions = set::resolve(schema, set, properties);
-    (0..set.rows.len())
-        .map(|i| decoder.decode(&RowRef::in_set_at(schema, set, i, &positions)))
-        .collect()
+    for i in 0..set.rows.len() {
+        out.push(decoder.decode(&RowRef::in_set_at(schema, set, i, &positions))?);
+    }
+    Ok(out)
 }
 
 /// How rows become values of the caller's type: one impl per output, all reading the same

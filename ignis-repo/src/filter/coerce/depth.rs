@@ -27,6 +27,57 @@ enum Frame<'a> {
     Object(serde_json::map::Iter<'a>),
 }
 
+/// How many frames [`Frames`] holds before it spills to the heap: filters and written values
+/// rarely nest deeper, so walking them allocates nothing.
+const INLINE_FRAMES: usize = 8;
+
+/// The stack of [`scan`]: the first [`INLINE_FRAMES`] frames in place, deeper ones on the heap.
+struct Frames<'a> {
+    inline: [Option<Frame<'a>>; INLINE_FRAMES],
+    len: usize,
+    spilled: Vec<Frame<'a>>,
+}
+
+impl<'a> Frames<'a> {
+    fn new() -> Self {
+        Frames {
+            inline: [const { None }; INLINE_FRAMES],
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len + self.spilled.len()
+    }
+
+    fn push(&mut self, frame: Frame<'a>) {
+        if self.len < INLINE_FRAMES {
+            self.inline[self.len] = Some(frame);
+            self.len += 1;
+        } else {
+            self.spilled.push(frame);
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.spilled.pop().is_none() && self.len > 0 {
+            self.len -= 1;
+            self.inline[self.len] = None;
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Frame<'a>> {
+        if let Some(f) = self.spilled.last_mut() {
+            return Some(f);
+        }
+        match self.len {
+            0 => None,
+            n => self.inline[n - 1].as_mut(),
+        }
+    }
+}
+
 /// Walks `value` without recursion (an explicit stack of at most `max_depth` frames), checking
 /// that arrays and objects nest at most `max_depth` levels (a scalar is level 0, `[1]` level 1)
 /// and, when `refuse_nul`, that no string or object key contains U+0000.
@@ -44,7 +95,7 @@ pub(super) fn scan(
         field: field.to_string(),
         limit: max_depth,
     };
-    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut stack = Frames::new();
     let mut next = Some(value);
     loop {
         match next.take() {
