@@ -124,7 +124,7 @@ pub(crate) fn take_pgbouncer_param(url: &str) -> Result<(String, Option<Statemen
         let mut kept = Vec::new();
         for pair in query.split('&') {
             match pair.split_once('=') {
-                Some((key, value)) if key == "pgbouncer" => {
+                Some(("pgbouncer", value)) => {
                     mode =
                         Some(StatementMode::from_pgbouncer_flag(value).ok_or_else(|| bad(value))?);
                 }
@@ -141,7 +141,7 @@ pub(crate) fn take_pgbouncer_param(url: &str) -> Result<(String, Option<Statemen
     let mut kept = Vec::new();
     for word in url.split_whitespace() {
         match word.split_once('=') {
-            Some((key, value)) if key == "pgbouncer" => {
+            Some(("pgbouncer", value)) => {
                 mode = Some(StatementMode::from_pgbouncer_flag(value).ok_or_else(|| bad(value))?);
             }
             _ => kept.push(word),
@@ -739,6 +739,39 @@ mod tests {
         ] {
             assert!(!statement_controls_transaction(sql), "{sql:?}");
         }
+    }
+
+    #[test]
+    fn the_pgbouncer_parameter_is_taken_out_of_urls_and_key_value_strings() {
+        let take = |s: &str| take_pgbouncer_param(s).unwrap();
+        assert_eq!(
+            take("postgres://u@h:6432/db?pgbouncer=true"),
+            (
+                "postgres://u@h:6432/db".to_string(),
+                Some(StatementMode::Unnamed)
+            )
+        );
+        assert_eq!(
+            take("postgres://u@h/db?application_name=x&pgbouncer=false&sslmode=disable"),
+            (
+                "postgres://u@h/db?application_name=x&sslmode=disable".to_string(),
+                Some(StatementMode::Prepared)
+            )
+        );
+        assert_eq!(
+            take("postgres://u@h/db?application_name=x"),
+            ("postgres://u@h/db?application_name=x".to_string(), None)
+        );
+        assert_eq!(
+            take("host=h pgbouncer=1 dbname=db"),
+            ("host=h dbname=db".to_string(), Some(StatementMode::Unnamed))
+        );
+        assert_eq!(
+            take("host=h dbname=db"),
+            ("host=h dbname=db".to_string(), None)
+        );
+        let err = take_pgbouncer_param("postgres://h/db?pgbouncer=maybe").unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
     }
 
     #[test]
