@@ -48,7 +48,19 @@ impl Single {
     /// # Errors
     /// The connection cannot be opened, or an unknown model.
     pub fn new(db: &BenchDb, schema: &Arc<Schema>) -> Result<Self, BoxError> {
-        let ds1 = DataSource::new(db.config(1))?;
+        Self::over(db.config(1), schema)
+    }
+
+    /// [`Single::new`] over another configuration of the database: unnamed statements
+    /// (`StatementMode::Unnamed`), or PgBouncer in front of it.
+    ///
+    /// # Errors
+    /// As [`Single::new`].
+    pub fn over(
+        config: ignis_tx::DataSourceConfig,
+        schema: &Arc<Schema>,
+    ) -> Result<Self, BoxError> {
+        let ds1 = DataSource::new(config)?;
         ds1.ping()?;
         let users = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "User")?;
         let orders = DefaultCrudRepository::new(ds1.clone(), schema.clone(), "Order")?;

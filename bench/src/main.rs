@@ -225,7 +225,30 @@ fn run() -> Result<(), BoxError> {
         load::load(&db, DATA_SIZE)?;
         return instructions::run(&db, &schema, &args.instruction_plan());
     }
-    let (info_base, results) = bench(&db, &args)?;
+    // PgBouncer rows of workloads 1 and 4 (see `pgbouncer`), or the reason they are left out.
+    let bouncer = if args
+        .only
+        .as_ref()
+        .is_none_or(|o| o.contains(&1) || o.contains(&4))
+    {
+        pgbouncer(&admin)
+    } else {
+        Err("workloads 1 and 4 not selected".to_string())
+    };
+    let bouncer_note = match &bouncer {
+        Ok(b) => format!(
+            "\n**PgBouncer** (workloads 1 and 4): the rows \"unnamed statements\" run ignis-rs with \
+             `StatementMode::Unnamed` (`pgbouncer=true`: every statement parsed and planned again \
+             in one round trip, no named prepared statement), once directly against the server \
+             and once through PgBouncer in transaction pooling mode at {}:{} (one more network \
+             hop and PgBouncer's own work per statement). The first shows the cost of unnamed \
+             statements, the second adds the cost of the pooler.\n",
+            b.host, b.port
+        ),
+        Err(why) => format!("\n**PgBouncer** rows left out: {why}.\n"),
+    };
+    eprintln!("{}", bouncer_note.trim());
+    let (info_base, results) = bench(&db, &args, bouncer.as_ref().ok())?;
     // The migrator case, "workload 9" for --only, in its own database.
     let migrator = if args.only.as_ref().is_none_or(|o| o.contains(&9)) {
         let mdb = BenchDb::create(&admin)?;
@@ -250,6 +273,7 @@ fn run() -> Result<(), BoxError> {
         ..info_base
     };
     let mut text = report::markdown(&info, &results);
+    text.push_str(&bouncer_note);
     if let Some(m) = &migrator {
         text.push_str(&migrator::markdown(m));
     }
@@ -350,7 +374,52 @@ fn specs(quick: bool) -> Vec<Spec> {
     ]
 }
 
-fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), BoxError> {
+/// PgBouncer in transaction pooling mode in front of the server of `admin`: `PGBOUNCER_URL`
+/// when set, else the local cluster's PgBouncer (started now through `ignis-cluster`, as
+/// `cargo xtask db start --pgbouncer` does) when `admin` is the local cluster. The result has
+/// PgBouncer's host and port and `admin`'s user and password.
+///
+/// # Errors
+/// Why there is none, as a sentence for the report.
+fn pgbouncer(admin: &DataSourceConfig) -> Result<DataSourceConfig, String> {
+    if let Some(url) = std::env::var("PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let b = DataSourceConfig::from_url(&url).map_err(|e| format!("PGBOUNCER_URL: {e}"))?;
+        let mut c = admin.clone();
+        c.host = b.host;
+        c.port = b.port;
+        return Ok(c);
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .ok_or("no workspace root")?;
+    let mut cluster =
+        ignis_cluster::LocalCluster::open(&root).map_err(|e| format!("no local cluster ({e})"))?;
+    let local = cluster.running_port().ok().flatten();
+    let is_local =
+        matches!(admin.host.as_str(), "127.0.0.1" | "localhost") && local == Some(admin.port);
+    if !is_local {
+        return Err(format!(
+            "the benchmark's database {admin} is not the local cluster, and PGBOUNCER_URL is not set"
+        ));
+    }
+    let (port, _) = cluster
+        .start_pgbouncer()
+        .map_err(|e| format!("PgBouncer could not be started ({e})"))?;
+    let mut c = admin.clone();
+    c.host = "127.0.0.1".into();
+    c.port = port;
+    Ok(c)
+}
+
+fn bench(
+    db: &BenchDb,
+    args: &Args,
+    bouncer: Option<&DataSourceConfig>,
+) -> Result<(RunInfo, Vec<WorkloadResult>), BoxError> {
     let size = DATA_SIZE;
     let schema = model::schema()?;
     let steps = load::migrate(db, &schema)?;
@@ -363,6 +432,24 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
     // ignis-rs
     let ig = ignis_impl::Ignis::new(db, &schema)?;
     let single = RefCell::new(ignis_impl::Single::new(db, &schema)?);
+    // ignis-rs with unnamed statements, directly and through PgBouncer (workloads 1 and 4).
+    let unnamed_config = |server: Option<&DataSourceConfig>| {
+        let mut c = db.config(1);
+        if let Some(s) = server {
+            c.host.clone_from(&s.host);
+            c.port = s.port;
+        }
+        c.statement_mode = ignis_tx::StatementMode::Unnamed;
+        c
+    };
+    let unnamed = RefCell::new(ignis_impl::Single::over(unnamed_config(None), &schema)?);
+    let via_bouncer = match bouncer {
+        Some(b) => Some(RefCell::new(ignis_impl::Single::over(
+            unnamed_config(Some(b)),
+            &schema,
+        )?)),
+        None => None,
+    };
     // raw
     let raw1 = RefCell::new(raw::RawConn::connect(&pg_config)?);
     let postgres_version: String = raw1
@@ -379,6 +466,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
     // Placement of the single-connection workloads (see `pin`).
     let pinner = Pinner::new(args.pin);
     pinner.pin_backend(ignis_backend(&single.borrow())?);
+    pinner.pin_backend(ignis_backend(&unnamed.borrow())?);
     pinner.pin_backend(raw_backend(&mut raw1.borrow_mut())?);
     pinner.pin_backend(diesel_backend(&mut dconn.borrow_mut())?);
     // Threads
@@ -413,6 +501,7 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
         {
             let mut variants: Vec<Variant<'_>> = Vec::new();
             let (ig, single, raw1, dconn) = (&ig, &single, &raw1, &dconn);
+            let (unnamed, via_bouncer) = (&unnamed, via_bouncer.as_ref());
             let (raw8, raw4, dpool8, dpool4) = (&raw8, &raw4, &dpool8, &dpool4);
             let (t8, t4) = (&threads8, &threads4);
             let (schema, pg_config, pinner) = (&schema, &pg_config, &pinner);
@@ -493,6 +582,18 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                             move |i| ignis_impl::find_by_id_held(&single.borrow(), i),
                         ),
                     );
+                    variants.push(Variant::new(
+                        "ignis-rs (DefaultCrudRepository<TypedUser>::find_by_id, unnamed statements, direct, pool of 1)",
+                        Role::Info,
+                        move |i| ignis_impl::find_by_id_from_row(&unnamed.borrow(), i),
+                    ));
+                    if let Some(b) = via_bouncer {
+                        variants.push(Variant::new(
+                            "ignis-rs (DefaultCrudRepository<TypedUser>::find_by_id, unnamed statements, through PgBouncer, pool of 1)",
+                            Role::Info,
+                            move |i| ignis_impl::find_by_id_from_row(&b.borrow(), i),
+                        ));
+                    }
                 }
                 Kind::FindFiltered => {
                     single!(
@@ -555,6 +656,18 @@ fn bench(db: &BenchDb, args: &Args) -> Result<(RunInfo, Vec<WorkloadResult>), Bo
                             move |i| ignis_impl::create_in_transaction(&single.borrow(), i),
                         ),
                     );
+                    variants.push(Variant::new(
+                        "ignis-rs (create on .on(&mut tx), unnamed statements, direct)",
+                        Role::Info,
+                        move |i| ignis_impl::create_in_transaction(&unnamed.borrow(), i),
+                    ));
+                    if let Some(b) = via_bouncer {
+                        variants.push(Variant::new(
+                            "ignis-rs (create on .on(&mut tx), unnamed statements, through PgBouncer)",
+                            Role::Info,
+                            move |i| ignis_impl::create_in_transaction(&b.borrow(), i),
+                        ));
+                    }
                 }
                 Kind::CreateAll => {
                     single!(

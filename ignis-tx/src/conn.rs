@@ -13,6 +13,31 @@
 //! "cached plan must not change result type" after DDL, 26000 unknown statement) is dropped from
 //! the cache when it fails, so the next call prepares it afresh.
 //!
+//! # Unnamed statements (PgBouncer transaction pooling)
+//! Behind a pooler that hands each transaction (or each statement outside one) whichever
+//! server connection is free, as PgBouncer's `pool_mode = transaction` does, a statement
+//! prepared under a name on one server connection is unknown on the next one (SQLSTATE 26000
+//! "prepared statement does not exist"), or names another client's statement there. With
+//! [`StatementMode::Unnamed`] no named prepared statement outlives the transaction that
+//! prepared it:
+//! - each statement runs as the protocol's unnamed statement, parsed, bound and executed in
+//!   one message sequence ending in one Sync (the `postgres` crate's `query_typed` /
+//!   `execute_typed`), so the pooler cannot switch server connections in between;
+//! - that path needs the parameter types up front. They are learned once per SQL text and
+//!   connection (the *shape* cache, bounded like the statement cache): the statement is
+//!   prepared under a name and closed again inside one transaction block (its own
+//!   `BEGIN` .. `COMMIT` outside a transaction: three round trips, once per text);
+//! - the `postgres` crate resolves types it does not know (enums, domains, composites,
+//!   extension types) with named statements of its own, which it keeps for the life of the
+//!   client. When a shape holds such a type, the block that learned it ends with
+//!   `DEALLOCATE ALL` (in the same message as the `COMMIT` or `ROLLBACK`, so on the same server
+//!   connection), and the connection is marked [`Conn::typeinfo_stale`]: it is never used to
+//!   learn another shape (a pooled connection swaps it for a fresh one first) and is closed
+//!   when it goes back to the pool.
+//!
+//! Each statement is then parsed and planned by the server on every run: the price of running
+//! through the pooler, reported by the benchmark.
+//!
 //! # Check-out and check-in
 //! A connection goes back to the pool only outside any transaction block: [`crate::Transaction`]
 //! and [`crate::Savepoint`] roll back when dropped, and a [`crate::PooledConnection`] that ran
@@ -28,21 +53,132 @@
 
 use std::time::{Duration, Instant};
 
-use postgres::types::ToSql;
+use std::sync::Arc;
+
+use postgres::types::{ToSql, Type};
 use postgres::{Client, Row, Statement};
 
 use crate::Error;
 
-struct StatementCache {
+/// How statements reach the server ([`crate::DataSourceConfig::statement_mode`]).
+///
+/// ```
+/// use ignis_tx::{DataSourceConfig, StatementMode};
+/// let c = DataSourceConfig::from_url("postgres://app@bouncer:6432/shop?pgbouncer=true").unwrap();
+/// assert_eq!(c.statement_mode, StatementMode::Unnamed);
+/// assert_eq!(DataSourceConfig::default().statement_mode, StatementMode::Prepared);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum StatementMode {
+    /// Named prepared statements, cached per connection by SQL text: one round trip per
+    /// statement after the first. For a direct connection to Postgres, or a pooler in session
+    /// mode. The default.
+    #[default]
+    Prepared,
+    /// No named prepared statement outlives a transaction: statements run unnamed, with
+    /// parameter types learned once per SQL text (see the module documentation of the
+    /// connection). For PgBouncer (1.18 and others without prepared-statement support) in
+    /// `pool_mode = transaction` or `statement`. Set by the URL parameter `pgbouncer=true`
+    /// (Prisma's name for it) or the variable `POSTGRES_PGBOUNCER=true`.
+    ///
+    /// What a session keeps between transactions is not kept through such a pooler: a `SET`
+    /// outside a transaction, session advisory locks, `LISTEN`, temporary tables and
+    /// `WITH HOLD` cursors land on whichever server connection runs that statement. Use
+    /// transactions (`SET LOCAL`, `pg_advisory_xact_lock`) instead. Startup options are
+    /// refused by PgBouncer, so [`crate::PoolOptions::statement_timeout`] is refused in this
+    /// mode (set it on the role or database, or per transaction).
+    Unnamed,
+}
+
+impl StatementMode {
+    /// Reads a `pgbouncer` setting: `true` / `1` / `yes` / `on` is [`StatementMode::Unnamed`],
+    /// `false` / `0` / `no` / `off` is [`StatementMode::Prepared`] (any case, surrounding
+    /// blanks ignored); anything else is `None`.
+    pub fn from_pgbouncer_flag(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(StatementMode::Unnamed),
+            "false" | "0" | "no" | "off" => Some(StatementMode::Prepared),
+            _ => None,
+        }
+    }
+}
+
+/// `url` without its `pgbouncer` parameter (a URL query parameter or a `pgbouncer=..` word of
+/// a key-value string), which the `postgres` crate would refuse as unknown, and the mode it
+/// asks for.
+///
+/// # Errors
+/// [`Error::Config`] when the value is not a boolean.
+pub(crate) fn take_pgbouncer_param(url: &str) -> Result<(String, Option<StatementMode>), Error> {
+    let bad = |v: &str| {
+        Error::Config(format!(
+            "pgbouncer={v:?} in the connection string: expected true or false"
+        ))
+    };
+    let mut mode = None;
+    if url.contains("://") {
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_string(), None));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("pgbouncer", value)) => {
+                    mode =
+                        Some(StatementMode::from_pgbouncer_flag(value).ok_or_else(|| bad(value))?);
+                }
+                _ => kept.push(pair),
+            }
+        }
+        let rest = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return Ok((rest, mode));
+    }
+    let mut kept = Vec::new();
+    for word in url.split_whitespace() {
+        match word.split_once('=') {
+            Some(("pgbouncer", value)) => {
+                mode = Some(StatementMode::from_pgbouncer_flag(value).ok_or_else(|| bad(value))?);
+            }
+            _ => kept.push(word),
+        }
+    }
+    if mode.is_none() {
+        return Ok((url.to_string(), None));
+    }
+    Ok((kept.join(" "), mode))
+}
+
+/// What the unnamed path needs to know of a statement: its parameter types (declared in the
+/// Parse message) and its result column types.
+struct Shape {
+    params: Vec<Type>,
+    columns: Vec<Type>,
+}
+
+/// A bounded map keyed by SQL text, least recently used evicted beyond its capacity.
+struct StatementCache<V> {
     /// Keyed by SQL text with FxHash: a lookup per statement run, on text the caller built,
     /// so SipHash's flood resistance buys nothing here and costs ~10x.
-    map: rustc_hash::FxHashMap<Box<str>, (Statement, u64)>,
+    map: rustc_hash::FxHashMap<Box<str>, (V, u64)>,
     tick: u64,
     capacity: usize,
 }
 
-impl StatementCache {
-    fn get(&mut self, sql: &str) -> Option<Statement> {
+impl<V: Clone> StatementCache<V> {
+    fn new(capacity: usize) -> Self {
+        StatementCache {
+            map: rustc_hash::FxHashMap::default(),
+            tick: 0,
+            capacity,
+        }
+    }
+
+    fn get(&mut self, sql: &str) -> Option<V> {
         self.tick += 1;
         let tick = self.tick;
         self.map.get_mut(sql).map(|(s, used)| {
@@ -51,7 +187,7 @@ impl StatementCache {
         })
     }
 
-    fn insert(&mut self, sql: &str, stmt: Statement) {
+    fn insert(&mut self, sql: &str, stmt: V) {
         if self.capacity == 0 {
             return;
         }
@@ -72,7 +208,18 @@ impl StatementCache {
 /// One server connection with its cache and state, as the pool holds it.
 pub struct Conn {
     client: Client,
-    cache: StatementCache,
+    cache: StatementCache<Statement>,
+    /// [`StatementMode::Unnamed`]: statements run unnamed, with types from `shapes`.
+    unnamed: bool,
+    /// Parameter and column types by SQL text, for the unnamed path.
+    shapes: StatementCache<Arc<Shape>>,
+    /// The current transaction block learned a shape with a type the `postgres` crate looked
+    /// up with its own named statements: the block must end with `DEALLOCATE ALL`
+    /// ([`Conn::finish_block`]).
+    typeinfo_on_server: bool,
+    /// The client holds handles to type-lookup statements that were deallocated: it must not
+    /// learn another shape, and the pool closes it on check-in.
+    pub(crate) typeinfo_stale: bool,
     /// Set when the connection must not go back to the pool (closed, fatal error, failed
     /// rollback); r2d2 then drops it (`has_broken`).
     pub(crate) broken: bool,
@@ -97,11 +244,11 @@ impl Conn {
     pub(crate) fn new(client: Client, cache_capacity: usize) -> Self {
         Conn {
             client,
-            cache: StatementCache {
-                map: rustc_hash::FxHashMap::default(),
-                tick: 0,
-                capacity: cache_capacity,
-            },
+            cache: StatementCache::new(cache_capacity),
+            unnamed: false,
+            shapes: StatementCache::new(cache_capacity),
+            typeinfo_on_server: false,
+            typeinfo_stale: false,
             broken: false,
             aborted: false,
             savepoint_seq: 0,
@@ -137,6 +284,10 @@ impl Conn {
             if code == "0A000" || code == "26000" {
                 self.cache.map.remove(sql);
             }
+            // A parameter type no longer matching (after DDL) is learned again next time.
+            if matches!(code, "42804" | "42883" | "42P08" | "22P02") {
+                self.shapes.map.remove(sql);
+            }
         } else if e.is_closed() {
             self.broken = true;
         }
@@ -144,7 +295,24 @@ impl Conn {
         Error::from(e)
     }
 
+    /// Whether statements run unnamed ([`StatementMode::Unnamed`]).
+    pub(crate) fn is_unnamed(&self) -> bool {
+        self.unnamed
+    }
+
+    /// A named prepared statement for `sql`, from the cache or prepared now.
+    ///
+    /// # Errors
+    /// In [`StatementMode::Unnamed`], [`Error::Config`]: a named statement handed out could
+    /// outlive the transaction (use [`Conn::column_types`]); else the server's error.
     pub(crate) fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
+        if self.unnamed {
+            return Err(Error::Config(
+                "named prepared statements are off (statement mode unnamed, for PgBouncer \
+                 transaction pooling); Executor::column_types gives a statement's column types"
+                    .into(),
+            ));
+        }
         if let Some(s) = self.cache.get(sql) {
             return Ok(s);
         }
@@ -157,13 +325,164 @@ impl Conn {
         }
     }
 
+    /// Runs `sql` inside the current transaction block (a [`crate::Transaction`] or
+    /// [`crate::Savepoint`]).
     pub(crate) fn query(
         &mut self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
+        if self.unnamed {
+            return self.query_unnamed(sql, params, true);
+        }
         let stmt = self.prepare(sql)?;
         self.query_prepared(&stmt, sql, params)
+    }
+
+    /// The result column types of `sql`: from the named statement's description, or in
+    /// [`StatementMode::Unnamed`] from the shape cache (learned inside the current block when
+    /// `in_block`, else inside a block of its own).
+    pub(crate) fn column_types(&mut self, sql: &str, in_block: bool) -> Result<Vec<Type>, Error> {
+        if self.unnamed {
+            return Ok(self.shape(sql, in_block)?.columns.clone());
+        }
+        let stmt = self.prepare(sql)?;
+        Ok(stmt.columns().iter().map(|c| c.type_().clone()).collect())
+    }
+
+    /// Whether the shape of `sql` is known (so running it learns nothing).
+    pub(crate) fn has_shape(&self, sql: &str) -> bool {
+        self.shapes.map.contains_key(sql)
+    }
+
+    /// The shape of `sql`, from the cache or learned now: prepared under a name, described and
+    /// closed again inside one transaction block (the caller's when `in_block`, else a
+    /// `BEGIN` .. `COMMIT` of its own), so the pooler keeps one server connection for all of it.
+    fn shape(&mut self, sql: &str, in_block: bool) -> Result<Arc<Shape>, Error> {
+        if let Some(shape) = self.shapes.get(sql) {
+            return Ok(shape);
+        }
+        if !in_block {
+            self.batch_execute("BEGIN")?;
+        }
+        let learned = match self.client.prepare(sql) {
+            Ok(stmt) => {
+                let shape = Shape {
+                    params: stmt.params().to_vec(),
+                    columns: stmt.columns().iter().map(|c| c.type_().clone()).collect(),
+                };
+                // Dropping the statement queues its Close, sent ahead of the next message:
+                // still inside this block, so on the same server connection.
+                drop(stmt);
+                if shape
+                    .params
+                    .iter()
+                    .chain(&shape.columns)
+                    .any(|t| Type::from_oid(t.oid()).is_none())
+                {
+                    self.typeinfo_on_server = true;
+                }
+                Ok(shape)
+            }
+            Err(e) => {
+                // A failure may come after the client prepared type-lookup statements.
+                self.typeinfo_on_server = true;
+                Err(self.fail(sql, e))
+            }
+        };
+        if !in_block {
+            let end = if learned.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
+            let ended = self.finish_block(end);
+            if ended.is_err() {
+                self.broken = true;
+            }
+            // The block was ours: a failure inside it does not abort anything of the caller.
+            self.aborted = false;
+            ended?;
+        }
+        let shape = Arc::new(learned?);
+        self.shapes.insert(sql, shape.clone());
+        Ok(shape)
+    }
+
+    /// Ends the current transaction block with `end` (`COMMIT` or `ROLLBACK`), deallocating
+    /// in the same message the type-lookup statements a shape learned in it left on the server
+    /// connection (`DEALLOCATE ALL` before `COMMIT`, after `ROLLBACK`, so it runs whether or not
+    /// the block failed); the client's handles to them are then stale.
+    ///
+    /// # Errors
+    /// The server's error for the message.
+    pub(crate) fn finish_block(&mut self, end: &str) -> Result<(), Error> {
+        if !self.typeinfo_on_server {
+            return self.batch_execute(end);
+        }
+        let sql = if end.eq_ignore_ascii_case("COMMIT") {
+            format!("DEALLOCATE ALL; {end}")
+        } else {
+            format!("{end}; DEALLOCATE ALL")
+        };
+        self.batch_execute(&sql)?;
+        self.typeinfo_on_server = false;
+        self.typeinfo_stale = true;
+        Ok(())
+    }
+
+    /// `params` paired with the shape's parameter types.
+    fn typed_params<'p>(
+        shape: &Shape,
+        params: &[&'p (dyn ToSql + Sync)],
+    ) -> Result<Vec<(&'p (dyn ToSql + Sync), Type)>, Error> {
+        if shape.params.len() != params.len() {
+            return Err(Error::Config(format!(
+                "the statement has {} parameters, {} were given",
+                shape.params.len(),
+                params.len()
+            )));
+        }
+        Ok(params
+            .iter()
+            .zip(&shape.params)
+            .map(|(p, t)| (*p, t.clone()))
+            .collect())
+    }
+
+    /// Runs `sql` as the unnamed statement (one round trip), with its shape learned first
+    /// when unknown (inside the caller's block when `in_block`).
+    pub(crate) fn query_unnamed(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        in_block: bool,
+    ) -> Result<Vec<Row>, Error> {
+        let shape = self.shape(sql, in_block)?;
+        let typed = Self::typed_params(&shape, params)?;
+        let started = statement_clock();
+        let r = self.client.query_typed(sql, &typed);
+        if let Some(started) = started {
+            tracing::debug!(elapsed = ?started.elapsed(), sql, "query (unnamed)");
+        }
+        r.map_err(|e| self.fail(sql, e))
+    }
+
+    /// [`Conn::query_unnamed`] for the number of rows affected.
+    pub(crate) fn execute_unnamed(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        in_block: bool,
+    ) -> Result<u64, Error> {
+        let shape = self.shape(sql, in_block)?;
+        let typed = Self::typed_params(&shape, params)?;
+        let started = statement_clock();
+        let r = self.client.execute_typed(sql, &typed);
+        if let Some(started) = started {
+            tracing::debug!(elapsed = ?started.elapsed(), sql, "execute (unnamed)");
+        }
+        r.map_err(|e| self.fail(sql, e))
     }
 
     /// Runs `stmt` (prepared on this connection from `sql`).
@@ -181,11 +500,15 @@ impl Conn {
         r.map_err(|e| self.fail(sql, e))
     }
 
+    /// Runs `sql` inside the current transaction block for its row count.
     pub(crate) fn execute(
         &mut self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
+        if self.unnamed {
+            return self.execute_unnamed(sql, params, true);
+        }
         let stmt = self.prepare(sql)?;
         self.execute_prepared(&stmt, sql, params)
     }
@@ -232,6 +555,8 @@ fn statement_clock() -> Option<Instant> {
 pub(crate) struct Manager {
     pub(crate) inner: r2d2_postgres::PostgresConnectionManager<postgres::NoTls>,
     pub(crate) cache_capacity: usize,
+    /// [`crate::DataSourceConfig::statement_mode`].
+    pub(crate) statement_mode: StatementMode,
     /// [`crate::PoolOptions::idle_check_after`].
     pub(crate) idle_check_after: Duration,
     /// How long the idle check waits for the server's answer.
@@ -264,7 +589,9 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Conn, ConnectError> {
         let client = self.inner.connect().map_err(ConnectError)?;
-        Ok(Conn::new(client, self.cache_capacity))
+        let mut conn = Conn::new(client, self.cache_capacity);
+        conn.unnamed = self.statement_mode == StatementMode::Unnamed;
+        Ok(conn)
     }
 
     /// Called by r2d2 on checkout. A connection returned less than `idle_check_after` ago is
@@ -283,7 +610,7 @@ impl r2d2::ManageConnection for Manager {
     /// whether the connection must be discarded.
     fn has_broken(&self, conn: &mut Conn) -> bool {
         conn.returned_at = Instant::now();
-        conn.broken || conn.tx_unknown || conn.client.is_closed()
+        conn.broken || conn.tx_unknown || conn.typeinfo_stale || conn.client.is_closed()
     }
 }
 
@@ -412,6 +739,39 @@ mod tests {
         ] {
             assert!(!statement_controls_transaction(sql), "{sql:?}");
         }
+    }
+
+    #[test]
+    fn the_pgbouncer_parameter_is_taken_out_of_urls_and_key_value_strings() {
+        let take = |s: &str| take_pgbouncer_param(s).unwrap();
+        assert_eq!(
+            take("postgres://u@h:6432/db?pgbouncer=true"),
+            (
+                "postgres://u@h:6432/db".to_string(),
+                Some(StatementMode::Unnamed)
+            )
+        );
+        assert_eq!(
+            take("postgres://u@h/db?application_name=x&pgbouncer=false&sslmode=disable"),
+            (
+                "postgres://u@h/db?application_name=x&sslmode=disable".to_string(),
+                Some(StatementMode::Prepared)
+            )
+        );
+        assert_eq!(
+            take("postgres://u@h/db?application_name=x"),
+            ("postgres://u@h/db?application_name=x".to_string(), None)
+        );
+        assert_eq!(
+            take("host=h pgbouncer=1 dbname=db"),
+            ("host=h dbname=db".to_string(), Some(StatementMode::Unnamed))
+        );
+        assert_eq!(
+            take("host=h dbname=db"),
+            ("host=h dbname=db".to_string(), None)
+        );
+        let err = take_pgbouncer_param("postgres://h/db?pgbouncer=maybe").unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
     }
 
     #[test]

@@ -683,6 +683,13 @@ impl Executor for PooledConnection {
         Ok(stmt.columns().iter().map(|c| c.type_().clone()).collect())
     }
 
+    fn statement_mode(&mut self) -> crate::StatementMode {
+        match self.conn() {
+            Ok(c) if c.is_unnamed() => crate::StatementMode::Unnamed,
+            _ => crate::StatementMode::Prepared,
+        }
+    }
+
     fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
         let stmt = self.statement(sql)?;
         // The statement is bound to this connection: keep it.

@@ -83,8 +83,34 @@ pub trait Executor {
     /// and column types).
     ///
     /// # Errors
-    /// As [`Executor::query`].
+    /// As [`Executor::query`]; [`Error::Config`] in [`crate::StatementMode::Unnamed`], where no
+    /// named statement is handed out (it could outlive its transaction behind a pooler): use
+    /// [`Executor::column_types`].
     fn prepare(&mut self, sql: &str) -> Result<Statement, Error>;
+
+    /// The result column types of `sql` as the server describes it, without running it (to
+    /// check a result can be decoded before a write that cannot be undone). From the
+    /// connection's statement cache, or in [`crate::StatementMode::Unnamed`] from its cache of
+    /// statement shapes; the default asks [`Executor::prepare`].
+    ///
+    /// # Errors
+    /// As [`Executor::query`].
+    fn column_types(&mut self, sql: &str) -> Result<Vec<postgres::types::Type>, Error> {
+        Ok(self
+            .prepare(sql)?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect())
+    }
+
+    /// How this executor's connection sends statements ([`crate::StatementMode`]): code that
+    /// uses the raw [`Executor::client`], whose `COPY` and `query` prepare named statements,
+    /// must not do so outside a transaction under [`crate::StatementMode::Unnamed`]. The
+    /// default answers [`crate::StatementMode::Prepared`].
+    fn statement_mode(&mut self) -> crate::StatementMode {
+        crate::StatementMode::Prepared
+    }
 
     /// The underlying `postgres` client, for what this trait does not cover (`COPY`,
     /// notifications). Statements run on it bypass the cache and the failed-transaction
@@ -120,6 +146,18 @@ macro_rules! impl_executor {
             fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, $crate::Error> {
                 self.conn()?.prepare(sql)
             }
+            fn column_types(
+                &mut self,
+                sql: &str,
+            ) -> Result<Vec<postgres::types::Type>, $crate::Error> {
+                self.conn()?.column_types(sql, true)
+            }
+            fn statement_mode(&mut self) -> $crate::StatementMode {
+                match self.conn() {
+                    Ok(c) if c.is_unnamed() => $crate::StatementMode::Unnamed,
+                    _ => $crate::StatementMode::Prepared,
+                }
+            }
             fn client(&mut self) -> Result<&mut postgres::Client, $crate::Error> {
                 Ok(self.conn()?.client())
             }
@@ -140,6 +178,12 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     }
     fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
         (**self).prepare(sql)
+    }
+    fn column_types(&mut self, sql: &str) -> Result<Vec<postgres::types::Type>, Error> {
+        (**self).column_types(sql)
+    }
+    fn statement_mode(&mut self) -> crate::StatementMode {
+        (**self).statement_mode()
     }
     fn client(&mut self) -> Result<&mut postgres::Client, Error> {
         (**self).client()

@@ -97,12 +97,21 @@ impl TestDb {
     }
 
     /// A plain `postgres` client on this database, outside ignis-tx: what "another connection"
-    /// sees.
+    /// sees. When `DIRECT_URL` is set (Prisma's name for the server behind a pooler), it
+    /// connects there rather than to `DATABASE_URL`: the client prepares named statements,
+    /// which a pooler in transaction mode does not keep between statements.
     ///
     /// # Panics
-    /// When the server is unreachable.
+    /// When the server is unreachable or `DIRECT_URL` does not parse.
     pub fn client(&self) -> postgres::Client {
-        connect(&self.config())
+        match std::env::var("DIRECT_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => connect(
+                &DataSourceConfig::from_url(&url)
+                    .unwrap_or_else(|e| panic!("DIRECT_URL: {e}"))
+                    .with_database(&self.name),
+            ),
+            None => connect(&self.config()),
+        }
     }
 }
 
@@ -316,6 +325,12 @@ impl Executor for Recording<'_> {
     }
     fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, ignis_tx::Error> {
         self.inner.prepare(sql)
+    }
+    fn column_types(&mut self, sql: &str) -> Result<Vec<postgres::types::Type>, ignis_tx::Error> {
+        self.inner.column_types(sql)
+    }
+    fn statement_mode(&mut self) -> ignis_tx::StatementMode {
+        self.inner.statement_mode()
     }
     fn client(&mut self) -> Result<&mut postgres::Client, ignis_tx::Error> {
         self.client_calls += 1;

@@ -226,15 +226,10 @@ impl<'a> Call<'a> {
             return Ok((n, Vec::new()));
         };
         // A write that autocommits cannot be undone once it ran: every returned column must
-        // be decodable before it runs (the statement's column types, from the prepared
-        // statement the query below reuses), so decoding cannot fail after the commit.
-        let stmt = self.exec.prepare(sql)?;
-        if let Some((n, col)) = stmt
-            .columns()
-            .iter()
-            .enumerate()
-            .find(|(_, c)| !decoder.accepts(c.type_()))
-        {
+        // be decodable before it runs (the statement's column types, from the statement
+        // cache the query below reuses), so decoding cannot fail after the commit.
+        let types = self.exec.column_types(sql)?;
+        if let Some((n, col)) = types.iter().enumerate().find(|(_, t)| !decoder.accepts(t)) {
             let model = self.model();
             return Err(RepoError::Decode {
                 model: model.name.clone(),
@@ -245,7 +240,7 @@ impl<'a> Call<'a> {
                 message: format!(
                     "Postgres type `{}` has no decoding; the write was not run (use \
                      should_return(false), or give the column a decodable type)",
-                    col.type_().name()
+                    col.name()
                 ),
             });
         }

@@ -479,6 +479,9 @@ impl Call<'_> {
             if single_group
                 && ret.is_none()
                 && rows.len() >= COPY_MIN_ROWS
+                // The raw client's COPY prepares a named statement, which a pooler in
+                // transaction mode does not keep between messages (StatementMode::Unnamed).
+                && self.exec.statement_mode() == ignis_tx::StatementMode::Prepared
                 && self.copy_allowed()?
             {
                 if let Some(copy) = copy_columns(&columns, &mut bounds) {
