@@ -66,9 +66,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         let ty = f.ty;
         let property = &f.property;
         let nullable = types::option_inner(ty).is_some();
-        let optional = nullable
-            || f.attrs.default.is_some()
-            || generated.iter().any(|p| *p == property.as_str());
+        let optional =
+            nullable || f.attrs.default.is_some() || generated.contains(&property.as_str());
         if optional && !nullable {
             let doc = format!(
                 "`{property}`: `None` leaves it to the database (its default, or the actor for \

@@ -59,6 +59,9 @@ struct Note {
     created_by: Option<String>,
 }
 
+/// A note's title, score, stage, meta and creator, to compare written rows.
+type NoteSummary<'a> = (&'a str, Option<f64>, Stage, &'a Value, Option<&'a str>);
+
 struct App {
     _db: TestDb,
     items: DefaultCrudRepository<Item>,
@@ -249,7 +252,7 @@ fn typed_and_json_create_all_leave_the_same_rows() {
         })
         .collect();
     let created = app.notes.create_all(&notes).unwrap().data;
-    let titles: Vec<(&str, Option<f64>, Stage, &Value, Option<&str>)> = created
+    let titles: Vec<NoteSummary<'_>> = created
         .iter()
         .map(|n| {
             (
