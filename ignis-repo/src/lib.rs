@@ -11,13 +11,18 @@
 //! rows through a server-side cursor, one batch in memory at a time ([`RowStream`]), and
 //! [`Repository::copy_to`] exports a model's table with `COPY .. TO STDOUT`.
 //!
+//! Writes take the same two forms: an Ignis JSON object, or typed values bound as they are
+//! ([`WriteValues`]: the `New...` and `...Patch` types of `#[derive(Writable)]`, through
+//! [`CreateData`] and [`PatchData`]). A typed repository (`DefaultCrudRepository<User>`, rows
+//! `#[derive(FromRow)]`) reads and writes its struct types.
+//!
 //! ## Layout
 //! - [`filter`]: parse, validate, coerce and merge filters into a typed [`Filter`].
 //! - `query`: the engine. A read is planned once, written once (SQL and bound values in one
 //!   walk, the SQL text being the prepared-statement cache key), run once per include level,
 //!   and yields one row set per level, related rows grouped per parent.
 //! - `rows`: row sets and the decoders (JSON, serde, `FromRow`); JSON value shapes.
-//! - `write`: INSERT, COPY, UPDATE with JSON paths, DELETE, soft delete.
+//! - `write`: INSERT, COPY, UPDATE with JSON paths, DELETE, soft delete; JSON or typed data.
 //! - `repository`: the public handles.
 //!
 //! Start with the [`prelude`].
