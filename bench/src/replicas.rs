@@ -56,7 +56,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// What the case produced: its measurements, or why it did not run.
 #[derive(Debug, Clone)]
 pub enum ReplicaCase {
-    /// The topology could not start; the reason, one line.
+    /// The topology could not start: one line for the report saying why.
     Skipped(String),
     /// Both measurements.
     Ran(ReplicaResult),
@@ -130,7 +130,10 @@ impl Dbs<'_> {
 pub fn run(quick: bool, samples: Option<usize>, pin: PinMode) -> Result<ReplicaCase, BoxError> {
     let samples = samples.unwrap_or(if quick { 3 } else { 7 });
     // A directory per process, so two runs on one machine never stop each other's servers.
-    let dir = Topology::dir_in_target(&format!("bench-replicas-{}", std::process::id()));
+    let dir = Topology::dir_in_target(&format!("{DIR_PREFIX}{}", std::process::id()));
+    if let Some(parent) = dir.parent() {
+        clear_stale(parent);
+    }
     let options = TopologyOptions {
         replicas: STANDBYS,
         ..TopologyOptions::default()
@@ -142,10 +145,10 @@ pub fn run(quick: bool, samples: Option<usize>, pin: PinMode) -> Result<ReplicaC
         Ok(t) => t,
         Err(e) => {
             let full = e.to_string();
-            let first = full.lines().next().unwrap_or("unknown error").trim();
             eprintln!("workload {NUMBER} skipped: the topology could not start:\n{full}");
             return Ok(ReplicaCase::Skipped(format!(
-                "the primary with two standbys could not start ({first})"
+                "Skipped: a primary with two standbys could not be started ({})",
+                one_line(&full, 300)
             )));
         }
     };
@@ -222,6 +225,44 @@ pub fn run(quick: bool, samples: Option<usize>, pin: PinMode) -> Result<ReplicaC
         start_secs,
         pinned,
     }))
+}
+
+/// The name of a run's topology directory, before the process id.
+const DIR_PREFIX: &str = "bench-replicas-";
+
+/// Stops and removes what runs that were killed before they could clean up left in `parent`:
+/// each `bench-replicas-<pid>` whose process is gone. [`Topology::start`] in such a directory
+/// stops the servers it finds there and empties it; the primary it then makes is removed
+/// again at once. Failures are warnings.
+fn clear_stale(parent: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(DIR_PREFIX))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let path = entry.path();
+        eprintln!(
+            "workload {NUMBER}: removing the topology of an earlier run that did not finish ({})",
+            path.display()
+        );
+        if let Err(e) = Topology::start(&path, &TopologyOptions::default()) {
+            eprintln!(
+                "warning: could not remove {}: {}",
+                path.display(),
+                one_line(&e.to_string(), 300)
+            );
+        }
+    }
 }
 
 /// Labels of the two variants of each case.
@@ -502,6 +543,18 @@ fn served(
         .collect()
 }
 
+/// `text` on one line (runs of whitespace as one space), cut to `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= max {
+        joined
+    } else {
+        let cut: String = joined.chars().take(max).collect();
+        format!("{cut}...")
+    }
+}
+
 /// Thousands separators.
 fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -523,7 +576,7 @@ fn grouped(n: i64) -> String {
 pub fn markdown(case: &ReplicaCase) -> String {
     let r = match case {
         ReplicaCase::Skipped(why) => {
-            return format!("\n## Read replicas (workload {NUMBER}): skipped\n\n{why}.\n");
+            return format!("\n## Read replicas (workload {NUMBER})\n\n{why}.\n");
         }
         ReplicaCase::Ran(r) => r,
     };
@@ -590,7 +643,11 @@ pub fn markdown(case: &ReplicaCase) -> String {
         }
     }
     s.push_str(&format!(
-        "\nWith replicas against without: {}. The single-thread case ran {}.\n",
+        "\nWith replicas against without: {}. The client CPU difference is what routing costs \
+         the client per call (choosing a standby, checking a connection out of its pool); the \
+         wall-time difference adds the servers' side, which moves from run to run with how the \
+         scheduler runs three servers and the client on the same cores. The single-thread case \
+         ran {}.\n",
         overhead.join("; "),
         if r.pinned {
             "with the client thread and the backend of every connection (primary and both \
