@@ -55,7 +55,7 @@ pub type FilterJson = JsonValue;
 /// use ignis_repo::filter::typed::enum_label;
 /// use ignis_schema::PgEnum;
 ///
-/// #[derive(PgEnum)]
+/// #[derive(PgEnum, Debug)]
 /// enum Mood { Sad, Happy }
 /// assert_eq!(enum_label(&Mood::Happy), serde_json::json!("happy"));
 /// ```
