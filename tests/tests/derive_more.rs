@@ -4,8 +4,9 @@
 //! nothing between them; so do identity and serial sequence options, column collations,
 //! statistics and comments, foreign keys with actions over two properties or to a table no
 //! model describes, index keys with operator classes, expressions and sort order, exclusion
-//! constraints and the primary key's name and order; `#[derive(PgEnum)]` enums are Postgres enum types that the schema
-//! learns from the models, bind as parameters, and read back through a derived `FromRow`.
+//! constraints and the primary key's name and order; `#[derive(PgEnum)]` enums are Postgres
+//! enum types that the schema learns from the models, bind as parameters, and read back
+//! through a derived `FromRow`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
@@ -323,6 +324,7 @@ fn enums_bind_as_parameters_and_decode_by_label() {
 
 /// A parent with a composite key in its own order, named (not deferrable: a foreign key
 /// cannot reference a deferrable key).
+#[allow(dead_code)] // a model only: its rows are read with SQL
 #[derive(Model, Debug)]
 #[ignis(
     table = "accounts",
@@ -338,6 +340,7 @@ struct Account {
 
 /// Identity, serial and column options; foreign keys with actions, over two properties and to
 /// a table no model describes; index keys with options; an exclusion constraint.
+#[allow(dead_code)] // a model only: its rows are read with SQL
 #[derive(Model, Debug)]
 #[ignis(
     table = "entries",
