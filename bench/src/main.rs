@@ -17,7 +17,8 @@
 //!
 //! Options: `--quick` (3 samples of small batches: a smoke test for CI), `--samples N`,
 //! `--only 1,6` (some workloads only; 9 is the migrator case: plan 1,000 tables, see
-//! [`migrator`]; 10 the export of 1,000,000 rows, streamed and in full, see [`export`]), `--impl ignis|raw|diesel` (one implementation only, for profiling; no ratios
+//! [`migrator`]; 10 the export of 1,000,000 rows, streamed and in full, see [`export`]; 11 find by id with
+//! and without read replicas on a primary with two standbys, see [`replicas`]), `--impl ignis|raw|diesel` (one implementation only, for profiling; no ratios
 //! then), `--pin same|off` (where workloads 1-6 run: client thread and server backends on one
 //! CPU, the default, or wherever the scheduler puts them; see [`pin`]).
 //!
@@ -38,6 +39,7 @@ mod migrator;
 mod model;
 mod pin;
 mod raw;
+mod replicas;
 mod report;
 mod workload;
 
@@ -267,6 +269,12 @@ fn run() -> Result<(), BoxError> {
     } else {
         None
     };
+    // The read replica case, "workload 11" for --only, on a topology of its own.
+    let replicas = if args.only.as_ref().is_none_or(|o| o.contains(&11)) {
+        Some(replicas::run(args.quick, args.samples, args.pin)?)
+    } else {
+        None
+    };
     let info = RunInfo {
         peak_kb: report::peak_memory_kb(),
         seconds: started.elapsed().as_secs_f64(),
@@ -279,6 +287,9 @@ fn run() -> Result<(), BoxError> {
     }
     if let Some(e) = &export {
         text.push_str(&export::markdown(e));
+    }
+    if let Some(r) = &replicas {
+        text.push_str(&replicas::markdown(r));
     }
     println!("{text}");
     let path = report_path();

@@ -2,6 +2,13 @@
 //! is accepted by both (one struct usually derives both), anything else is a compile error that
 //! points at the key.
 
+mod constraints;
+
+pub(crate) use constraints::{
+    Action, ExclusionAttr, ForeignKeyAttr, ForeignTarget, IdentityAttr, IndexKeyAttr,
+    PrimaryKeyAttr, SequenceAttr, SerialAttr,
+};
+
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
@@ -63,16 +70,6 @@ pub(crate) struct RelationAttr {
     pub(crate) model: Option<LitStr>,
 }
 
-/// `foreign_key(model = "User", references = "id", name = "..")` on a field.
-pub(crate) struct ForeignKeyAttr {
-    /// The referenced model.
-    pub(crate) model: LitStr,
-    /// The referenced properties (`id` when not given).
-    pub(crate) references: Vec<String>,
-    /// The constraint name, when not `FK_{Model}_{property}_{Target}_{references}`.
-    pub(crate) name: Option<LitStr>,
-}
-
 /// The `#[ignis(..)]` keys of one field.
 #[derive(Default)]
 pub(crate) struct FieldAttrs {
@@ -90,12 +87,23 @@ pub(crate) struct FieldAttrs {
     pub(crate) index: Option<Option<LitStr>>,
     pub(crate) relation: Option<RelationAttr>,
     pub(crate) foreign_key: Option<ForeignKeyAttr>,
+    /// `identity` / `identity(by_default, start = ..)`.
+    pub(crate) identity: Option<IdentityAttr>,
+    /// `sequence(name = "..", start = ..)`: a serial column's sequence.
+    pub(crate) sequence: Option<SerialAttr>,
+    /// `collation = "C"`.
+    pub(crate) collation: Option<LitStr>,
+    /// `statistics = 500`.
+    pub(crate) statistics: Option<i32>,
+    /// `comment = ".."`.
+    pub(crate) comment: Option<LitStr>,
     /// Span of the first key that describes a column (for "not on a relation" errors).
     column_key: Option<(Span, &'static str)>,
 }
 
 const FIELD_KEYS: &str = "property, column, pg_type, default, renamed_from, primary_key, hidden, \
-                          unique, index, foreign_key(..), relation, skip";
+                          unique, index, foreign_key(..), identity, sequence(..), collation, \
+                          statistics, comment, relation, skip";
 
 impl FieldAttrs {
     /// Reads every `#[ignis(..)]` attribute of a field.
@@ -171,8 +179,32 @@ impl FieldAttrs {
             }
             "foreign_key" => {
                 self.column_key(meta, "foreign_key");
-                let fk = parse_foreign_key(meta)?;
+                let fk = constraints::parse_foreign_key(meta, false)?;
                 once(&mut self.foreign_key, fk, meta, "foreign_key")
+            }
+            "identity" => {
+                self.column_key(meta, "identity");
+                let identity = constraints::parse_identity(meta)?;
+                once(&mut self.identity, identity, meta, "identity")
+            }
+            "sequence" => {
+                self.column_key(meta, "sequence");
+                let serial = constraints::parse_serial(meta)?;
+                once(&mut self.sequence, serial, meta, "sequence")
+            }
+            "collation" => {
+                self.column_key(meta, "collation");
+                let lit = constraints::collation(string(meta)?)?;
+                once(&mut self.collation, lit, meta, "collation")
+            }
+            "statistics" => {
+                self.column_key(meta, "statistics");
+                let target = constraints::statistics(meta)?;
+                once(&mut self.statistics, target, meta, "statistics")
+            }
+            "comment" => {
+                self.column_key(meta, "comment");
+                once(&mut self.comment, string(meta)?, meta, "comment")
             }
             "relation" => {
                 let rel = parse_relation(meta)?;
@@ -202,6 +234,18 @@ impl FieldAttrs {
             return Err(syn::Error::new(
                 span,
                 format!("`{key}` describes a column, but a `relation` field is not a column"),
+            ));
+        }
+        if let (Some(identity), Some(_)) = (&self.identity, &self.sequence) {
+            return Err(syn::Error::new(
+                identity.span,
+                "a column is either an identity (`identity`) or a serial (`sequence(..)`), not both",
+            ));
+        }
+        if let (Some(identity), Some(_)) = (&self.identity, &self.default) {
+            return Err(syn::Error::new(
+                identity.span,
+                "an identity column takes its values from its sequence: it has no `default`",
             ));
         }
         if let (Some(rel), Some(hidden)) = (&self.relation, self.hidden) {
@@ -238,36 +282,6 @@ fn parse_relation(meta: &ParseNestedMeta<'_>) -> syn::Result<RelationAttr> {
     Ok(rel)
 }
 
-fn parse_foreign_key(meta: &ParseNestedMeta<'_>) -> syn::Result<ForeignKeyAttr> {
-    let mut model = None;
-    let mut references = None;
-    let mut name = None;
-    if !meta.input.peek(syn::token::Paren) {
-        return Err(meta.error("expected `foreign_key(model = \"User\")` (optionally with `references = \"id\"`, `name = \"..\"`)"));
-    }
-    meta.parse_nested_meta(|inner| {
-        let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        match key.as_str() {
-            "model" => once(&mut model, string(&inner)?, &inner, "model"),
-            "references" => once(&mut references, name_list(&string(&inner)?)?, &inner, "references"),
-            "name" => once(&mut name, string(&inner)?, &inner, "name"),
-            _ => Err(inner.error(
-                "unknown foreign_key option; expected `model = \"..\"`, `references = \"..\"` or `name = \"..\"`",
-            )),
-        }
-    })?;
-    let Some(model) = model else {
-        return Err(
-            meta.error("`foreign_key` needs the referenced model: `foreign_key(model = \"User\")`")
-        );
-    };
-    Ok(ForeignKeyAttr {
-        model,
-        references: references.unwrap_or_else(|| vec!["id".to_string()]),
-        name,
-    })
-}
-
 /// One Ignis enricher named on the struct, with its options as the derive passes them on.
 pub(crate) enum EnricherAttr {
     /// `id = "string" | "number" | "big-number"`.
@@ -302,7 +316,14 @@ pub(crate) struct UniqueAttr {
 /// include = "c")` on the struct.
 pub(crate) struct IndexAttr {
     pub(crate) name: LitStr,
+    /// Plain keys; empty when `keys` are given.
     pub(crate) properties: Vec<String>,
+    /// `key(..)` keys with options, in order.
+    pub(crate) keys: Vec<IndexKeyAttr>,
+    /// `nulls_not_distinct`.
+    pub(crate) nulls_not_distinct: bool,
+    /// `with = "fillfactor = 70"`.
+    pub(crate) storage_parameters: Vec<(String, String)>,
     pub(crate) method: Option<LitStr>,
     pub(crate) predicate: Option<LitStr>,
     pub(crate) unique: bool,
@@ -346,6 +367,14 @@ pub(crate) struct StructAttrs {
     pub(crate) indexes: Vec<IndexAttr>,
     /// Check constraints, in the order written.
     pub(crate) checks: Vec<CheckAttr>,
+    /// Struct-level foreign keys (several properties, or options), in the order written.
+    pub(crate) foreign_keys: Vec<ForeignKeyAttr>,
+    /// Exclusion constraints, in the order written.
+    pub(crate) exclusions: Vec<ExclusionAttr>,
+    /// `primary_key(name = .., order = .., deferrable, initially_deferred)`.
+    pub(crate) primary_key: Option<PrimaryKeyAttr>,
+    /// `comment = ".."`: the table's comment.
+    pub(crate) comment: Option<LitStr>,
     /// `default_filter = r#"{"where": ..}"#`: Ignis filter JSON, checked to be an object.
     pub(crate) default_filter: Option<LitStr>,
     /// `renamed_from = "old_table"`: the table's previous name.
@@ -355,11 +384,12 @@ pub(crate) struct StructAttrs {
 }
 
 const STRUCT_KEYS: &str = "name, table, schema, skip_migrate, renamed_from, default_filter, \
-                           unique(..), index(..), check(..), id, tz, user_audit, data_type, \
+                           comment, primary_key(..), unique(..), index(..), check(..), \
+                           foreign_key(..), exclusion(..), id, tz, user_audit, data_type, \
                            user_columns, principal";
 
 /// Keys a struct may repeat (one constraint each).
-const REPEATABLE: &[&str] = &["unique", "index", "check"];
+const REPEATABLE: &[&str] = &["unique", "index", "check", "foreign_key", "exclusion"];
 
 /// A constraint or index name: 1 to 63 bytes (Postgres truncates longer names).
 fn object_name(lit: LitStr) -> syn::Result<LitStr> {
@@ -427,8 +457,11 @@ fn parse_unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
 }
 
 fn parse_index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
-    const EXAMPLE: &str = "`index(name = \"IDX_..\", properties = \"a, b\")` (optionally with \
-                           `method = \"gin\"`, `where = \"<sql>\"`, `unique`, `include = \"c\"`)";
+    const EXAMPLE: &str = "`index(name = \"IDX_..\", properties = \"a, b\")` or `index(name = \
+                           \"IDX_..\", key(property = \"a\", opclass = \"..\"), key(expression = \
+                           \"lower(b)\"))` (optionally with `method = \"gin\"`, `where = \
+                           \"<sql>\"`, `unique`, `include = \"c\"`, `nulls_not_distinct`, `with = \
+                           \"fillfactor = 70\"`)";
     if !meta.input.peek(syn::token::Paren) {
         return Err(meta.error(format!(
             "on the struct, `index` needs its name and properties: {EXAMPLE} (a field's own \
@@ -437,6 +470,8 @@ fn parse_index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
     }
     let (mut name, mut properties, mut method, mut predicate) = (None, None, None, None);
     let (mut unique, mut include) = (None, None);
+    let (mut nulls_not_distinct, mut storage) = (None, None);
+    let mut keys = Vec::new();
     meta.parse_nested_meta(|inner| {
         let key = inner
             .path
@@ -472,6 +507,17 @@ fn parse_index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
                 "where",
             ),
             "unique" => flag(&mut unique, &inner, "unique"),
+            "key" => {
+                keys.push(constraints::parse_index_key(&inner)?);
+                Ok(())
+            }
+            "nulls_not_distinct" => flag(&mut nulls_not_distinct, &inner, "nulls_not_distinct"),
+            "with" => once(
+                &mut storage,
+                constraints::storage_parameters(&string(&inner)?)?,
+                &inner,
+                "with",
+            ),
             "include" => once(
                 &mut include,
                 name_list(&string(&inner)?)?,
@@ -481,9 +527,23 @@ fn parse_index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
             _ => Err(inner.error(format!("unknown index option; expected {EXAMPLE}"))),
         }
     })?;
+    let properties = match (properties, keys.is_empty()) {
+        (Some(p), true) => p,
+        (None, false) => Vec::new(),
+        (Some(_), false) => {
+            return Err(meta.error(format!(
+                "an index's keys are either `properties = \"..\"` or `key(..)` items, not both: \
+                 {EXAMPLE}"
+            )))
+        }
+        (None, true) => return Err(meta.error(format!("expected {EXAMPLE}"))),
+    };
     Ok(IndexAttr {
         name: required(name, meta, EXAMPLE)?,
-        properties: required(properties, meta, EXAMPLE)?,
+        properties,
+        keys,
+        nulls_not_distinct: nulls_not_distinct.is_some(),
+        storage_parameters: storage.unwrap_or_default(),
         method,
         predicate,
         unique: unique.is_some(),
@@ -598,6 +658,14 @@ impl StructAttrs {
                     "unique" => out.uniques.push(parse_unique(&meta)?),
                     "index" => out.indexes.push(parse_index(&meta)?),
                     "check" => out.checks.push(parse_check(&meta)?),
+                    "foreign_key" => out
+                        .foreign_keys
+                        .push(constraints::parse_foreign_key(&meta, true)?),
+                    "exclusion" => out.exclusions.push(constraints::parse_exclusion(&meta)?),
+                    "primary_key" => {
+                        out.primary_key = Some(constraints::parse_primary_key(&meta)?);
+                    }
+                    "comment" => out.comment = Some(string(&meta)?),
                     "id" => {
                         let kind = if meta.input.peek(syn::token::Paren) {
                             let mut kind = None;

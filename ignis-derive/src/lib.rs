@@ -77,7 +77,41 @@ use syn::{parse_macro_input, DeriveInput};
 ///   `user_columns` or `user_columns = "string" | "number"` (the `parentId` type),
 ///   `principal` or `principal(discriminator = "owner", id_type = "string", default = "User")`.
 ///   A field whose property an enricher provides (`id`, `created_at`, ...) adds no column of
-///   its own: the enricher's column stands, and the field is there to be read.
+///   its own: the enricher's column stands, and the field is there to be read. The
+///   parenthesized forms take column options: `id(data_type = "number", column = "..")`,
+///   `tz(deleted, no_modified, without_time_zone, created_column = "..", modified_column =
+///   "..", deleted_column = "..")`, `user_audit(data_type = "string", created_column = "..",
+///   modified_column = "..")`.
+/// - `renamed_from = "old_table"`, `comment = ".."` (`COMMENT ON TABLE`),
+///   `default_filter = r#"{"where": {"deletedAt": null}}"#` (Ignis filter JSON, checked to be
+///   an object).
+/// - `primary_key(name = "pk_..", order = "tenantId, id", deferrable, initially_deferred)`,
+///   each optional: the constraint name when not Postgres's `{table}_pkey`, the key order when
+///   not the fields' order, and its deferral. The key's columns are the `primary_key` fields.
+///
+/// Constraints over several properties, or with options, are struct attributes, repeatable,
+/// naming properties (comma-separated lists). Each maps onto the `ignis_schema` type of the
+/// same name (whose docs describe the options as Postgres's CREATE TABLE / CREATE INDEX do):
+/// - `unique(name = "UQ_..", properties = "a, b", deferrable, initially_deferred,
+///   nulls_not_distinct)`.
+/// - `index(name = "IDX_..", properties = "a, b", method = "gin", where = "<sql>", unique,
+///   include = "c", nulls_not_distinct, with = "fillfactor = 70")`; keys with options in place
+///   of `properties`: `key(property = "email", opclass = "text_pattern_ops", collation = "C",
+///   order = "desc", nulls = "first")` or `key(expression = "lower(email)")`, one per key, in
+///   order.
+/// - `foreign_key(name = "FK_..", properties = "tenantId, projectId", model = "Project",
+///   references = "tenantId, id")`, or `table = "users", schema = "legacy"` (a table no model
+///   describes; `references` are then its column names) instead of `model`; optionally
+///   `on_delete` / `on_update` = `"no_action" | "restrict" | "cascade" | "set_null" |
+///   "set_default"`, `match_full`, `deferrable`, `initially_deferred`.
+/// - `check(name = "CK_..", expr = "<sql>")`.
+/// - `exclusion(name = "EX_..", method = "gist", element(property = "room", operator = "="),
+///   element(expression = "<sql>", opclass = "..", operator = "&&"), where = "<sql>",
+///   deferrable, initially_deferred)`.
+///
+/// SQL texts (`where`, `expr`, key and element expressions) are DDL written by the model's
+/// author and go into the statements as written; the migrator compares them as Postgres
+/// prints them back.
 ///
 /// # Field attributes
 /// - `property = "createdAt"`: the property name (default: the field name in lowerCamelCase).
@@ -90,7 +124,17 @@ use syn::{parse_macro_input, DeriveInput};
 ///   `index = "IDX_name"` (default `IDX_{Model}_{property}`).
 /// - `foreign_key(model = "User", references = "id", name = "FK_..")`: a foreign key from this
 ///   property; `references` (comma-separated property names) defaults to `id`, the name to
-///   `FK_{Model}_{property}_{Target}_{references}`.
+///   `FK_{Model}_{property}_{Target}_{references}`; with the struct-level form's options
+///   (`table` / `schema`, `on_delete`, `on_update`, `match_full`, `deferrable`,
+///   `initially_deferred`).
+/// - `identity`, `identity = "always" | "by_default"` or `identity(by_default, start = 1,
+///   increment = 1, min_value = .., max_value = .., cache = .., cycle)`: `GENERATED .. AS
+///   IDENTITY` with its sequence options (an integer column, `NOT NULL`, no `default`).
+/// - `sequence(name = "..", start = .., increment = .., min_value = .., max_value = ..,
+///   cache = .., cycle)` on a `pg_type = "serial"` (`bigserial`, `smallserial`) field: the
+///   options of the sequence the column owns, and its name when not `serial`'s
+///   `{table}_{column}_seq`.
+/// - `collation = "C"`, `statistics = 500` (0 to 10000), `comment = ".."`.
 /// - `hidden`: the property never leaves the repository (Ignis hidden properties).
 /// - `relation` / `relation(fields = "authorId", references = "id", model = "User")` on a
 ///   `Vec<T>` (a `many` relation) or `Option<T>` (a `one` relation) field: a relation named
@@ -260,8 +304,13 @@ pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
 /// `::ignis_repo` (the crate that derives needs it), where `Model` needs only `ignis-schema`.
 /// Re-exported as `ignis_repo::filter::typed::Properties`. It reads the attributes
 /// [`macro@Model`] documents and uses `property = ".."`, `relation` and `skip` (no constant).
-/// The constants have the struct's visibility. A property the struct does not declare (an
-/// enricher's column left to the model) has no constant.
+/// The constants have the struct's visibility. The properties that the struct's enrichers add
+/// and the struct does not declare get constants too, typed as the enricher's columns:
+/// `#[ignis(id = "number", tz)]` gives `ID` (`i32`), `CREATED_AT` and `MODIFIED_AT`
+/// (`DateTime<Utc>`, or `NaiveDateTime` with `tz(without_time_zone)`); `tz(deleted)` adds
+/// `DELETED_AT` (`Option<..>`); `user_audit` `CREATED_BY` / `MODIFIED_BY` (`Option<i32>` or
+/// `Option<String>`); `data_type`, `user_columns` and `principal` theirs likewise. A field
+/// whose constant would have the same name wins.
 ///
 /// ```
 /// use ignis_repo::filter::typed::{Properties, TypedFilter};

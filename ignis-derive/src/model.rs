@@ -4,7 +4,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, LitStr};
 
-use crate::attrs::{EnricherAttr, EnricherOptions, StructAttrs};
+use crate::attrs::{
+    Action, EnricherAttr, EnricherOptions, ForeignKeyAttr, ForeignTarget, SequenceAttr, StructAttrs,
+};
 use crate::fields::{combine, fields, Cardinality};
 use crate::names;
 use crate::types;
@@ -116,6 +118,47 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         if let Some(old) = &f.attrs.renamed_from {
             column.extend(quote!(.renamed_from(#old)));
         }
+        if let Some(identity) = &f.attrs.identity {
+            let generation = if identity.by_default {
+                quote!(ByDefault)
+            } else {
+                quote!(Always)
+            };
+            let sequence = sequence_options(&identity.sequence);
+            column.extend(quote!(.identity(#schema::Identity {
+                generation: #schema::IdentityGeneration::#generation,
+                sequence: #sequence,
+            })));
+        }
+        if let Some(serial) = &f.attrs.sequence {
+            let s = &serial.sequence;
+            let any = s.start.is_some()
+                || s.increment.is_some()
+                || s.min_value.is_some()
+                || s.max_value.is_some()
+                || s.cache.is_some()
+                || s.cycle;
+            if any {
+                let sequence = sequence_options(s);
+                column.extend(quote!(.serial_sequence(#sequence)));
+            }
+        }
+        if let Some(collation) = &f.attrs.collation {
+            column.extend(quote!(.collate(#collation)));
+        }
+        if let Some(target) = f.attrs.statistics {
+            column.extend(quote!(.statistics(#target)));
+        }
+        if let Some(comment) = &f.attrs.comment {
+            column.extend(quote!(.comment(#comment)));
+        }
+        if let Some(name) = f.attrs.sequence.as_ref().and_then(|s| s.name.as_ref()) {
+            column = quote!({
+                let mut column = #column;
+                column.sequence_name = ::std::option::Option::Some(::std::string::String::from(#name));
+                column
+            });
+        }
         columns.push(column);
 
         if let Some(name) = &f.attrs.unique {
@@ -127,17 +170,17 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             constraints.push(quote!(.index(#schema::Index::new(#name, [#property]))));
         }
         if let Some(fk) = &f.attrs.foreign_key {
-            let target = fk.model.value();
+            let target = match &fk.target {
+                ForeignTarget::Model(model) => model.value(),
+                ForeignTarget::Table { table, .. } => table.value(),
+            };
             let name = lit_or(fk.name.as_ref(), || {
                 format!(
                     "FK_{model_name}_{property}_{target}_{}",
                     fk.references.join("_")
                 )
             });
-            let references = &fk.references;
-            constraints.push(quote!(.foreign_key(#schema::ForeignKey::new(
-                #name, [#property], #target, [#(#references),*]
-            ))));
+            constraints.push(foreign_key(fk, &name, std::slice::from_ref(property)));
         }
     }
     if let Some(e) = errors {
@@ -161,9 +204,48 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             quote!(.unique(#name, [#(#properties),*]))
         });
     }
+    for fk in &attrs.foreign_keys {
+        let name = fk.name.as_ref().map(LitStr::value).unwrap_or_default();
+        let properties = fk.properties.clone().unwrap_or_default();
+        constraints.push(foreign_key(fk, &name, &properties));
+    }
     for i in &attrs.indexes {
         let (name, properties) = (&i.name, &i.properties);
-        let mut index = quote!(#schema::Index::new(#name, [#(#properties),*]));
+        let mut index = if i.keys.is_empty() {
+            quote!(#schema::Index::new(#name, [#(#properties),*]))
+        } else {
+            let keys = i.keys.iter().map(|k| {
+                let mut key = match (&k.property, &k.expression) {
+                    (Some(p), _) => quote!(#schema::IndexKey::property(#p)),
+                    (None, Some(e)) => quote!(#schema::IndexKey::expression(#e)),
+                    (None, None) => quote!(#schema::IndexKey::default()),
+                };
+                if let Some(o) = &k.opclass {
+                    key.extend(quote!(.opclass(#o)));
+                }
+                if let Some(c) = &k.collation {
+                    key.extend(quote!(.collate(#c)));
+                }
+                let order = match k.desc {
+                    Some(true) => quote!(::std::option::Option::Some(#schema::SortOrder::Desc)),
+                    Some(false) => quote!(::std::option::Option::Some(#schema::SortOrder::Asc)),
+                    None => quote!(::std::option::Option::None),
+                };
+                let nulls = match k.nulls_first {
+                    Some(true) => quote!(::std::option::Option::Some(#schema::NullsOrder::First)),
+                    Some(false) => quote!(::std::option::Option::Some(#schema::NullsOrder::Last)),
+                    None => quote!(::std::option::Option::None),
+                };
+                quote!(#schema::IndexKey { order: #order, nulls: #nulls, ..#key })
+            });
+            quote!(#schema::Index::with_keys(#name, [#(#keys),*]))
+        };
+        if i.nulls_not_distinct {
+            index.extend(quote!(.nulls_not_distinct()));
+        }
+        for (k, v) in &i.storage_parameters {
+            index.extend(quote!(.storage_parameter(#k, #v)));
+        }
         if !i.include.is_empty() {
             let include = &i.include;
             index.extend(quote!(.include([#(#include),*])));
@@ -182,6 +264,48 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     for c in &attrs.checks {
         let (name, expr) = (&c.name, &c.expr);
         constraints.push(quote!(.check(#name, #expr)));
+    }
+    for x in &attrs.exclusions {
+        let name = &x.name;
+        let method = opt_string(x.method.as_ref());
+        let predicate = opt_string(x.predicate.as_ref());
+        let (deferrable, initially_deferred) = (x.deferrable, x.initially_deferred);
+        let elements = x.elements.iter().map(|e| {
+            let property = opt_string_value(e.property.as_deref());
+            let expression = opt_string(e.expression.as_ref());
+            let opclass = opt_string(e.opclass.as_ref());
+            let operator = &e.operator;
+            quote!(#schema::ExclusionElement {
+                property: #property,
+                expression: #expression,
+                opclass: #opclass,
+                operator: ::std::string::String::from(#operator),
+            })
+        });
+        constraints.push(quote!(.exclusion(#schema::Exclusion {
+            name: ::std::string::String::from(#name),
+            method: #method,
+            elements: ::std::vec![#(#elements),*],
+            predicate: #predicate,
+            deferrable: #deferrable,
+            initially_deferred: #initially_deferred,
+        })));
+    }
+    if let Some(pk) = &attrs.primary_key {
+        if let Some(name) = &pk.name {
+            constraints.push(quote!(.primary_key_constraint(#name)));
+        }
+        if !pk.order.is_empty() {
+            let order = &pk.order;
+            constraints.push(quote!(.primary_key_order([#(#order),*])));
+        }
+        if pk.deferrable {
+            let initially = pk.initially_deferred;
+            constraints.push(quote!(.primary_key_deferrable(#initially)));
+        }
+    }
+    if let Some(comment) = &attrs.comment {
+        constraints.push(quote!(.comment(#comment)));
     }
     let hide = (!hidden.is_empty()).then(|| quote!(.hide([#(#hidden),*])));
     let default_filter = attrs
@@ -217,6 +341,89 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #enums_fn
         }
     })
+}
+
+/// `::std::option::Option<String>` tokens of an optional string literal.
+fn opt_string(lit: Option<&LitStr>) -> TokenStream {
+    match lit {
+        Some(lit) => quote!(::std::option::Option::Some(::std::string::String::from(#lit))),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn opt_string_value(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::std::option::Option::Some(::std::string::String::from(#v))),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// `ignis_schema::SequenceOptions` with these options.
+fn sequence_options(s: &SequenceAttr) -> TokenStream {
+    let opt = |v: Option<i64>| match v {
+        Some(v) => quote!(::std::option::Option::Some(#v)),
+        None => quote!(::std::option::Option::None),
+    };
+    let (start, increment, min, max, cache) = (
+        opt(s.start),
+        opt(s.increment),
+        opt(s.min_value),
+        opt(s.max_value),
+        opt(s.cache),
+    );
+    let cycle = s.cycle;
+    quote!(::ignis_schema::SequenceOptions {
+        start: #start,
+        increment: #increment,
+        min_value: #min,
+        max_value: #max,
+        cache: #cache,
+        cycle: #cycle,
+    })
+}
+
+/// `.foreign_key(..)` of a foreign key named `name` from `properties`, with its target,
+/// actions and options.
+fn foreign_key(fk: &ForeignKeyAttr, name: &str, properties: &[String]) -> TokenStream {
+    let schema = quote!(::ignis_schema);
+    let references = &fk.references;
+    let mut tokens = match &fk.target {
+        ForeignTarget::Model(model) => quote!(#schema::ForeignKey::new(
+            #name, [#(#properties),*], #model, [#(#references),*]
+        )),
+        ForeignTarget::Table {
+            schema: pg_schema,
+            table,
+        } => {
+            let pg_schema = pg_schema
+                .as_ref()
+                .map_or_else(|| "public".to_string(), LitStr::value);
+            quote!(#schema::ForeignKey::to_table(
+                #name, [#(#properties),*], #pg_schema, #table, [#(#references),*]
+            ))
+        }
+    };
+    let action = |a: Action| {
+        let variant = syn::Ident::new(a.variant(), proc_macro2::Span::call_site());
+        quote!(#schema::ForeignKeyAction::#variant)
+    };
+    if let Some(a) = fk.on_delete {
+        let a = action(a);
+        tokens.extend(quote!(.on_delete(#a)));
+    }
+    if let Some(a) = fk.on_update {
+        let a = action(a);
+        tokens.extend(quote!(.on_update(#a)));
+    }
+    if fk.match_full {
+        tokens.extend(quote!(.match_full()));
+    }
+    if fk.initially_deferred {
+        tokens.extend(quote!(.initially_deferred()));
+    } else if fk.deferrable {
+        tokens.extend(quote!(.deferrable()));
+    }
+    quote!(.foreign_key(#tokens))
 }
 
 fn lit_or(lit: Option<&LitStr>, default: impl FnOnce() -> String) -> String {

@@ -1,5 +1,6 @@
 //! `#[derive(PgEnum)]`: `impl ignis_schema::PgEnumDef`, the `postgres` crate's `ToSql` and
-//! `FromSql`, and with `#[ignis(serde)]` serde's `Serialize` and `Deserialize`, all by label.
+//! `FromSql`, the typed filters' `FilterValue` and `Ordered`, and with `#[ignis(serde)]`
+//! serde's `Serialize` and `Deserialize`, all by label.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -344,6 +345,16 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #accepts
             }
         }
+
+        #[automatically_derived]
+        impl ::ignis_repo::filter::typed::FilterValue for #ident {
+            fn to_filter_json(&self) -> ::ignis_repo::filter::typed::FilterJson {
+                ::ignis_repo::filter::typed::enum_label(self)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::ignis_repo::filter::typed::Ordered for #ident {}
 
         #serde
     })

@@ -675,6 +675,11 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         mut writer: impl std::io::Write,
         format: CopyFormat,
     ) -> Result<CopyReport, RepoError> {
+        // The raw client's COPY prepares a named statement: behind PgBouncer's transaction
+        // pooling (StatementMode::Unnamed) it must run inside one transaction.
+        if self.shared.ds.config().statement_mode == ignis_tx::StatementMode::Unnamed {
+            return self.atomic(|c| c.copy_to(&mut writer, format));
+        }
         self.call(|c| c.copy_to(&mut writer, format))
     }
 }

@@ -1,8 +1,12 @@
 //! Typed models against a real Postgres, beyond columns: `#[derive(Model)]`'s struct-level
 //! uniques, indexes (method, partial, unique, include), checks, default filter, `renamed_from`
 //! and enricher column options give the model the builder gives, and the migrator plans
-//! nothing between them; `#[derive(PgEnum)]` enums are Postgres enum types that the schema
-//! learns from the models, bind as parameters, and read back through a derived `FromRow`.
+//! nothing between them; so do identity and serial sequence options, column collations,
+//! statistics and comments, foreign keys with actions over two properties or to a table no
+//! model describes, index keys with operator classes, expressions and sort order, exclusion
+//! constraints and the primary key's name and order; `#[derive(PgEnum)]` enums are Postgres
+//! enum types that the schema learns from the models, bind as parameters, and read back
+//! through a derived `FromRow`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed setup is a failed test
 
@@ -316,4 +320,225 @@ fn enums_bind_as_parameters_and_decode_by_label() {
         Err(other) => panic!("expected a decode error, got {other}"),
         Ok(rows) => panic!("expected a decode error, got {rows:?}"),
     }
+}
+
+/// A parent with a composite key in its own order, named (not deferrable: a foreign key
+/// cannot reference a deferrable key).
+#[allow(dead_code)] // a model only: its rows are read with SQL
+#[derive(Model, Debug)]
+#[ignis(
+    table = "accounts",
+    comment = "Accounts of a tenant",
+    primary_key(name = "pk_accounts", order = "tenant, code")
+)]
+struct Account {
+    #[ignis(primary_key, pg_type = "varchar(12)")]
+    code: String,
+    #[ignis(primary_key)]
+    tenant: i32,
+}
+
+/// Identity, serial and column options; foreign keys with actions, over two properties and to
+/// a table no model describes; index keys with options; an exclusion constraint.
+#[allow(dead_code)] // a model only: its rows are read with SQL
+#[derive(Model, Debug)]
+#[ignis(
+    table = "entries",
+    foreign_key(
+        name = "FK_Entry_account",
+        properties = "tenant, accountCode",
+        model = "Account",
+        references = "tenant, code",
+        on_delete = "cascade",
+        on_update = "restrict",
+        match_full,
+        initially_deferred
+    ),
+    index(
+        name = "IDX_Entry_memo",
+        key(expression = "lower(memo)", opclass = "text_pattern_ops"),
+        key(property = "amount", order = "desc", nulls = "last"),
+        include = "seq",
+        where = "amount > 0",
+        with = "fillfactor = 70"
+    ),
+    index(name = "IDX_Entry_memo_c", key(property = "memo", collation = "C")),
+    exclusion(
+        name = "EX_Entry_area",
+        method = "gist",
+        element(property = "area", operator = "&&"),
+        where = "amount > 0"
+    )
+)]
+struct Entry {
+    #[ignis(
+        primary_key,
+        identity(by_default, start = 1000, increment = 5, cache = 10)
+    )]
+    id: i64,
+    #[ignis(
+        pg_type = "serial",
+        sequence(name = "entries_seq_numbers", start = 7, cycle)
+    )]
+    seq: i32,
+    tenant: i32,
+    #[ignis(pg_type = "varchar(12)")]
+    account_code: String,
+    #[ignis(foreign_key(
+        table = "legacy_ledgers",
+        references = "ledger_id",
+        on_delete = "set_null"
+    ))]
+    ledger_id: Option<i32>,
+    #[ignis(collation = "C", statistics = 400, comment = "What the entry is for")]
+    memo: String,
+    amount: i64,
+    #[ignis(pg_type = "box")]
+    area: Option<String>,
+}
+
+fn entries_by_hand() -> Vec<Model> {
+    use ignis_schema::{
+        Exclusion, ExclusionElement, ForeignKey, ForeignKeyAction, Identity, IndexKey, NullsOrder,
+        SequenceOptions, SortOrder,
+    };
+    let account = Model::new("Account")
+        .table("accounts")
+        .comment("Accounts of a tenant")
+        .column(
+            Column::new("code", PgType::Varchar(Some(12)))
+                .not_null()
+                .primary_key(),
+        )
+        .column(
+            Column::new("tenant", PgType::Integer)
+                .not_null()
+                .primary_key(),
+        )
+        .primary_key_constraint("pk_accounts")
+        .primary_key_order(["tenant", "code"]);
+    let mut seq = Column::new("seq", PgType::Custom("serial".into()))
+        .not_null()
+        .serial_sequence(SequenceOptions {
+            start: Some(7),
+            cycle: true,
+            ..SequenceOptions::default()
+        });
+    seq.sequence_name = Some("entries_seq_numbers".into());
+    let entry = Model::new("Entry")
+        .table("entries")
+        .column(
+            Column::new("id", PgType::BigInt)
+                .not_null()
+                .primary_key()
+                .identity(Identity {
+                    sequence: SequenceOptions {
+                        start: Some(1000),
+                        increment: Some(5),
+                        cache: Some(10),
+                        ..SequenceOptions::default()
+                    },
+                    ..Identity::by_default()
+                }),
+        )
+        .column(seq)
+        .column(Column::new("tenant", PgType::Integer).not_null())
+        .column(Column::new("accountCode", PgType::Varchar(Some(12))).not_null())
+        .column(Column::new("ledgerId", PgType::Integer))
+        .column(
+            Column::new("memo", PgType::Text)
+                .not_null()
+                .collate("C")
+                .statistics(400)
+                .comment("What the entry is for"),
+        )
+        .column(Column::new("amount", PgType::BigInt).not_null())
+        .column(Column::new("area", PgType::Custom("box".into())))
+        .foreign_key(
+            ForeignKey::to_table(
+                "FK_Entry_ledgerId_legacy_ledgers_ledger_id",
+                ["ledgerId"],
+                "public",
+                "legacy_ledgers",
+                ["ledger_id"],
+            )
+            .on_delete(ForeignKeyAction::SetNull),
+        )
+        .foreign_key(
+            ForeignKey::new(
+                "FK_Entry_account",
+                ["tenant", "accountCode"],
+                "Account",
+                ["tenant", "code"],
+            )
+            .on_delete(ForeignKeyAction::Cascade)
+            .on_update(ForeignKeyAction::Restrict)
+            .match_full()
+            .initially_deferred(),
+        )
+        .index(
+            Index::with_keys(
+                "IDX_Entry_memo",
+                [
+                    IndexKey::expression("lower(memo)").opclass("text_pattern_ops"),
+                    IndexKey {
+                        order: Some(SortOrder::Desc),
+                        nulls: Some(NullsOrder::Last),
+                        ..IndexKey::property("amount")
+                    },
+                ],
+            )
+            .include(["seq"])
+            .where_sql("amount > 0")
+            .storage_parameter("fillfactor", "70"),
+        )
+        .index(Index::with_keys(
+            "IDX_Entry_memo_c",
+            [IndexKey::property("memo").collate("C")],
+        ))
+        .exclusion(
+            Exclusion::new(
+                "EX_Entry_area",
+                "gist",
+                [ExclusionElement::property("area", "&&")],
+            )
+            .where_sql("amount > 0"),
+        );
+    vec![account, entry]
+}
+
+#[test]
+fn identity_sequences_foreign_keys_index_keys_and_exclusions_derive_and_migrate() {
+    assert_eq!(vec![Account::model(), Entry::model()], entries_by_hand());
+
+    let db = TestDb::new();
+    db.client()
+        .batch_execute("CREATE TABLE legacy_ledgers (ledger_id integer PRIMARY KEY)")
+        .unwrap();
+    let schema = Schema::new(vec![Account::model(), Entry::model()]).unwrap();
+    let ds = db.migrated(&schema);
+    let plan = ignis_migrate::Migrator::new(ds).plan(&schema).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+
+    // The identity's and the serial's sequences number as declared; ON DELETE CASCADE over the
+    // two-column key removes the entry with its account.
+    let mut client = db.client();
+    client
+        .batch_execute(
+            "INSERT INTO accounts (code, tenant) VALUES ('cash', 1); \
+             INSERT INTO entries (tenant, account_code, memo, amount) VALUES (1, 'cash', 'x', 5), \
+             (1, 'cash', 'y', 6)",
+        )
+        .unwrap();
+    let rows = client
+        .query("SELECT id, seq FROM entries ORDER BY id", &[])
+        .unwrap();
+    let numbers: Vec<(i64, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(numbers, [(1000, 7), (1005, 8)]);
+    client.batch_execute("DELETE FROM accounts").unwrap();
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM entries", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
 }

@@ -303,3 +303,135 @@ fn values_the_database_cannot_compare_are_filter_errors_not_nulls() {
         .unwrap_err();
     assert!(err.to_string().contains("metadata"), "{err}");
 }
+
+/// Labels whose alphabetical order (closed, in_progress, open) is not the type's order (open,
+/// in_progress, closed), so ordering and comparisons show which one the database used.
+#[derive(ignis_schema::PgEnum, Debug, Clone, Copy, PartialEq)]
+enum TicketStatus {
+    Open,
+    InProgress,
+    Closed,
+}
+
+/// A model with an enum property, and enricher properties (`id`, `createdAt`, `modifiedAt`,
+/// `deletedAt`) that the struct does not declare.
+#[derive(Model, FromRow, Properties, Debug, PartialEq)]
+#[ignis(id = "number", tz(deleted))]
+struct Ticket {
+    title: String,
+    status: TicketStatus,
+    previous: Option<TicketStatus>,
+}
+
+fn tickets() -> (TestDb, DefaultCrudRepository) {
+    let db = TestDb::new();
+    let schema = Arc::new(
+        ignis_schema::SchemaBuilder::new()
+            .model::<Ticket>()
+            .build()
+            .unwrap(),
+    );
+    let ds = db.migrated(&schema);
+    let repo = DefaultCrudRepository::new(ds, schema, "Ticket").unwrap();
+    repo.create_all(&[
+        json!({"title": "a", "status": "closed", "previous": "in_progress",
+               "createdAt": "2024-01-01T00:00:00Z"}),
+        json!({"title": "b", "status": "open", "createdAt": "2024-02-01T00:00:00Z"}),
+        json!({"title": "c", "status": "in_progress", "previous": "open",
+               "createdAt": "2024-03-01T00:00:00Z", "deletedAt": "2024-03-02T00:00:00Z"}),
+    ])
+    .unwrap();
+    (db, repo)
+}
+
+#[test]
+fn pg_enum_properties_compare_and_order_by_the_enum_types_order() {
+    let (_db, tickets) = tickets();
+    same(
+        &tickets,
+        TypedFilter::new().r#where(Ticket::STATUS.eq(TicketStatus::Open)),
+        json!({"where": {"status": {"eq": "open"}}}),
+        &[2],
+    );
+    same(
+        &tickets,
+        TypedFilter::new()
+            .r#where(Ticket::STATUS.in_([TicketStatus::Open, TicketStatus::Closed]))
+            .order(Ticket::ID.asc()),
+        json!({"where": {"status": {"inq": ["open", "closed"]}}, "order": ["id ASC"]}),
+        &[1, 2],
+    );
+    // `gt` follows the type's order: after `open` come `in_progress` and `closed` (by text,
+    // `open` would be the greatest and nothing would match).
+    same(
+        &tickets,
+        TypedFilter::new()
+            .r#where(Ticket::STATUS.gt(TicketStatus::Open))
+            .order(Ticket::ID.asc()),
+        json!({"where": {"status": {"gt": "open"}}, "order": ["id ASC"]}),
+        &[1, 3],
+    );
+    // Ordering by an enum property sorts by the type's order, not by label text.
+    same(
+        &tickets,
+        TypedFilter::new().order(Ticket::STATUS.desc()),
+        json!({"order": ["status DESC"]}),
+        &[1, 3, 2],
+    );
+    // An `Option` enum property: values and nulls.
+    same(
+        &tickets,
+        TypedFilter::new()
+            .r#where(
+                Ticket::PREVIOUS
+                    .ne(TicketStatus::Open)
+                    .or(Ticket::PREVIOUS.is_null()),
+            )
+            .order(Ticket::ID.asc()),
+        json!({"where": {"or": [{"previous": {"neq": "open"}}, {"previous": {"eq": null}}]},
+               "order": ["id ASC"]}),
+        &[1, 2],
+    );
+    // The rows read back into the struct, labels decoded into the enum.
+    let found: Vec<Ticket> = tickets
+        .find_into(&Value::from(
+            TypedFilter::new().r#where(Ticket::STATUS.eq(TicketStatus::InProgress)),
+        ))
+        .unwrap();
+    assert_eq!(
+        found,
+        [Ticket {
+            title: "c".into(),
+            status: TicketStatus::InProgress,
+            previous: Some(TicketStatus::Open),
+        }]
+    );
+}
+
+#[test]
+fn enricher_properties_the_struct_does_not_declare_have_typed_constants() {
+    let (_db, tickets) = tickets();
+    let since = Utc.with_ymd_and_hms(2024, 1, 15, 0, 0, 0).unwrap();
+    same(
+        &tickets,
+        TypedFilter::new()
+            .r#where(Ticket::CREATED_AT.gte(since))
+            .order(Ticket::CREATED_AT.desc()),
+        json!({"where": {"createdAt": {"gte": "2024-01-15T00:00:00Z"}}, "order": ["createdAt DESC"]}),
+        &[3, 2],
+    );
+    same(
+        &tickets,
+        TypedFilter::new()
+            .r#where(Ticket::ID.between(2, 3).and(Ticket::DELETED_AT.is_null()))
+            .order(Ticket::MODIFIED_AT.asc()),
+        json!({"where": {"and": [{"id": {"between": [2, 3]}}, {"deletedAt": {"eq": null}}]},
+               "order": ["modifiedAt ASC"]}),
+        &[2],
+    );
+    // `deletedAt` is nullable: its constant has the null checks.
+    let deleted =
+        Value::from(TypedFilter::<Ticket>::new().r#where(Ticket::DELETED_AT.is_not_null()));
+    assert_eq!(deleted, json!({"where": {"deletedAt": {"neq": null}}}));
+    assert_eq!(Ticket::MODIFIED_AT.name(), "modifiedAt");
+}

@@ -450,7 +450,7 @@ fn pull(
     let pulled = ignis_migrate::pull::pull_with_notes(ds, &schemas)?;
     let mut lost = lost_in_pull(ds, &pulled);
     let text = if rust {
-        let source = ignis_migrate::pull_rust::to_rust_lossy(&pulled.schema);
+        let source = ignis_migrate::pull_rust::to_rust_noting(&pulled.schema, &lost);
         lost.extend(source.lost);
         source.source
     } else {

@@ -81,6 +81,19 @@
 /// (`ignis_derive::Properties`).
 pub use ignis_derive::Properties;
 
+/// The types of the constants `#[derive(Properties)]` writes for an enricher's properties that
+/// the struct does not declare (`User::CREATED_AT` for `#[ignis(tz)]`), named here so the
+/// deriving crate needs no dependency on `chrono` or `serde_json`.
+#[doc(hidden)]
+pub mod __types {
+    /// `timestamp with time zone`.
+    pub type Timestamptz = chrono::DateTime<chrono::Utc>;
+    /// `timestamp without time zone`.
+    pub type Timestamp = chrono::NaiveDateTime;
+    /// `jsonb`.
+    pub type Json = serde_json::Value;
+}
+
 mod builder;
 mod condition;
 mod property;
