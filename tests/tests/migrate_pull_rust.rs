@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ignis_migrate::pull::pull_with_notes;
-use ignis_migrate::pull_rust::{to_rust, to_rust_lossy};
+use ignis_migrate::pull_rust::to_rust;
 use ignis_migrate::Migrator;
 use ignis_tests::{debian, example, TestDb};
 use serde_json::Value;
@@ -101,15 +101,13 @@ CREATE INDEX ticket_open ON ticket (project_id) WHERE status <> 'Closed!';
 const EXAMPLE_VIEW_SQL: &str = r#"CREATE VIEW configuration_report AS
     SELECT "group", count(*) AS total FROM "Configuration" GROUP BY "group""#;
 
-/// One pulled database: its name in the check crate, its schema as JSON, its Rust source, and
-/// whether the source is exact (else only columns are compared).
+/// One pulled database: its name in the check crate, its schema as JSON, its Rust source.
 struct Case {
     name: &'static str,
-    /// The database it was pulled from, planned against the derived schema when `exact`.
-    ds: Option<ignis_tx::DataSource>,
+    /// The database it was pulled from, planned against the derived schema.
+    ds: ignis_tx::DataSource,
     pulled: Value,
     source: String,
-    exact: bool,
 }
 
 fn pulled(db: &TestDb, name: &'static str) -> (ignis_schema::Schema, Case) {
@@ -118,10 +116,9 @@ fn pulled(db: &TestDb, name: &'static str) -> (ignis_schema::Schema, Case) {
     let schema = pulled.schema;
     let case = Case {
         name,
-        ds: Some(db.datasource()),
+        ds: db.datasource(),
         pulled: serde_json::from_str(&schema.to_json()).unwrap(),
         source: String::new(),
-        exact: true,
     };
     (schema, case)
 }
@@ -139,16 +136,6 @@ fn canonical(mut schema: Value) -> Value {
         }
     }
     schema
-}
-
-/// `(model name, columns)` of each model.
-fn columns(schema: &Value) -> Vec<(Value, Value)> {
-    schema["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| (m["name"].clone(), m["columns"].clone()))
-        .collect()
 }
 
 fn workspace() -> PathBuf {
@@ -225,8 +212,9 @@ uuid = "1"
 }
 
 /// The example application's database (with its view), a database of varied types and
-/// constraints, and two Debian packages' schemas (gnokii-smsd: exact; PowerDNS: what the derive
-/// cannot express listed, the rest compiled and compared column by column).
+/// constraints, one of every object the derive's attributes carry, and two Debian packages'
+/// schemas (gnokii-smsd, PowerDNS): each is written as Rust exactly, derives the pulled schema,
+/// and the migrator plans nothing between its database and the derived models.
 #[test]
 fn pulled_schemas_become_rust_that_derives_the_same_models() {
     let mut cases = Vec::new();
@@ -335,27 +323,9 @@ fn pulled_schemas_become_rust_that_derives_the_same_models() {
             .batch_execute(&sql)
             .unwrap_or_else(|e| panic!("{package}: {e}"));
         let (schema, mut case) = pulled(&db, name);
-        match to_rust(&schema) {
-            Ok(source) => case.source = source,
-            Err(e) => {
-                assert_eq!(name, "pdns", "{package} should be exact: {e}");
-                // An index with an operator class has no derive attribute: listed, by model.
-                assert!(
-                    e.lost
-                        .iter()
-                        .any(|l| l.starts_with("model records: index recordorder")),
-                    "{e}"
-                );
-                assert!(
-                    !e.lost.iter().any(|l| l.contains(": column ")),
-                    "every column is expressed: {e}"
-                );
-                let lossy = to_rust_lossy(&schema);
-                assert_eq!(lossy.lost, e.lost);
-                case.source = lossy.source;
-                case.exact = false;
-            }
-        }
+        // Every object of both packages' schemas has a derive attribute (PowerDNS's indexes
+        // with operator classes among them).
+        case.source = to_rust(&schema).unwrap_or_else(|e| panic!("{package}: {e}"));
         cases.push(case);
         debian_dbs.push(db);
     }
@@ -368,29 +338,20 @@ fn pulled_schemas_become_rust_that_derives_the_same_models() {
     assert_eq!(printed.len(), cases.len(), "one schema printed per case");
     for (case, (name, derived)) in cases.iter().zip(printed) {
         assert_eq!(name, case.name);
-        if case.exact {
-            assert_eq!(
-                canonical(derived.clone()),
-                canonical(case.pulled.clone()),
-                "{name}: the derived schema differs from the pulled one"
-            );
-            // The migrator plans nothing between the database and the derived models.
-            let schema = ignis_schema::Schema::from_json(&derived.to_string())
-                .unwrap_or_else(|e| panic!("{name}: the derived schema does not load: {e}"));
-            let ds = case.ds.clone().unwrap();
-            let plan = Migrator::new(ds).plan(&schema).unwrap();
-            assert!(
-                plan.is_empty(),
-                "{name}: the migrator plans changes between the database and the derived \
-                 models:\n{plan:#?}"
-            );
-        } else {
-            assert_eq!(
-                columns(&derived),
-                columns(&case.pulled),
-                "{name}: the derived columns differ from the pulled ones"
-            );
-        }
+        assert_eq!(
+            canonical(derived.clone()),
+            canonical(case.pulled.clone()),
+            "{name}: the derived schema differs from the pulled one"
+        );
+        // The migrator plans nothing between the database and the derived models.
+        let schema = ignis_schema::Schema::from_json(&derived.to_string())
+            .unwrap_or_else(|e| panic!("{name}: the derived schema does not load: {e}"));
+        let plan = Migrator::new(case.ds.clone()).plan(&schema).unwrap();
+        assert!(
+            plan.is_empty(),
+            "{name}: the migrator plans changes between the database and the derived \
+             models:\n{plan:#?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
