@@ -238,6 +238,65 @@ pub(crate) fn one_statement(model: &Model, groups: &Groups<'_, '_>) -> bool {
     params <= MAX_PARAMS
 }
 
+/// `columns` (given by the rows, `false`) followed by the audit columns the rows leave out,
+/// filled from the actor (`true`).
+fn with_audit_columns<'m>(
+    model: &'m Model,
+    mut columns: Vec<(&'m ignis_schema::Column, bool)>,
+) -> Vec<(&'m ignis_schema::Column, bool)> {
+    for prop in ["createdBy", "modifiedBy"] {
+        if let Some(col) = model.column_by_property(prop) {
+            if !columns.iter().any(|(c, _)| c.property == prop) {
+                columns.push((col, true));
+            }
+        }
+    }
+    columns
+}
+
+/// The INSERT of `n` rows that give no column: one row per number of a series, every column
+/// its default.
+fn defaults_only_part(model: &Model, n: usize) -> InsertPart<'static> {
+    InsertPart {
+        sql: format!(
+            "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
+            model.quoted_table()
+        ),
+        params: vec![Box::new(i64::try_from(n).unwrap_or(i64::MAX))],
+    }
+}
+
+/// Whether one of `columns` is an array, which `unnest` would flatten: such a group is written
+/// as VALUES lists instead.
+fn has_array_column(columns: &[(&ignis_schema::Column, bool)]) -> bool {
+    columns
+        .iter()
+        .any(|(c, _)| matches!(c.pg_type, PgType::Array(_)))
+}
+
+/// `INSERT INTO <table> (<columns>) SELECT * FROM unnest($1<cast>::type[], ..)`, parameter `n`
+/// cast with `casts[n]` (a coerced value's own cast, or nothing).
+fn unnest_sql(
+    model: &Model,
+    columns: &[(&ignis_schema::Column, bool)],
+    casts: &[Option<&str>],
+) -> String {
+    let mut sql = format!(
+        "INSERT INTO {} ({}) SELECT * FROM unnest(",
+        model.quoted_table(),
+        column_list(columns)
+    );
+    for (n, ((col, _), cast)) in columns.iter().zip(casts).enumerate() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        let array_type = PgType::Array(Box::new(col.pg_type.clone()));
+        sql.push_str(&format!("${}{}::{}", n + 1, cast.unwrap_or(""), array_type));
+    }
+    sql.push(')');
+    sql
+}
+
 /// A typed row's value as a boxed parameter beside owned ones.
 struct ByRef<'d>(&'d (dyn ToSql + Sync));
 
@@ -427,37 +486,20 @@ impl Call<'_> {
         let mut parts: Vec<InsertPart> = Vec::with_capacity(groups.len());
         for (keys, rows) in groups {
             // Columns: the given properties plus the audit ones from the actor.
-            let mut columns: Vec<(&ignis_schema::Column, bool)> = Vec::new();
+            let mut given = Vec::with_capacity(keys.len());
             for k in &keys {
                 let col = model
                     .column_by_property(k)
                     .ok_or_else(|| invalid(model, format!("unknown property `{}`", excerpt(k))))?;
                 writable(model, col, k)?;
-                columns.push((col, false));
+                given.push((col, false));
             }
-            for prop in ["createdBy", "modifiedBy"] {
-                if let Some(col) = model.column_by_property(prop) {
-                    if !keys.iter().any(|k| k == prop) {
-                        columns.push((col, true));
-                    }
-                }
-            }
+            let columns = with_audit_columns(model, given);
             if columns.is_empty() {
-                // Only defaults: one row per number of a series, no column given.
-                let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                parts.push(InsertPart {
-                    sql: format!(
-                        "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
-                        model.quoted_table()
-                    ),
-                    params: vec![Box::new(n)],
-                });
+                parts.push(defaults_only_part(model, rows.len()));
                 continue;
             }
-            if columns
-                .iter()
-                .any(|(c, _)| matches!(c.pg_type, ignis_schema::PgType::Array(_)))
-            {
+            if has_array_column(&columns) {
                 // unnest cannot carry array columns (it would flatten them): a multi-row
                 // VALUES list instead, one per MAX_PARAMS parameters.
                 let per_statement = (MAX_PARAMS / columns.len()).max(1);
@@ -492,26 +534,12 @@ impl Call<'_> {
                     });
                 }
             }
-            let mut sql = format!(
-                "INSERT INTO {} ({}) SELECT * FROM unnest(",
-                model.quoted_table(),
-                column_list(&columns)
-            );
-            let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(columns.len());
-            for (n, ((col, _), bound)) in columns.iter().zip(bounds).enumerate() {
-                if n > 0 {
-                    sql.push_str(", ");
-                }
-                let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
-                sql.push_str(&format!(
-                    "${}{}::{}",
-                    n + 1,
-                    bound.cast.as_deref().unwrap_or(""),
-                    array_type
-                ));
-                params.push(array_param(bound.value));
-            }
-            sql.push(')');
+            let casts: Vec<Option<&str>> = bounds.iter().map(|b| b.cast.as_deref()).collect();
+            let sql = unnest_sql(model, &columns, &casts);
+            let params: Vec<Box<dyn ToSql + Sync>> = bounds
+                .into_iter()
+                .map(|bound| array_param(bound.value))
+                .collect();
             parts.push(InsertPart { sql, params });
         }
         self.run_parts(parts, ret, decoder)
@@ -532,32 +560,15 @@ impl Call<'_> {
         let empty = Object::new();
         let mut parts: Vec<InsertPart<'_>> = Vec::with_capacity(groups.len());
         for (cols, rows) in &groups {
-            let mut columns: Vec<(&ignis_schema::Column, bool)> =
-                cols.iter().map(|&i| (&model.columns[i], false)).collect();
-            for prop in ["createdBy", "modifiedBy"] {
-                if let Some(i) = model.columns.iter().position(|c| c.property == prop) {
-                    if !cols.contains(&i) {
-                        columns.push((&model.columns[i], true));
-                    }
-                }
-            }
+            let given = cols.iter().map(|&i| (&model.columns[i], false)).collect();
+            let columns = with_audit_columns(model, given);
             if columns.is_empty() {
-                let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                parts.push(InsertPart {
-                    sql: format!(
-                        "INSERT INTO {} SELECT FROM generate_series(1, $1::bigint)",
-                        model.quoted_table()
-                    ),
-                    params: vec![Box::new(n)],
-                });
+                parts.push(defaults_only_part(model, rows.len()));
                 continue;
             }
             let actor_value =
                 |col: &ignis_schema::Column| coerce_value(&col.property, &col.pg_type, actor);
-            if columns
-                .iter()
-                .any(|(c, _)| matches!(c.pg_type, PgType::Array(_)))
-            {
+            if has_array_column(&columns) {
                 let per_statement = (MAX_PARAMS / columns.len()).max(1);
                 for chunk in rows.chunks(per_statement) {
                     let mut sql = format!(
@@ -591,33 +602,22 @@ impl Call<'_> {
                 }
                 continue;
             }
-            let mut sql = format!(
-                "INSERT INTO {} ({}) SELECT * FROM unnest(",
-                model.quoted_table(),
-                column_list(&columns)
-            );
+            let mut casts: Vec<Option<String>> = Vec::with_capacity(columns.len());
             let mut params: Vec<Box<dyn ToSql + Sync + '_>> = Vec::with_capacity(columns.len());
             for (n, (col, from_actor)) in columns.iter().enumerate() {
-                if n > 0 {
-                    sql.push_str(", ");
-                }
-                let array_type = PgType::Array(Box::new(col.pg_type.clone()));
                 if *from_actor {
+                    let array_type = PgType::Array(Box::new(col.pg_type.clone()));
                     let filler = vec![&empty; rows.len()];
                     let bound = coerce_column(col, &array_type, &filler, Some(actor))?;
-                    sql.push_str(&format!(
-                        "${}{}::{}",
-                        n + 1,
-                        bound.cast.as_deref().unwrap_or(""),
-                        array_type
-                    ));
+                    casts.push(bound.cast);
                     params.push(array_param(bound.value));
                 } else {
-                    sql.push_str(&format!("${}::{}", n + 1, array_type));
+                    casts.push(None);
                     params.push(Box::new(RefArray(rows.iter().map(|r| r[n].1).collect())));
                 }
             }
-            sql.push(')');
+            let casts: Vec<Option<&str>> = casts.iter().map(Option::as_deref).collect();
+            let sql = unnest_sql(model, &columns, &casts);
             parts.push(InsertPart { sql, params });
         }
         self.run_parts(parts, ret, decoder)
