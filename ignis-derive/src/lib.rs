@@ -261,6 +261,10 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 /// and schema) and the text types. A label the enum does not know (a value added to the type
 /// in the database only) is a decode error naming it.
 ///
+/// The enum is also a typed-filter value (`ignis_repo::filter::typed::FilterValue`, by label,
+/// and `Ordered`, in declaration order as Postgres sorts enum values): a `Property<M, E>` has
+/// `eq` / `ne` / `in_` / `nin`, the comparisons and `asc` / `desc`.
+///
 /// ```
 /// use ignis_schema::{EnumType, PgEnum, PgEnumDef, PgType};
 ///
