@@ -99,6 +99,10 @@ fn reads_go_to_replicas_while_writes_and_transactions_stay_on_the_primary() {
     // A replica would refuse the write (SQLSTATE 25006).
     notes.create(&json!({"title": "first"})).unwrap();
     topology.wait_for_replay(Duration::from_secs(30)).unwrap();
+    // The datasource knows a standby has replayed this thread's write from its last check of
+    // it: until the next background check, reads go only to a standby known to be past it.
+    // Check both now, so both are.
+    ds.check_replicas();
 
     // Reads are served by standbys, round robin over both.
     let mut ports = HashSet::new();
