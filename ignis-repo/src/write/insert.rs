@@ -12,7 +12,7 @@ use super::common::{
 use super::copy::{coerce_column, copy_columns, COPY_MIN_ROWS};
 use super::data::{CreateData, WriteData};
 use crate::context::{Call, Returning};
-use crate::filter::{coerce_value, excerpt, BoundValue};
+use crate::filter::{coerce_value, excerpt};
 use crate::query::sql::SqlWriter;
 use crate::repository::WriteResult;
 use crate::rows::Decoder;
@@ -297,6 +297,42 @@ fn unnest_sql(
     sql
 }
 
+/// `INSERT INTO <table> (<columns>) VALUES ($1, $2::type, ..), (..)` of `rows` rows as one
+/// INSERT part; `cell(r, n)` gives row `r`'s parameter for column `n` and its cast.
+fn values_part<'d>(
+    model: &Model,
+    columns: &[(&ignis_schema::Column, bool)],
+    rows: usize,
+    mut cell: impl FnMut(
+        usize,
+        usize,
+    ) -> Result<(Box<dyn ToSql + Sync + 'd>, Option<String>), RepoError>,
+) -> Result<InsertPart<'d>, RepoError> {
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        model.quoted_table(),
+        column_list(columns)
+    );
+    let mut params: Vec<Box<dyn ToSql + Sync + 'd>> = Vec::with_capacity(rows * columns.len());
+    for r in 0..rows {
+        sql.push_str(if r > 0 { ", (" } else { "(" });
+        for n in 0..columns.len() {
+            let (param, cast) = cell(r, n)?;
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            params.push(param);
+            sql.push('$');
+            sql.push_str(&params.len().to_string());
+            if let Some(cast) = &cast {
+                sql.push_str(cast);
+            }
+        }
+        sql.push(')');
+    }
+    Ok(InsertPart { sql, params })
+}
+
 /// A typed row's value as a boxed parameter beside owned ones.
 struct ByRef<'d>(&'d (dyn ToSql + Sync));
 
@@ -369,7 +405,7 @@ impl ToSql for RefArray<'_> {
 impl Call<'_> {
     /// The columns and bound values of an INSERT: each given property coerced to its column
     /// type. Checks and errors as an update's assignments without JSON paths.
-    fn insert_values(&self, data: &JsonValue) -> Result<Vec<(usize, BoundValue)>, RepoError> {
+    fn insert_values(&self, data: &JsonValue) -> Result<Vec<(usize, Given<'static>)>, RepoError> {
         let model = self.model();
         let obj = data
             .as_object()
@@ -383,7 +419,8 @@ impl Call<'_> {
                     format!("unknown property `{}`", excerpt(key)),
                 ));
             };
-            out.push((i, written_value(model, &model.columns[i], key, value)?));
+            let bound = written_value(model, &model.columns[i], key, value)?;
+            out.push((i, Given::Coerced(bound)));
         }
         Ok(out)
     }
@@ -398,11 +435,7 @@ impl Call<'_> {
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         let model = self.model();
         let mut values: Vec<(usize, Given<'d>)> = match data {
-            WriteData::Json(data) => self
-                .insert_values(data)?
-                .into_iter()
-                .map(|(i, b)| (i, Given::Coerced(b)))
-                .collect(),
+            WriteData::Json(data) => self.insert_values(data)?,
             WriteData::Values(data) => self
                 .typed_values(data)?
                 .into_iter()
@@ -504,7 +537,16 @@ impl Call<'_> {
                 // VALUES list instead, one per MAX_PARAMS parameters.
                 let per_statement = (MAX_PARAMS / columns.len()).max(1);
                 for chunk in rows.chunks(per_statement) {
-                    parts.push(self.values_part(&columns, chunk, actor)?);
+                    parts.push(values_part(model, &columns, chunk.len(), |r, n| {
+                        let (col, from_actor) = columns[n];
+                        let value = if from_actor {
+                            actor
+                        } else {
+                            chunk[r].get(&col.property).unwrap_or(&JsonValue::Null)
+                        };
+                        let bound = written_value(model, col, &col.property, value)?;
+                        Ok((Box::new(PostgresValue(bound.value)), bound.cast))
+                    })?);
                 }
                 continue;
             }
@@ -566,39 +608,26 @@ impl Call<'_> {
                 parts.push(defaults_only_part(model, rows.len()));
                 continue;
             }
-            let actor_value =
-                |col: &ignis_schema::Column| coerce_value(&col.property, &col.pg_type, actor);
             if has_array_column(&columns) {
+                // The audit columns' value, coerced once for every row.
+                let mut audit = Vec::with_capacity(columns.len());
+                for (col, from_actor) in &columns {
+                    audit.push(match from_actor {
+                        true => Some(coerce_value(&col.property, &col.pg_type, actor)?),
+                        false => None,
+                    });
+                }
                 let per_statement = (MAX_PARAMS / columns.len()).max(1);
                 for chunk in rows.chunks(per_statement) {
-                    let mut sql = format!(
-                        "INSERT INTO {} ({}) VALUES ",
-                        model.quoted_table(),
-                        column_list(&columns)
-                    );
-                    let mut params: Vec<Box<dyn ToSql + Sync + '_>> =
-                        Vec::with_capacity(chunk.len() * columns.len());
-                    for (r, row) in chunk.iter().enumerate() {
-                        sql.push_str(if r > 0 { ", (" } else { "(" });
-                        for (n, (col, from_actor)) in columns.iter().enumerate() {
-                            if n > 0 {
-                                sql.push_str(", ");
-                            }
-                            sql.push('$');
-                            sql.push_str(&(params.len() + 1).to_string());
-                            if *from_actor {
-                                let bound = actor_value(col)?;
-                                if let Some(cast) = &bound.cast {
-                                    sql.push_str(cast);
-                                }
-                                params.push(Box::new(PostgresValue(bound.value)));
-                            } else {
-                                params.push(Box::new(ByRef(row[n].1)));
-                            }
-                        }
-                        sql.push(')');
-                    }
-                    parts.push(InsertPart { sql, params });
+                    parts.push(values_part(model, &columns, chunk.len(), |r, n| {
+                        Ok(match &audit[n] {
+                            Some(bound) => (
+                                Box::new(PostgresValue(bound.value.clone())),
+                                bound.cast.clone(),
+                            ),
+                            None => (Box::new(ByRef(chunk[r][n].1)), None),
+                        })
+                    })?);
                 }
                 continue;
             }
@@ -720,44 +749,5 @@ impl Call<'_> {
             None => 0,
         };
         Ok((u64::try_from(n).unwrap_or(0), Vec::new()))
-    }
-
-    /// `INSERT INTO <table> (<columns>) VALUES ($1, $2::type, ..), (..)`: `rows` (each giving
-    /// every column of `columns` that is not from the actor) as one INSERT part.
-    fn values_part(
-        &self,
-        columns: &[(&ignis_schema::Column, bool)],
-        rows: &[&Object],
-        actor: &JsonValue,
-    ) -> Result<InsertPart<'static>, RepoError> {
-        let model = self.model();
-        let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            model.quoted_table(),
-            column_list(columns)
-        );
-        let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(rows.len() * columns.len());
-        for (r, row) in rows.iter().enumerate() {
-            sql.push_str(if r > 0 { ", (" } else { "(" });
-            for (n, (col, from_actor)) in columns.iter().enumerate() {
-                let value = if *from_actor {
-                    actor
-                } else {
-                    row.get(&col.property).unwrap_or(&JsonValue::Null)
-                };
-                let bound = written_value(model, col, &col.property, value)?;
-                if n > 0 {
-                    sql.push_str(", ");
-                }
-                params.push(Box::new(PostgresValue(bound.value)));
-                sql.push('$');
-                sql.push_str(&params.len().to_string());
-                if let Some(cast) = &bound.cast {
-                    sql.push_str(cast);
-                }
-            }
-            sql.push(')');
-        }
-        Ok(InsertPart { sql, params })
     }
 }
