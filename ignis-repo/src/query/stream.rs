@@ -198,7 +198,7 @@ fn cursor_name(n: usize) -> String {
     name
 }
 
-/// The lowest cursor slot no open cursor of this session uses.
+/// The lowest cursor slot that no cursor open on this connection uses.
 fn free_cursor(exec: &mut dyn Executor) -> Result<String, RepoError> {
     let rows = exec.query(
         "SELECT name FROM pg_cursors WHERE name LIKE 'ignis\\_stream\\_%'",
