@@ -41,6 +41,9 @@ pub(crate) struct Plans {
     /// `None` when the model's key cannot use one (see `Call::find_by_id`).
     #[allow(clippy::type_complexity)]
     pub(crate) by_id: OnceLock<Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)>>,
+    /// The column positions, in the by-id statement's rows, of the [`crate::FromRow::PROPERTIES`]
+    /// of the first row type read through it (keyed by the address of those properties).
+    pub(crate) by_id_positions: crate::rows::PositionCache,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

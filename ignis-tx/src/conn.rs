@@ -583,21 +583,24 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+/// The pool holds each [`Conn`] boxed: r2d2 moves a connection by value between its idle list
+/// and the checked-out handle several times per checkout and check-in, and a box makes each
+/// move one pointer instead of the whole client and its statement caches.
 impl r2d2::ManageConnection for Manager {
-    type Connection = Conn;
+    type Connection = Box<Conn>;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, ConnectError> {
+    fn connect(&self) -> Result<Box<Conn>, ConnectError> {
         let client = self.inner.connect().map_err(ConnectError)?;
         let mut conn = Conn::new(client, self.cache_capacity);
         conn.unnamed = self.statement_mode == StatementMode::Unnamed;
-        Ok(conn)
+        Ok(Box::new(conn))
     }
 
     /// Called by r2d2 on checkout. A connection returned less than `idle_check_after` ago is
     /// handed out as it is; an older one must answer an empty query within `check_timeout`,
     /// else r2d2 discards it and tries the next (or opens a new one).
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+    fn is_valid(&self, conn: &mut Box<Conn>) -> Result<(), ConnectError> {
         if conn.returned_at.elapsed() < self.idle_check_after {
             return Ok(());
         }
@@ -608,7 +611,7 @@ impl r2d2::ManageConnection for Manager {
 
     /// Called by r2d2 on check-in: records the time (for [`Manager::is_valid`]) and tells
     /// whether the connection must be discarded.
-    fn has_broken(&self, conn: &mut Conn) -> bool {
+    fn has_broken(&self, conn: &mut Box<Conn>) -> bool {
         conn.returned_at = Instant::now();
         conn.broken || conn.tx_unknown || conn.typeinfo_stale || conn.client.is_closed()
     }

@@ -576,7 +576,7 @@ impl PooledConnection {
 
     /// Whether statements run unnamed ([`crate::StatementMode::Unnamed`]).
     fn is_unnamed(&self) -> bool {
-        self.conn.as_deref().is_some_and(Conn::is_unnamed)
+        self.conn.as_deref().is_some_and(|c| c.is_unnamed())
     }
 
     /// The connection for the next unnamed statement, with the shape of `sql` known: learned

@@ -299,9 +299,11 @@ impl Filter {
     /// ([`merge_filter_json`]); and in every include scope the target model's default filter is
     /// merged under the scope, unless that inclusion says `shouldSkipDefaultFilter`.
     ///
-    /// The merges clone the caller's JSON (serde_json clones recursively), so a document nested
-    /// deeper than any valid filter can be is refused first, after a walk without recursion,
-    /// with the error [`Filter::parse`] gives it.
+    /// The merges clone the caller's JSON (serde_json clones recursively), so when there is
+    /// something to merge (a default filter, or an `include` whose scopes may get one) a
+    /// document nested deeper than any valid filter can be is refused first, after a walk
+    /// without recursion, with the error [`Filter::parse`] gives it. Without a merge the
+    /// parser's own bounds apply: group depth, and each operand's depth before it is coerced.
     ///
     /// # Errors
     /// As [`Filter::parse`]; an invalid default filter in a model is reported the same way.
@@ -312,13 +314,18 @@ impl Filter {
         limits: &FilterLimits,
         skip_default_filter: bool,
     ) -> Result<Filter, FilterError> {
-        limits.refuse_deep_document(json, || Filter::parse(model, schema, json, limits))?;
+        let default = model
+            .default_filter
+            .as_ref()
+            .filter(|_| !skip_default_filter);
+        let has_include = json.get("include").is_some_and(|i| !i.is_null());
+        if default.is_some() || has_include {
+            limits.refuse_deep_document(json, || Filter::parse(model, schema, json, limits))?;
+        }
         let parser = parse::Parser::new(limits, true);
-        match (&model.default_filter, skip_default_filter) {
-            (Some(default), false) => {
-                parser.top_filter(model, schema, &merge_filter_json(default, json))
-            }
-            _ => parser.top_filter(model, schema, json),
+        match default {
+            Some(default) => parser.top_filter(model, schema, &merge_filter_json(default, json)),
+            None => parser.top_filter(model, schema, json),
         }
     }
 

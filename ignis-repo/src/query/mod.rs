@@ -152,9 +152,8 @@ impl<'a> Call<'a> {
                         let value = sea_query_postgres::PostgresValue(bound.value);
                         let rows = self.exec.query(sql, &[&value])?;
                         let set = RowSet::plain(self.shared.model, rows, out, columns);
-                        return Ok(rows::decode(&set, self.schema(), decoder)?
-                            .into_iter()
-                            .next());
+                        let cache = &shared.plans.by_id_positions;
+                        return rows::decode_first(&set, self.schema(), decoder, cache);
                     }
                 }
             }

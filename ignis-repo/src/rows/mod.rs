@@ -49,6 +49,42 @@ pub(crate) fn decode<D: Decoder>(
     Ok(out)
 }
 
+/// The column positions of one row type's [`FromRow::PROPERTIES`] in the rows of a statement
+/// whose columns never change (a plan made once), keyed by the address of those properties:
+/// resolved for the first type read and kept.
+pub(crate) type PositionCache = std::sync::OnceLock<(usize, Vec<usize>)>;
+
+/// The first row of `set` built by `decoder` (`None` when the set is empty), the rest left
+/// undecoded; `cache` keeps the properties' positions for the statement `set` came from.
+///
+/// # Errors
+/// The decoder's errors.
+pub(crate) fn decode_first<D: Decoder>(
+    set: &RowSet<'_>,
+    schema: &Schema,
+    decoder: &D,
+    cache: &PositionCache,
+) -> Result<Option<D::Row>, RepoError> {
+    if set.rows.is_empty() {
+        return Ok(None);
+    }
+    let properties = decoder.properties();
+    if properties.is_empty() {
+        return decoder.decode(&RowRef::in_set(schema, set, 0)).map(Some);
+    }
+    let key = properties.as_ptr() as usize;
+    let (k, cached) = cache.get_or_init(|| (key, set::resolve(schema, set, properties)));
+    if *k == key {
+        return decoder
+            .decode(&RowRef::in_set_at(schema, set, 0, cached))
+            .map(Some);
+    }
+    let positions = set::resolve(schema, set, properties);
+    decoder
+        .decode(&RowRef::in_set_at(schema, set, 0, &positions))
+        .map(Some)
+}
+
 /// How rows become values of the caller's type: one impl per output, all reading the same
 /// [`RowSet`]s.
 pub(crate) trait Decoder {
