@@ -101,7 +101,7 @@ pub(crate) fn field_eq(
     let field = resolve_field(model, property)?;
     if field.is_path() {
         return Err(FilterError::InvalidPath {
-            field: field.property.clone(),
+            field: field.property.to_string(),
             path: property.to_string(),
             reason: "field_eq takes a property, not a JSON path".into(),
         });

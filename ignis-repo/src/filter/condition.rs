@@ -69,8 +69,9 @@ impl Condition {
 /// column. Identifiers come only from the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRef {
-    /// The property name (Ignis key), without the path.
-    pub property: String,
+    /// The property name (Ignis key), without the path: shared, so the comparisons of one key
+    /// (`{"age": {"gt": 1, "lt": 9}}`) clone a reference count, not the name.
+    pub property: std::sync::Arc<str>,
     /// The column's position in the model's `columns` (its SQL name is the model's).
     pub index: usize,
     /// The column's type.
@@ -90,7 +91,7 @@ impl FieldRef {
     /// (borrowed) when there is no path.
     pub fn key(&self) -> std::borrow::Cow<'_, str> {
         if self.path.is_empty() {
-            std::borrow::Cow::Borrowed(&self.property)
+            std::borrow::Cow::Borrowed(&*self.property)
         } else {
             std::borrow::Cow::Owned(format!("{}.{}", self.property, self.path.join(".")))
         }

@@ -194,7 +194,7 @@ impl Call<'_> {
         Ok(Included {
             name: inc.relation.clone(),
             many,
-            set: children,
+            set: children.into_static(),
             starts,
             indexes,
             positions: std::cell::OnceCell::new(),

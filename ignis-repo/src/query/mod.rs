@@ -204,9 +204,21 @@ impl<'a> Call<'a> {
         index: usize,
         filter: &Filter,
         extra: Option<usize>,
-    ) -> Result<RowSet<'static>, RepoError> {
-        let schema: &'a Schema = &self.shared.schema;
+    ) -> Result<RowSet<'a>, RepoError> {
+        let shared: &'a crate::context::Shared = self.shared;
+        let schema: &'a Schema = &shared.schema;
         let model = &schema.models()[index];
+        let names = shared.sql.model(schema, index);
+        if index == shared.model
+            && filter.fields.is_none()
+            && filter.include.is_empty()
+            && extra.is_none()
+        {
+            // Every visible column of the repository's model: the plan its writes return.
+            let (columns, out, _) = crate::write::returning_plan(shared);
+            let rows = self.query(sql::select(names, columns, filter), filter.r#where.as_ref())?;
+            return Ok(RowSet::plain(index, rows, out, columns));
+        }
         let mut joins: Vec<usize> = Vec::new();
         for inc in &filter.include {
             let rel = relation(model, &inc.relation)?;
@@ -214,7 +226,6 @@ impl<'a> Call<'a> {
         }
         joins.extend(extra);
         let columns = sql::selected_columns(model, filter, &joins);
-        let names = self.shared.sql.model(schema, index);
         let rows = self.query(
             sql::select(names, &columns, filter),
             filter.r#where.as_ref(),

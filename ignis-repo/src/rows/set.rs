@@ -44,6 +44,29 @@ impl<'p> RowSet<'p> {
         }
     }
 
+    /// The set with its column lists owned (cloned when borrowed), so it outlives the plan
+    /// they were borrowed from.
+    pub(crate) fn into_static(self) -> RowSet<'static> {
+        RowSet {
+            model: self.model,
+            rows: self.rows,
+            out: Cow::Owned(self.out.into_owned()),
+            columns: Cow::Owned(self.columns.into_owned()),
+            included: self
+                .included
+                .into_iter()
+                .map(|inc| Included {
+                    name: inc.name,
+                    many: inc.many,
+                    set: inc.set.into_static(),
+                    starts: inc.starts,
+                    indexes: inc.indexes,
+                    positions: inc.positions,
+                })
+                .collect(),
+        }
+    }
+
     /// An empty set over `model` (an include with no parent key).
     pub(crate) fn empty(model: usize) -> Self {
         RowSet {

@@ -47,6 +47,20 @@ fn visible_columns(model: &Model) -> Vec<usize> {
         .collect()
 }
 
+/// The repository model's visible columns, their `(position, column)` pairs and the
+/// ` RETURNING ..` clause of writes, built on first use (see [`crate::context::Plans`]). A read
+/// of every visible column without joins selects the same columns.
+pub(crate) fn returning_plan(shared: &crate::context::Shared) -> &Returning {
+    shared.plans.returning.get_or_init(|| {
+        let model = &shared.schema.models()[shared.model];
+        let columns = visible_columns(model);
+        let names = shared.sql.model(&shared.schema, shared.model);
+        let sql = returning_sql(names, &columns);
+        let out = columns.iter().copied().enumerate().collect();
+        (columns, out, sql)
+    })
+}
+
 /// ` RETURNING <columns>`, from the model's quoted column names.
 fn returning_sql(names: &ModelSql, columns: &[usize]) -> String {
     let mut s = String::from(" RETURNING ");
@@ -182,13 +196,7 @@ impl<'a> Call<'a> {
         if !self.opts.should_return {
             return None;
         }
-        Some(shared.plans.returning.get_or_init(|| {
-            let model = &shared.schema.models()[shared.model];
-            let columns = visible_columns(model);
-            let sql = returning_sql(self.names(), &columns);
-            let out = columns.iter().copied().enumerate().collect();
-            (columns, out, sql)
-        }))
+        Some(returning_plan(shared))
     }
 
     /// Runs an UPDATE or DELETE that `w` wrote up to its where (written from `cond`): appends

@@ -5,6 +5,7 @@
 //! [`Decoder`]s.
 
 mod common;
+pub(crate) use common::returning_plan;
 mod copy;
 mod data;
 mod delete;

@@ -14,14 +14,15 @@ impl Parser<'_> {
         model: &Model,
         value: &JsonValue,
     ) -> Result<Vec<OrderTerm>, FilterError> {
-        let mut raw: Vec<&str> = Vec::new();
+        let mut terms = Vec::new();
         match value {
             JsonValue::Null => return Ok(Vec::new()),
-            JsonValue::String(s) => raw.extend(s.split(',')),
+            JsonValue::String(s) => self.order_terms(model, s, &mut terms)?,
             JsonValue::Array(items) => {
+                terms.reserve(items.len());
                 for item in items {
                     match item {
-                        JsonValue::String(s) => raw.extend(s.split(',')),
+                        JsonValue::String(s) => self.order_terms(model, s, &mut terms)?,
                         other => {
                             return Err(FilterError::InvalidOrder {
                                 term: describe(other),
@@ -38,12 +39,21 @@ impl Parser<'_> {
                 )))
             }
         }
-        let mut terms = Vec::with_capacity(raw.len());
-        for term in raw {
+        Ok(terms)
+    }
+
+    /// The comma-separated terms of one order string, appended to `terms`.
+    fn order_terms(
+        &mut self,
+        model: &Model,
+        s: &str,
+        terms: &mut Vec<OrderTerm>,
+    ) -> Result<(), FilterError> {
+        for term in s.split(',') {
             self.tick()?;
             terms.push(order_term(model, term)?);
         }
-        Ok(terms)
+        Ok(())
     }
 }
 

@@ -14,7 +14,7 @@ const MAX_SEGMENT_BYTES: usize = 128;
 /// Resolves a where / order key to a property of `model`, or a JSON path inside a json / jsonb
 /// property (`metadata.a.b`, `items[0].score`).
 pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, FilterError> {
-    let Some(split) = key.find(['.', '[']) else {
+    let Some(split) = key.bytes().position(|b| b == b'.' || b == b'[') else {
         let (index, column) = model
             .columns
             .iter()
@@ -25,7 +25,7 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
                 field: key.to_string(),
             })?;
         return Ok(FieldRef {
-            property: column.property.clone(),
+            property: column.property.as_str().into(),
             index,
             pg_type: column.pg_type.clone(),
             path: Vec::new(),
@@ -57,7 +57,7 @@ pub(crate) fn resolve_field(model: &Model, key: &str) -> Result<FieldRef, Filter
     }
     let path = parse_path(&key[split..]).map_err(invalid)?;
     Ok(FieldRef {
-        property: column.property.clone(),
+        property: column.property.as_str().into(),
         index,
         pg_type: column.pg_type.clone(),
         path,

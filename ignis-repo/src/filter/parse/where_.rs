@@ -97,6 +97,9 @@ impl Parser<'_> {
     ) -> Result<Condition, FilterError> {
         match value {
             JsonValue::Object(map) if is_operator_object(map) => {
+                if let (1, Some((op, operand))) = (map.len(), map.iter().next()) {
+                    return self.operator(field, op, operand, depth);
+                }
                 let mut parts = Vec::with_capacity(map.len());
                 for (op, operand) in map {
                     parts.push(self.operator(field, op, operand, depth)?);

@@ -89,7 +89,7 @@ fn order_parsing() {
     let terms = filter(json!({"order": ["age", "name desc", "rank ASC NULLS FIRST"]})).order;
     let summary: Vec<_> = terms
         .iter()
-        .map(|t| (t.field.property.as_str(), t.direction, t.nulls))
+        .map(|t| (&*t.field.property, t.direction, t.nulls))
         .collect();
     assert_eq!(
         summary,

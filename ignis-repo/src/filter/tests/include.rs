@@ -27,7 +27,7 @@ fn include_forms_and_nested_scopes() {
     assert!(inclusion.should_skip_default_filter);
     let scope = inclusion.scope.as_ref().unwrap();
     assert_eq!(scope.limit, Some(3));
-    assert_eq!(scope.order[0].field.property, "title");
+    assert_eq!(&*scope.order[0].field.property, "title");
     let (sql, values, _) = select_sql(&post(), scope, &["authorId"]);
     assert_eq!(
         sql,
