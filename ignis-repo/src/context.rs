@@ -44,6 +44,9 @@ pub(crate) struct Plans {
     /// The column positions, in the by-id statement's rows, of the [`crate::FromRow::PROPERTIES`]
     /// of the first row type read through it (keyed by the address of those properties).
     pub(crate) by_id_positions: crate::rows::PositionCache,
+    /// `SELECT <visible columns> FROM <table>`: the start of a find that returns every
+    /// visible column (the columns of `returning`).
+    pub(crate) select_visible: OnceLock<String>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

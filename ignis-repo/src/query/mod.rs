@@ -216,7 +216,12 @@ impl<'a> Call<'a> {
         {
             // Every visible column of the repository's model: the plan its writes return.
             let (columns, out, _) = crate::write::returning_plan(shared);
-            let rows = self.query(sql::select(names, columns, filter), filter.r#where.as_ref())?;
+            let prefix = shared
+                .plans
+                .select_visible
+                .get_or_init(|| sql::select_from(names, columns));
+            let w = sql::select_after(prefix, names, filter);
+            let rows = self.query(w, filter.r#where.as_ref())?;
             return Ok(RowSet::plain(index, rows, out, columns));
         }
         let mut joins: Vec<usize> = Vec::new();

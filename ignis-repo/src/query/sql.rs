@@ -367,6 +367,12 @@ impl<'p> SqlWriter<'p> {
 
     /// The SELECT of `filter` over `model` (see [`select`]).
     fn select(&mut self, names: &ModelSql, columns: &[usize], filter: &Filter) {
+        self.push_select_from(names, columns);
+        self.select_rest(names, filter);
+    }
+
+    /// `SELECT <columns> FROM <table>`.
+    fn push_select_from(&mut self, names: &ModelSql, columns: &[usize]) {
         self.push("SELECT ");
         for (n, &i) in columns.iter().enumerate() {
             if n > 0 {
@@ -376,6 +382,10 @@ impl<'p> SqlWriter<'p> {
         }
         self.push(" FROM ");
         self.sql.push_str(&names.table);
+    }
+
+    /// What follows `SELECT .. FROM <table>` in the SELECT of `filter`.
+    fn select_rest(&mut self, names: &ModelSql, filter: &Filter) {
         self.where_clause(names, filter.r#where.as_ref());
         self.order_by(names, &filter.order);
         if let Some(limit) = filter.limit {
@@ -414,6 +424,21 @@ pub(crate) fn selected_columns(model: &Model, filter: &Filter, extra: &[usize]) 
 pub(crate) fn select(names: &ModelSql, columns: &[usize], filter: &Filter) -> SqlWriter<'static> {
     let mut w = SqlWriter::new();
     w.select(names, columns, filter);
+    w
+}
+
+/// `SELECT <columns> FROM <table>` alone, written once per plan (see [`select_after`]).
+pub(crate) fn select_from(names: &ModelSql, columns: &[usize]) -> String {
+    let mut w = SqlWriter::new();
+    w.push_select_from(names, columns);
+    w.sql
+}
+
+/// [`select`] of `filter` after a `SELECT .. FROM <table>` written once by [`select_from`].
+pub(crate) fn select_after(prefix: &str, names: &ModelSql, filter: &Filter) -> SqlWriter<'static> {
+    let mut w = SqlWriter::new();
+    w.sql.push_str(prefix);
+    w.select_rest(names, filter);
     w
 }
 
