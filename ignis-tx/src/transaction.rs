@@ -1,6 +1,7 @@
 //! Atomic scopes: [`Transaction`] (BEGIN .. COMMIT / ROLLBACK) and [`Savepoint`] (nested scopes),
 //! with their [`TransactionOptions`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -163,6 +164,54 @@ impl TransactionOptions {
         self.read_only
     }
 
+    /// [`TransactionOptions::begin_sql`], borrowed from a constant when no timeout is set
+    /// (the common case: nothing is formatted per transaction).
+    pub(crate) fn begin_statement(&self) -> Cow<'static, str> {
+        /// `BEGIN` for each isolation level (in declaration order), `READ ONLY` and
+        /// `DEFERRABLE`.
+        const BEGIN: [[[&str; 2]; 2]; 3] = [
+            [
+                [
+                    "BEGIN ISOLATION LEVEL READ COMMITTED",
+                    "BEGIN ISOLATION LEVEL READ COMMITTED DEFERRABLE",
+                ],
+                [
+                    "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY",
+                    "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY DEFERRABLE",
+                ],
+            ],
+            [
+                [
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ DEFERRABLE",
+                ],
+                [
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY DEFERRABLE",
+                ],
+            ],
+            [
+                [
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE DEFERRABLE",
+                ],
+                [
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY",
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE",
+                ],
+            ],
+        ];
+        if self.statement_timeout.is_some() || self.lock_timeout.is_some() {
+            return Cow::Owned(self.begin_sql());
+        }
+        let level = match self.isolation_level {
+            IsolationLevel::ReadCommitted => 0,
+            IsolationLevel::RepeatableRead => 1,
+            IsolationLevel::Serializable => 2,
+        };
+        Cow::Borrowed(BEGIN[level][usize::from(self.read_only)][usize::from(self.deferrable)])
+    }
+
     /// The statements that begin the transaction, sent in one round trip.
     pub fn begin_sql(&self) -> String {
         let mut sql = format!("BEGIN ISOLATION LEVEL {}", self.isolation_level.as_sql());
@@ -209,7 +258,7 @@ impl Transaction {
         options: &TransactionOptions,
     ) -> Result<Self, (Error, bool)> {
         conn.aborted = false;
-        if let Err(e) = conn.batch_execute(&options.begin_sql()) {
+        if let Err(e) = conn.batch_execute(&options.begin_statement()) {
             let dead = conn.broken;
             // BEGIN itself (or a SET LOCAL) failed: leave no transaction open on the
             // connection. If even ROLLBACK fails, the pool discards it.
@@ -583,5 +632,32 @@ where
         );
         std::thread::sleep(Duration::from_micros(wait));
         attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_constant_begin_statements_are_begin_sql() {
+        for level in [
+            IsolationLevel::ReadCommitted,
+            IsolationLevel::RepeatableRead,
+            IsolationLevel::Serializable,
+        ] {
+            for read_only in [false, true] {
+                for deferrable in [false, true] {
+                    let options = TransactionOptions::new()
+                        .isolation_level(level)
+                        .read_only(read_only)
+                        .deferrable(deferrable);
+                    assert!(matches!(options.begin_statement(), Cow::Borrowed(_)));
+                    assert_eq!(options.begin_statement(), options.begin_sql());
+                    let timed = options.lock_timeout(Duration::from_millis(250));
+                    assert_eq!(timed.begin_statement(), timed.begin_sql());
+                }
+            }
+        }
     }
 }

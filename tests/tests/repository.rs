@@ -1764,3 +1764,72 @@ mod writes_and_lookups {
         );
     }
 }
+
+/// A write by id states the key alone (`WHERE "id" = $n`) when no default filter applies to it,
+/// merges the default filter's where when one does, and finds the same rows either way.
+#[test]
+fn by_id_writes_state_the_key_or_merge_the_default_filter() {
+    let app = app();
+    let ids = seed(&app);
+    let post = app
+        .posts
+        .find(&json!({"order": "views", "limit": 1}))
+        .unwrap()[0]["id"]
+        .clone();
+
+    let mut conn = app.ds.connection().unwrap();
+    let mut rec = ignis_tests::Recording::new(&mut conn);
+    let updated = app
+        .users
+        .on(&mut rec)
+        .update_by_id(&json!(ids[0]), &json!({"name": "Ada K."}))
+        .unwrap();
+    assert_eq!(updated.data.unwrap()["name"], json!("Ada K."));
+    // The model's default filter applies: merged with the key.
+    let touched = app
+        .posts
+        .on(&mut rec)
+        .update_by_id(&post, &json!({"views": 11}))
+        .unwrap();
+    assert_eq!(touched.count, 1);
+    app.posts.on(&mut rec).soft_delete_by_id(&post).unwrap();
+    // Skipped default filter, and restore (which always skips it): the key alone.
+    let skipped = app
+        .posts
+        .skip_default_filter()
+        .on(&mut rec)
+        .update_by_id(&post, &json!({"views": 12}))
+        .unwrap();
+    assert_eq!(skipped.count, 1);
+    let restored = app.posts.on(&mut rec).restore_by_id(&post).unwrap();
+    assert_eq!(restored.count, 1);
+    assert_eq!(restored.data.unwrap()["views"], json!(12));
+    let statements = rec.statements.clone();
+    let where_of = |s: &String| s.split(" WHERE ").nth(1).unwrap_or("").to_string();
+    let wheres: Vec<String> = statements.iter().map(where_of).collect();
+    assert!(wheres[0].starts_with("\"id\" = $"), "{statements:?}");
+    assert!(wheres[1].contains(" AND "), "{statements:?}");
+    assert!(wheres[2].contains(" AND "), "{statements:?}");
+    assert!(wheres[3].starts_with("\"id\" = $"), "{statements:?}");
+    assert!(!wheres[3].contains(" AND "), "{statements:?}");
+    assert!(wheres[4].starts_with("\"id\" = $"), "{statements:?}");
+    assert!(!wheres[4].contains(" AND "), "{statements:?}");
+
+    // A key that does not coerce is the filter's error, on either path; a missing row is no
+    // row.
+    let bad = app
+        .posts
+        .skip_default_filter()
+        .delete_by_id(&json!("abc"))
+        .unwrap_err();
+    assert!(matches!(bad, RepoError::Filter(_)), "{bad}");
+    let none = app
+        .posts
+        .skip_default_filter()
+        .delete_by_id(&json!(999_999))
+        .unwrap();
+    assert_eq!((none.count, none.data), (0, None));
+    let gone = app.users.delete_by_id(&json!(ids[2])).unwrap();
+    assert_eq!(gone.count, 1);
+    assert!(app.users.find_by_id(&json!(ids[2])).unwrap().is_none());
+}

@@ -3,6 +3,7 @@
 
 use ignis_schema::{quote_ident, Column, Model};
 use ignis_tx::postgres::types::ToSql;
+use ignis_tx::StatementMode;
 use serde_json::{Map, Value as JsonValue};
 
 use super::data::WriteValues;
@@ -27,6 +28,27 @@ pub(super) enum Given<'d> {
 
 /// A typed write's values: `(model column index, value)` in the order the value gives them.
 pub(super) type TypedValues<'d> = Vec<(usize, &'d (dyn ToSql + Sync))>;
+
+/// The model column index of the primary key when it is one column whose type binds as a plain
+/// comparison (no array, no `json`, which the condition writer compares as `jsonb`).
+fn single_scalar_key(model: &Model) -> Option<usize> {
+    let index = if model.primary_key_order.is_empty() {
+        // The columns marked as the key, without collecting their names.
+        let mut marked = (0..model.columns.len()).filter(|&i| model.columns[i].primary_key);
+        match (marked.next(), marked.next()) {
+            (Some(index), None) => index,
+            _ => return None,
+        }
+    } else {
+        let keys = model.primary_key();
+        let [pk] = keys.as_slice() else {
+            return None;
+        };
+        model.columns.iter().position(|c| c.column == *pk)?
+    };
+    let pg_type = &model.columns[index].pg_type;
+    (pg_type.element().is_none() && *pg_type != ignis_schema::PgType::Json).then_some(index)
+}
 
 /// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
 pub(super) fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
@@ -146,6 +168,45 @@ pub(super) fn resolve_values<'d>(
     }
 }
 
+/// Which rows an UPDATE or DELETE writes.
+pub(super) enum WriteWhere {
+    /// `<primary key> = $n`: the model column index of the single-column key and the id
+    /// coerced to its type. Used when no default filter applies to the write, so the key is
+    /// the whole where.
+    Key {
+        /// Model column index of the primary key.
+        column: usize,
+        /// The id, coerced to the key's type.
+        id: BoundValue,
+    },
+    /// A parsed condition (the default filter's where merged in where it applies).
+    Cond(Condition),
+}
+
+impl WriteWhere {
+    /// ` WHERE ..`: the same text the condition writer gives `<pk> = id`, or the condition's
+    /// where clause.
+    pub(super) fn write(&self, w: &mut SqlWriter, names: &ModelSql) {
+        match self {
+            WriteWhere::Key { column, id } => {
+                w.push(" WHERE ");
+                w.push(&names.columns[*column]);
+                w.push(" = ");
+                w.bind_value(id);
+            }
+            WriteWhere::Cond(cond) => w.where_clause(names, Some(cond)),
+        }
+    }
+
+    /// The condition, for naming a refused `regexp` pattern; a key lookup has none.
+    pub(super) fn condition(&self) -> Option<&Condition> {
+        match self {
+            WriteWhere::Key { .. } => None,
+            WriteWhere::Cond(cond) => Some(cond),
+        }
+    }
+}
+
 /// The first row of a by-id write's result.
 pub(super) fn first<T>(r: WriteResult<Vec<T>>) -> WriteResult<Option<T>> {
     WriteResult {
@@ -179,6 +240,41 @@ impl<'a> Call<'a> {
         resolve_values(self.model(), data)
     }
 
+    /// The where of a write by primary key `id`: `<pk> = id`, ANDed with the default filter's
+    /// where unless `skip_default` or the handle skips it. When no default where applies, the
+    /// key is a single column of a scalar type other than `json`, and `id` coerces to it, the
+    /// key comparison is written directly ([`WriteWhere::Key`]), without building a condition;
+    /// otherwise (and for every error, so errors read the same) the condition is parsed.
+    ///
+    /// # Errors
+    /// As [`Call::id_condition`] and [`Call::parse_where`].
+    pub(super) fn id_where(
+        &self,
+        id: &JsonValue,
+        skip_default: bool,
+    ) -> Result<WriteWhere, RepoError> {
+        let model = self.model();
+        let default_applies = !(skip_default || self.opts.skip_default_filter)
+            && model
+                .default_filter
+                .as_ref()
+                .and_then(|f| f.get("where"))
+                .is_some_and(|w| !w.is_null());
+        if !default_applies && !id.is_null() {
+            if let Some(column) = single_scalar_key(model) {
+                let col = &model.columns[column];
+                if let Ok(id) = coerce_value(&col.property, &col.pg_type, id) {
+                    return Ok(WriteWhere::Key { column, id });
+                }
+            }
+        }
+        if skip_default {
+            return Ok(WriteWhere::Cond(self.id_condition(id)?));
+        }
+        let default_where = self.parse_where(&JsonValue::Null, false)?;
+        Ok(WriteWhere::Cond(default_where.and(self.id_condition(id)?)))
+    }
+
     /// The handle's actor ([`Repository::with_actor`]), or null without one.
     pub(super) fn actor(&self) -> &'a JsonValue {
         self.opts.actor.as_deref().unwrap_or(&JsonValue::Null)
@@ -206,7 +302,7 @@ impl<'a> Call<'a> {
     pub(super) fn run_where_write<D: Decoder>(
         &mut self,
         mut w: SqlWriter,
-        cond: &Condition,
+        cond: Option<&Condition>,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let ret = self.returning();
@@ -216,7 +312,7 @@ impl<'a> Call<'a> {
         let (sql, params) = w.finish();
         let (count, data) = self
             .run_write(&sql, &params.as_params(), ret, decoder)
-            .map_err(|e| self.name_regexp(Some(cond), e))?;
+            .map_err(|e| self.name_regexp(cond, e))?;
         Ok(WriteResult { count, data })
     }
 
@@ -236,8 +332,21 @@ impl<'a> Call<'a> {
         // A write that autocommits cannot be undone once it ran: every returned column must
         // be decodable before it runs (the statement's column types, from the statement
         // cache the query below reuses), so decoding cannot fail after the commit.
-        let types = self.exec.column_types(sql)?;
-        if let Some((n, col)) = types.iter().enumerate().find(|(_, t)| !decoder.accepts(t)) {
+        let refused = if self.exec.statement_mode() == StatementMode::Prepared {
+            // The cached statement's own description: no copy of its column types.
+            let stmt = self.exec.prepare(sql)?;
+            stmt.columns()
+                .iter()
+                .position(|c| !decoder.accepts(c.type_()))
+                .map(|n| (n, stmt.columns()[n].type_().clone()))
+        } else {
+            let types = self.exec.column_types(sql)?;
+            types
+                .iter()
+                .position(|t| !decoder.accepts(t))
+                .map(|n| (n, types[n].clone()))
+        };
+        if let Some((n, col)) = refused {
             let model = self.model();
             return Err(RepoError::Decode {
                 model: model.name.clone(),

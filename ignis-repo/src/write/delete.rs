@@ -3,7 +3,7 @@
 
 use serde_json::Value as JsonValue;
 
-use super::common::{first, invalid};
+use super::common::{first, invalid, WriteWhere};
 use super::update::Set;
 use crate::context::Call;
 use crate::filter::{parse_where, Condition};
@@ -75,18 +75,18 @@ impl Call<'_> {
         Ok(())
     }
 
-    /// `DELETE FROM <table> WHERE <cond> [RETURNING ..]`.
+    /// `DELETE FROM <table> WHERE .. [RETURNING ..]`.
     fn delete_where<D: Decoder>(
         &mut self,
-        cond: Condition,
+        r#where: WriteWhere,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let names = self.names();
         let mut w = SqlWriter::new();
         w.push("DELETE FROM ");
         w.push(&names.table);
-        w.where_clause(names, Some(&cond));
-        self.run_where_write(w, &cond, decoder)
+        r#where.write(&mut w, names);
+        self.run_where_write(w, r#where.condition(), decoder)
     }
 
     /// See [`crate::Repository::delete_by_id`].
@@ -96,10 +96,8 @@ impl Call<'_> {
         decoder: &D,
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         self.require_id("delete_by_id", id)?;
-        let cond = self
-            .parse_where(&JsonValue::Null, false)?
-            .and(self.id_condition(id)?);
-        self.delete_where(cond, decoder).map(first)
+        let r#where = self.id_where(id, false)?;
+        self.delete_where(r#where, decoder).map(first)
     }
 
     /// See [`crate::Repository::delete_all`].
@@ -110,7 +108,7 @@ impl Call<'_> {
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         self.refuse_empty("delete_all", r#where, true)?;
         let cond = self.parse_where(r#where, false)?;
-        self.delete_where(cond, decoder)
+        self.delete_where(WriteWhere::Cond(cond), decoder)
     }
 
     /// The model column index of `deletedAt`.
@@ -126,16 +124,16 @@ impl Call<'_> {
             .ok_or_else(|| RepoError::NoSoftDelete(model.name.clone()))
     }
 
-    /// `deletedAt` set to `now()` (`deleted`) or NULL on the rows matching `cond`.
+    /// `deletedAt` set to `now()` (`deleted`) or NULL on the rows `where` selects.
     fn set_deleted<D: Decoder>(
         &mut self,
-        cond: Condition,
+        r#where: WriteWhere,
         deleted: bool,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let column = self.deleted_at()?;
         let value = if deleted { Set::Now } else { Set::Null };
-        self.update_where(vec![(column, value)], cond, decoder)
+        self.update_where(vec![(column, value)], r#where, decoder)
     }
 
     /// See [`crate::Repository::soft_delete_by_id`].
@@ -146,10 +144,8 @@ impl Call<'_> {
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         self.deleted_at()?;
         self.require_id("soft_delete_by_id", id)?;
-        let cond = self
-            .parse_where(&JsonValue::Null, false)?
-            .and(self.id_condition(id)?);
-        self.set_deleted(cond, true, decoder).map(first)
+        let r#where = self.id_where(id, false)?;
+        self.set_deleted(r#where, true, decoder).map(first)
     }
 
     /// See [`crate::Repository::soft_delete_all`].
@@ -161,7 +157,7 @@ impl Call<'_> {
         self.deleted_at()?;
         self.refuse_empty("soft_delete_all", r#where, true)?;
         let cond = self.parse_where(r#where, false)?;
-        self.set_deleted(cond, true, decoder)
+        self.set_deleted(WriteWhere::Cond(cond), true, decoder)
     }
 
     /// See [`crate::Repository::restore_by_id`].
@@ -172,8 +168,8 @@ impl Call<'_> {
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         self.deleted_at()?;
         self.require_id("restore_by_id", id)?;
-        let cond = self.id_condition(id)?;
-        self.set_deleted(cond, false, decoder).map(first)
+        let r#where = self.id_where(id, true)?;
+        self.set_deleted(r#where, false, decoder).map(first)
     }
 
     /// See [`crate::Repository::restore_all`].
@@ -185,7 +181,7 @@ impl Call<'_> {
         self.deleted_at()?;
         self.refuse_empty("restore_all", r#where, false)?;
         let cond = self.parse_where(r#where, true)?;
-        self.set_deleted(cond, false, decoder)
+        self.set_deleted(WriteWhere::Cond(cond), false, decoder)
     }
 }
 

@@ -6,10 +6,10 @@ use ignis_tx::postgres::types::ToSql;
 use sea_query::Value as SqlValue;
 use serde_json::Value as JsonValue;
 
-use super::common::{first, invalid, written_value};
+use super::common::{first, invalid, written_value, WriteWhere};
 use super::data::WriteData;
 use crate::context::Call;
-use crate::filter::{check_value_depth, excerpt, BoundValue, Condition, MAX_PATH_SEGMENTS};
+use crate::filter::{check_value_depth, excerpt, BoundValue, MAX_PATH_SEGMENTS};
 use crate::query::sql::{ModelSql, SqlWriter};
 use crate::repository::WriteResult;
 use crate::rows::Decoder;
@@ -271,12 +271,12 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// `UPDATE <table> SET .. WHERE <cond> [RETURNING ..]`, with `modifiedAt = now()` and
+    /// `UPDATE <table> SET .. WHERE .. [RETURNING ..]`, with `modifiedAt = now()` and
     /// `modifiedBy` from the actor unless `values` sets them.
     pub(super) fn update_where<'d, D: Decoder>(
         &mut self,
         mut values: Vec<(usize, Set<'d>)>,
-        cond: Condition,
+        r#where: WriteWhere,
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let model = self.model();
@@ -305,12 +305,12 @@ impl<'a> Call<'a> {
             }
             write_set(&mut w, names, &model.columns[i].pg_type, i, set);
         }
-        w.where_clause(names, Some(&cond));
-        self.run_where_write(w, &cond, decoder)
+        r#where.write(&mut w, names);
+        self.run_where_write(w, r#where.condition(), decoder)
     }
 
     /// See [`crate::Repository::update_by_id`]: `UPDATE .. SET .. WHERE <pk> = $n`, the
-    /// default filter ANDed.
+    /// default filter ANDed (see [`Call::id_where`]).
     pub(super) fn update_by_id<D: Decoder>(
         &mut self,
         id: &JsonValue,
@@ -319,10 +319,8 @@ impl<'a> Call<'a> {
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         self.require_id("update_by_id", id)?;
         let values = self.set_list(data)?;
-        let cond = self
-            .parse_where(&JsonValue::Null, false)?
-            .and(self.id_condition(id)?);
-        self.update_where(values, cond, decoder).map(first)
+        let r#where = self.id_where(id, false)?;
+        self.update_where(values, r#where, decoder).map(first)
     }
 
     /// See [`crate::Repository::update_all`].
@@ -335,7 +333,7 @@ impl<'a> Call<'a> {
         self.refuse_empty("update_all", r#where, true)?;
         let values = self.set_list(data)?;
         let cond = self.parse_where(r#where, false)?;
-        self.update_where(values, cond, decoder)
+        self.update_where(values, WriteWhere::Cond(cond), decoder)
     }
 }
 
