@@ -47,6 +47,9 @@ pub(crate) struct Plans {
     /// `SELECT <visible columns> FROM <table>`: the start of a find that returns every
     /// visible column (the columns of `returning`).
     pub(crate) select_visible: OnceLock<String>,
+    /// The column positions of a row type's properties in rows of every visible column in
+    /// `returning`'s order (writes' RETURNING rows and finds of every visible column).
+    pub(crate) visible_positions: crate::rows::PositionCache,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

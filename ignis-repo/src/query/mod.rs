@@ -151,9 +151,9 @@ impl<'a> Call<'a> {
                     if bound.cast.is_none() {
                         let value = sea_query_postgres::PostgresValue(bound.value);
                         let rows = self.exec.query(sql, &[&value])?;
-                        let set = RowSet::plain(self.shared.model, rows, out, columns);
                         let cache = &shared.plans.by_id_positions;
-                        return rows::decode_first(&set, self.schema(), decoder, cache);
+                        let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
+                        return rows::decode_first(&set, self.schema(), decoder);
                     }
                 }
             }
@@ -222,7 +222,8 @@ impl<'a> Call<'a> {
                 .get_or_init(|| sql::select_from(names, columns));
             let w = sql::select_after(prefix, names, filter);
             let rows = self.query(w, filter.r#where.as_ref())?;
-            return Ok(RowSet::plain(index, rows, out, columns));
+            let cache = &shared.plans.visible_positions;
+            return Ok(RowSet::plain(index, rows, out, columns, cache));
         }
         let mut joins: Vec<usize> = Vec::new();
         for inc in &filter.include {
@@ -251,6 +252,7 @@ impl<'a> Call<'a> {
             out: out.into(),
             columns: columns.into(),
             included: Vec::with_capacity(filter.include.len()),
+            positions: None,
         };
         for inc in &filter.include {
             let included = self.include(&set, inc)?;

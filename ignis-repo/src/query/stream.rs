@@ -381,6 +381,7 @@ impl<'h, E: Row> RowStream<'h, E> {
                 out: Cow::Owned(plan.out.clone()),
                 columns: Cow::Owned(plan.columns.clone()),
                 included: Vec::with_capacity(plan.filter.include.len()),
+                positions: None,
             };
             for inc in &plan.filter.include {
                 let included = c.include(&set, inc)?;

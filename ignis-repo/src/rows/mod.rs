@@ -42,9 +42,21 @@ pub(crate) fn decode<D: Decoder>(
         }
         return Ok(out);
     }
-    let positions = set::resolve(schema, set, properties);
+    let key = properties.as_ptr() as usize;
+    let cached = set
+        .positions
+        .map(|cache| cache.get_or_init(|| (key, set::resolve(schema, set, properties))))
+        .filter(|(k, _)| *k == key);
+    let resolved;
+    let positions: &[usize] = match cached {
+        Some((_, p)) => p,
+        None => {
+            resolved = set::resolve(schema, set, properties);
+            &resolved
+        }
+    };
     for i in 0..set.rows.len() {
-        out.push(decoder.decode(&RowRef::in_set_at(schema, set, i, &positions))?);
+        out.push(decoder.decode(&RowRef::in_set_at(schema, set, i, positions))?);
     }
     Ok(out)
 }
@@ -55,7 +67,7 @@ pub(crate) fn decode<D: Decoder>(
 pub(crate) type PositionCache = std::sync::OnceLock<(usize, Vec<usize>)>;
 
 /// The first row of `set` built by `decoder` (`None` when the set is empty), the rest left
-/// undecoded; `cache` keeps the properties' positions for the statement `set` came from.
+/// undecoded.
 ///
 /// # Errors
 /// The decoder's errors.
@@ -63,7 +75,6 @@ pub(crate) fn decode_first<D: Decoder>(
     set: &RowSet<'_>,
     schema: &Schema,
     decoder: &D,
-    cache: &PositionCache,
 ) -> Result<Option<D::Row>, RepoError> {
     if set.rows.is_empty() {
         return Ok(None);
@@ -73,11 +84,13 @@ pub(crate) fn decode_first<D: Decoder>(
         return decoder.decode(&RowRef::in_set(schema, set, 0)).map(Some);
     }
     let key = properties.as_ptr() as usize;
-    let (k, cached) = cache.get_or_init(|| (key, set::resolve(schema, set, properties)));
-    if *k == key {
-        return decoder
-            .decode(&RowRef::in_set_at(schema, set, 0, cached))
-            .map(Some);
+    if let Some(cache) = set.positions {
+        let (k, cached) = cache.get_or_init(|| (key, set::resolve(schema, set, properties)));
+        if *k == key {
+            return decoder
+                .decode(&RowRef::in_set_at(schema, set, 0, cached))
+                .map(Some);
+        }
     }
     let positions = set::resolve(schema, set, properties);
     decoder

@@ -24,6 +24,10 @@ pub(crate) struct RowSet<'p> {
     pub(crate) columns: Cow<'p, [usize]>,
     /// One entry per included relation, in the filter's order.
     pub(crate) included: Vec<Included<'p>>,
+    /// Where the column positions of a [`FromRow`] type's properties in these rows are kept
+    /// when the rows come from a plan made once (`out` is then the plan's), so they are
+    /// resolved once per repository rather than once per set.
+    pub(crate) positions: Option<&'p super::PositionCache>,
 }
 
 impl<'p> RowSet<'p> {
@@ -34,6 +38,7 @@ impl<'p> RowSet<'p> {
         rows: Vec<postgres::Row>,
         out: &'p [(usize, usize)],
         columns: &'p [usize],
+        positions: &'p super::PositionCache,
     ) -> Self {
         RowSet {
             model,
@@ -41,6 +46,7 @@ impl<'p> RowSet<'p> {
             out: Cow::Borrowed(out),
             columns: Cow::Borrowed(columns),
             included: Vec::new(),
+            positions: Some(positions),
         }
     }
 
@@ -52,6 +58,7 @@ impl<'p> RowSet<'p> {
             rows: self.rows,
             out: Cow::Owned(self.out.into_owned()),
             columns: Cow::Owned(self.columns.into_owned()),
+            positions: None,
             included: self
                 .included
                 .into_iter()
@@ -75,6 +82,7 @@ impl<'p> RowSet<'p> {
             out: Cow::Borrowed(&[]),
             columns: Cow::Borrowed(&[]),
             included: Vec::new(),
+            positions: None,
         }
     }
 }

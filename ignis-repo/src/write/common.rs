@@ -362,7 +362,8 @@ impl<'a> Call<'a> {
             });
         }
         let rows = self.exec.query(sql, params)?;
-        let set = RowSet::plain(self.shared.model, rows, out, columns);
+        let cache = &self.shared.plans.visible_positions;
+        let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
         let data = rows::decode(&set, self.schema(), decoder)?;
         Ok((data.len() as u64, data))
     }
