@@ -1568,6 +1568,53 @@ mod writes_and_lookups {
             .unwrap_err();
         assert!(matches!(unknown, RepoError::Filter(_)), "{unknown}");
 
+        // Without a default filter to apply, a filter of only `fields` reads the row by its key
+        // directly: the same answers as a find of that key with those fields, hidden
+        // properties left out, errors alike.
+        let skip = app.items.skip_default_filter();
+        for fields in [
+            json!(["name", "qty"]),
+            json!({"secret": true, "name": true}),
+            json!({"meta": false}),
+            json!([]),
+        ] {
+            let by_id = skip
+                .find_by_id_with(&id, &json!({"fields": fields}))
+                .unwrap()
+                .unwrap();
+            let found = skip
+                .find_one(&json!({"where": {"id": id}, "fields": fields}))
+                .unwrap()
+                .unwrap();
+            assert_eq!(by_id, found, "{fields}");
+            assert!(by_id.get("secret").is_none(), "{fields}");
+        }
+        assert_eq!(
+            skip.find_by_id_with(&id, &json!({"fields": ["name"]}))
+                .unwrap()
+                .unwrap(),
+            json!({"name": "a"})
+        );
+        assert_eq!(
+            skip.find_by_id_with(&json!(999_999), &json!({"fields": ["name"]}))
+                .unwrap(),
+            None
+        );
+        let unknown = skip
+            .find_by_id_with(&id, &json!({"fields": ["nope"]}))
+            .unwrap_err();
+        assert!(matches!(unknown, RepoError::Filter(_)), "{unknown}");
+        let bad = skip
+            .find_by_id_with(&json!("abc"), &json!({"fields": ["name"]}))
+            .map_err(|e| e.to_string());
+        let bad_where = skip
+            .find_by_id_with(
+                &json!("abc"),
+                &json!({"fields": ["name"], "where": {"id": {"neq": null}}}),
+            )
+            .map_err(|e| e.to_string());
+        assert_eq!(bad, bad_where);
+
         // The default filter (soft delete) still applies, and skipping it still works.
         app.items.soft_delete_by_id(&id).unwrap();
         assert_eq!(app.items.find_by_id(&id).unwrap(), None);

@@ -137,9 +137,12 @@ impl<'a> Call<'a> {
         filter: &JsonValue,
         decoder: &D,
     ) -> Result<Option<D::Row>, RepoError> {
-        let no_filter = filter.is_null() || filter.as_object().is_some_and(|o| o.is_empty());
+        let object = filter.as_object();
+        let no_filter = filter.is_null() || object.is_some_and(|o| o.is_empty());
+        // Only `fields`: the same lookup, reading fewer columns.
+        let fields_only = object.is_some_and(|o| o.len() == 1 && o.contains_key("fields"));
         let model = self.model();
-        let plain = no_filter
+        let plain = (no_filter || fields_only)
             && !id.is_null()
             && (model.default_filter.is_none() || self.opts.skip_default_filter);
         if plain {
@@ -148,18 +151,59 @@ impl<'a> Call<'a> {
             if let Some((pk, sql, out, columns)) = plan {
                 let col = &model.columns[*pk];
                 if let Ok(bound) = coerce_value(&col.property, &col.pg_type, id) {
-                    if bound.cast.is_none() {
+                    if bound.cast.is_none() && no_filter {
                         let value = sea_query_postgres::PostgresValue(bound.value);
                         let rows = self.exec.query(sql, &[&value])?;
                         let cache = &shared.plans.by_id_positions;
                         let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
                         return rows::decode_first(&set, self.schema(), decoder);
                     }
+                    if bound.cast.is_none() {
+                        return self.find_by_key_with_fields(*pk, &bound, filter, decoder);
+                    }
                 }
             }
         }
         let parsed = self.by_id_filter(id, filter)?;
         Ok(self.find(&parsed, decoder)?.into_iter().next())
+    }
+
+    /// [`Call::find_by_id`] with a filter that holds only `fields`: `SELECT <those columns>
+    /// FROM <table> WHERE <key> = $1`, the key column `pk` compared with `id` (already coerced
+    /// to its type), as the general path writes it without building the condition.
+    fn find_by_key_with_fields<D: Decoder>(
+        &mut self,
+        pk: usize,
+        id: &crate::filter::BoundValue,
+        filter: &JsonValue,
+        decoder: &D,
+    ) -> Result<Option<D::Row>, RepoError> {
+        let parsed = self.parse_filter(filter)?;
+        let shared = self.shared;
+        let model = &shared.schema.models()[shared.model];
+        let columns = sql::selected_columns(model, &parsed, &[]);
+        let names = shared.sql.model(&shared.schema, shared.model);
+        let mut w = SqlWriter::new();
+        w.push_select_from(names, &columns);
+        w.push(" WHERE ");
+        w.push(&names.columns[pk]);
+        w.push(" = ");
+        w.bind_value(id);
+        let rows = self.query(w, None)?;
+        let set = RowSet {
+            model: shared.model,
+            rows,
+            out: columns
+                .iter()
+                .copied()
+                .enumerate()
+                .collect::<Vec<_>>()
+                .into(),
+            columns: columns.into(),
+            included: Vec::new(),
+            positions: None,
+        };
+        rows::decode_first(&set, self.schema(), decoder)
     }
 
     /// Runs the statement `w` wrote. A server refusal of a `regexp` / `iregexp` pattern in a

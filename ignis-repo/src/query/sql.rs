@@ -372,7 +372,7 @@ impl<'p> SqlWriter<'p> {
     }
 
     /// `SELECT <columns> FROM <table>`.
-    fn push_select_from(&mut self, names: &ModelSql, columns: &[usize]) {
+    pub(crate) fn push_select_from(&mut self, names: &ModelSql, columns: &[usize]) {
         self.push("SELECT ");
         for (n, &i) in columns.iter().enumerate() {
             if n > 0 {
