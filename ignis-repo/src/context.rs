@@ -50,9 +50,20 @@ pub(crate) struct Plans {
     /// The column positions of a row type's properties in rows of every visible column in
     /// `returning`'s order (writes' RETURNING rows and finds of every visible column).
     pub(crate) visible_positions: crate::rows::PositionCache,
+    /// The INSERT texts of typed creates (see `write::insert`), by the model columns given,
+    /// in order, and whether the text has a RETURNING clause: a repository's typed creates
+    /// usually give the same columns every time, so the text is written once. Holds at most
+    /// [`INSERT_TEXTS`] entries; past that, texts are written per call.
+    pub(crate) insert_texts: std::sync::Mutex<Vec<InsertText>>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }
+
+/// One kept INSERT text: the model columns given, in order; whether it returns rows; the text.
+pub(crate) type InsertText = (Vec<usize>, bool, Arc<str>);
+
+/// Most INSERT texts [`Plans::insert_texts`] keeps.
+pub(crate) const INSERT_TEXTS: usize = 16;
 
 /// Per-handle call options (Ignis passes them per call in `options`; here a handle carries
 /// them, and handles are cheap to derive: `repo.with_actor(7).create(..)`).

@@ -1,6 +1,8 @@
 //! INSERT: `create` (one row) and `create_all` (unnest per property set, data-modifying CTEs
 //! across sets, VALUES lists for array columns, COPY for large plain batches).
 
+use std::sync::Arc;
+
 use ignis_schema::{Model, PgType};
 use ignis_tx::postgres::types::{IsNull, Kind, ToSql, Type};
 use sea_query_postgres::PostgresValue;
@@ -449,6 +451,9 @@ impl Call<'_> {
                 }
             }
         }
+        if let Some(typed) = all_typed(&values) {
+            return self.create_typed(&values, &typed, decoder);
+        }
         let names = self.names();
         let mut w = SqlWriter::new();
         w.push("INSERT INTO ");
@@ -486,6 +491,70 @@ impl Call<'_> {
         }
         let (sql, values) = w.finish();
         let (count, rows) = self.run_write(&sql, &values.as_params(), ret, decoder)?;
+        Ok(WriteResult {
+            count,
+            data: rows.into_iter().next(),
+        })
+    }
+
+    /// [`Call::create`] of values that are all the caller's typed values (bound as they are,
+    /// without casts): the INSERT text depends only on the columns given, so it is written
+    /// once per column list and kept (see [`crate::context::Plans::insert_texts`]).
+    fn create_typed<D: Decoder>(
+        &mut self,
+        values: &[(usize, Given<'_>)],
+        params: &[&(dyn ToSql + Sync)],
+        decoder: &D,
+    ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
+        let ret = self.returning();
+        let returning = ret.is_some();
+        let texts = &self.shared.plans.insert_texts;
+        let same = |(columns, r, _): &&crate::context::InsertText| {
+            *r == returning
+                && columns.len() == values.len()
+                && columns.iter().zip(values).all(|(c, (i, _))| c == i)
+        };
+        let known = texts
+            .lock()
+            .ok()
+            .and_then(|t| t.iter().find(same).map(|(_, _, sql)| sql.clone()));
+        let sql = match known {
+            Some(sql) => sql,
+            None => {
+                let names = self.names();
+                let mut sql = String::with_capacity(64);
+                sql.push_str("INSERT INTO ");
+                sql.push_str(&names.table);
+                sql.push_str(" (");
+                for (n, (i, _)) in values.iter().enumerate() {
+                    if n > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&names.columns[*i]);
+                }
+                sql.push_str(") VALUES (");
+                for n in 0..values.len() {
+                    if n > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('$');
+                    crate::query::sql::push_usize(&mut sql, n + 1);
+                }
+                sql.push(')');
+                if let Some((_, _, clause)) = ret {
+                    sql.push_str(clause);
+                }
+                let sql: Arc<str> = sql.into();
+                if let Ok(mut t) = texts.lock() {
+                    if t.len() < crate::context::INSERT_TEXTS {
+                        let columns = values.iter().map(|(i, _)| *i).collect();
+                        t.push((columns, returning, sql.clone()));
+                    }
+                }
+                sql
+            }
+        };
+        let (count, rows) = self.run_write(&sql, params, ret, decoder)?;
         Ok(WriteResult {
             count,
             data: rows.into_iter().next(),
@@ -750,4 +819,19 @@ impl Call<'_> {
         };
         Ok((u64::try_from(n).unwrap_or(0), Vec::new()))
     }
+}
+
+/// The values as the `postgres` client binds them when every one is the caller's typed value
+/// (no coerced JSON value, which may need a cast); `None` otherwise, or when there are none.
+fn all_typed<'d>(values: &[(usize, Given<'d>)]) -> Option<Vec<&'d (dyn ToSql + Sync)>> {
+    if values.is_empty() {
+        return None;
+    }
+    values
+        .iter()
+        .map(|(_, given)| match given {
+            Given::Typed(value) => Some(*value),
+            Given::Coerced(_) => None,
+        })
+        .collect()
 }
