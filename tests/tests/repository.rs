@@ -1365,6 +1365,72 @@ mod writes_and_lookups {
             .collect()
     }
 
+    /// Row `i` of a batch whose values are written in other forms than their columns' own,
+    /// which the filter language's coercion accepts: numbers for text, numeric strings and
+    /// integral floats for integers, words for booleans.
+    fn coerced_item(i: usize, batch: &str) -> Value {
+        let mut v = batch_item(i, batch);
+        match i % 5 {
+            0 => v["code"] = json!(42),
+            1 => v["qty"] = json!(format!(" {i} ")),
+            2 => v["small"] = json!(3.0),
+            3 => v["active"] = json!("yes"),
+            _ => v["big"] = json!("5000000001"),
+        }
+        v
+    }
+
+    #[test]
+    fn copied_batches_coerce_values_as_insert_does() {
+        let app = batch_app();
+        let count_only = app.items.should_return(false);
+        let mut conn = app.ds.connection().unwrap();
+
+        let big: Vec<Value> = (0..1200).map(|i| coerced_item(i, "copy")).collect();
+        let mut rec = Recording::new(&mut conn);
+        assert_eq!(
+            count_only.on(&mut rec).create_all(&big).unwrap().count,
+            1200
+        );
+        assert_eq!(
+            (rec.client_calls, rec.inserts()),
+            (1, 0),
+            "{:#?}",
+            rec.statements
+        );
+        let same: Vec<Value> = (0..1200).map(|i| coerced_item(i, "insert")).collect();
+        let mut rec = Recording::new(&mut conn);
+        assert_eq!(
+            app.items.on(&mut rec).create_all(&same).unwrap().count,
+            1200
+        );
+        assert_eq!((rec.client_calls, rec.inserts()), (0, 1));
+        let by_names = |batch: &str| {
+            let mut rows = batch_stored(&app, batch);
+            rows.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            rows
+        };
+        let copied = by_names("copy");
+        assert_eq!(copied.len(), 1200);
+        assert_eq!(copied, by_names("insert"));
+        let by_name = |n: &str| copied.iter().find(|r| r["name"] == json!(n)).unwrap();
+        assert_eq!(by_name("5")["code"], json!("42"));
+        assert_eq!(by_name("6")["qty"], json!(6));
+        assert_eq!(by_name("8")["active"], json!(true));
+
+        // A value that does not coerce fails the batch with the error a small batch gets,
+        // and writes nothing.
+        let mut bad: Vec<Value> = (0..1200).map(|i| batch_item(i, "bad")).collect();
+        bad[700]["code"] = json!("a\u{0}b");
+        let big_err = count_only.create_all(&bad).unwrap_err().to_string();
+        let small_err = count_only
+            .create_all(&bad[699..701])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(big_err, small_err);
+        assert!(batch_stored(&app, "bad").is_empty());
+    }
+
     #[test]
     fn large_create_all_batches_are_copied_and_store_what_insert_stores() {
         let app = batch_app();

@@ -1,6 +1,8 @@
 //! Binary `COPY .. FROM STDIN` for large `create_all` batches of plain columns.
 
-use ignis_tx::postgres::types::ToSql;
+use std::borrow::Cow;
+
+use ignis_tx::postgres::types::{ToSql, Type};
 use serde_json::Value as JsonValue;
 
 use super::common::{column_list, Object};
@@ -13,20 +15,20 @@ use crate::RepoError;
 /// roughly half the work of `INSERT .. SELECT * FROM unnest(..)`.
 pub(super) const COPY_MIN_ROWS: usize = 1000;
 
-/// One column of a `COPY` batch, in the Rust type whose binary form is the column type's.
-pub(super) enum CopyColumn {
+/// One column of a `COPY` batch, in the Rust type whose binary form is the column type's; text
+/// borrowed from the rows' JSON where it is written as it is.
+pub(super) enum CopyColumn<'d> {
     SmallInt(Vec<Option<i16>>),
     Int(Vec<Option<i32>>),
     BigInt(Vec<Option<i64>>),
     Real(Vec<Option<f32>>),
     Double(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
-    Text(Vec<Option<String>>, ignis_tx::postgres::types::Type),
+    Text(Vec<Option<Cow<'d, str>>>, ignis_tx::postgres::types::Type),
 }
 
-impl CopyColumn {
-    fn pg_type(&self) -> ignis_tx::postgres::types::Type {
-        use ignis_tx::postgres::types::Type;
+impl CopyColumn<'_> {
+    fn pg_type(&self) -> Type {
         match self {
             CopyColumn::SmallInt(_) => Type::INT2,
             CopyColumn::Int(_) => Type::INT4,
@@ -59,9 +61,8 @@ impl CopyColumn {
 pub(super) fn copy_columns(
     columns: &[(&ignis_schema::Column, bool)],
     bounds: &mut [BoundValue],
-) -> Option<Vec<CopyColumn>> {
+) -> Option<Vec<CopyColumn<'static>>> {
     use ignis_schema::PgType as P;
-    use ignis_tx::postgres::types::Type;
     use sea_query::Value as V;
     fn all<F: Fn(&V) -> bool>(b: &BoundValue, f: F) -> bool {
         matches!(&b.value, V::Array(_, Some(items)) if items.iter().all(f))
@@ -105,12 +106,110 @@ pub(super) fn copy_columns(
             P::Real => CopyColumn::Real(take!(*items, Float)),
             P::DoublePrecision => CopyColumn::Double(take!(*items, Double)),
             P::Boolean => CopyColumn::Bool(take!(*items, Bool)),
-            P::Varchar(_) => CopyColumn::Text(take!(*items, String), Type::VARCHAR),
-            P::Char(_) => CopyColumn::Text(take!(*items, String), Type::BPCHAR),
-            _ => CopyColumn::Text(take!(*items, String), Type::TEXT),
+            P::Varchar(_) => CopyColumn::Text(owned(take!(*items, String)), Type::VARCHAR),
+            P::Char(_) => CopyColumn::Text(owned(take!(*items, String)), Type::BPCHAR),
+            _ => CopyColumn::Text(owned(take!(*items, String)), Type::TEXT),
         });
     }
     Some(out)
+}
+
+fn owned(strings: Vec<Option<String>>) -> Vec<Option<Cow<'static, str>>> {
+    strings.into_iter().map(|s| s.map(Cow::Owned)).collect()
+}
+
+/// The columns of a `create_all` batch as [`CopyColumn`]s read straight from the rows' JSON,
+/// column by column: a string for a text column without NUL is borrowed as it is, an integer
+/// in range taken as it is, and any other value coerced as [`coerce_column`] coerces it (the
+/// same errors, in the same order). `Ok(None)` when a column's type has no `COPY` form here,
+/// or a coerced value is not the plain value of its type (the caller then takes the general
+/// path).
+///
+/// # Errors
+/// The first value that does not coerce to its column's type.
+pub(super) fn borrowed_copy_columns<'d>(
+    columns: &[(&ignis_schema::Column, bool)],
+    rows: &[&'d Object],
+    actor: &'d JsonValue,
+) -> Result<Option<Vec<CopyColumn<'d>>>, RepoError> {
+    use ignis_schema::PgType as P;
+    use sea_query::Value as V;
+    let mut out = Vec::with_capacity(columns.len());
+    for &(col, from_actor) in columns {
+        let cell = |r: &&'d Object| -> &'d JsonValue {
+            if from_actor {
+                actor
+            } else {
+                r.get(&col.property).unwrap_or(&JsonValue::Null)
+            }
+        };
+        let coerce = |v: &JsonValue| -> Result<Option<V>, RepoError> {
+            let b = coerce_value(&col.property, &col.pg_type, v)?;
+            Ok(b.cast.is_none().then_some(b.value))
+        };
+        macro_rules! ints {
+            ($variant:ident, $ty:ty) => {{
+                let mut values = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let v = cell(r);
+                    let direct = v.as_i64().and_then(|n| <$ty>::try_from(n).ok());
+                    values.push(match (v, direct) {
+                        (JsonValue::Null, _) => None,
+                        (_, Some(n)) => Some(n),
+                        _ => match coerce(v)? {
+                            Some(V::$variant(n)) => n,
+                            _ => return Ok(None),
+                        },
+                    });
+                }
+                CopyColumn::$variant(values)
+            }};
+        }
+        macro_rules! coerced {
+            ($variant:ident, $sql:ident) => {{
+                let mut values = Vec::with_capacity(rows.len());
+                for r in rows {
+                    values.push(match coerce(cell(r))? {
+                        Some(V::$sql(x)) => x,
+                        _ => return Ok(None),
+                    });
+                }
+                CopyColumn::$variant(values)
+            }};
+        }
+        let text_type = match col.pg_type {
+            P::Text => Some(Type::TEXT),
+            P::Varchar(_) => Some(Type::VARCHAR),
+            P::Char(_) => Some(Type::BPCHAR),
+            _ => None,
+        };
+        out.push(match (&col.pg_type, text_type) {
+            (_, Some(ty)) => {
+                let mut values = Vec::with_capacity(rows.len());
+                for r in rows {
+                    values.push(match cell(r) {
+                        JsonValue::Null => None,
+                        JsonValue::String(s) if !s.contains('\0') => {
+                            Some(Cow::Borrowed(s.as_str()))
+                        }
+                        v => match coerce(v)? {
+                            Some(V::String(s)) => s.map(Cow::Owned),
+                            _ => return Ok(None),
+                        },
+                    });
+                }
+                CopyColumn::Text(values, ty)
+            }
+            (P::SmallInt, _) => ints!(SmallInt, i16),
+            (P::Integer, _) => ints!(Int, i32),
+            (P::BigInt, _) => ints!(BigInt, i64),
+            (P::Real, _) => coerced!(Real, Float),
+            (P::DoublePrecision, _) => coerced!(Double, Double),
+            (P::Boolean, _) => coerced!(Bool, Bool),
+            _ => return Ok(None),
+        });
+    }
+    Ok(Some(out))
 }
 
 /// Streams `n` rows of `data` through `COPY .. FROM STDIN BINARY` (`sql`).
@@ -118,7 +217,7 @@ fn copy_rows(
     client: &mut ignis_tx::postgres::Client,
     sql: &str,
     types: &[ignis_tx::postgres::types::Type],
-    data: &[CopyColumn],
+    data: &[CopyColumn<'_>],
     n: usize,
 ) -> Result<u64, ignis_tx::postgres::Error> {
     let sink = client.copy_in(sql)?;
@@ -209,7 +308,7 @@ impl Call<'_> {
     pub(super) fn copy_in(
         &mut self,
         columns: &[(&ignis_schema::Column, bool)],
-        data: Vec<CopyColumn>,
+        data: Vec<CopyColumn<'_>>,
         n: usize,
     ) -> Result<u64, RepoError> {
         let model = self.model();

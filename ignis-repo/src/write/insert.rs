@@ -11,7 +11,7 @@ use serde_json::Value as JsonValue;
 use super::common::{
     column_list, invalid, resolve_values, writable, written_value, Given, Object, TypedValues,
 };
-use super::copy::{coerce_column, copy_columns, COPY_MIN_ROWS};
+use super::copy::{borrowed_copy_columns, coerce_column, copy_columns, COPY_MIN_ROWS};
 use super::data::{CreateData, WriteData};
 use crate::context::{Call, Returning};
 use crate::filter::{coerce_value, excerpt};
@@ -619,6 +619,22 @@ impl Call<'_> {
                 }
                 continue;
             }
+            let copy = single_group
+                && ret.is_none()
+                && rows.len() >= COPY_MIN_ROWS
+                // The raw client's COPY prepares a named statement, which a pooler in
+                // transaction mode does not keep between messages (StatementMode::Unnamed).
+                && self.exec.statement_mode() == ignis_tx::StatementMode::Prepared
+                && self.copy_allowed()?;
+            if copy {
+                if let Some(data) = borrowed_copy_columns(&columns, &rows, actor)? {
+                    let count = self.copy_in(&columns, data, rows.len())?;
+                    return Ok(WriteResult {
+                        count,
+                        data: Vec::new(),
+                    });
+                }
+            }
             let mut bounds = Vec::with_capacity(columns.len());
             for (col, from_actor) in &columns {
                 let array_type = ignis_schema::PgType::Array(Box::new(col.pg_type.clone()));
@@ -629,14 +645,7 @@ impl Call<'_> {
                     from_actor.then_some(actor),
                 )?);
             }
-            if single_group
-                && ret.is_none()
-                && rows.len() >= COPY_MIN_ROWS
-                // The raw client's COPY prepares a named statement, which a pooler in
-                // transaction mode does not keep between messages (StatementMode::Unnamed).
-                && self.exec.statement_mode() == ignis_tx::StatementMode::Prepared
-                && self.copy_allowed()?
-            {
+            if copy {
                 if let Some(copy) = copy_columns(&columns, &mut bounds) {
                     let count = self.copy_in(&columns, copy, rows.len())?;
                     return Ok(WriteResult {

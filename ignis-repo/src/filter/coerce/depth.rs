@@ -91,6 +91,14 @@ pub(super) fn scan(
     max_depth: usize,
     refuse_nul: bool,
 ) -> Result<(), FilterError> {
+    // A scalar (most values) is level 0: no stack to set up.
+    match value {
+        JsonValue::Array(_) | JsonValue::Object(_) => {}
+        JsonValue::String(s) if refuse_nul && s.contains('\0') => {
+            return Err(nul_error(field, value))
+        }
+        _ => return Ok(()),
+    }
     let too_deep = || FilterError::ValueTooDeep {
         field: field.to_string(),
         limit: max_depth,
