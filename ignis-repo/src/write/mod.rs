@@ -7,6 +7,7 @@
 mod common;
 pub(crate) use common::returning_plan;
 mod copy;
+mod create;
 mod data;
 mod delete;
 mod insert;
