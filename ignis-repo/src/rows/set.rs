@@ -283,13 +283,21 @@ impl<'r> RowRef<'r> {
     pub fn field<T: FromSql<'r>>(&self, k: usize, property: &str) -> Result<T, RepoError> {
         if let Some(&pos) = self.positions.and_then(|p| p.get(k)) {
             if pos == ABSENT {
-                return Err(self.not_returned(property));
+                return self.field_by_name(property);
             }
             return match self.row.try_get(pos) {
                 Ok(v) => Ok(v),
-                Err(e) => Err(self.field_error(property, &e)),
+                Err(e) => self.field_failed(property, &e),
             };
         }
+        self.field_by_name(property)
+    }
+
+    /// [`RowRef::field`] of a row read by name (no positions resolved for it): out of line, so
+    /// the by-position reads a derived impl makes stay small.
+    #[cold]
+    #[inline(never)]
+    fn field_by_name<T: FromSql<'r>>(&self, property: &str) -> Result<T, RepoError> {
         self.get(property)
     }
 
@@ -299,10 +307,11 @@ impl<'r> RowRef<'r> {
         self.decode_error(property, "not a returned property of this row".into())
     }
 
+    /// The error of a read at a resolved position (out of line, as [`RowRef::field_by_name`]).
     #[cold]
     #[inline(never)]
-    fn field_error(&self, property: &str, e: &postgres::Error) -> RepoError {
-        self.decode_error(property, e.to_string())
+    fn field_failed<T>(&self, property: &str, e: &postgres::Error) -> Result<T, RepoError> {
+        Err(self.decode_error(property, e.to_string()))
     }
 
     fn relation(&self, name: &str) -> Result<(&'r Included<'r>, &'r [usize]), RepoError> {
