@@ -150,17 +150,16 @@ impl<'a> Call<'a> {
             let plan = shared.plans.by_id.get_or_init(|| plan_by_id(shared));
             if let Some((pk, sql, out, columns)) = plan {
                 let col = &model.columns[*pk];
-                if let Ok(bound) = coerce_value(&col.property, &col.pg_type, id) {
-                    if bound.cast.is_none() && no_filter {
-                        let value = sea_query_postgres::PostgresValue(bound.value);
-                        let rows = self.exec.query(sql, &[&value])?;
-                        let cache = &shared.plans.by_id_positions;
-                        let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
-                        return rows::decode_first(&set, self.schema(), decoder);
-                    }
-                    if bound.cast.is_none() {
+                let bound = coerce_value(&col.property, &col.pg_type, id).ok();
+                if let Some(bound) = bound.filter(|b| b.cast.is_none()) {
+                    if fields_only {
                         return self.find_by_key_with_fields(*pk, &bound, filter, decoder);
                     }
+                    let value = sea_query_postgres::PostgresValue(bound.value);
+                    let rows = self.exec.query(sql, &[&value])?;
+                    let cache = &shared.plans.by_id_positions;
+                    let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
+                    return rows::decode_first(&set, self.schema(), decoder);
                 }
             }
         }
@@ -185,10 +184,7 @@ impl<'a> Call<'a> {
         let names = shared.sql.model(&shared.schema, shared.model);
         let mut w = SqlWriter::new();
         w.push_select_from(names, &columns);
-        w.push(" WHERE ");
-        w.push(&names.columns[pk]);
-        w.push(" = ");
-        w.bind_value(id);
+        w.key_where(names, pk, id);
         let rows = self.query(w, None)?;
         let set = RowSet {
             model: shared.model,
@@ -407,6 +403,28 @@ pub(crate) fn join_column(
         })
 }
 
+/// The model column index of the primary key when it is one column whose type binds as a plain
+/// comparison, `<key> = $n` (no array, no `json`, which the condition writer compares as
+/// `jsonb`): the key of the by-id statements.
+pub(crate) fn scalar_key(model: &Model) -> Option<usize> {
+    let index = if model.primary_key_order.is_empty() {
+        // The columns marked as the key, without collecting their names.
+        let mut marked = (0..model.columns.len()).filter(|&i| model.columns[i].primary_key);
+        match (marked.next(), marked.next()) {
+            (Some(index), None) => index,
+            _ => return None,
+        }
+    } else {
+        let keys = model.primary_key();
+        let [pk] = keys.as_slice() else {
+            return None;
+        };
+        model.columns.iter().position(|c| c.column == *pk)?
+    };
+    let pg_type = &model.columns[index].pg_type;
+    (pg_type.element().is_none() && *pg_type != ignis_schema::PgType::Json).then_some(index)
+}
+
 /// The statement of a plain by-id find (see [`Call::find_by_id`]), written by the same writer
 /// as every find: the filter `{"where": {<pk>: $1}}` over the visible columns. `None` for a model
 /// without a single-column primary key of a scalar type.
@@ -416,15 +434,8 @@ fn plan_by_id(
 ) -> Option<(usize, String, Vec<(usize, usize)>, Vec<usize>)> {
     use crate::filter::{BoundValue, CompareAs, Comparison, Operand, Operator};
     let model = &shared.schema.models()[shared.model];
-    let keys = model.primary_key();
-    let [pk] = keys.as_slice() else {
-        return None;
-    };
-    let index = model.columns.iter().position(|c| c.column == *pk)?;
+    let index = scalar_key(model)?;
     let col = &model.columns[index];
-    if col.pg_type.element().is_some() {
-        return None;
-    }
     let field = crate::filter::resolve_field(model, &col.property).ok()?;
     let filter = Filter {
         r#where: Some(Condition::Compare(Box::new(Comparison {

@@ -156,6 +156,16 @@ impl<'p> SqlWriter<'p> {
         }
     }
 
+    /// ` WHERE <key column> = $n`: the single-column primary key at model column `column`
+    /// compared with `id`, already coerced to its type (see `query::scalar_key`), as the
+    /// condition writer writes that comparison.
+    pub(crate) fn key_where(&mut self, names: &ModelSql, column: usize, id: &BoundValue) {
+        self.push(" WHERE ");
+        self.push(&names.columns[column]);
+        self.push(" = ");
+        self.bind_value(id);
+    }
+
     /// Appends a decimal literal (a `u64` from the parsed filter, never its text).
     pub(crate) fn push_u64(&mut self, n: u64) {
         push_usize(&mut self.sql, usize::try_from(n).unwrap_or(usize::MAX));

@@ -42,19 +42,8 @@ pub(crate) fn decode<D: Decoder>(
         }
         return Ok(out);
     }
-    let key = properties.as_ptr() as usize;
-    let cached = set
-        .positions
-        .map(|cache| cache.get_or_init(|| (key, set::resolve(schema, set, properties))))
-        .filter(|(k, _)| *k == key);
-    let resolved;
-    let positions: &[usize] = match cached {
-        Some((_, p)) => p,
-        None => {
-            resolved = set::resolve(schema, set, properties);
-            &resolved
-        }
-    };
+    let mut resolved = Vec::new();
+    let positions = positions(set, schema, properties, &mut resolved);
     for i in 0..set.rows.len() {
         out.push(decoder.decode(&RowRef::in_set_at(schema, set, i, positions))?);
     }
@@ -83,19 +72,31 @@ pub(crate) fn decode_first<D: Decoder>(
     if properties.is_empty() {
         return decoder.decode(&RowRef::in_set(schema, set, 0)).map(Some);
     }
+    let mut resolved = Vec::new();
+    let positions = positions(set, schema, properties, &mut resolved);
+    decoder
+        .decode(&RowRef::in_set_at(schema, set, 0, positions))
+        .map(Some)
+}
+
+/// The column positions of `properties` (a [`FromRow::PROPERTIES`]) in `set`: from the cache
+/// of the plan the set came from when it has one (resolved there on first use, for the first
+/// row type read), else resolved now into `resolved`.
+fn positions<'s>(
+    set: &'s RowSet<'_>,
+    schema: &Schema,
+    properties: &[&str],
+    resolved: &'s mut Vec<usize>,
+) -> &'s [usize] {
     let key = properties.as_ptr() as usize;
     if let Some(cache) = set.positions {
         let (k, cached) = cache.get_or_init(|| (key, set::resolve(schema, set, properties)));
         if *k == key {
-            return decoder
-                .decode(&RowRef::in_set_at(schema, set, 0, cached))
-                .map(Some);
+            return cached;
         }
     }
-    let positions = set::resolve(schema, set, properties);
-    decoder
-        .decode(&RowRef::in_set_at(schema, set, 0, &positions))
-        .map(Some)
+    *resolved = set::resolve(schema, set, properties);
+    resolved
 }
 
 /// How rows become values of the caller's type: one impl per output, all reading the same

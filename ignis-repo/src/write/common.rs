@@ -29,26 +29,9 @@ pub(super) enum Given<'d> {
 /// A typed write's values: `(model column index, value)` in the order the value gives them.
 pub(super) type TypedValues<'d> = Vec<(usize, &'d (dyn ToSql + Sync))>;
 
-/// The model column index of the primary key when it is one column whose type binds as a plain
-/// comparison (no array, no `json`, which the condition writer compares as `jsonb`).
-fn single_scalar_key(model: &Model) -> Option<usize> {
-    let index = if model.primary_key_order.is_empty() {
-        // The columns marked as the key, without collecting their names.
-        let mut marked = (0..model.columns.len()).filter(|&i| model.columns[i].primary_key);
-        match (marked.next(), marked.next()) {
-            (Some(index), None) => index,
-            _ => return None,
-        }
-    } else {
-        let keys = model.primary_key();
-        let [pk] = keys.as_slice() else {
-            return None;
-        };
-        model.columns.iter().position(|c| c.column == *pk)?
-    };
-    let pg_type = &model.columns[index].pg_type;
-    (pg_type.element().is_none() && *pg_type != ignis_schema::PgType::Json).then_some(index)
-}
+/// The user-audit properties an INSERT fills from the handle's actor when the data leaves them
+/// out (Ignis `UserAudit` enricher: `createdBy`, `modifiedBy`).
+pub(super) const AUDIT_PROPERTIES: [&str; 2] = ["createdBy", "modifiedBy"];
 
 /// The quoted names of `columns`, comma-separated: the column list of an INSERT or COPY.
 pub(super) fn column_list(columns: &[(&ignis_schema::Column, bool)]) -> String {
@@ -188,12 +171,7 @@ impl WriteWhere {
     /// where clause.
     pub(super) fn write(&self, w: &mut SqlWriter, names: &ModelSql) {
         match self {
-            WriteWhere::Key { column, id } => {
-                w.push(" WHERE ");
-                w.push(&names.columns[*column]);
-                w.push(" = ");
-                w.bind_value(id);
-            }
+            WriteWhere::Key { column, id } => w.key_where(names, *column, id),
             WriteWhere::Cond(cond) => w.where_clause(names, Some(cond)),
         }
     }
@@ -261,7 +239,7 @@ impl<'a> Call<'a> {
                 .and_then(|f| f.get("where"))
                 .is_some_and(|w| !w.is_null());
         if !default_applies && !id.is_null() {
-            if let Some(column) = single_scalar_key(model) {
+            if let Some(column) = crate::query::scalar_key(model) {
                 let col = &model.columns[column];
                 if let Ok(id) = coerce_value(&col.property, &col.pg_type, id) {
                     return Ok(WriteWhere::Key { column, id });

@@ -11,7 +11,7 @@ use crate::filter::{coerce_value, BoundValue};
 use crate::RepoError;
 
 /// `create_all` batches of at least this many rows, returning no rows, are loaded with binary
-/// `COPY` when every column has a plain type (see [`copy_columns`]): the server then does
+/// `COPY` when every column has a plain type (see [`borrowed_copy_columns`]): the server then does
 /// roughly half the work of `INSERT .. SELECT * FROM unnest(..)`.
 pub(super) const COPY_MIN_ROWS: usize = 1000;
 
@@ -53,69 +53,6 @@ impl CopyColumn<'_> {
             CopyColumn::Text(v, _) => v.get(i).map_or(NULL, |x| x),
         }
     }
-}
-
-/// The columns of a `create_all` batch as [`CopyColumn`]s, when every one has a type whose
-/// binary form the coerced values give exactly (integers, floats, boolean, text, varchar, char)
-/// and needs no cast; `None` (leaving `bounds` as they were) otherwise.
-pub(super) fn copy_columns(
-    columns: &[(&ignis_schema::Column, bool)],
-    bounds: &mut [BoundValue],
-) -> Option<Vec<CopyColumn<'static>>> {
-    use ignis_schema::PgType as P;
-    use sea_query::Value as V;
-    fn all<F: Fn(&V) -> bool>(b: &BoundValue, f: F) -> bool {
-        matches!(&b.value, V::Array(_, Some(items)) if items.iter().all(f))
-    }
-    let eligible = columns.iter().zip(bounds.iter()).all(|((col, _), b)| {
-        b.cast.is_none()
-            && match col.pg_type {
-                P::SmallInt => all(b, |v| matches!(v, V::SmallInt(_))),
-                P::Integer => all(b, |v| matches!(v, V::Int(_))),
-                P::BigInt => all(b, |v| matches!(v, V::BigInt(_))),
-                P::Real => all(b, |v| matches!(v, V::Float(_))),
-                P::DoublePrecision => all(b, |v| matches!(v, V::Double(_))),
-                P::Boolean => all(b, |v| matches!(v, V::Bool(_))),
-                P::Text | P::Varchar(_) | P::Char(_) => all(b, |v| matches!(v, V::String(_))),
-                _ => false,
-            }
-    });
-    if !eligible {
-        return None;
-    }
-    macro_rules! take {
-        ($items:expr, $variant:ident) => {
-            $items
-                .into_iter()
-                .filter_map(|v| match v {
-                    V::$variant(x) => Some(x),
-                    _ => None,
-                })
-                .collect()
-        };
-    }
-    let mut out = Vec::with_capacity(columns.len());
-    for ((col, _), b) in columns.iter().zip(bounds.iter_mut()) {
-        let V::Array(_, Some(items)) = std::mem::replace(&mut b.value, V::Bool(None)) else {
-            return None;
-        };
-        out.push(match col.pg_type {
-            P::SmallInt => CopyColumn::SmallInt(take!(*items, SmallInt)),
-            P::Integer => CopyColumn::Int(take!(*items, Int)),
-            P::BigInt => CopyColumn::BigInt(take!(*items, BigInt)),
-            P::Real => CopyColumn::Real(take!(*items, Float)),
-            P::DoublePrecision => CopyColumn::Double(take!(*items, Double)),
-            P::Boolean => CopyColumn::Bool(take!(*items, Bool)),
-            P::Varchar(_) => CopyColumn::Text(owned(take!(*items, String)), Type::VARCHAR),
-            P::Char(_) => CopyColumn::Text(owned(take!(*items, String)), Type::BPCHAR),
-            _ => CopyColumn::Text(owned(take!(*items, String)), Type::TEXT),
-        });
-    }
-    Some(out)
-}
-
-fn owned(strings: Vec<Option<String>>) -> Vec<Option<Cow<'static, str>>> {
-    strings.into_iter().map(|s| s.map(Cow::Owned)).collect()
 }
 
 /// The columns of a `create_all` batch as [`CopyColumn`]s read straight from the rows' JSON,

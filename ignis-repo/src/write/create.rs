@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ignis_tx::postgres::types::ToSql;
 use serde_json::Value as JsonValue;
 
-use super::common::{invalid, written_value, Given};
+use super::common::{invalid, written_value, Given, TypedValues, AUDIT_PROPERTIES};
 use super::data::WriteData;
 use crate::context::Call;
 use crate::filter::excerpt;
@@ -47,23 +47,34 @@ impl Call<'_> {
         decoder: &D,
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         let model = self.model();
-        let mut values: Vec<(usize, Given<'d>)> = match data {
-            WriteData::Json(data) => self.insert_values(data)?,
-            WriteData::Values(data) => self
-                .typed_values(data)?
-                .into_iter()
-                .map(|(i, v)| (i, Given::Typed(v)))
-                .collect(),
+        // The audit columns the data leaves out, which the actor fills.
+        let unset = |given: &dyn Fn(usize) -> bool| {
+            AUDIT_PROPERTIES.map(|prop| {
+                model
+                    .columns
+                    .iter()
+                    .position(|c| c.property == prop)
+                    .filter(|&i| !given(i))
+            })
         };
-        for prop in ["createdBy", "modifiedBy"] {
-            if let Some(i) = model.columns.iter().position(|c| c.property == prop) {
-                if !values.iter().any(|(c, _)| *c == i) {
-                    values.push((i, Given::Coerced(self.actor_bound(&model.columns[i])?)));
-                }
+        let (mut values, audit): (Vec<(usize, Given<'d>)>, _) = match data {
+            WriteData::Json(data) => {
+                let values = self.insert_values(data)?;
+                let audit = unset(&|i| values.iter().any(|(c, _)| *c == i));
+                (values, audit)
             }
-        }
-        if let Some(typed) = all_typed(&values) {
-            return self.create_typed(&values, &typed, decoder);
+            WriteData::Values(data) => {
+                let typed = self.typed_values(data)?;
+                let audit = unset(&|i| typed.iter().any(|(c, _)| *c == i));
+                if !typed.is_empty() && audit.iter().all(Option::is_none) {
+                    return self.create_typed(&typed, decoder);
+                }
+                let values = typed.into_iter().map(|(i, v)| (i, Given::Typed(v)));
+                (values.collect(), audit)
+            }
+        };
+        for i in audit.into_iter().flatten() {
+            values.push((i, Given::Coerced(self.actor_bound(&model.columns[i])?)));
         }
         let names = self.names();
         let mut w = SqlWriter::new();
@@ -72,7 +83,7 @@ impl Call<'_> {
             w.push(&names.table);
             w.push(" DEFAULT VALUES");
         } else {
-            insert_into(&mut w.sql, names, &values);
+            insert_into(&mut w.sql, names, values.iter().map(|(i, _)| *i));
             for (n, (_, given)) in values.into_iter().enumerate() {
                 if n > 0 {
                     w.push(", ");
@@ -101,13 +112,13 @@ impl Call<'_> {
         })
     }
 
-    /// [`Call::create`] of values that are all the caller's typed values (bound as they are,
-    /// without casts): the INSERT text depends only on the columns given, so it is written
-    /// once per column list and kept (see [`crate::context::Plans::insert_texts`]).
+    /// [`Call::create`] of the caller's typed values alone (bound as they are, without casts;
+    /// no audit column left to the actor): the INSERT text depends only on the columns given,
+    /// so it is written once per column list and kept (see
+    /// [`crate::context::Plans::insert_texts`]).
     fn create_typed<D: Decoder>(
         &mut self,
-        values: &[(usize, Given<'_>)],
-        params: &[&(dyn ToSql + Sync)],
+        values: &TypedValues<'_>,
         decoder: &D,
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         let ret = self.returning();
@@ -127,7 +138,7 @@ impl Call<'_> {
             None => {
                 let names = self.names();
                 let mut sql = String::with_capacity(64);
-                insert_into(&mut sql, names, values);
+                insert_into(&mut sql, names, values.iter().map(|(i, _)| *i));
                 for n in 0..values.len() {
                     if n > 0 {
                         sql.push_str(", ");
@@ -149,7 +160,8 @@ impl Call<'_> {
                 sql
             }
         };
-        let (count, rows) = self.run_write(&sql, params, ret, decoder)?;
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|(_, v)| *v).collect();
+        let (count, rows) = self.run_write(&sql, &params, ret, decoder)?;
         Ok(WriteResult {
             count,
             data: rows.into_iter().next(),
@@ -157,31 +169,16 @@ impl Call<'_> {
     }
 }
 
-/// The values as the `postgres` client binds them when every one is the caller's typed value
-/// (no coerced JSON value, which may need a cast); `None` otherwise, or when there are none.
-fn all_typed<'d>(values: &[(usize, Given<'d>)]) -> Option<Vec<&'d (dyn ToSql + Sync)>> {
-    if values.is_empty() {
-        return None;
-    }
-    values
-        .iter()
-        .map(|(_, given)| match given {
-            Given::Typed(value) => Some(*value),
-            Given::Coerced(_) => None,
-        })
-        .collect()
-}
-
-/// `INSERT INTO <table> (<columns of values>) VALUES (`, appended to `sql`.
-fn insert_into(sql: &mut String, names: &ModelSql, values: &[(usize, Given<'_>)]) {
+/// `INSERT INTO <table> (<columns>) VALUES (`, appended to `sql` (`columns`: model indexes).
+fn insert_into(sql: &mut String, names: &ModelSql, columns: impl Iterator<Item = usize>) {
     sql.push_str("INSERT INTO ");
     sql.push_str(&names.table);
     sql.push_str(" (");
-    for (n, (i, _)) in values.iter().enumerate() {
+    for (n, i) in columns.enumerate() {
         if n > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&names.columns[*i]);
+        sql.push_str(&names.columns[i]);
     }
     sql.push_str(") VALUES (");
 }

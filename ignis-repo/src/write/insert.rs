@@ -8,8 +8,9 @@ use serde_json::Value as JsonValue;
 
 use super::common::{
     column_list, invalid, resolve_values, writable, written_value, Object, TypedValues,
+    AUDIT_PROPERTIES,
 };
-use super::copy::{borrowed_copy_columns, coerce_column, copy_columns, COPY_MIN_ROWS};
+use super::copy::{borrowed_copy_columns, coerce_column, COPY_MIN_ROWS};
 use super::data::{CreateData, WriteData};
 use crate::context::{Call, Returning};
 use crate::filter::{coerce_value, excerpt};
@@ -243,7 +244,7 @@ fn with_audit_columns<'m>(
     model: &'m Model,
     mut columns: Vec<(&'m ignis_schema::Column, bool)>,
 ) -> Vec<(&'m ignis_schema::Column, bool)> {
-    for prop in ["createdBy", "modifiedBy"] {
+    for prop in AUDIT_PROPERTIES {
         if let Some(col) = model.column_by_property(prop) {
             if !columns.iter().any(|(c, _)| c.property == prop) {
                 columns.push((col, true));
@@ -485,15 +486,6 @@ impl Call<'_> {
                     &rows,
                     from_actor.then_some(actor),
                 )?);
-            }
-            if copy {
-                if let Some(copy) = copy_columns(&columns, &mut bounds) {
-                    let count = self.copy_in(&columns, copy, rows.len())?;
-                    return Ok(WriteResult {
-                        count,
-                        data: Vec::new(),
-                    });
-                }
             }
             let casts: Vec<Option<&str>> = bounds.iter().map(|b| b.cast.as_deref()).collect();
             let sql = unnest_sql(model, &columns, &casts);
