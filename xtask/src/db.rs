@@ -555,6 +555,25 @@ mod tests {
         cluster: LocalCluster,
     }
 
+    impl ScratchCluster {
+        /// A cluster workspace under the temporary directory, unique to this process and
+        /// moment (`kind` names the test in the directory's name).
+        fn new(kind: &str) -> Self {
+            let root = std::env::temp_dir().join(format!(
+                "ignis-xtask-{kind}-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ));
+            std::fs::create_dir_all(root.join("target")).unwrap();
+            ScratchCluster {
+                cluster: LocalCluster::open(&root).unwrap(),
+                root,
+            }
+        }
+    }
+
     impl Drop for ScratchCluster {
         fn drop(&mut self) {
             let _ = self.cluster.stop_all();
@@ -571,18 +590,7 @@ mod tests {
             eprintln!("skipped: a new cluster cannot be created here: {e}");
             return;
         }
-        let root = std::env::temp_dir().join(format!(
-            "ignis-xtask-locale-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(root.join("target")).unwrap();
-        let mut scratch = ScratchCluster {
-            cluster: LocalCluster::open(&root).unwrap(),
-            root,
-        };
+        let mut scratch = ScratchCluster::new("locale");
         let port = match scratch.cluster.start().unwrap() {
             Started::Now {
                 port,
@@ -633,18 +641,7 @@ mod tests {
 
     #[test]
     fn a_cluster_gets_a_standby_and_pgbouncer_and_stop_stops_them_all() {
-        let root = std::env::temp_dir().join(format!(
-            "ignis-xtask-replicas-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(root.join("target")).unwrap();
-        let mut scratch = ScratchCluster {
-            cluster: LocalCluster::open(&root).unwrap(),
-            root,
-        };
+        let mut scratch = ScratchCluster::new("replicas");
         let cluster = &mut scratch.cluster;
         let primary = cluster.start().unwrap().port();
         let standbys = cluster.start_standbys(1).unwrap();
