@@ -643,11 +643,24 @@ pub fn parallel_find_by_id_from_row(
     pool: &rayon::ThreadPool,
     inp: &Inputs,
 ) -> Result<Outcome, BoxError> {
+    parallel_find_by_id_on(&ig.users8_typed, pool, inp)
+}
+
+/// Workload 7's loop on `repo`: `find_by_id` of every id from the threads of `pool`, sharing
+/// the repository (also the read replica case's loop).
+///
+/// # Errors
+/// Repository errors.
+pub fn parallel_find_by_id_on(
+    repo: &DefaultCrudRepository<TypedUser>,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
     pool.install(|| {
         inp.ids_json
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
-                let row = ig.users8_typed.find_by_id(id)?;
+                let row = repo.find_by_id(id)?;
                 Ok(Outcome {
                     ops: 1,
                     check: row.map_or(0, |r| i64::from(r.age)),

@@ -35,13 +35,12 @@ use ignis_schema::Schema;
 use ignis_tx::{DataSource, DataSourceConfig, Executor};
 use nix::sched::{sched_getaffinity, CpuSet};
 use nix::unistd::Pid;
-use rayon::prelude::*;
 
 use crate::ignis_impl::{self, TypedUser};
 use crate::load::{self, BenchDb, DataSize};
 use crate::pin::{PinMode, Pinner};
 use crate::report::median;
-use crate::workload::{self, Inputs, Kind, Measured, Outcome, Role, Spec, Unit, Variant};
+use crate::workload::{self, Kind, Measured, Outcome, Role, Spec, Unit, Variant};
 use crate::BoxError;
 
 /// The workload number of this case (`--only 11`).
@@ -287,10 +286,16 @@ fn parallel_case(
         let (threads, plain, routed, lookups) = (&threads, &plain, &routed, &lookups);
         let mut variants = vec![
             Variant::new(PRIMARY_ONLY, Role::Info, move |i| {
-                counted(&lookups[0], parallel_find_by_id(plain, threads, i))
+                counted(
+                    &lookups[0],
+                    ignis_impl::parallel_find_by_id_on(plain, threads, i),
+                )
             }),
             Variant::new(WITH_REPLICAS, Role::Info, move |i| {
-                counted(&lookups[1], parallel_find_by_id(routed, threads, i))
+                counted(
+                    &lookups[1],
+                    ignis_impl::parallel_find_by_id_on(routed, threads, i),
+                )
             }),
         ];
         measure(spec, samples, &mut variants)?
@@ -398,27 +403,6 @@ fn users(
     schema: &Arc<Schema>,
 ) -> Result<DefaultCrudRepository<TypedUser>, BoxError> {
     Ok(DefaultCrudRepository::new(ds, schema.clone(), "User")?.typed())
-}
-
-/// Workload 7's loop: `find_by_id` of every id from the threads of `pool`, sharing `repo`.
-fn parallel_find_by_id(
-    repo: &DefaultCrudRepository<TypedUser>,
-    pool: &rayon::ThreadPool,
-    inp: &Inputs,
-) -> Result<Outcome, BoxError> {
-    pool.install(|| {
-        inp.ids_json
-            .par_iter()
-            .map(|id| -> Result<Outcome, BoxError> {
-                let row = repo.find_by_id(id)?;
-                Ok(Outcome {
-                    ops: 1,
-                    check: row.map_or(0, |r| i64::from(r.age)),
-                    retries: 0,
-                })
-            })
-            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
-    })
 }
 
 /// Waits until every read replica of `ds` is usable (checked now, then again until
