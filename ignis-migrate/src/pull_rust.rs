@@ -736,10 +736,16 @@ fn sql_name_fits(s: &str) -> bool {
     !s.trim().is_empty() && s.len() <= 127 && !s.contains('"') && !s.contains('\0')
 }
 
-/// One `key(..)` of a struct's index.
-fn index_key(k: &IndexKey) -> Option<String> {
-    let mut options = Vec::new();
-    match (&k.property, &k.expression) {
+/// What an index key or exclusion element reads, as attribute options: `property = ".."` or
+/// `expression = ".."`, then `opclass = ".."`; `None` when it has no attribute form (both or
+/// neither of property and expression, or a name SQL cannot carry).
+fn key_target(
+    property: &Option<String>,
+    expression: &Option<String>,
+    opclass: &Option<String>,
+    options: &mut Vec<String>,
+) -> Option<()> {
+    match (property, expression) {
         (Some(p), None) if names_lit(std::slice::from_ref(p)).is_some() => {
             options.push(format!("property = {}", lit(p)));
         }
@@ -748,12 +754,19 @@ fn index_key(k: &IndexKey) -> Option<String> {
         }
         _ => return None,
     }
-    if let Some(o) = &k.opclass {
+    if let Some(o) = opclass {
         if !sql_name_fits(o) {
             return None;
         }
         options.push(format!("opclass = {}", lit(o)));
     }
+    Some(())
+}
+
+/// One `key(..)` of a struct's index.
+fn index_key(k: &IndexKey) -> Option<String> {
+    let mut options = Vec::new();
+    key_target(&k.property, &k.expression, &k.opclass, &mut options)?;
     if let Some(c) = &k.collation {
         if !sql_name_fits(c) {
             return None;
@@ -844,21 +857,7 @@ fn struct_exclusion(x: &Exclusion) -> Option<String> {
     }
     for e in &x.elements {
         let mut element = Vec::new();
-        match (&e.property, &e.expression) {
-            (Some(p), None) if names_lit(std::slice::from_ref(p)).is_some() => {
-                element.push(format!("property = {}", lit(p)));
-            }
-            (None, Some(x)) if !x.trim().is_empty() => {
-                element.push(format!("expression = {}", lit(x)));
-            }
-            _ => return None,
-        }
-        if let Some(o) = &e.opclass {
-            if !sql_name_fits(o) {
-                return None;
-            }
-            element.push(format!("opclass = {}", lit(o)));
-        }
+        key_target(&e.property, &e.expression, &e.opclass, &mut element)?;
         if !operator_fits(&e.operator) {
             return None;
         }
