@@ -182,8 +182,10 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
         s,
         "- {} samples per workload, after one warm-up batch per implementation; each sample's \
          batch is cut into 10 pieces (workloads 4 and 5: one piece) that every implementation \
-         runs in turn (ignis-rs, raw, Diesel, ignis-rs, raw, Diesel, ...), so the machine's slow \
-         and fast phases fall on all of them alike; a sample is operations over summed time. \
+         runs, each piece in an order shuffled with the piece's seed (raw, ignis-rs, Diesel, Diesel, \
+         ignis-rs, raw, ...), so the machine's slow and fast phases fall on all of them alike and \
+         no implementation always goes first or always follows the same one; a sample is \
+         operations over summed time. \
          Single-connection workloads (1-6) open new connections for every implementation before \
          each sample (untimed, then re-warmed): on a small VM a connection's round trip depends \
          on where the scheduler puts its server process (see the placement above)",

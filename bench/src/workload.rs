@@ -1,5 +1,6 @@
 //! The workloads, their inputs, and the measuring loop: per sample, every implementation runs the
-//! same batch of operations in turn (A B C, A B C, ...), after one warm-up batch each.
+//! same batch of operations, piece by piece, each piece in a shuffled order (B A C, C B A, ...),
+//! after one warm-up batch each.
 
 use std::time::Instant;
 
@@ -282,9 +283,9 @@ pub fn measure(
             retries: 0,
         })
         .collect();
-    // Each sample's batch is cut into `spec.chunks` pieces run in turn by every variant
-    // (A B C A B C ...), so slow and fast phases of a noisy machine fall on all of them alike;
-    // a variant's sample is its operations over its summed time.
+    // Each sample's batch is cut into `spec.chunks` pieces run by every variant (B A C, C B A,
+    // ...), so slow and fast phases of a noisy machine fall on all of them alike; a variant's
+    // sample is its operations over its summed time.
     let chunks = spec.chunks.clamp(1, spec.ops.max(1));
     // How fast a round trip is on a small VM depends on where the scheduler puts the server
     // process of a connection relative to the client (seen here: ~30 us against ~80 us per
@@ -318,7 +319,18 @@ pub fn measure(
             let seed = (u64::from(spec.number) * 100 + sample as u64) * 1000 + chunk as u64;
             let inp = make_inputs(ops, seed);
             let mut checks: Vec<(&str, i64)> = Vec::new();
-            for ((v, m), total) in variants.iter_mut().zip(out.iter_mut()).zip(&mut totals) {
+            // Each piece runs the variants in an order of its own (shuffled with the piece's
+            // seed): the first variant of a piece meets the server's caches cold for the
+            // piece's rows, and each variant finds in the CPU's caches what the one before it
+            // left there (the same client library, or another). A fixed order would give every
+            // variant the same place and the same predecessor in every piece.
+            let mut order: Vec<_> = variants
+                .iter_mut()
+                .zip(out.iter_mut())
+                .zip(totals.iter_mut())
+                .collect();
+            fastrand::Rng::with_seed(seed).shuffle(&mut order);
+            for ((v, m), total) in order {
                 let cpu = ProcessTime::try_now()?;
                 let started = Instant::now();
                 let outcome = (v.run)(&inp)
