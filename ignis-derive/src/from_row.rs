@@ -28,20 +28,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 properties.push(property.clone());
                 quote!(#ident: row.field(#k, #property)?)
             }
-            Some((Cardinality::Many, target)) => quote!(
-                #ident: if row.is_included(#property) {
-                    row.many::<#target>(#property)?
-                } else {
-                    ::std::vec::Vec::new()
-                }
-            ),
-            Some((Cardinality::One, target)) => quote!(
-                #ident: if row.is_included(#property) {
-                    row.one::<#target>(#property)?
-                } else {
-                    ::std::option::Option::None
-                }
-            ),
+            Some((Cardinality::Many, target)) => {
+                quote!(#ident: row.many_if_included::<#target>(#property)?)
+            }
+            Some((Cardinality::One, target)) => {
+                quote!(#ident: row.one_if_included::<#target>(#property)?)
+            }
         }
     });
     let inits: Vec<TokenStream> = inits.collect();

@@ -26,22 +26,50 @@ pub(crate) enum JoinKey<'r> {
     Bytes(u32, &'r [u8]),
 }
 
+/// How the join keys of one column are read: its type, looked at once per level.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyKind {
+    Int2,
+    Int4,
+    Int8,
+    /// Any other type, by its oid.
+    Bytes(u32),
+}
+
+impl KeyKind {
+    /// The kind of column `i` of `rows` (a level's rows, which share their columns); `None`
+    /// when there are no rows or no such column.
+    fn of(rows: &[postgres::Row], i: usize) -> Option<KeyKind> {
+        let ty = rows.first()?.columns().get(i)?.type_();
+        Some(match *ty {
+            Type::INT2 => KeyKind::Int2,
+            Type::INT4 => KeyKind::Int4,
+            Type::INT8 => KeyKind::Int8,
+            _ => KeyKind::Bytes(ty.oid()),
+        })
+    }
+}
+
 impl<'r> JoinKey<'r> {
-    /// The key of column `i` of `row`; `None` for SQL NULL (it joins nothing).
+    /// The key of column `i` of `row`, a column of kind `kind`; `None` for SQL NULL (it joins
+    /// nothing).
     ///
     /// # Errors
     /// The column does not exist or an integer value is malformed.
-    pub(crate) fn of(row: &'r postgres::Row, i: usize) -> Result<Option<JoinKey<'r>>, BoxError> {
+    pub(crate) fn of(
+        row: &'r postgres::Row,
+        i: usize,
+        kind: KeyKind,
+    ) -> Result<Option<JoinKey<'r>>, BoxError> {
         let bytes: Option<RawBytes<'r>> = row.try_get(i)?;
         let Some(RawBytes(raw)) = bytes else {
             return Ok(None);
         };
-        let ty = row.columns()[i].type_();
-        Ok(Some(match *ty {
-            Type::INT2 => JoinKey::Int(i64::from(pgt::int2_from_sql(raw)?)),
-            Type::INT4 => JoinKey::Int(i64::from(pgt::int4_from_sql(raw)?)),
-            Type::INT8 => JoinKey::Int(pgt::int8_from_sql(raw)?),
-            _ => JoinKey::Bytes(ty.oid(), raw),
+        Ok(Some(match kind {
+            KeyKind::Int2 => JoinKey::Int(i64::from(pgt::int2_from_sql(raw)?)),
+            KeyKind::Int4 => JoinKey::Int(i64::from(pgt::int4_from_sql(raw)?)),
+            KeyKind::Int8 => JoinKey::Int(pgt::int8_from_sql(raw)?),
+            KeyKind::Bytes(oid) => JoinKey::Bytes(oid, raw),
         }))
     }
 
@@ -57,6 +85,81 @@ impl<'r> JoinKey<'r> {
         }
     }
 }
+impl KeyKind {
+    fn is_int(self) -> bool {
+        matches!(self, KeyKind::Int2 | KeyKind::Int4 | KeyKind::Int8)
+    }
+}
+
+/// The integer key of column `i` of `row`, a column of integer kind `kind`; `None` for SQL
+/// NULL.
+///
+/// # Errors
+/// The column does not exist or its value is malformed.
+#[inline(always)]
+fn int_key(row: &postgres::Row, i: usize, kind: KeyKind) -> Result<Option<i64>, BoxError> {
+    let bytes: Option<RawBytes<'_>> = row.try_get(i)?;
+    let Some(RawBytes(raw)) = bytes else {
+        return Ok(None);
+    };
+    Ok(Some(match kind {
+        KeyKind::Int2 => i64::from(pgt::int2_from_sql(raw)?),
+        KeyKind::Int4 => i64::from(pgt::int4_from_sql(raw)?),
+        _ => pgt::int8_from_sql(raw)?,
+    }))
+}
+
+/// The distinct join keys of a level's parents in first-seen order, each with its slot (its
+/// index in `keys`).
+struct Slots<K> {
+    index: rustc_hash::FxHashMap<K, usize>,
+    keys: Vec<K>,
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Slots<K> {
+    fn with_capacity(n: usize) -> Self {
+        let mut index = rustc_hash::FxHashMap::default();
+        index.reserve(n);
+        Slots {
+            index,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The slot of `key`, given a new one when it is first seen.
+    fn insert(&mut self, key: K) -> usize {
+        let keys = &mut self.keys;
+        *self.index.entry(key).or_insert_with(|| {
+            keys.push(key);
+            keys.len() - 1
+        })
+    }
+
+    fn get(&self, key: K) -> Option<usize> {
+        self.index.get(&key).copied()
+    }
+}
+
+/// The parents' keys of one include: integers of any width as `i64`s, other types as
+/// [`JoinKey`]s.
+enum ParentKeys<'r> {
+    Ints(Slots<i64>),
+    Any(Slots<JoinKey<'r>>),
+}
+
+impl ParentKeys<'_> {
+    fn len(&self) -> usize {
+        match self {
+            ParentKeys::Ints(s) => s.keys.len(),
+            ParentKeys::Any(s) => s.keys.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Call<'_> {
     /// One included relation of `parents` (a level [`Call::fetch`] loaded): the distinct join
     /// keys of the parents bound as one `= ANY($1)` list, the related rows loaded with the
@@ -95,23 +198,30 @@ impl Call<'_> {
             .iter()
             .position(|&c| c == field_col)
             .ok_or_else(|| missing(field))?;
-        // Each distinct parent key gets a slot (its index in `distinct`); the keys are bound
-        // once each.
-        let mut slots: rustc_hash::FxHashMap<JoinKey, usize> = rustc_hash::FxHashMap::default();
-        slots.reserve(parents.rows.len());
-        let mut distinct: Vec<JoinKey> = Vec::new();
-        let mut parent_slot: Vec<Option<usize>> = Vec::with_capacity(parents.rows.len());
-        for row in &parents.rows {
-            let key = JoinKey::of(row, field_pos).map_err(|e| decode_error(model, field, e))?;
-            parent_slot.push(key.map(|k| {
-                *slots.entry(k).or_insert_with(|| {
-                    distinct.push(k);
-                    distinct.len() - 1
-                })
-            }));
-        }
+        // Each distinct parent key gets a slot (its index in the distinct keys); the keys are
+        // bound once each. Integer keys (the usual case) are kept as `i64`s.
+        let n = parents.rows.len();
+        let mut parent_slot: Vec<Option<usize>> = Vec::with_capacity(n);
+        let parent_kind = KeyKind::of(&parents.rows, field_pos).unwrap_or(KeyKind::Bytes(0));
+        let keys = if parent_kind.is_int() {
+            let mut slots = Slots::with_capacity(n);
+            for row in &parents.rows {
+                let key = int_key(row, field_pos, parent_kind)
+                    .map_err(|e| decode_error(model, field, e))?;
+                parent_slot.push(key.map(|k| slots.insert(k)));
+            }
+            ParentKeys::Ints(slots)
+        } else {
+            let mut slots = Slots::with_capacity(n);
+            for row in &parents.rows {
+                let key = JoinKey::of(row, field_pos, parent_kind)
+                    .map_err(|e| decode_error(model, field, e))?;
+                parent_slot.push(key.map(|k| slots.insert(k)));
+            }
+            ParentKeys::Any(slots)
+        };
         let many = rel.kind == RelationKind::Many;
-        let Some(first) = parents.rows.first().filter(|_| !distinct.is_empty()) else {
+        let Some(first) = parents.rows.first().filter(|_| !keys.is_empty()) else {
             return Ok(Included {
                 name: inc.relation.clone(),
                 many,
@@ -124,23 +234,24 @@ impl Call<'_> {
         let mut scope = inc.scope.clone().unwrap_or_default();
         // Integer keys bind as they are; any other type goes through the JSON value the
         // JSON rows show, coerced to the reference column's type as a filter value is.
-        let ints: Option<Vec<i64>> = distinct
-            .iter()
-            .map(|k| match k {
-                JoinKey::Int(n) => Some(*n),
-                JoinKey::Bytes(..) => None,
-            })
-            .collect();
-        let by_parent = match ints.and_then(|ints| any_of_ints(target, reference, &ints)) {
+        let ints = match &keys {
+            ParentKeys::Ints(slots) => any_of_ints(target, reference, &slots.keys),
+            ParentKeys::Any(_) => None,
+        };
+        let by_parent = match ints {
             Some(c) => c,
             None => {
                 let ty = first.columns()[field_pos].type_();
-                let keys = distinct
-                    .iter()
-                    .map(|k| k.to_json(ty))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| decode_error(model, field, e))?;
-                any_of(target, reference, &keys)?
+                let json = match &keys {
+                    ParentKeys::Ints(slots) => slots
+                        .keys
+                        .iter()
+                        .map(|&k| Ok(serde_json::Value::from(k)))
+                        .collect::<Result<Vec<_>, BoxError>>(),
+                    ParentKeys::Any(slots) => slots.keys.iter().map(|k| k.to_json(ty)).collect(),
+                }
+                .map_err(|e| decode_error(model, field, e))?;
+                any_of(target, reference, &json)?
             }
         };
         scope.r#where = Some(match scope.r#where.take() {
@@ -156,17 +267,49 @@ impl Call<'_> {
             .ok_or_else(|| missing(reference))?;
         // Children grouped by slot in two passes (count, then place), keeping query order
         // within a slot: one array for all of them rather than a list per parent.
-        let nslots = distinct.len();
+        let nslots = keys.len();
         let mut child_slot: Vec<usize> = Vec::with_capacity(children.rows.len());
         let mut slot_start = vec![0usize; nslots + 1];
-        for row in &children.rows {
-            let key =
-                JoinKey::of(row, reference_pos).map_err(|e| decode_error(target, reference, e))?;
-            let slot = key.and_then(|k| slots.get(&k).copied());
+        let child_kind = KeyKind::of(&children.rows, reference_pos).unwrap_or(KeyKind::Bytes(0));
+        let mut place = |slot: Option<usize>| {
             if let Some(s) = slot {
                 slot_start[s + 1] += 1;
             }
             child_slot.push(slot.unwrap_or(usize::MAX));
+        };
+        match &keys {
+            ParentKeys::Ints(slots) if child_kind.is_int() => {
+                // Children of one parent usually come together (inserted together, or read
+                // in the order of the reference): the previous key's slot is tried first.
+                let mut last: Option<(i64, Option<usize>)> = None;
+                for row in &children.rows {
+                    let key = int_key(row, reference_pos, child_kind)
+                        .map_err(|e| decode_error(target, reference, e))?;
+                    place(key.and_then(|k| match last {
+                        Some((l, slot)) if l == k => slot,
+                        _ => {
+                            let slot = slots.get(k);
+                            last = Some((k, slot));
+                            slot
+                        }
+                    }));
+                }
+            }
+            ParentKeys::Ints(_) => {
+                // An integer key never equals a value of another type.
+                for row in &children.rows {
+                    JoinKey::of(row, reference_pos, child_kind)
+                        .map_err(|e| decode_error(target, reference, e))?;
+                    place(None);
+                }
+            }
+            ParentKeys::Any(slots) => {
+                for row in &children.rows {
+                    let key = JoinKey::of(row, reference_pos, child_kind)
+                        .map_err(|e| decode_error(target, reference, e))?;
+                    place(key.and_then(|k| slots.get(k)));
+                }
+            }
         }
         for s in 0..nslots {
             slot_start[s + 1] += slot_start[s];

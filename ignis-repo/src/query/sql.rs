@@ -78,6 +78,9 @@ pub(crate) enum Param<'p> {
     Value(PostgresValue),
     /// A Rust value of the caller's (a typed write's field).
     Ref(&'p (dyn ToSql + Sync)),
+    /// An integer array (an `inq` / `nin` list, an include's parent keys), bound as the
+    /// `postgres` crate binds a `Vec` of the column's integer type.
+    Ints(IntArray),
 }
 
 impl std::fmt::Debug for Param<'_> {
@@ -85,6 +88,92 @@ impl std::fmt::Debug for Param<'_> {
         match self {
             Param::Value(v) => v.0.fmt(f),
             Param::Ref(r) => r.fmt(f),
+            Param::Ints(a) => a.fmt(f),
+        }
+    }
+}
+
+/// The elements of an integer array value, in the column's width (NULL elements kept).
+/// sea-query-postgres binds an array by cloning every element into a new vector of
+/// `PostgresValue`s; this reads them once from the coerced value instead.
+#[derive(Debug)]
+pub(crate) enum IntArray {
+    /// `smallint[]`.
+    Int2(Vec<Option<i16>>),
+    /// `integer[]`.
+    Int4(Vec<Option<i32>>),
+    /// `bigint[]`.
+    Int8(Vec<Option<i64>>),
+}
+
+impl IntArray {
+    /// The array of `value` when it is an array of one integer type, else `None` (bound as a
+    /// sea-query value then).
+    fn of(value: &SqlValue) -> Option<IntArray> {
+        let SqlValue::Array(kind, Some(items)) = value else {
+            return None;
+        };
+        Some(match kind {
+            sea_query::ArrayType::SmallInt => IntArray::Int2(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        SqlValue::SmallInt(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            sea_query::ArrayType::Int => IntArray::Int4(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        SqlValue::Int(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            sea_query::ArrayType::BigInt => IntArray::Int8(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        SqlValue::BigInt(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            _ => return None,
+        })
+    }
+}
+
+impl ToSql for IntArray {
+    fn to_sql(
+        &self,
+        ty: &ignis_tx::postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<ignis_tx::postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            IntArray::Int2(v) => v.to_sql(ty, out),
+            IntArray::Int4(v) => v.to_sql(ty, out),
+            IntArray::Int8(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &ignis_tx::postgres::types::Type) -> bool {
+        <Vec<Option<i16>> as ToSql>::accepts(ty)
+            || <Vec<Option<i32>> as ToSql>::accepts(ty)
+            || <Vec<Option<i64>> as ToSql>::accepts(ty)
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &ignis_tx::postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<ignis_tx::postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            IntArray::Int2(v) => v.to_sql_checked(ty, out),
+            IntArray::Int4(v) => v.to_sql_checked(ty, out),
+            IntArray::Int8(v) => v.to_sql_checked(ty, out),
         }
     }
 }
@@ -101,6 +190,7 @@ impl Params<'_> {
             .map(|p| match p {
                 Param::Value(v) => v as &(dyn ToSql + Sync),
                 Param::Ref(r) => *r,
+                Param::Ints(a) => a as &(dyn ToSql + Sync),
             })
             .collect()
     }
@@ -150,7 +240,15 @@ impl<'p> SqlWriter<'p> {
 
     /// Binds a coerced value: its placeholder followed by its cast (`$3::jsonb`).
     pub(crate) fn bind_value(&mut self, bound: &BoundValue) {
-        self.bind(bound.value.clone());
+        match IntArray::of(&bound.value) {
+            Some(ints) => {
+                self.values.push(Param::Ints(ints));
+                self.placeholder(self.values.len());
+            }
+            None => {
+                self.bind(bound.value.clone());
+            }
+        }
         if let Some(cast) = &bound.cast {
             self.sql.push_str(cast);
         }
@@ -486,6 +584,20 @@ fn sea_values(params: Vec<Param<'_>>) -> Vec<SqlValue> {
         .filter_map(|p| match p {
             Param::Value(v) => Some(v.0),
             Param::Ref(_) => None,
+            Param::Ints(a) => Some(match a {
+                IntArray::Int2(v) => SqlValue::Array(
+                    sea_query::ArrayType::SmallInt,
+                    Some(Box::new(v.into_iter().map(SqlValue::SmallInt).collect())),
+                ),
+                IntArray::Int4(v) => SqlValue::Array(
+                    sea_query::ArrayType::Int,
+                    Some(Box::new(v.into_iter().map(SqlValue::Int).collect())),
+                ),
+                IntArray::Int8(v) => SqlValue::Array(
+                    sea_query::ArrayType::BigInt,
+                    Some(Box::new(v.into_iter().map(SqlValue::BigInt).collect())),
+                ),
+            }),
         })
         .collect()
 }

@@ -349,6 +349,28 @@ impl<'r> RowRef<'r> {
     /// [`RepoError::Relation`] when the filter did not include `name`, or `T`'s errors.
     pub fn many<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
         let (inc, rows) = self.relation(name)?;
+        self.many_in(inc, rows)
+    }
+
+    /// [`RowRef::many`] when the filter included `name`, else an empty list: the read derived
+    /// [`FromRow`] impls make of a `many` relation field (one lookup of the inclusion).
+    ///
+    /// # Errors
+    /// `T`'s errors.
+    #[doc(hidden)]
+    pub fn many_if_included<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
+        let included: &'r [Included<'r>] = &self.set.included;
+        match included.iter().find(|inc| inc.name == name) {
+            Some(inc) => self.many_in(inc, self.related(inc)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn many_in<T: FromRow>(
+        &self,
+        inc: &'r Included<'r>,
+        rows: &'r [usize],
+    ) -> Result<Vec<T>, RepoError> {
         let positions = related_positions::<T>(self.schema, inc);
         let mut out = Vec::with_capacity(rows.len());
         for &r in rows {
@@ -369,6 +391,28 @@ impl<'r> RowRef<'r> {
     /// As [`RowRef::many`].
     pub fn one<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
         let (inc, rows) = self.relation(name)?;
+        self.one_in(inc, rows)
+    }
+
+    /// [`RowRef::one`] when the filter included `name`, else `None`: the read derived
+    /// [`FromRow`] impls make of a `one` relation field.
+    ///
+    /// # Errors
+    /// `T`'s errors.
+    #[doc(hidden)]
+    pub fn one_if_included<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
+        let included: &'r [Included<'r>] = &self.set.included;
+        match included.iter().find(|inc| inc.name == name) {
+            Some(inc) => self.one_in(inc, self.related(inc)),
+            None => Ok(None),
+        }
+    }
+
+    fn one_in<T: FromRow>(
+        &self,
+        inc: &'r Included<'r>,
+        rows: &'r [usize],
+    ) -> Result<Option<T>, RepoError> {
         let positions = related_positions::<T>(self.schema, inc);
         rows.first()
             .map(|&r| T::from_row(&in_set_with(self.schema, &inc.set, r, positions)))
