@@ -26,7 +26,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             None => {
                 let k = properties.len();
                 properties.push(property.clone());
-                quote!(#ident: row.field(#k, #property)?)
+                quote!(#ident: row.at(__positions[#k], #property)?)
             }
             Some((Cardinality::Many, target)) => {
                 quote!(#ident: row.many_if_included::<#target>(#property)?)
@@ -47,6 +47,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn from_row(
                 row: &#repo::RowRef<'_>,
             ) -> ::std::result::Result<Self, #repo::RepoError> {
+                let __positions = row.positions_of(&[#(#properties),*]);
                 ::std::result::Result::Ok(Self { #(#inits),* })
             }
         }

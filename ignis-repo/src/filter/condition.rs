@@ -69,9 +69,10 @@ impl Condition {
 /// column. Identifiers come only from the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRef {
-    /// The property name (Ignis key), without the path: shared, so the comparisons of one key
-    /// (`{"age": {"gt": 1, "lt": 9}}`) clone a reference count, not the name.
-    pub property: std::sync::Arc<str>,
+    /// The property name (Ignis key), without the path. A [`SmolStr`](smol_str::SmolStr):
+    /// names up to 23 bytes, which is most property names, are kept inline, so resolving and
+    /// cloning a field allocates nothing.
+    pub property: smol_str::SmolStr,
     /// The column's position in the model's `columns` (its SQL name is the model's).
     pub index: usize,
     /// The column's type.

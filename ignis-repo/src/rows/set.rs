@@ -293,6 +293,50 @@ impl<'r> RowRef<'r> {
         self.field_by_name(property)
     }
 
+    /// The column positions of `properties` (a derived type's [`FromRow::PROPERTIES`], `N`
+    /// of them) in this row: the ones resolved once for the row set when it has them (a copy
+    /// of `N` integers), else looked up by name now. A property that is not returned has
+    /// position `usize::MAX`, which [`RowRef::at`] reports as not returned.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn positions_of<const N: usize>(&self, properties: &[&str; N]) -> [usize; N] {
+        match self.positions.and_then(|p| <&[usize; N]>::try_from(p).ok()) {
+            Some(p) => *p,
+            None => self.positions_by_name(properties),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn positions_by_name<const N: usize>(&self, properties: &[&str; N]) -> [usize; N] {
+        properties.map(|p| self.position(p).unwrap_or(ABSENT))
+    }
+
+    /// The value at column position `pos` (from [`RowRef::positions_of`]) of `property`,
+    /// decoded as `T`: the read derived [`FromRow`] impls make.
+    ///
+    /// # Errors
+    /// As [`RowRef::get`]: the property is not returned (`pos` is `usize::MAX`), or `T` does
+    /// not accept the value.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn at<T: FromSql<'r>>(&self, pos: usize, property: &str) -> Result<T, RepoError> {
+        match self.row.try_get(pos) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.at_failed(pos, property, &e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn at_failed(&self, pos: usize, property: &str, e: &postgres::Error) -> RepoError {
+        if pos == ABSENT {
+            self.not_returned(property)
+        } else {
+            self.decode_error(property, e.to_string())
+        }
+    }
+
     /// [`RowRef::field`] of a row read by name (no positions resolved for it): out of line, so
     /// the by-position reads a derived impl makes stay small.
     #[cold]
