@@ -635,9 +635,21 @@ impl Executor for PooledConnection {
             return Ok(rows);
         }
         let stmt = self.statement(sql)?;
+        self.query_statement(&stmt, sql, params)
+    }
+
+    fn query_statement(
+        &mut self,
+        stmt: &Statement,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        if self.is_unnamed() {
+            return self.query(sql, params);
+        }
         let conn = self.conn()?;
         conn.tx_unknown |= statement_controls_transaction(sql);
-        let rows = conn.query_prepared(&stmt, sql, params);
+        let rows = conn.query_prepared(stmt, sql, params);
         let rows = self.note(rows, || statement_may_write(sql))?;
         self.used = true;
         Ok(rows)

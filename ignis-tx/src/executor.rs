@@ -34,6 +34,23 @@ pub trait Executor {
     /// transaction.
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error>;
 
+    /// [`Executor::query`] of `sql` with `stmt`, the statement [`Executor::prepare`] of this
+    /// executor gave for `sql`, so the statement cache is not searched a second time (for a
+    /// caller that read the statement's description first). The default runs
+    /// [`Executor::query`].
+    ///
+    /// # Errors
+    /// As [`Executor::query`].
+    fn query_statement(
+        &mut self,
+        stmt: &Statement,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        let _ = stmt;
+        self.query(sql, params)
+    }
+
     /// Runs a statement that must return exactly one row.
     ///
     /// # Errors
@@ -133,6 +150,18 @@ macro_rules! impl_executor {
             ) -> Result<Vec<postgres::Row>, $crate::Error> {
                 self.conn()?.query(sql, params)
             }
+            fn query_statement(
+                &mut self,
+                stmt: &postgres::Statement,
+                sql: &str,
+                params: &[&(dyn postgres::types::ToSql + Sync)],
+            ) -> Result<Vec<postgres::Row>, $crate::Error> {
+                let conn = self.conn()?;
+                if conn.is_unnamed() {
+                    return conn.query(sql, params);
+                }
+                conn.query_prepared(stmt, sql, params)
+            }
             fn execute(
                 &mut self,
                 sql: &str,
@@ -169,6 +198,14 @@ pub(crate) use impl_executor;
 impl<E: Executor + ?Sized> Executor for &mut E {
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
         (**self).query(sql, params)
+    }
+    fn query_statement(
+        &mut self,
+        stmt: &Statement,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        (**self).query_statement(stmt, sql, params)
     }
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
         (**self).execute(sql, params)

@@ -310,13 +310,18 @@ impl<'a> Call<'a> {
         // A write that autocommits cannot be undone once it ran: every returned column must
         // be decodable before it runs (the statement's column types, from the statement
         // cache the query below reuses), so decoding cannot fail after the commit.
+        let mut prepared = None;
         let refused = if self.exec.statement_mode() == StatementMode::Prepared {
-            // The cached statement's own description: no copy of its column types.
+            // The cached statement's own description: no copy of its column types; the
+            // statement then runs as it is.
             let stmt = self.exec.prepare(sql)?;
-            stmt.columns()
+            let refused = stmt
+                .columns()
                 .iter()
                 .position(|c| !decoder.accepts(c.type_()))
-                .map(|n| (n, stmt.columns()[n].type_().clone()))
+                .map(|n| (n, stmt.columns()[n].type_().clone()));
+            prepared = Some(stmt);
+            refused
         } else {
             let types = self.exec.column_types(sql)?;
             types
@@ -339,7 +344,10 @@ impl<'a> Call<'a> {
                 ),
             });
         }
-        let rows = self.exec.query(sql, params)?;
+        let rows = match &prepared {
+            Some(stmt) => self.exec.query_statement(stmt, sql, params)?,
+            None => self.exec.query(sql, params)?,
+        };
         let cache = &self.shared.plans.visible_positions;
         let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
         let data = rows::decode(&set, self.schema(), decoder)?;
