@@ -88,6 +88,17 @@ pub struct Ignis {
     pub orders4: DefaultCrudRepository,
     /// `Order` on `ds4`, `should_return(false)`.
     pub orders4_count_only: DefaultCrudRepository,
+    /// `Order` on `ds4`, rows read as [`OrderTotal`] (workload 8's headline read).
+    pub orders4_totals: DefaultCrudRepository<OrderTotal>,
+    /// `Order` on `ds4`, typed, `should_return(false)` (workload 8's headline update).
+    pub orders4_typed_count_only: DefaultCrudRepository<TypedOrder>,
+}
+
+/// The total of an order: what workload 8 reads (`{"fields": ["total"]}`).
+#[derive(Debug, ignis_repo::FromRow)]
+pub struct OrderTotal {
+    /// Order total.
+    pub total: f64,
 }
 
 impl Ignis {
@@ -103,6 +114,8 @@ impl Ignis {
             users8: DefaultCrudRepository::new(ds8.clone(), schema.clone(), "User")?,
             users8_typed: DefaultCrudRepository::new(ds8, schema.clone(), "User")?.typed(),
             orders4_count_only: orders4.should_return(false),
+            orders4_totals: orders4.clone().typed(),
+            orders4_typed_count_only: orders4.clone().typed().should_return(false),
             orders4,
             ds4,
         })
@@ -169,9 +182,11 @@ pub fn find_filtered(ig: &Single, inp: &Inputs) -> Result<Outcome, BoxError> {
     })
 }
 
-/// An `orders` row as ignis-rs's typed rows deserialize it (property names, camelCase).
-#[derive(Debug, serde::Deserialize, ignis_repo::FromRow)]
+/// An `orders` row as ignis-rs's typed rows deserialize it (property names, camelCase), and
+/// its typed writes (`TypedOrderPatch` is workload 8's update).
+#[derive(Debug, serde::Deserialize, ignis_repo::FromRow, ignis_repo::Writable)]
 #[serde(rename_all = "camelCase")]
+#[ignis(id = "number")]
 pub struct TypedOrder {
     /// Primary key.
     pub id: i32,
@@ -396,6 +411,53 @@ pub fn serializable_rmw(
                     ig.orders4_count_only
                         .on(tx)
                         .update_by_id(id, &json!({"total": total + 1.0}))?;
+                    Ok::<_, RepoError>(())
+                })?;
+                Ok(Outcome {
+                    ops: 1,
+                    check: 1,
+                    retries: attempts.saturating_sub(1),
+                })
+            })
+            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}
+
+/// Workload 8 through typed repositories: the total read as an [`OrderTotal`]
+/// (`find_by_id_with` and `{"fields": ["total"]}`), written back plus one with a
+/// `TypedOrderPatch` (`update_by_id`, `should_return(false)`), in a serializable
+/// `DataSource::transaction` that retries serialization failures.
+///
+/// # Errors
+/// Pool or repository errors, or retries exhausted.
+pub fn serializable_rmw_typed(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    let options = TransactionOptions::new()
+        .isolation_level(IsolationLevel::Serializable)
+        .retries(20);
+    let fields = json!({"fields": ["total"]});
+    pool.install(|| {
+        inp.ids_json
+            .par_iter()
+            .map(|id| -> Result<Outcome, BoxError> {
+                let mut attempts = 0u64;
+                ig.ds4.transaction(options, |tx| {
+                    attempts += 1;
+                    let total = ig
+                        .orders4_totals
+                        .on(tx)
+                        .find_by_id_with(id, &fields)?
+                        .map_or(0.0, |r| r.total);
+                    let patch = TypedOrderPatch {
+                        total: Some(total + 1.0),
+                        ..TypedOrderPatch::default()
+                    };
+                    ig.orders4_typed_count_only
+                        .on(tx)
+                        .update_by_id(id, &patch)?;
                     Ok::<_, RepoError>(())
                 })?;
                 Ok(Outcome {

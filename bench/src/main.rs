@@ -761,8 +761,13 @@ fn bench(
                 }
                 Kind::SerializableRmw => {
                     variants.push(Variant::new(
-                        "ignis-rs (DataSource::transaction, serializable, retries)",
+                        "ignis-rs (DataSource::transaction, serializable, retries; typed find_by_id_with and update_by_id with TypedOrderPatch)",
                         Role::Ignis,
+                        move |i| ignis_impl::serializable_rmw_typed(ig, t4, i),
+                    ));
+                    variants.push(Variant::new(
+                        "ignis-rs (the same with JSON rows and JSON data)",
+                        Role::Info,
                         move |i| ignis_impl::serializable_rmw(ig, t4, i),
                     ));
                     variants.push(Variant::new(

@@ -55,8 +55,26 @@ pub(crate) struct Plans {
     /// usually give the same columns every time, so the text is written once. Holds at most
     /// [`INSERT_TEXTS`] entries; past that, texts are written per call.
     pub(crate) insert_texts: std::sync::Mutex<Vec<InsertText>>,
+    /// The statements of by-id finds with a filter of only `fields` (`SELECT <those columns>
+    /// FROM <table> WHERE <pk> = $1`), by the selected columns: a caller that reads a few
+    /// properties by id usually asks for the same ones every time. At most [`INSERT_TEXTS`]
+    /// entries; past that, statements are written per call.
+    pub(crate) keyed_selects: std::sync::Mutex<Vec<Arc<KeyedSelect>>>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
+}
+
+/// One kept by-id select of some columns (see [`Plans::keyed_selects`]).
+#[derive(Debug, Default)]
+pub(crate) struct KeyedSelect {
+    /// The selected model columns, in select order (each one returned).
+    pub(crate) columns: Vec<usize>,
+    /// `(position, column)` of each of them.
+    pub(crate) out: Vec<(usize, usize)>,
+    /// `SELECT <columns> FROM <table> WHERE <pk> = $1`.
+    pub(crate) sql: String,
+    /// The column positions of a row type's properties in its rows.
+    pub(crate) positions: crate::rows::PositionCache,
 }
 
 /// One kept INSERT text: the model columns given, in order; whether it returns rows; the text.

@@ -179,3 +179,62 @@ fn a_typed_handle_runs_inside_a_transaction_and_read_only_repositories_are_typed
         "rolled back"
     );
 }
+
+#[derive(FromRow, Debug, PartialEq)]
+struct AuthorName {
+    name: String,
+}
+
+#[derive(FromRow, Debug, PartialEq)]
+struct EmailAndName {
+    email: String,
+    name: String,
+}
+
+#[test]
+fn reads_by_id_of_some_properties_answer_every_row_type_from_one_kept_statement() {
+    let app = app();
+    let ada = app
+        .authors
+        .create(&json!({"name": "Ada", "email": "ada@example.com"}))
+        .unwrap()
+        .data
+        .unwrap();
+    let grace = app
+        .authors
+        .create(&json!({"name": "Grace", "email": "grace@example.com"}))
+        .unwrap()
+        .data
+        .unwrap();
+    // Handles of one repository share its kept statements: the two row types read the rows of
+    // the same `SELECT "name", "email" .. WHERE "id" = $1`, each at its own positions.
+    let names: DefaultCrudRepository<AuthorName> = app.json_authors.clone().typed();
+    let both: DefaultCrudRepository<EmailAndName> = app.json_authors.clone().typed();
+    let fields = json!({"fields": ["email", "name"]});
+    for _ in 0..2 {
+        assert_eq!(
+            names.find_by_id_with(ada.id, &fields).unwrap(),
+            Some(AuthorName { name: "Ada".into() })
+        );
+        assert_eq!(
+            both.find_by_id_with(grace.id, &fields).unwrap(),
+            Some(EmailAndName {
+                email: "grace@example.com".into(),
+                name: "Grace".into()
+            })
+        );
+        assert_eq!(
+            app.json_authors.find_by_id_with(ada.id, &fields).unwrap(),
+            Some(json!({"name": "Ada", "email": "ada@example.com"}))
+        );
+    }
+    assert_eq!(names.find_by_id_with(999_999, &fields).unwrap(), None);
+    // A row type reading a property the filter leaves out: a decode error naming it.
+    let err = both
+        .find_by_id_with(ada.id, &json!({"fields": ["name"]}))
+        .unwrap_err();
+    match err {
+        RepoError::Decode { property, .. } => assert_eq!(property, "email"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}

@@ -10,7 +10,10 @@ pub(crate) mod include;
 pub(crate) mod sql;
 pub(crate) mod stream;
 
+use std::sync::Arc;
+
 use ignis_schema::{Model, Relation, Schema};
+use sea_query_postgres::PostgresValue;
 use serde_json::Value as JsonValue;
 
 use crate::context::Call;
@@ -181,24 +184,46 @@ impl<'a> Call<'a> {
         let shared = self.shared;
         let model = &shared.schema.models()[shared.model];
         let columns = sql::selected_columns(model, &parsed, &[]);
-        let names = shared.sql.model(&shared.schema, shared.model);
-        let mut w = SqlWriter::new();
-        w.push_select_from(names, &columns);
-        w.key_where(names, pk, id);
-        let rows = self.query(w, None)?;
-        let set = RowSet {
-            model: shared.model,
-            rows,
-            out: columns
-                .iter()
-                .copied()
-                .enumerate()
-                .collect::<Vec<_>>()
-                .into(),
-            columns: columns.into(),
-            included: Vec::new(),
-            positions: None,
+        let kept = &shared.plans.keyed_selects;
+        let known = kept
+            .lock()
+            .ok()
+            .and_then(|k| k.iter().find(|s| s.columns == columns).cloned());
+        let plan = match known {
+            Some(plan) => plan,
+            None => {
+                let names = shared.sql.model(&shared.schema, shared.model);
+                let mut w = SqlWriter::new();
+                w.push_select_from(names, &columns);
+                w.key_where(names, pk, id);
+                let plan = Arc::new(crate::context::KeyedSelect {
+                    out: columns.iter().copied().enumerate().collect(),
+                    columns,
+                    sql: w.sql,
+                    positions: Default::default(),
+                });
+                if let Ok(mut k) = kept.lock() {
+                    if k.len() < crate::context::INSERT_TEXTS {
+                        k.push(plan.clone());
+                    }
+                }
+                plan
+            }
         };
+        // The text binds the key as `$1` (`SqlWriter::key_where` writes it so), with the
+        // key's cast when its type needs one.
+        let params = sql::Params(vec![sql::Param::Value(PostgresValue(id.value.clone()))]);
+        let rows = self
+            .exec
+            .query(&plan.sql, &params.as_params())
+            .map_err(RepoError::from)?;
+        let set = RowSet::plain(
+            shared.model,
+            rows,
+            &plan.out,
+            &plan.columns,
+            &plan.positions,
+        );
         rows::decode_first(&set, self.schema(), decoder)
     }
 
