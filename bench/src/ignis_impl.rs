@@ -84,9 +84,12 @@ pub struct Ignis {
     pub users8_typed: DefaultCrudRepository<TypedUser>,
     /// Pool of 4 (workload 8).
     pub ds4: DataSource,
-    /// `Order` on `ds4`.
+    /// Another pool of 4 (workload 8 with JSON rows and data: each variant of a workload has
+    /// connections of its own, as raw's and Diesel's pools are their own).
+    pub ds4_json: DataSource,
+    /// `Order` on `ds4_json`.
     pub orders4: DefaultCrudRepository,
-    /// `Order` on `ds4`, `should_return(false)`.
+    /// `Order` on `ds4_json`, `should_return(false)`.
     pub orders4_count_only: DefaultCrudRepository,
     /// `Order` on `ds4`, rows read as [`OrderTotal`] (workload 8's headline read).
     pub orders4_totals: DefaultCrudRepository<OrderTotal>,
@@ -109,15 +112,18 @@ impl Ignis {
     pub fn new(db: &BenchDb, schema: &Arc<Schema>) -> Result<Self, BoxError> {
         let ds8 = DataSource::new(db.config(8))?;
         let ds4 = DataSource::new(db.config(4))?;
-        let orders4 = DefaultCrudRepository::new(ds4.clone(), schema.clone(), "Order")?;
+        let ds4_json = DataSource::new(db.config(4))?;
+        let orders4 = DefaultCrudRepository::new(ds4_json.clone(), schema.clone(), "Order")?;
+        let orders4_typed = DefaultCrudRepository::new(ds4.clone(), schema.clone(), "Order")?;
         Ok(Ignis {
             users8: DefaultCrudRepository::new(ds8.clone(), schema.clone(), "User")?,
             users8_typed: DefaultCrudRepository::new(ds8, schema.clone(), "User")?.typed(),
             orders4_count_only: orders4.should_return(false),
-            orders4_totals: orders4.clone().typed(),
-            orders4_typed_count_only: orders4.clone().typed().should_return(false),
+            orders4_totals: orders4_typed.clone().typed(),
+            orders4_typed_count_only: orders4_typed.typed().should_return(false),
             orders4,
             ds4,
+            ds4_json,
         })
     }
 }
@@ -400,7 +406,7 @@ pub fn serializable_rmw(
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
                 let mut attempts = 0u64;
-                ig.ds4.transaction(options, |tx| {
+                ig.ds4_json.transaction(options, |tx| {
                     attempts += 1;
                     let total = ig
                         .orders4

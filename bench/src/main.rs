@@ -443,6 +443,10 @@ fn bench(
     // ignis-rs
     let ig = ignis_impl::Ignis::new(db, &schema)?;
     let single = RefCell::new(ignis_impl::Single::new(db, &schema)?);
+    // The other ignis-rs routes of workloads 1-6 (serde and JSON rows, held connection): a
+    // connection of their own, so the headline route's connection serves it alone, as raw's
+    // and Diesel's serve theirs.
+    let single_info = RefCell::new(ignis_impl::Single::new(db, &schema)?);
     // ignis-rs with unnamed statements, directly and through PgBouncer (workloads 1 and 4).
     let unnamed_config = |server: Option<&DataSourceConfig>| {
         let mut c = db.config(1);
@@ -477,6 +481,7 @@ fn bench(
     // Placement of the single-connection workloads (see `pin`).
     let pinner = Pinner::new(args.pin);
     pinner.pin_backend(ignis_backend(&single.borrow())?);
+    pinner.pin_backend(ignis_backend(&single_info.borrow())?);
     pinner.pin_backend(ignis_backend(&unnamed.borrow())?);
     pinner.pin_backend(raw_backend(&mut raw1.borrow_mut())?);
     pinner.pin_backend(diesel_backend(&mut dconn.borrow_mut())?);
@@ -511,7 +516,8 @@ fn bench(
             |ops: usize, seed: u64| workload::inputs(kind, ops, seed, size.users, size.orders);
         {
             let mut variants: Vec<Variant<'_>> = Vec::new();
-            let (ig, single, raw1, dconn) = (&ig, &single, &raw1, &dconn);
+            let (ig, single, single_info, raw1, dconn) =
+                (&ig, &single, &single_info, &raw1, &dconn);
             let (unnamed, via_bouncer) = (&unnamed, via_bouncer.as_ref());
             let (raw8, raw4, dpool8, dpool4) = (&raw8, &raw4, &dpool8, &dpool4);
             let (t8, t4) = (&threads8, &threads4);
@@ -520,6 +526,8 @@ fn bench(
             let reset_ignis = move || -> Result<(), BoxError> {
                 *single.borrow_mut() = ignis_impl::Single::new(db, schema)?;
                 pinner.pin_backend(ignis_backend(&single.borrow())?);
+                *single_info.borrow_mut() = ignis_impl::Single::new(db, schema)?;
+                pinner.pin_backend(ignis_backend(&single_info.borrow())?);
                 Ok(())
             };
             let reset_raw = move || -> Result<(), BoxError> {
@@ -574,7 +582,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find_by_id_as::<TypedUser>, serde typed rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::find_by_id_typed(&single.borrow(), i),
+                            move |i| ignis_impl::find_by_id_typed(&single_info.borrow(), i),
                         ),
                     );
                     variants.insert(
@@ -582,7 +590,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find_by_id, dynamic JSON rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::find_by_id(&single.borrow(), i),
+                            move |i| ignis_impl::find_by_id(&single_info.borrow(), i),
                         ),
                     );
                     variants.insert(
@@ -590,7 +598,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find_by_id, JSON rows, on a held connection: .on(&mut conn))",
                             Role::Info,
-                            move |i| ignis_impl::find_by_id_held(&single.borrow(), i),
+                            move |i| ignis_impl::find_by_id_held(&single_info.borrow(), i),
                         ),
                     );
                     variants.push(Variant::new(
@@ -620,7 +628,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find_as::<TypedOrder>, serde typed rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::find_filtered_typed(&single.borrow(), i),
+                            move |i| ignis_impl::find_filtered_typed(&single_info.borrow(), i),
                         ),
                     );
                     variants.insert(
@@ -628,7 +636,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find, dynamic JSON rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::find_filtered(&single.borrow(), i),
+                            move |i| ignis_impl::find_filtered(&single_info.borrow(), i),
                         ),
                     );
                 }
@@ -646,7 +654,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (create, JSON data and rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::create(&single.borrow(), i),
+                            move |i| ignis_impl::create(&single_info.borrow(), i),
                         ),
                     );
                 }
@@ -664,7 +672,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (create on .on(&mut tx), JSON data and rows)",
                             Role::Info,
-                            move |i| ignis_impl::create_in_transaction(&single.borrow(), i),
+                            move |i| ignis_impl::create_in_transaction(&single_info.borrow(), i),
                         ),
                     );
                     variants.push(Variant::new(
@@ -696,7 +704,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (create_all, rows returned: the default)",
                             Role::Info,
-                            move |i| ignis_impl::create_all(&single.borrow(), i, true),
+                            move |i| ignis_impl::create_all(&single_info.borrow(), i, true),
                         ),
                     );
                     variants.insert(
@@ -720,7 +728,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find_as + include, serde typed rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::include_typed(&single.borrow(), i),
+                            move |i| ignis_impl::include_typed(&single_info.borrow(), i),
                         ),
                     );
                     variants.insert(
@@ -728,7 +736,7 @@ fn bench(
                         Variant::new(
                             "ignis-rs (find + include, dynamic JSON rows, pool of 1)",
                             Role::Info,
-                            move |i| ignis_impl::include(&single.borrow(), i),
+                            move |i| ignis_impl::include(&single_info.borrow(), i),
                         ),
                     );
                 }
