@@ -542,10 +542,12 @@ fn related_positions<'r, T: FromRow>(
 /// // users.find_into::<User>(&json!({"include": ["orders"]}))
 /// ```
 pub trait FromRow: Sized {
-    /// The properties `from_row` reads with [`RowRef::field`], entry `k` read as
-    /// `row.field(k, PROPERTIES[k])`: resolved to column positions once per row set, so each
-    /// read is an index instead of a lookup by name. `#[derive(FromRow)]` lists the struct's
-    /// column fields; a hand-written impl that reads with [`RowRef::get`] leaves it empty.
+    /// The properties `from_row` reads by position: resolved to column positions once per row
+    /// set, so each read is an index instead of a lookup by name. `#[derive(FromRow)]` lists
+    /// the struct's column fields and reads entry `k` as
+    /// `row.at(row.positions_of(&[..])[k], PROPERTIES[k])` ([`RowRef::positions_of`],
+    /// [`RowRef::at`]; [`RowRef::field`] reads one entry the same way); a hand-written impl
+    /// that reads with [`RowRef::get`] leaves it empty.
     const PROPERTIES: &'static [&'static str] = &[];
 
     /// Builds the value from `row`.
