@@ -67,6 +67,9 @@ pub(crate) struct Plans {
 /// One kept by-id select of some columns (see [`Plans::keyed_selects`]).
 #[derive(Debug, Default)]
 pub(crate) struct KeyedSelect {
+    /// The `fields` value of the filter it was planned for: the same document (equal as JSON)
+    /// selects the same columns, so it is found without parsing it again.
+    pub(crate) fields: JsonValue,
     /// The selected model columns, in select order (each one returned).
     pub(crate) columns: Vec<usize>,
     /// `(position, column)` of each of them.

@@ -229,6 +229,22 @@ fn reads_by_id_of_some_properties_answer_every_row_type_from_one_kept_statement(
         );
     }
     assert_eq!(names.find_by_id_with(999_999, &fields).unwrap(), None);
+    // Another document for the same columns, and a document naming an unknown property (an
+    // error every time: a refused document is never kept).
+    let same_columns = json!({"fields": {"name": true, "email": true}});
+    for _ in 0..2 {
+        assert_eq!(
+            both.find_by_id_with(ada.id, &same_columns).unwrap(),
+            Some(EmailAndName {
+                email: "ada@example.com".into(),
+                name: "Ada".into()
+            })
+        );
+        let unknown = names
+            .find_by_id_with(ada.id, &json!({"fields": ["name", "nope"]}))
+            .unwrap_err();
+        assert!(matches!(unknown, RepoError::Filter(_)), "{unknown}");
+    }
     // A row type reading a property the filter leaves out: a decode error naming it.
     let err = both
         .find_by_id_with(ada.id, &json!({"fields": ["name"]}))

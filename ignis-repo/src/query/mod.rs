@@ -180,35 +180,17 @@ impl<'a> Call<'a> {
         filter: &JsonValue,
         decoder: &D,
     ) -> Result<Option<D::Row>, RepoError> {
-        let parsed = self.parse_filter(filter)?;
         let shared = self.shared;
-        let model = &shared.schema.models()[shared.model];
-        let columns = sql::selected_columns(model, &parsed, &[]);
         let kept = &shared.plans.keyed_selects;
-        let known = kept
+        let fields = &filter["fields"];
+        // The same `fields` document as a kept statement's: valid, and the same columns.
+        let same_document = kept
             .lock()
             .ok()
-            .and_then(|k| k.iter().find(|s| s.columns == columns).cloned());
-        let plan = match known {
+            .and_then(|k| k.iter().find(|s| s.fields == *fields).cloned());
+        let plan = match same_document {
             Some(plan) => plan,
-            None => {
-                let names = shared.sql.model(&shared.schema, shared.model);
-                let mut w = SqlWriter::new();
-                w.push_select_from(names, &columns);
-                w.key_where(names, pk, id);
-                let plan = Arc::new(crate::context::KeyedSelect {
-                    out: columns.iter().copied().enumerate().collect(),
-                    columns,
-                    sql: w.sql,
-                    positions: Default::default(),
-                });
-                if let Ok(mut k) = kept.lock() {
-                    if k.len() < crate::context::INSERT_TEXTS {
-                        k.push(plan.clone());
-                    }
-                }
-                plan
-            }
+            None => self.plan_keyed_select(pk, id, filter)?,
         };
         // The text binds the key as `$1` (`SqlWriter::key_where` writes it so), with the
         // key's cast when its type needs one.
@@ -225,6 +207,51 @@ impl<'a> Call<'a> {
             &plan.positions,
         );
         rows::decode_first(&set, self.schema(), decoder)
+    }
+
+    /// The kept statement of a by-id find with `filter` (only `fields`), by the columns it
+    /// selects: parsed and validated now, and kept when there is room (see
+    /// [`crate::context::Plans::keyed_selects`]).
+    ///
+    /// # Errors
+    /// The filter's errors.
+    fn plan_keyed_select(
+        &mut self,
+        pk: usize,
+        id: &crate::filter::BoundValue,
+        filter: &JsonValue,
+    ) -> Result<Arc<crate::context::KeyedSelect>, RepoError> {
+        let parsed = self.parse_filter(filter)?;
+        let shared = self.shared;
+        let model = &shared.schema.models()[shared.model];
+        let columns = sql::selected_columns(model, &parsed, &[]);
+        let kept = &shared.plans.keyed_selects;
+        let known = kept
+            .lock()
+            .ok()
+            .and_then(|k| k.iter().find(|s| s.columns == columns).cloned());
+        Ok(match known {
+            Some(plan) => plan,
+            None => {
+                let names = shared.sql.model(&shared.schema, shared.model);
+                let mut w = SqlWriter::new();
+                w.push_select_from(names, &columns);
+                w.key_where(names, pk, id);
+                let plan = Arc::new(crate::context::KeyedSelect {
+                    fields: filter["fields"].clone(),
+                    out: columns.iter().copied().enumerate().collect(),
+                    columns,
+                    sql: w.sql,
+                    positions: Default::default(),
+                });
+                if let Ok(mut k) = kept.lock() {
+                    if k.len() < crate::context::INSERT_TEXTS {
+                        k.push(plan.clone());
+                    }
+                }
+                plan
+            }
+        })
     }
 
     /// Runs the statement `w` wrote. A server refusal of a `regexp` / `iregexp` pattern in a
