@@ -387,37 +387,29 @@ pub fn parallel_find_by_id(
     })
 }
 
-/// Workload 8: per id, a serializable transaction (up to 20 retries) that reads an order's total
-/// and writes it back plus one, from the threads of `pool` (pool of 4).
+/// Workload 8's loop: per id of `inp`, from the threads of `pool`, `step(tx, id)` in a
+/// serializable `DataSource::transaction` on `ds` that retries serialization failures (up to
+/// 20 times); the retries are counted.
 ///
 /// # Errors
-/// Repository errors, or retries exhausted.
-pub fn serializable_rmw(
-    ig: &Ignis,
+/// Pool or repository errors, or retries exhausted.
+fn serializable_rmw_on(
+    ds: &DataSource,
     pool: &rayon::ThreadPool,
     inp: &Inputs,
+    step: impl Fn(&mut ignis_tx::Transaction, &Value) -> Result<(), RepoError> + Sync,
 ) -> Result<Outcome, BoxError> {
     let options = TransactionOptions::new()
         .isolation_level(IsolationLevel::Serializable)
         .retries(20);
-    let fields = json!({"fields": ["total"]});
     pool.install(|| {
         inp.ids_json
             .par_iter()
             .map(|id| -> Result<Outcome, BoxError> {
                 let mut attempts = 0u64;
-                ig.ds4_json.transaction(options, |tx| {
+                ds.transaction(options, |tx| {
                     attempts += 1;
-                    let total = ig
-                        .orders4
-                        .on(tx)
-                        .find_by_id_with(id, &fields)?
-                        .and_then(|r| r.get("total").and_then(Value::as_f64))
-                        .unwrap_or(0.0);
-                    ig.orders4_count_only
-                        .on(tx)
-                        .update_by_id(id, &json!({"total": total + 1.0}))?;
-                    Ok::<_, RepoError>(())
+                    step(tx, id)
                 })?;
                 Ok(Outcome {
                     ops: 1,
@@ -426,6 +418,32 @@ pub fn serializable_rmw(
                 })
             })
             .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    })
+}
+
+/// Workload 8 with JSON rows and data: per id, a serializable transaction (up to 20 retries)
+/// that reads an order's total and writes it back plus one, from the threads of `pool` (its
+/// own pool of 4).
+///
+/// # Errors
+/// Repository errors, or retries exhausted.
+pub fn serializable_rmw(
+    ig: &Ignis,
+    pool: &rayon::ThreadPool,
+    inp: &Inputs,
+) -> Result<Outcome, BoxError> {
+    let fields = json!({"fields": ["total"]});
+    serializable_rmw_on(&ig.ds4_json, pool, inp, |tx, id| {
+        let total = ig
+            .orders4
+            .on(tx)
+            .find_by_id_with(id, &fields)?
+            .and_then(|r| r.get("total").and_then(Value::as_f64))
+            .unwrap_or(0.0);
+        ig.orders4_count_only
+            .on(tx)
+            .update_by_id(id, &json!({"total": total + 1.0}))?;
+        Ok(())
     })
 }
 
@@ -441,38 +459,21 @@ pub fn serializable_rmw_typed(
     pool: &rayon::ThreadPool,
     inp: &Inputs,
 ) -> Result<Outcome, BoxError> {
-    let options = TransactionOptions::new()
-        .isolation_level(IsolationLevel::Serializable)
-        .retries(20);
     let fields = json!({"fields": ["total"]});
-    pool.install(|| {
-        inp.ids_json
-            .par_iter()
-            .map(|id| -> Result<Outcome, BoxError> {
-                let mut attempts = 0u64;
-                ig.ds4.transaction(options, |tx| {
-                    attempts += 1;
-                    let total = ig
-                        .orders4_totals
-                        .on(tx)
-                        .find_by_id_with(id, &fields)?
-                        .map_or(0.0, |r| r.total);
-                    let patch = TypedOrderPatch {
-                        total: Some(total + 1.0),
-                        ..TypedOrderPatch::default()
-                    };
-                    ig.orders4_typed_count_only
-                        .on(tx)
-                        .update_by_id(id, &patch)?;
-                    Ok::<_, RepoError>(())
-                })?;
-                Ok(Outcome {
-                    ops: 1,
-                    check: 1,
-                    retries: attempts.saturating_sub(1),
-                })
-            })
-            .try_reduce(Outcome::default, |a, b| Ok(a.merge(b)))
+    serializable_rmw_on(&ig.ds4, pool, inp, |tx, id| {
+        let total = ig
+            .orders4_totals
+            .on(tx)
+            .find_by_id_with(id, &fields)?
+            .map_or(0.0, |r| r.total);
+        let patch = TypedOrderPatch {
+            total: Some(total + 1.0),
+            ..TypedOrderPatch::default()
+        };
+        ig.orders4_typed_count_only
+            .on(tx)
+            .update_by_id(id, &patch)?;
+        Ok(())
     })
 }
 
