@@ -65,7 +65,7 @@ pub(crate) struct Plans {
 }
 
 /// One kept by-id select of some columns (see [`Plans::keyed_selects`]).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct KeyedSelect {
     /// The `fields` value of the filter it was planned for: the same document (equal as JSON)
     /// selects the same columns, so it is found without parsing it again.

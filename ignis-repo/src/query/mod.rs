@@ -156,9 +156,9 @@ impl<'a> Call<'a> {
                 let bound = coerce_value(&col.property, &col.pg_type, id).ok();
                 if let Some(bound) = bound.filter(|b| b.cast.is_none()) {
                     if fields_only {
-                        return self.find_by_key_with_fields(*pk, &bound, filter, decoder);
+                        return self.find_by_key_with_fields(*pk, bound, filter, decoder);
                     }
-                    let value = sea_query_postgres::PostgresValue(bound.value);
+                    let value = PostgresValue(bound.value);
                     let rows = self.exec.query(sql, &[&value])?;
                     let cache = &shared.plans.by_id_positions;
                     let set = RowSet::plain(self.shared.model, rows, out, columns, cache);
@@ -176,7 +176,7 @@ impl<'a> Call<'a> {
     fn find_by_key_with_fields<D: Decoder>(
         &mut self,
         pk: usize,
-        id: &crate::filter::BoundValue,
+        id: crate::filter::BoundValue,
         filter: &JsonValue,
         decoder: &D,
     ) -> Result<Option<D::Row>, RepoError> {
@@ -190,15 +190,12 @@ impl<'a> Call<'a> {
             .and_then(|k| k.iter().find(|s| s.fields == *fields).cloned());
         let plan = match same_document {
             Some(plan) => plan,
-            None => self.plan_keyed_select(pk, id, filter)?,
+            None => self.plan_keyed_select(pk, &id, filter)?,
         };
-        // The text binds the key as `$1` (`SqlWriter::key_where` writes it so), with the
-        // key's cast when its type needs one.
-        let params = sql::Params(vec![sql::Param::Value(PostgresValue(id.value.clone()))]);
-        let rows = self
-            .exec
-            .query(&plan.sql, &params.as_params())
-            .map_err(RepoError::from)?;
+        // The text binds the key as `$1` (`SqlWriter::key_where` writes it so; the caller's
+        // key needs no cast).
+        let value = PostgresValue(id.value);
+        let rows = self.exec.query(&plan.sql, &[&value])?;
         let set = RowSet::plain(
             shared.model,
             rows,

@@ -113,34 +113,26 @@ impl IntArray {
         let SqlValue::Array(kind, Some(items)) = value else {
             return None;
         };
+        // Every element of the array's own type (a NULL element is `None`), else no array.
+        fn all<T>(
+            items: &[SqlValue],
+            pick: impl Fn(&SqlValue) -> Option<Option<T>>,
+        ) -> Option<Vec<Option<T>>> {
+            items.iter().map(pick).collect()
+        }
         Some(match kind {
-            sea_query::ArrayType::SmallInt => IntArray::Int2(
-                items
-                    .iter()
-                    .map(|v| match v {
-                        SqlValue::SmallInt(n) => Some(*n),
-                        _ => None,
-                    })
-                    .collect::<Option<_>>()?,
-            ),
-            sea_query::ArrayType::Int => IntArray::Int4(
-                items
-                    .iter()
-                    .map(|v| match v {
-                        SqlValue::Int(n) => Some(*n),
-                        _ => None,
-                    })
-                    .collect::<Option<_>>()?,
-            ),
-            sea_query::ArrayType::BigInt => IntArray::Int8(
-                items
-                    .iter()
-                    .map(|v| match v {
-                        SqlValue::BigInt(n) => Some(*n),
-                        _ => None,
-                    })
-                    .collect::<Option<_>>()?,
-            ),
+            sea_query::ArrayType::SmallInt => IntArray::Int2(all(items, |v| match v {
+                SqlValue::SmallInt(n) => Some(*n),
+                _ => None,
+            })?),
+            sea_query::ArrayType::Int => IntArray::Int4(all(items, |v| match v {
+                SqlValue::Int(n) => Some(*n),
+                _ => None,
+            })?),
+            sea_query::ArrayType::BigInt => IntArray::Int8(all(items, |v| match v {
+                SqlValue::BigInt(n) => Some(*n),
+                _ => None,
+            })?),
             _ => return None,
         })
     }

@@ -358,17 +358,18 @@ impl<'r> RowRef<'r> {
         Err(self.decode_error(property, e.to_string()))
     }
 
-    fn relation(&self, name: &str) -> Result<(&'r Included<'r>, &'r [usize]), RepoError> {
+    /// The inclusion of relation `name` at this row's level, if the filter included it.
+    fn inclusion(&self, name: &str) -> Option<&'r Included<'r>> {
         let included: &'r [Included<'r>] = &self.set.included;
-        let inc = included
-            .iter()
-            .find(|inc| inc.name == name)
-            .ok_or_else(|| RepoError::Relation {
-                model: self.model.name.clone(),
-                relation: name.to_string(),
-                message: "not included by the filter".into(),
-            })?;
-        Ok((inc, self.related(inc)))
+        included.iter().find(|inc| inc.name == name)
+    }
+
+    fn relation(&self, name: &str) -> Result<&'r Included<'r>, RepoError> {
+        self.inclusion(name).ok_or_else(|| RepoError::Relation {
+            model: self.model.name.clone(),
+            relation: name.to_string(),
+            message: "not included by the filter".into(),
+        })
     }
 
     /// This row's related rows in `inc` (an inclusion of this row's level): indexes into
@@ -383,7 +384,7 @@ impl<'r> RowRef<'r> {
     /// relation fields reads them with [`RowRef::many`] / [`RowRef::one`] when it did, and
     /// leaves them empty when it did not.
     pub fn is_included(&self, name: &str) -> bool {
-        self.set.included.iter().any(|inc| inc.name == name)
+        self.inclusion(name).is_some()
     }
 
     /// The rows of the included relation `name` (a `many` relation; for a `one` relation, a
@@ -392,8 +393,7 @@ impl<'r> RowRef<'r> {
     /// # Errors
     /// [`RepoError::Relation`] when the filter did not include `name`, or `T`'s errors.
     pub fn many<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
-        let (inc, rows) = self.relation(name)?;
-        self.many_in(inc, rows)
+        self.many_in(self.relation(name)?)
     }
 
     /// [`RowRef::many`] when the filter included `name`, else an empty list: the read derived
@@ -403,18 +403,15 @@ impl<'r> RowRef<'r> {
     /// `T`'s errors.
     #[doc(hidden)]
     pub fn many_if_included<T: FromRow>(&self, name: &str) -> Result<Vec<T>, RepoError> {
-        let included: &'r [Included<'r>] = &self.set.included;
-        match included.iter().find(|inc| inc.name == name) {
-            Some(inc) => self.many_in(inc, self.related(inc)),
+        match self.inclusion(name) {
+            Some(inc) => self.many_in(inc),
             None => Ok(Vec::new()),
         }
     }
 
-    fn many_in<T: FromRow>(
-        &self,
-        inc: &'r Included<'r>,
-        rows: &'r [usize],
-    ) -> Result<Vec<T>, RepoError> {
+    /// The related rows of this row in `inc`, each built with `T::from_row`.
+    fn many_in<T: FromRow>(&self, inc: &'r Included<'r>) -> Result<Vec<T>, RepoError> {
+        let rows = self.related(inc);
         let positions = related_positions::<T>(self.schema, inc);
         let mut out = Vec::with_capacity(rows.len());
         for &r in rows {
@@ -434,8 +431,7 @@ impl<'r> RowRef<'r> {
     /// # Errors
     /// As [`RowRef::many`].
     pub fn one<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
-        let (inc, rows) = self.relation(name)?;
-        self.one_in(inc, rows)
+        self.one_in(self.relation(name)?)
     }
 
     /// [`RowRef::one`] when the filter included `name`, else `None`: the read derived
@@ -445,18 +441,15 @@ impl<'r> RowRef<'r> {
     /// `T`'s errors.
     #[doc(hidden)]
     pub fn one_if_included<T: FromRow>(&self, name: &str) -> Result<Option<T>, RepoError> {
-        let included: &'r [Included<'r>] = &self.set.included;
-        match included.iter().find(|inc| inc.name == name) {
-            Some(inc) => self.one_in(inc, self.related(inc)),
+        match self.inclusion(name) {
+            Some(inc) => self.one_in(inc),
             None => Ok(None),
         }
     }
 
-    fn one_in<T: FromRow>(
-        &self,
-        inc: &'r Included<'r>,
-        rows: &'r [usize],
-    ) -> Result<Option<T>, RepoError> {
+    /// The first related row of this row in `inc`, built with `T::from_row`.
+    fn one_in<T: FromRow>(&self, inc: &'r Included<'r>) -> Result<Option<T>, RepoError> {
+        let rows = self.related(inc);
         let positions = related_positions::<T>(self.schema, inc);
         rows.first()
             .map(|&r| T::from_row(&in_set_with(self.schema, &inc.set, r, positions)))
