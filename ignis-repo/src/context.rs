@@ -60,6 +60,8 @@ pub(crate) struct Plans {
     /// properties by id usually asks for the same ones every time. At most [`INSERT_TEXTS`]
     /// entries; past that, statements are written per call.
     pub(crate) keyed_selects: std::sync::Mutex<Vec<Arc<KeyedSelect>>>,
+    /// The statements of finds kept by filter document (see `query::template`).
+    pub(crate) find_templates: crate::query::template::Templates,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

@@ -384,6 +384,15 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         &self.shared.ds
     }
 
+    /// How many find statements this repository keeps by filter document: `find`, `find_as`
+    /// and `find_into` keep the statement of a filter without `fields` or `include` (at most
+    /// 16), and answer a filter that differs from a kept one only in its values with it,
+    /// unparsed. For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn kept_finds(&self) -> usize {
+        self.shared.plans.find_templates.len()
+    }
+
     /// Runs `f` as one call on this handle's executor.
     pub(crate) fn call<T>(
         &self,
@@ -436,7 +445,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
     pub fn find<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Vec<E>, RepoError> {
         let filter = filter.into_filter();
-        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::new()))
+        self.read_call(|c| c.find_json(&filter, &RowDecoder::new()))
     }
 
     /// [`Repository::find`], each row deserialized into `T` straight from the Postgres values
@@ -449,7 +458,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &SerdeRows::new()))
+        self.read_call(|c| c.find_json(&filter, &SerdeRows::new()))
     }
 
     /// [`Repository::find`], each row built by `T`'s [`FromRow`] straight from the Postgres
@@ -462,7 +471,7 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
         filter: impl IntoFilter<'f>,
     ) -> Result<Vec<T>, RepoError> {
         let filter = filter.into_filter();
-        self.read_call(|c| c.find(&c.parse_filter(&filter)?, &RowDecoder::<T>::new()))
+        self.read_call(|c| c.find_json(&filter, &RowDecoder::<T>::new()))
     }
 
     fn first<T>(rows: Vec<T>) -> Option<T> {

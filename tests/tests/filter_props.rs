@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use ignis_repo::filter::FilterLimits;
 use ignis_repo::{DefaultCrudRepository, FromRow, RepoError, RowRef};
 use ignis_schema::enrich::{IdOptions, TzOptions};
 use ignis_schema::{Column, Enricher, Model, PgType, Relation, Schema};
@@ -2577,6 +2578,231 @@ fn random_valid_filters_return_exactly_the_rows_an_in_memory_evaluation_returns(
     assert!(
         seen.by_id_found > cases / 4 && seen.by_id_none > cases / 10 && seen.by_id_errors > 5,
         "{seen:?}"
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// A filter that differs from a kept one only in its values
+
+/// Cases of the kept-statement property (each: one filter kept, then [`VARIANTS`] variants).
+const KEPT_CASES: u32 = 512;
+/// Variants of each kept filter.
+const VARIANTS: usize = 4;
+
+/// Strings a mutated `where` may hold: names, labels, patterns, timestamps, numbers as text.
+const VARIANT_STRINGS: &[&str] = &[
+    "alpha",
+    "beta",
+    "",
+    "a%b",
+    "é",
+    "zeta",
+    "2021-03-04T05:06:07Z",
+    "2020-01-01",
+    "12",
+    "1.5",
+    "true",
+    "x\\",
+];
+
+/// Another value of `leaf`'s JSON kind, chosen by `spin`.
+fn same_kind(leaf: &Value, spin: usize) -> Value {
+    match leaf {
+        Value::Bool(b) => Value::Bool(!b),
+        Value::Number(n) if n.is_f64() => {
+            json!(n.as_f64().unwrap_or(0.0) + spin as f64 * 0.75 - 3.0)
+        }
+        Value::Number(n) => json!(n.as_i64().unwrap_or(0) + (spin % 9) as i64 - 4),
+        // A timestamp stays one, most of the time.
+        Value::String(t) if t.len() >= 10 && t.as_bytes()[4] == b'-' && !spin.is_multiple_of(4) => {
+            json!(VARIANT_TIMES[spin % VARIANT_TIMES.len()])
+        }
+        Value::String(_) => json!(VARIANT_STRINGS[spin % VARIANT_STRINGS.len()]),
+        other => other.clone(),
+    }
+}
+
+/// Timestamps a mutated `where` may hold.
+const VARIANT_TIMES: &[&str] = &[
+    "2024-01-01T00:00:00Z",
+    "2023-12-31T19:00:00-05:00",
+    "2024-03-10T10:30:00.5Z",
+    "1999-12-31",
+    "2100-01-01T00:00:00Z",
+];
+
+/// `v` with each scalar under its `where` (numbered in document order) replaced by
+/// `change(number, scalar)`, and, when `grow` says so for an array there, one more element.
+fn mutate(
+    v: &Value,
+    in_where: bool,
+    leaves: &mut usize,
+    change: &mut dyn FnMut(usize, &Value) -> Value,
+    grow: &mut dyn FnMut() -> Option<Value>,
+) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, x)| {
+                    let x = mutate(x, in_where || k == "where", leaves, change, grow);
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let mut out: Vec<Value> = items
+                .iter()
+                .map(|x| mutate(x, in_where, leaves, change, grow))
+                .collect();
+            if in_where {
+                out.extend(grow());
+            }
+            Value::Array(out)
+        }
+        leaf if in_where => {
+            *leaves += 1;
+            change(*leaves - 1, leaf)
+        }
+        leaf => leaf.clone(),
+    }
+}
+
+/// Variant `n` of `base`, by `picks`: (0) one scalar of the `where` changed to another value of
+/// its kind; (1) every scalar so; (2, 3) every scalar kept, changed so, or replaced by any JSON
+/// scalar, null, a one-element array or an operator object, and arrays now and then one
+/// element longer. Keys never change.
+fn variant(base: &Value, n: usize, picks: &[(u8, Value)]) -> Value {
+    let mut turn = n * 7;
+    let mut next = move || {
+        turn += 1;
+        picks[turn % picks.len()].clone()
+    };
+    let mut leaves = 0;
+    mutate(
+        base,
+        false,
+        &mut leaves,
+        &mut |_, _| Value::Null,
+        &mut || None,
+    );
+    let total = leaves.max(1);
+    let target = usize::from(picks[0].0) * 31 % total;
+    let grows = std::cell::Cell::new(0u8);
+    let mut grow = || {
+        grows.set(grows.get().wrapping_add(1));
+        (n >= 2 && grows.get().is_multiple_of(5))
+            .then(|| picks[usize::from(grows.get()) % picks.len()].1.clone())
+    };
+    let mut change = |i: usize, leaf: &Value| -> Value {
+        let (choice, alt) = next();
+        let spin = usize::from(choice) + i;
+        match n {
+            0 if i == target => same_kind(leaf, spin + 1),
+            0 => leaf.clone(),
+            1 => same_kind(leaf, spin),
+            _ => match choice {
+                0..=3 => same_kind(leaf, spin),
+                4 => leaf.clone(),
+                5 => alt,
+                _ => match spin % 3 {
+                    0 => Value::Null,
+                    1 => json!([alt]),
+                    _ => json!({"gt": alt}),
+                },
+            },
+        }
+    };
+    let mut leaves = 0;
+    mutate(base, false, &mut leaves, &mut change, &mut grow)
+}
+
+/// The same answer from `warm` (which may hold kept statements) and from a repository that has
+/// kept none: the same JSON rows (and `find_into` rows, written back as JSON), or the same error.
+fn same_answer(
+    warm: &DefaultCrudRepository,
+    cold: &DefaultCrudRepository,
+    filter: &Value,
+) -> Result<bool, TestCaseError> {
+    let fresh = cold.with_limits(FilterLimits::default());
+    match (warm.find(filter), fresh.find(filter)) {
+        (Ok(got), Ok(want)) => {
+            same(
+                "find (kept)",
+                filter,
+                &Value::Array(got.clone()),
+                &Value::Array(want),
+            )?;
+            let typed: Vec<ItemOut> = warm
+                .find_into(filter)
+                .map_err(|e| TestCaseError::fail(format!("find_into (kept) {filter}: {e}")))?;
+            same(
+                "find_into (kept)",
+                filter,
+                &as_json(&typed),
+                &Value::Array(got),
+            )?;
+            Ok(true)
+        }
+        (Err(got), Err(want)) => {
+            prop_assert_eq!(got.to_string(), want.to_string(), "{}", filter);
+            Ok(false)
+        }
+        (got, want) => Err(TestCaseError::fail(format!(
+            "{filter}: a repository that kept its statement answered {:?}, a new one {:?}",
+            got.map(Value::Array),
+            want.map(Value::Array)
+        ))),
+    }
+}
+
+#[test]
+fn a_filter_that_differs_from_a_kept_one_only_in_its_values_gets_the_answer_a_new_repository_gives()
+{
+    let fx = fixture();
+    let started = Instant::now();
+    // (kept filters, variants answered by a kept statement, of which with other values)
+    let seen = Cell::new((0usize, 0usize, 0usize));
+    let mut runner = TestRunner::new(config(KEPT_CASES));
+    let strategy = (cases(fx.env), vec((0u8..8, arb_leaf()), 1..24));
+    let result = runner.run(&strategy, |(case, picks)| {
+        let mut base = case.filter_json();
+        if let Some(map) = base.as_object_mut() {
+            map.remove("fields");
+            map.remove("include");
+        }
+        let warm = fx.items.with_limits(FilterLimits::default());
+        same_answer(&warm, &fx.items, &base)?;
+        let (mut kept, mut hits, mut other_values) = seen.get();
+        kept += warm.kept_finds();
+        for n in 0..VARIANTS {
+            let variant = variant(&base, n, &picks);
+            let before = warm.kept_finds();
+            let answered = same_answer(&warm, &fx.items, &variant)?;
+            // A variant that parses and finds no kept statement to run is kept itself.
+            if answered && before == 1 && warm.kept_finds() == before {
+                hits += 1;
+                other_values += usize::from(variant != base);
+            }
+        }
+        seen.set((kept, hits, other_values));
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (kept, hits, other_values) = seen.get();
+    eprintln!(
+        "{KEPT_CASES} kept filters, {VARIANTS} variants each, in {:?}: {kept} kept, {hits} \
+         variants answered by the kept statement, {other_values} of them with other values",
+        started.elapsed()
+    );
+    // The property means something only if filters are kept and variants with other values
+    // are answered by their statements.
+    let cases = KEPT_CASES as usize;
+    assert!(kept > cases * 3 / 4, "{kept} of {cases} kept");
+    assert!(
+        other_values > cases / 6,
+        "{other_values} answered with other values"
     );
 }
 

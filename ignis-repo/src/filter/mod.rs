@@ -128,7 +128,7 @@ pub use condition::{CompareAs, Comparison, Condition, FieldRef, Operand, Operato
 pub(crate) use error::excerpt;
 pub use error::{FilterError, FilterErrorKind};
 pub use merge::{is_empty_where, merge_filter_json, merge_where_json};
-pub(crate) use parse::resolve_field;
+pub(crate) use parse::{resolve_field, ValueSlot};
 pub use parse::{MAX_PATH_SEGMENTS, OPERATORS};
 pub(crate) use regexp::regexp_error;
 
@@ -327,6 +327,23 @@ impl Filter {
             Some(default) => parser.top_filter(model, schema, &merge_filter_json(default, json)),
             None => parser.top_filter(model, schema, json),
         }
+    }
+
+    /// [`Filter::parse_with_defaults`] of a filter that has no `include` on a model whose
+    /// default filter does not apply (none, or skipped): the same parse, numbering the values
+    /// taken from `json` as they are ([`ValueSlot`]). The caller checks both conditions.
+    ///
+    /// # Errors
+    /// As [`Filter::parse`].
+    pub(crate) fn parse_recorded(
+        model: &Model,
+        schema: &Schema,
+        json: &JsonValue,
+        limits: &FilterLimits,
+    ) -> Result<(Filter, Vec<ValueSlot>), FilterError> {
+        parse::Parser::new(limits, true)
+            .recording()
+            .top_filter_recorded(model, schema, json)
     }
 
     /// Indexes (into `model.columns`, in column order) of the properties this filter returns:

@@ -9,6 +9,7 @@ pub(crate) mod export;
 pub(crate) mod include;
 pub(crate) mod sql;
 pub(crate) mod stream;
+pub(crate) mod template;
 
 use std::sync::Arc;
 
@@ -303,16 +304,9 @@ impl<'a> Call<'a> {
             && filter.include.is_empty()
             && extra.is_none()
         {
-            // Every visible column of the repository's model: the plan its writes return.
-            let (columns, out, _) = crate::write::returning_plan(shared);
-            let prefix = shared
-                .plans
-                .select_visible
-                .get_or_init(|| sql::select_from(names, columns));
-            let w = sql::select_after(prefix, names, filter);
+            let w = self.visible_select(filter);
             let rows = self.query(w, filter.r#where.as_ref())?;
-            let cache = &shared.plans.visible_positions;
-            return Ok(RowSet::plain(index, rows, out, columns, cache));
+            return Ok(self.visible_rows(rows));
         }
         let mut joins: Vec<usize> = Vec::new();
         for inc in &filter.include {
@@ -348,6 +342,83 @@ impl<'a> Call<'a> {
             set.included.push(included);
         }
         Ok(set)
+    }
+
+    /// The statement of `filter` (no `fields`, no `include`) on the repository's model:
+    /// every visible column, the plan its writes return.
+    fn visible_select(&self, filter: &Filter) -> SqlWriter<'static> {
+        let shared = self.shared;
+        let names = self.names();
+        let (columns, _, _) = crate::write::returning_plan(shared);
+        let prefix = shared
+            .plans
+            .select_visible
+            .get_or_init(|| sql::select_from(names, columns));
+        sql::select_after(prefix, names, filter)
+    }
+
+    /// The rows of a [`Call::visible_select`] statement.
+    fn visible_rows(&self, rows: Vec<postgres::Row>) -> RowSet<'a> {
+        let shared = self.shared;
+        let (columns, out, _) = crate::write::returning_plan(shared);
+        let cache = &shared.plans.visible_positions;
+        RowSet::plain(shared.model, rows, out, columns, cache)
+    }
+
+    /// The rows of the filter `json` on the repository's model, built by `decoder`: parsed
+    /// (with the model's default filter, unless skipped) and found, or, when `json` matches a
+    /// filter this repository kept the statement of, that statement run with `json`'s values
+    /// (see [`template`]). Kept are filters without `fields` or `include` on models whose
+    /// default filter does not apply.
+    ///
+    /// # Errors
+    /// As [`Call::parse_filter`] and [`Call::find`].
+    pub(crate) fn find_json<D: Decoder>(
+        &mut self,
+        json: &JsonValue,
+        decoder: &D,
+    ) -> Result<Vec<D::Row>, RepoError> {
+        let shared = self.shared;
+        // Without a default filter to merge, the document parsed is the caller's own.
+        let skip_default = self.model().default_filter.is_none() || self.opts.skip_default_filter;
+        let keepable = skip_default
+            && json
+                .as_object()
+                .is_some_and(|o| !o.is_empty() && o.get("include").is_none_or(JsonValue::is_null));
+        if !keepable {
+            return self.find(&self.parse_filter(json)?, decoder);
+        }
+        let templates = &shared.plans.find_templates;
+        let max_in_list = shared.limits.max_in_list;
+        let skipping = self.opts.skip_default_filter;
+        if let Some((kept, values)) = templates.find(json, skipping, max_in_list) {
+            let values = sql::Params(values);
+            let rows = match self.exec.query(&kept.sql, &values.as_params()) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    // The document parses (it matched), so naming a refused pattern needs
+                    // only its condition.
+                    let parsed = self.parse_filter(json)?;
+                    return Err(self.name_regexp(parsed.r#where.as_ref(), e.into()));
+                }
+            };
+            return rows::decode(&self.visible_rows(rows), self.schema(), decoder);
+        }
+        if !templates.has_room() {
+            return self.find(&self.parse_filter(json)?, decoder);
+        }
+        let (filter, numbered) =
+            Filter::parse_recorded(self.model(), self.schema(), json, &shared.limits)?;
+        if filter.fields.is_some() || !filter.include.is_empty() {
+            return self.find(&filter, decoder);
+        }
+        let w = self.visible_select(&filter);
+        let template = template::Template::new(json, skipping, numbered, &w);
+        let rows = self.query(w, filter.r#where.as_ref())?;
+        if let Some(template) = template {
+            templates.keep(template);
+        }
+        rows::decode(&self.visible_rows(rows), self.schema(), decoder)
     }
 
     /// The rows of `filter` on the repository's model, built by `decoder`.

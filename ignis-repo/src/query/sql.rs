@@ -73,6 +73,7 @@ const NUMERIC_PATTERN: &str = " ~ '^-?[0-9]+(\\.[0-9]+)?$'";
 
 /// One bound parameter of a statement: a value the engine coerced (a filter value, a JSON
 /// write), or a reference to a typed write's field, encoded by its own `ToSql`.
+#[derive(Clone)]
 pub(crate) enum Param<'p> {
     /// A sea-query value, bound with sea-query-postgres.
     Value(PostgresValue),
@@ -81,6 +82,25 @@ pub(crate) enum Param<'p> {
     /// An integer array (an `inq` / `nin` list, an include's parent keys), bound as the
     /// `postgres` crate binds a `Vec` of the column's integer type.
     Ints(IntArray),
+}
+
+impl Param<'_> {
+    /// How a coerced value binds: an integer array natively ([`IntArray`]), anything else as
+    /// a sea-query value.
+    pub(crate) fn of(value: &SqlValue) -> Self {
+        match IntArray::of(value) {
+            Some(ints) => Param::Ints(ints),
+            None => Param::Value(PostgresValue(value.clone())),
+        }
+    }
+
+    /// [`Param::of`], taking the value.
+    pub(crate) fn from_value(value: SqlValue) -> Self {
+        match IntArray::of(&value) {
+            Some(ints) => Param::Ints(ints),
+            None => Param::Value(PostgresValue(value)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Param<'_> {
@@ -96,7 +116,7 @@ impl std::fmt::Debug for Param<'_> {
 /// The elements of an integer array value, in the column's width (NULL elements kept).
 /// sea-query-postgres binds an array by cloning every element into a new vector of
 /// `PostgresValue`s; this reads them once from the coerced value instead.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum IntArray {
     /// `smallint[]`.
     Int2(Vec<Option<i16>>),
@@ -193,6 +213,9 @@ impl Params<'_> {
 pub(crate) struct SqlWriter<'p> {
     pub(crate) sql: String,
     pub(crate) values: Vec<Param<'p>>,
+    /// `(slot, parameter index)` of each bound value a recording parse numbered
+    /// (`BoundValue::slot`), in writing order.
+    pub(crate) slots: Vec<(u32, usize)>,
 }
 
 impl<'p> SqlWriter<'p> {
@@ -201,6 +224,7 @@ impl<'p> SqlWriter<'p> {
         SqlWriter {
             sql: String::with_capacity(256),
             values: Vec::new(),
+            slots: Vec::new(),
         }
     }
 
@@ -232,15 +256,11 @@ impl<'p> SqlWriter<'p> {
 
     /// Binds a coerced value: its placeholder followed by its cast (`$3::jsonb`).
     pub(crate) fn bind_value(&mut self, bound: &BoundValue) {
-        match IntArray::of(&bound.value) {
-            Some(ints) => {
-                self.values.push(Param::Ints(ints));
-                self.placeholder(self.values.len());
-            }
-            None => {
-                self.bind(bound.value.clone());
-            }
+        if bound.slot != 0 {
+            self.slots.push((bound.slot, self.values.len()));
         }
+        self.values.push(Param::of(&bound.value));
+        self.placeholder(self.values.len());
         if let Some(cast) = &bound.cast {
             self.sql.push_str(cast);
         }

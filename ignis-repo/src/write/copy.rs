@@ -189,6 +189,7 @@ pub(super) fn coerce_column(
     let Ok(BoundValue {
         value: sea_query::Value::Array(element_type, _),
         cast,
+        ..
     }) = probe
     else {
         let cells = rows.iter().map(cell).collect();
@@ -206,10 +207,10 @@ pub(super) fn coerce_column(
         };
         values.push(coerce_value(&col.property, &col.pg_type, v)?.value);
     }
-    Ok(BoundValue {
-        value: sea_query::Value::Array(element_type, Some(Box::new(values))),
+    Ok(BoundValue::new(
+        sea_query::Value::Array(element_type, Some(Box::new(values))),
         cast,
-    })
+    ))
 }
 
 impl Call<'_> {

@@ -50,12 +50,26 @@ pub struct BoundValue {
     /// A cast written after the placeholder, e.g. `::text::numeric` or `::jsonb`; `None` when
     /// the parameter binds as the column's type directly.
     pub cast: Option<String>,
+    /// The value's number among the values a recording parse took from the filter JSON as
+    /// they are (see `Parser::recording`), from 1; 0 for every other value. The statement
+    /// writer reports which parameter each numbered value became, which is what lets a
+    /// repository keep a filter's statement for other values (`query::template`).
+    pub(crate) slot: u32,
 }
 
 impl BoundValue {
     /// A value that needs no cast.
     pub fn plain(value: SqlValue) -> Self {
-        BoundValue { value, cast: None }
+        BoundValue::new(value, None)
+    }
+
+    /// `value`, written with `cast` after its placeholder.
+    pub fn new(value: SqlValue, cast: Option<String>) -> Self {
+        BoundValue {
+            value,
+            cast,
+            slot: 0,
+        }
     }
 }
 
@@ -208,10 +222,10 @@ pub(crate) fn coerce_value(
             })?;
             let items = match value {
                 JsonValue::Null => {
-                    return Ok(BoundValue {
-                        value: SqlValue::Array(kind.array_type(), None),
-                        cast: kind.array_cast(),
-                    })
+                    return Ok(BoundValue::new(
+                        SqlValue::Array(kind.array_type(), None),
+                        kind.array_cast(),
+                    ))
                 }
                 JsonValue::Array(items) => items,
                 _ => {
@@ -226,17 +240,14 @@ pub(crate) fn coerce_value(
                 .iter()
                 .map(|item| scalar(field, &kind, item))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(BoundValue {
-                value: SqlValue::Array(kind.array_type(), Some(Box::new(values))),
-                cast: kind.array_cast(),
-            })
+            Ok(BoundValue::new(
+                SqlValue::Array(kind.array_type(), Some(Box::new(values))),
+                kind.array_cast(),
+            ))
         }
         other => {
             let kind = kind(other).ok_or_else(|| FilterError::invalid(field, "a scalar", value))?;
-            Ok(BoundValue {
-                value: scalar(field, &kind, value)?,
-                cast: kind.cast(),
-            })
+            Ok(BoundValue::new(scalar(field, &kind, value)?, kind.cast()))
         }
     }
 }
@@ -265,10 +276,10 @@ pub(crate) fn coerce_list(
         .iter()
         .map(|item| scalar(field, &kind, item))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(BoundValue {
-        value: SqlValue::Array(kind.array_type(), Some(Box::new(values))),
-        cast: kind.array_cast(),
-    })
+    Ok(BoundValue::new(
+        SqlValue::Array(kind.array_type(), Some(Box::new(values))),
+        kind.array_cast(),
+    ))
 }
 
 /// Text for comparing with `col #>> path` (JSON paths compare as text): strings as they are,

@@ -125,10 +125,10 @@ fn casts_come_from_the_type() {
     let b = coerce_value("price", &numeric, &json!(0.1)).ok();
     assert_eq!(
         b,
-        Some(BoundValue {
-            value: SqlValue::String(Some("0.1".into())),
-            cast: Some("::text::numeric".into())
-        })
+        Some(BoundValue::new(
+            SqlValue::String(Some("0.1".into())),
+            Some("::text::numeric".into())
+        ))
     );
     assert!(coerce_value("price", &numeric, &json!("1; DROP")).is_err());
     let b = coerce_value("meta", &PgType::Jsonb, &json!({"a": 1})).ok();

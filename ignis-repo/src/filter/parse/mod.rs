@@ -93,6 +93,68 @@ pub(crate) struct Parser<'a> {
     conditions: usize,
     /// Merge each include target's default filter under its scope.
     apply_defaults: bool,
+    /// With [`Parser::recording`]: the values taken from the JSON as they are (see
+    /// [`ValueSlot`]), in parse order.
+    record: Option<Vec<ValueSlot>>,
+}
+
+/// A value of a filter that a recording parse coerced straight from one JSON node, with
+/// nothing else about the filter depending on it but its kind: a non-null scalar compared
+/// with a column (`{"status": "paid"}`, `{"total": {"gt": 10}}`), or an `in` / `inq` / `nin`
+/// list of scalars and nulls on a column (one array parameter whatever its length). Any
+/// other node of that kind, at the same place of a filter otherwise equal, parses to the same
+/// filter with this value replaced by [`ValueSlot::replay`] (see `query::template`).
+#[derive(Debug, Clone)]
+pub(crate) struct ValueSlot {
+    /// The address of the JSON node in the parsed document.
+    pub(crate) node: usize,
+    /// The field key the coercion names in its errors.
+    pub(crate) key: String,
+    /// The column's type.
+    pub(crate) pg_type: ignis_schema::PgType,
+    /// An `in` / `inq` / `nin` list (`Some(true)`: given as an array; `Some(false)`: a single
+    /// scalar), or one value (`None`).
+    pub(crate) list: Option<bool>,
+    /// The cast the coerced value is written with.
+    pub(crate) cast: Option<String>,
+    /// The variant of the coerced value.
+    pub(crate) variant: std::mem::Discriminant<sea_query::Value>,
+}
+
+impl ValueSlot {
+    /// The value `node` coerces to in this slot, as the parser coerces it there, or `None`
+    /// when `node` is not of the slot's kind or does not coerce to a value written the same
+    /// way (which the parser would then refuse or treat otherwise). `max_in_list` bounds a
+    /// list as the parser does.
+    pub(crate) fn replay(
+        &self,
+        node: &JsonValue,
+        max_in_list: usize,
+    ) -> Option<super::coerce::BoundValue> {
+        let scalar = |v: &JsonValue| {
+            matches!(
+                v,
+                JsonValue::Bool(_) | JsonValue::Number(_) | JsonValue::String(_)
+            )
+        };
+        let bound = match (self.list, node) {
+            (None, v) if scalar(v) => super::coerce::coerce_value(&self.key, &self.pg_type, v),
+            (Some(true), JsonValue::Array(items))
+                if !items.is_empty()
+                    && items.len() <= max_in_list
+                    && items.iter().all(|i| i.is_null() || scalar(i)) =>
+            {
+                super::coerce::coerce_list(&self.key, &self.pg_type, items)
+            }
+            (Some(false), v) if scalar(v) => {
+                super::coerce::coerce_list(&self.key, &self.pg_type, std::slice::from_ref(v))
+            }
+            _ => return None,
+        }
+        .ok()?;
+        (bound.cast == self.cast && std::mem::discriminant(&bound.value) == self.variant)
+            .then_some(bound)
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -101,7 +163,54 @@ impl<'a> Parser<'a> {
             limits,
             conditions: 0,
             apply_defaults,
+            record: None,
         }
+    }
+
+    /// This parser, numbering the values it takes from the JSON as they are ([`ValueSlot`]);
+    /// [`Parser::into_slots`] returns them after the parse.
+    pub(crate) fn recording(mut self) -> Self {
+        self.record = Some(Vec::new());
+        self
+    }
+
+    /// Numbers `bound`, coerced from `node` in a slot of kind `list` (see [`ValueSlot`]), when
+    /// recording and `node` is of that kind.
+    fn note(
+        &mut self,
+        bound: &mut super::coerce::BoundValue,
+        field: &FieldRef,
+        node: &JsonValue,
+        list: Option<bool>,
+    ) {
+        let Some(record) = self.record.as_mut() else {
+            return;
+        };
+        let scalar = |v: &JsonValue| {
+            matches!(
+                v,
+                JsonValue::Bool(_) | JsonValue::Number(_) | JsonValue::String(_)
+            )
+        };
+        let fits = match (list, node) {
+            (Some(true), JsonValue::Array(items)) => {
+                !items.is_empty() && items.iter().all(|i| i.is_null() || scalar(i))
+            }
+            (Some(true), _) => false,
+            (_, v) => scalar(v),
+        };
+        if !fits || field.is_path() {
+            return;
+        }
+        record.push(ValueSlot {
+            node: node as *const JsonValue as usize,
+            key: field.key().into_owned(),
+            pg_type: field.pg_type.clone(),
+            list,
+            cast: bound.cast.clone(),
+            variant: std::mem::discriminant(&bound.value),
+        });
+        bound.slot = u32::try_from(record.len()).unwrap_or(0);
     }
 
     fn tick(&mut self) -> Result<(), FilterError> {
@@ -136,18 +245,29 @@ impl<'a> Parser<'a> {
     }
 
     pub(crate) fn top_filter(
-        mut self,
+        self,
         model: &Model,
         schema: &Schema,
         json: &JsonValue,
     ) -> Result<Filter, FilterError> {
+        Ok(self.top_filter_recorded(model, schema, json)?.0)
+    }
+
+    /// [`Parser::top_filter`], and the values it numbered (empty unless
+    /// [`Parser::recording`]), slot `n` at index `n - 1`.
+    pub(crate) fn top_filter_recorded(
+        mut self,
+        model: &Model,
+        schema: &Schema,
+        json: &JsonValue,
+    ) -> Result<(Filter, Vec<ValueSlot>), FilterError> {
         let mut filter = self.filter(model, schema, json, 0)?;
         if let Some(max) = self.limits.max_limit {
             if filter.limit.is_none() {
                 filter.limit = Some(max);
             }
         }
-        Ok(filter)
+        Ok((filter, self.record.unwrap_or_default()))
     }
 
     pub(crate) fn top_where(

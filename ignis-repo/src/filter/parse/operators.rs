@@ -36,10 +36,10 @@ pub(super) fn not_applicable(field: &FieldRef, op_name: &str) -> FilterError {
 
 /// A JSON number for a numeric comparison at a JSON path: its exact JSON spelling, as numeric.
 pub(super) fn numeric(n: &serde_json::Number) -> BoundValue {
-    BoundValue {
-        value: SqlValue::String(Some(n.to_string())),
-        cast: Some(NUMERIC_CAST.into()),
-    }
+    BoundValue::new(
+        SqlValue::String(Some(n.to_string())),
+        Some(NUMERIC_CAST.into()),
+    )
 }
 
 /// `IS NULL` / `IS NOT NULL`; on a JSON path, of `col #>> path` (a missing key and a JSON null

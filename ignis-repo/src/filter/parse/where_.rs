@@ -250,7 +250,8 @@ impl Parser<'_> {
             };
             return Ok(comparison(field, compare_as, op, Operand::One(bound)));
         }
-        let bound = coerce_value(&key, &field.pg_type, operand)?;
+        let mut bound = coerce_value(&key, &field.pg_type, operand)?;
+        self.note(&mut bound, field, operand, None);
         Ok(comparison(
             field,
             CompareAs::Native,
@@ -300,10 +301,10 @@ impl Parser<'_> {
                     .iter()
                     .map(|v| SqlValue::String(v.as_number().map(|n| n.to_string())))
                     .collect();
-                let bound = BoundValue {
-                    value: SqlValue::Array(ArrayType::String, Some(Box::new(values))),
-                    cast: Some("::text[]::numeric[]".into()),
-                };
+                let bound = BoundValue::new(
+                    SqlValue::Array(ArrayType::String, Some(Box::new(values))),
+                    Some("::text[]::numeric[]".into()),
+                );
                 return Ok(comparison(
                     field,
                     CompareAs::Numeric,
@@ -325,7 +326,8 @@ impl Parser<'_> {
         if field.pg_type.element().is_some() {
             return Err(not_applicable(field, op_name));
         }
-        let bound = coerce_list(&key, &field.pg_type, items)?;
+        let mut bound = coerce_list(&key, &field.pg_type, items)?;
+        self.note(&mut bound, field, operand, Some(operand.is_array()));
         Ok(comparison(
             field,
             CompareAs::Native,
