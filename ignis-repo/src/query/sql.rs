@@ -127,6 +127,11 @@ pub(crate) enum IntArray {
 }
 
 impl IntArray {
+    /// An empty `smallint[]` (allocates nothing).
+    pub(crate) fn empty() -> Self {
+        IntArray::Int2(Vec::new())
+    }
+
     /// The array of `value` when it is an array of one integer type, else `None` (bound as a
     /// sea-query value then).
     fn of(value: &SqlValue) -> Option<IntArray> {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value as JsonValue;
 
-use super::sql::{Param, SqlWriter};
+use super::sql::{IntArray, Param, SqlWriter};
 use crate::filter::ValueSlot;
 
 /// Most kept statements per repository; past that, filters are parsed per call.
@@ -40,21 +40,27 @@ pub(crate) struct Template {
     pub(crate) sql: String,
     /// Its parameters for `document`, in placeholder order.
     values: Vec<Param<'static>>,
-    /// The numbered nodes of `document`, in document order.
-    slots: Vec<Slot>,
-    /// For each parameter, the index into `slots` of the node it comes from, if any.
+    /// `document` in pre-order, what a matching document must hold node by node.
+    ops: Vec<Op>,
+    /// For each parameter, the number of the slot (in document order) it comes from, if any.
     param_slot: Vec<Option<usize>>,
+    /// How many slots `ops` holds.
+    slots: usize,
 }
 
-/// A numbered node of a kept document.
+/// One node of a kept document, in pre-order (see [`Template::ops`]).
 #[derive(Debug)]
-struct Slot {
-    /// Its place in a pre-order walk of the document (the root is 0).
-    ordinal: usize,
-    /// The number of nodes of its subtree (itself included), skipped after it.
-    span: usize,
-    /// How it was coerced.
-    value: ValueSlot,
+enum Op {
+    /// An object of this many keys; each key follows as [`Op::Key`], then its value's nodes.
+    Object(usize),
+    /// A key of the object being matched.
+    Key(String),
+    /// An array of this many elements, whose nodes follow.
+    Array(usize),
+    /// A scalar that must be equal.
+    Leaf(JsonValue),
+    /// A numbered node: any node this slot replays.
+    Slot(ValueSlot),
 }
 
 impl Template {
@@ -68,18 +74,13 @@ impl Template {
         numbered: Vec<ValueSlot>,
         w: &SqlWriter<'_>,
     ) -> Option<Template> {
-        let mut found: Vec<Option<(usize, usize)>> = vec![None; numbered.len()];
-        let mut ordinal = 0;
-        locate(document, &numbered, &mut found, &mut ordinal, 0)?;
-        let mut param_slot = vec![None; w.values.len()];
-        let mut bound = vec![0u8; numbered.len()];
+        // The parameter of each numbered value (numbers start at 1).
+        let mut param_of = vec![None; numbered.len()];
         for &(slot, param) in &w.slots {
             let index = (slot as usize).checked_sub(1)?;
-            *bound.get_mut(index)? += 1;
-            *param_slot.get_mut(param)? = Some(index);
-        }
-        if bound.iter().any(|&n| n != 1) {
-            return None;
+            if param_of.get_mut(index)?.replace(param).is_some() {
+                return None;
+            }
         }
         let values = w
             .values
@@ -90,36 +91,31 @@ impl Template {
                 Param::Ref(_) => None,
             })
             .collect::<Option<Vec<_>>>()?;
-        // Slots in document order; `param_slot` follows them there.
-        let mut order: Vec<usize> = (0..numbered.len()).collect();
-        let places = found.into_iter().collect::<Option<Vec<_>>>()?;
-        order.sort_by_key(|&i| places[i].0);
-        let mut renumber = vec![0; numbered.len()];
-        for (new, &old) in order.iter().enumerate() {
-            renumber[old] = new;
+        let mut numbered: Vec<Option<(ValueSlot, usize)>> = numbered
+            .into_iter()
+            .zip(param_of)
+            .map(|(slot, param)| param.map(|p| (slot, p)))
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut flat = Flatten {
+            ops: Vec::new(),
+            param_slot: vec![None; values.len()],
+            slots: 0,
+        };
+        flat.node(document, &mut numbered, 0)?;
+        if numbered.iter().any(Option::is_some) {
+            return None;
         }
-        for p in param_slot.iter_mut().flatten() {
-            *p = renumber[*p];
-        }
-        let mut numbered: Vec<Option<ValueSlot>> = numbered.into_iter().map(Some).collect();
-        let slots = order
-            .iter()
-            .map(|&i| {
-                let (ordinal, span) = places[i];
-                numbered[i].take().map(|value| Slot {
-                    ordinal,
-                    span,
-                    value,
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
         Some(Template {
             document: document.clone(),
             skip_default_filter,
             sql: w.sql.clone(),
             values,
-            slots,
-            param_slot,
+            ops: flat.ops,
+            param_slot: flat.param_slot,
+            slots: flat.slots,
         })
     }
 
@@ -131,116 +127,118 @@ impl Template {
         max_in_list: usize,
     ) -> Option<Vec<Param<'static>>> {
         let mut walk = Walk {
-            ordinal: 0,
-            next: 0,
-            replayed: Vec::with_capacity(self.slots.len()),
+            at: 0,
+            replayed: Vec::with_capacity(self.slots),
+            max_in_list,
         };
-        if !self.matches(document, &self.document, &mut walk, max_in_list)
-            || walk.next != self.slots.len()
-        {
+        if !self.matches(document, &mut walk) || walk.at != self.ops.len() {
             return None;
         }
-        let mut replayed = walk.replayed.into_iter().map(Some).collect::<Vec<_>>();
-        self.values
-            .iter()
-            .zip(&self.param_slot)
-            .map(|(value, slot)| match slot {
-                Some(i) => replayed[*i].take(),
-                None => Some(value.clone()),
-            })
-            .collect()
+        let mut replayed = walk.replayed;
+        Some(
+            self.values
+                .iter()
+                .zip(&self.param_slot)
+                .map(|(value, slot)| match slot {
+                    Some(i) => std::mem::replace(&mut replayed[*i], Param::Ints(IntArray::empty())),
+                    None => value.clone(),
+                })
+                .collect(),
+        )
     }
 
-    /// Whether `new` equals `kept` (a node of the kept document) except at numbered nodes,
-    /// whose new values are pushed to `walk.replayed`.
-    fn matches(
-        &self,
-        new: &JsonValue,
-        kept: &JsonValue,
-        walk: &mut Walk,
-        max_in_list: usize,
-    ) -> bool {
-        if let Some(slot) = self.slots.get(walk.next) {
-            if slot.ordinal == walk.ordinal {
-                walk.next += 1;
-                walk.ordinal += slot.span;
-                return match slot.value.replay(new, max_in_list) {
-                    Some(bound) => {
-                        walk.replayed.push(Param::from_value(bound.value));
-                        true
-                    }
-                    None => false,
-                };
-            }
-        }
-        walk.ordinal += 1;
-        match (new, kept) {
-            (JsonValue::Object(a), JsonValue::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
-                        ka == kb && self.matches(va, vb, walk, max_in_list)
+    /// Whether `new` matches the kept nodes from `walk.at` on (see the module doc); the new
+    /// values of the slots met are pushed to `walk.replayed`.
+    fn matches(&self, new: &JsonValue, walk: &mut Walk) -> bool {
+        let Some(op) = self.ops.get(walk.at) else {
+            return false;
+        };
+        walk.at += 1;
+        match (op, new) {
+            (Op::Slot(slot), _) => match slot.replay(new, walk.max_in_list) {
+                Some(bound) => {
+                    walk.replayed.push(Param::from_value(bound.value));
+                    true
+                }
+                None => false,
+            },
+            (Op::Object(len), JsonValue::Object(map)) => {
+                *len == map.len()
+                    && map.iter().all(|(key, value)| {
+                        let Some(Op::Key(kept)) = self.ops.get(walk.at) else {
+                            return false;
+                        };
+                        walk.at += 1;
+                        kept == key && self.matches(value, walk)
                     })
             }
-            (JsonValue::Array(a), JsonValue::Array(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|(x, y)| self.matches(x, y, walk, max_in_list))
+            (Op::Array(len), JsonValue::Array(items)) => {
+                *len == items.len() && items.iter().all(|item| self.matches(item, walk))
             }
-            (JsonValue::Object(_) | JsonValue::Array(_), _)
-            | (_, JsonValue::Object(_) | JsonValue::Array(_)) => false,
-            (a, b) => a == b,
+            (Op::Leaf(kept), _) => kept == new,
+            _ => false,
         }
     }
 }
 
 /// The state of one [`Template::matches`] walk.
 struct Walk {
-    /// The pre-order place of the next kept node.
-    ordinal: usize,
-    /// The next slot to meet.
-    next: usize,
-    /// The new values of the slots met, in slot order.
+    /// The next kept node.
+    at: usize,
+    /// The new values of the slots met, in document order.
     replayed: Vec<Param<'static>>,
+    /// The repository's list bound.
+    max_in_list: usize,
 }
 
-/// Walks `node` in pre-order from place `*ordinal`, recording `(place, subtree size)` of each
-/// numbered node in `found`; `None` past [`MAX_DEPTH`] or when a node is numbered twice.
-fn locate(
-    node: &JsonValue,
-    numbered: &[ValueSlot],
-    found: &mut [Option<(usize, usize)>],
-    ordinal: &mut usize,
-    depth: usize,
-) -> Option<()> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let start = *ordinal;
-    *ordinal += 1;
-    match node {
-        JsonValue::Object(map) => {
-            for v in map.values() {
-                locate(v, numbered, found, ordinal, depth + 1)?;
-            }
+/// The building of [`Template::ops`].
+struct Flatten {
+    ops: Vec<Op>,
+    param_slot: Vec<Option<usize>>,
+    slots: usize,
+}
+
+impl Flatten {
+    /// Appends `node` and its subtree, a numbered node (by address, taken from `numbered`
+    /// with its parameter) as one slot; `None` past [`MAX_DEPTH`].
+    fn node(
+        &mut self,
+        node: &JsonValue,
+        numbered: &mut [Option<(ValueSlot, usize)>],
+        depth: usize,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
         }
-        JsonValue::Array(items) => {
-            for v in items {
-                locate(v, numbered, found, ordinal, depth + 1)?;
-            }
+        let address = node as *const JsonValue as usize;
+        if let Some(entry) = numbered
+            .iter_mut()
+            .find(|n| n.as_ref().is_some_and(|(slot, _)| slot.node == address))
+        {
+            let (slot, param) = entry.take()?;
+            *self.param_slot.get_mut(param)? = Some(self.slots);
+            self.slots += 1;
+            self.ops.push(Op::Slot(slot));
+            return Some(());
         }
-        _ => {}
-    }
-    let address = node as *const JsonValue as usize;
-    for (i, slot) in numbered.iter().enumerate() {
-        if slot.node == address {
-            if found[i].is_some() {
-                return None;
+        match node {
+            JsonValue::Object(map) => {
+                self.ops.push(Op::Object(map.len()));
+                for (key, value) in map {
+                    self.ops.push(Op::Key(key.clone()));
+                    self.node(value, numbered, depth + 1)?;
+                }
             }
-            found[i] = Some((start, *ordinal - start));
+            JsonValue::Array(items) => {
+                self.ops.push(Op::Array(items.len()));
+                for item in items {
+                    self.node(item, numbered, depth + 1)?;
+                }
+            }
+            scalar => self.ops.push(Op::Leaf(scalar.clone())),
         }
+        Some(())
     }
-    Some(())
 }
 
 /// The kept finds of a repository, most recently added last.
