@@ -62,6 +62,9 @@ pub(crate) struct Plans {
     pub(crate) keyed_selects: std::sync::Mutex<Vec<Arc<KeyedSelect>>>,
     /// The statements of finds kept by filter document (see `query::template`).
     pub(crate) find_templates: crate::query::template::Templates,
+    /// The model column indexes of the user-audit properties (`createdBy`, `modifiedBy`), when
+    /// the model has them.
+    pub(crate) audit_columns: OnceLock<[Option<usize>; 2]>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

@@ -48,15 +48,10 @@ impl Call<'_> {
     ) -> Result<WriteResult<Option<D::Row>>, RepoError> {
         let model = self.model();
         // The audit columns the data leaves out, which the actor fills.
-        let unset = |given: &dyn Fn(usize) -> bool| {
-            AUDIT_PROPERTIES.map(|prop| {
-                model
-                    .columns
-                    .iter()
-                    .position(|c| c.property == prop)
-                    .filter(|&i| !given(i))
-            })
-        };
+        let audit_columns = self.shared.plans.audit_columns.get_or_init(|| {
+            AUDIT_PROPERTIES.map(|prop| model.columns.iter().position(|c| c.property == prop))
+        });
+        let unset = |given: &dyn Fn(usize) -> bool| audit_columns.map(|i| i.filter(|&i| !given(i)));
         let (mut values, audit): (Vec<(usize, Given<'d>)>, _) = match data {
             WriteData::Json(data) => {
                 let values = self.insert_values(data)?;
