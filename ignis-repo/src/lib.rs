@@ -20,7 +20,9 @@
 //! - [`filter`]: parse, validate, coerce and merge filters into a typed [`Filter`].
 //! - `query`: the engine. A read is planned once, written once (SQL and bound values in one
 //!   walk, the SQL text being the prepared-statement cache key), run once per include level,
-//!   and yields one row set per level, related rows grouped per parent.
+//!   and yields one row set per level, related rows grouped per parent. A repository keeps the
+//!   statement of each find filter without `fields` or `include` it plans (up to 16), and runs
+//!   it for a filter that differs only in its values without parsing that filter again.
 //! - `rows`: row sets and the decoders (JSON, serde, `FromRow`); JSON value shapes.
 //! - `write`: INSERT, COPY, UPDATE with JSON paths, DELETE, soft delete; JSON or typed data.
 //! - `repository`: the public handles.

@@ -441,6 +441,16 @@ impl<M, R: Runner, E: Row> Repository<M, R, E> {
     /// JSON (`null` or `{}` for all rows). Rows are JSON objects keyed by property name, with
     /// included relations nested under their names.
     ///
+    /// A service usually sends the same filter with other values. The repository keeps the
+    /// statement of each filter without `fields` or `include` it plans (up to 16 documents;
+    /// with a default filter, only for a [`Repository::skip_default_filter`] handle), and runs
+    /// it for a later filter that equals that one except for values compared with a column
+    /// (`{"status": "paid"}`, `{"total": {"gt": 10}}`, an `inq` list), which are coerced as the
+    /// parser coerces them. That filter is not parsed again; a filter that differs in anything
+    /// else (another key, operator, order or limit; a null, an array or an object where a
+    /// value was; a value the column refuses) is parsed as usual, with the same rows and
+    /// errors.
+    ///
     /// # Errors
     /// [`RepoError::Filter`] for an invalid filter (nothing is sent), or a database error.
     pub fn find<'f>(&self, filter: impl IntoFilter<'f>) -> Result<Vec<E>, RepoError> {

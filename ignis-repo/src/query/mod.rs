@@ -381,10 +381,12 @@ impl<'a> Call<'a> {
         let shared = self.shared;
         // Without a default filter to merge, the document parsed is the caller's own.
         let skip_default = self.model().default_filter.is_none() || self.opts.skip_default_filter;
+        let absent =
+            |o: &serde_json::Map<String, JsonValue>, key| o.get(key).is_none_or(JsonValue::is_null);
         let keepable = skip_default
             && json
                 .as_object()
-                .is_some_and(|o| !o.is_empty() && o.get("include").is_none_or(JsonValue::is_null));
+                .is_some_and(|o| !o.is_empty() && absent(o, "include") && absent(o, "fields"));
         if !keepable {
             return self.find(&self.parse_filter(json)?, decoder);
         }
