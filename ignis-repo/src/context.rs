@@ -65,6 +65,9 @@ pub(crate) struct Plans {
     /// The model column indexes of the user-audit properties (`createdBy`, `modifiedBy`), when
     /// the model has them.
     pub(crate) audit_columns: OnceLock<[Option<usize>; 2]>,
+    /// The model column indexes of `modifiedAt` and `modifiedBy`, which an UPDATE sets unless
+    /// its data does, when the model has them.
+    pub(crate) modified_columns: OnceLock<[Option<usize>; 2]>,
     /// Whether `create_all` may use `COPY` (see `write::copy`).
     pub(crate) copy_allowed: OnceLock<bool>,
 }

@@ -280,8 +280,11 @@ impl<'a> Call<'a> {
         decoder: &D,
     ) -> Result<WriteResult<Vec<D::Row>>, RepoError> {
         let model = self.model();
-        for (prop, from_actor) in [("modifiedAt", false), ("modifiedBy", true)] {
-            let Some(i) = model.columns.iter().position(|c| c.property == prop) else {
+        let modified = self.shared.plans.modified_columns.get_or_init(|| {
+            ["modifiedAt", "modifiedBy"].map(|p| model.columns.iter().position(|c| c.property == p))
+        });
+        for (column, from_actor) in modified.iter().zip([false, true]) {
+            let Some(i) = *column else {
                 continue;
             };
             if values.iter().any(|(c, _)| *c == i) {
