@@ -131,6 +131,8 @@ pub struct RunInfo {
     pub mode: &'static str,
     /// Samples per workload.
     pub samples: usize,
+    /// Samples of workloads 4 and 5 (one piece per sample).
+    pub single_piece_samples: usize,
     /// Date and time (UTC).
     pub date: String,
     /// CPU model.
@@ -180,7 +182,7 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
     let _ = writeln!(s, "- {}", info.placement);
     let _ = writeln!(
         s,
-        "- {} samples per workload, after one warm-up batch per implementation; each sample's \
+        "- {} samples per workload ({} for workloads 4 and 5, whose sample is one piece), after one warm-up batch per implementation; each sample's \
          batch is cut into 10 pieces (workloads 4 and 5: one piece) that every implementation \
          runs, each piece in an order shuffled with the piece's seed (raw, ignis-rs, Diesel, Diesel, \
          ignis-rs, raw, ...), so the machine's slow and fast phases fall on all of them alike and \
@@ -189,7 +191,8 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
          Single-connection workloads (1-6) open new connections for every implementation before \
          each sample (untimed, then re-warmed): on a small VM a connection's round trip depends \
          on where the scheduler puts its server process (see the placement above)",
-        info.samples
+        info.samples,
+        info.single_piece_samples
     );
     if let Some(kb) = info.peak_kb {
         let _ = writeln!(
