@@ -48,6 +48,9 @@ pub struct Ratios {
     pub vs_raw: Option<f64>,
     /// ignis-rs / Diesel.
     pub vs_diesel: Option<f64>,
+    /// ignis-rs / raw per sample (the best raw variant's): each sample's pieces are run by
+    /// both, interleaved, so a sample's ratio compares runs made at the same time.
+    pub per_sample_vs_raw: Vec<f64>,
 }
 
 impl WorkloadResult {
@@ -69,8 +72,27 @@ impl WorkloadResult {
             .into_iter()
             .reduce(|a, b| if better(b.0, a.0) { b } else { a });
         let diesel = med(Role::Diesel).first().map(|x| x.0);
+        let values = |role: Role, label: Option<&str>| {
+            self.measured
+                .iter()
+                .find(|m| m.role == role && label.is_none_or(|l| m.label == l))
+                .map(|m| m.values.as_slice())
+        };
+        let per_sample_vs_raw = match (
+            values(Role::Ignis, None),
+            values(Role::Raw, raw.as_ref().map(|r| r.1.as_str())),
+        ) {
+            (Some(a), Some(b)) => a
+                .iter()
+                .zip(b)
+                .filter(|(_, y)| **y > 0.0)
+                .map(|(x, y)| x / y)
+                .collect(),
+            _ => Vec::new(),
+        };
         Ratios {
             ignis,
+            per_sample_vs_raw,
             vs_raw: raw.as_ref().map(|r| ignis / r.0),
             vs_diesel: diesel.map(|d| ignis / d),
             raw,
@@ -282,6 +304,15 @@ pub fn markdown(info: &RunInfo, results: &[WorkloadResult]) -> String {
                 num(per_value),
                 num(median(&m.cpu)),
                 m.retries
+            );
+        }
+        if !q.per_sample_vs_raw.is_empty() {
+            let (lo, hi) = min_max(&q.per_sample_vs_raw);
+            let _ = writeln!(
+                s,
+                "\nignis-rs / raw sample by sample (both ran each sample's pieces, interleaved): \
+                 median {:.3}x, min {lo:.3}x, max {hi:.3}x.",
+                median(&q.per_sample_vs_raw)
             );
         }
         let _ = writeln!(s);
