@@ -7,10 +7,11 @@
 //! Nothing here reads the filter language. The parser numbers each value it coerces straight
 //! from one JSON node ([`ValueSlot`]: a non-null scalar compared with a column, or an
 //! `in` / `inq` / `nin` list of scalars on a column), and the statement writer reports which
-//! parameter each numbered value became (`SqlWriter::slots`). A match walks the two documents
-//! side by side: every other node must be equal (the same keys in the same order, the same
-//! values), and a numbered node is coerced by the same function, with the same checks, as the
-//! parser coerces it, and must give a value of the same variant written with the same cast.
+//! parameter each numbered value became (`SqlWriter::slots`). A match walks the caller's
+//! document against the kept one, flattened in pre-order: every other node must be equal (the
+//! same keys in the same order, the same values), and a numbered node is coerced by the same
+//! function, with the same checks, as the parser coerces it, and must give a value of the same
+//! variant written with the same cast. The walk goes no deeper than the kept document.
 //! Any difference, or a value the coercion refuses, is a miss: the document is parsed as
 //! every other, and gets the parser's answer, errors included.
 
