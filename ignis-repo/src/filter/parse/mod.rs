@@ -131,29 +131,41 @@ impl ValueSlot {
         node: &JsonValue,
         max_in_list: usize,
     ) -> Option<super::coerce::BoundValue> {
-        let scalar = |v: &JsonValue| {
-            matches!(
-                v,
-                JsonValue::Bool(_) | JsonValue::Number(_) | JsonValue::String(_)
-            )
-        };
-        let bound = match (self.list, node) {
-            (None, v) if scalar(v) => super::coerce::coerce_value(&self.key, &self.pg_type, v),
-            (Some(true), JsonValue::Array(items))
-                if !items.is_empty()
-                    && items.len() <= max_in_list
-                    && items.iter().all(|i| i.is_null() || scalar(i)) =>
-            {
+        if !slot_kind_fits(self.list, node) {
+            return None;
+        }
+        let bound = match node {
+            JsonValue::Array(items) if items.len() <= max_in_list => {
                 super::coerce::coerce_list(&self.key, &self.pg_type, items)
             }
-            (Some(false), v) if scalar(v) => {
+            JsonValue::Array(_) => return None,
+            v if self.list.is_some() => {
                 super::coerce::coerce_list(&self.key, &self.pg_type, std::slice::from_ref(v))
             }
-            _ => return None,
+            v => super::coerce::coerce_value(&self.key, &self.pg_type, v),
         }
         .ok()?;
         (bound.cast == self.cast && std::mem::discriminant(&bound.value) == self.variant)
             .then_some(bound)
+    }
+}
+
+/// Whether `node` is of the kind a slot of kind `list` (see [`ValueSlot::list`]) holds: a
+/// non-null scalar for one value or a single-scalar list, a non-empty array of scalars and
+/// nulls for a list given as an array. Both the recording parse and a replay ask this.
+fn slot_kind_fits(list: Option<bool>, node: &JsonValue) -> bool {
+    let scalar = |v: &JsonValue| {
+        matches!(
+            v,
+            JsonValue::Bool(_) | JsonValue::Number(_) | JsonValue::String(_)
+        )
+    };
+    match (list, node) {
+        (Some(true), JsonValue::Array(items)) => {
+            !items.is_empty() && items.iter().all(|i| i.is_null() || scalar(i))
+        }
+        (Some(true), _) => false,
+        (_, v) => scalar(v),
     }
 }
 
@@ -168,7 +180,7 @@ impl<'a> Parser<'a> {
     }
 
     /// This parser, numbering the values it takes from the JSON as they are ([`ValueSlot`]);
-    /// [`Parser::into_slots`] returns them after the parse.
+    /// [`Parser::top_filter_recorded`] returns them after the parse.
     pub(crate) fn recording(mut self) -> Self {
         self.record = Some(Vec::new());
         self
@@ -186,20 +198,7 @@ impl<'a> Parser<'a> {
         let Some(record) = self.record.as_mut() else {
             return;
         };
-        let scalar = |v: &JsonValue| {
-            matches!(
-                v,
-                JsonValue::Bool(_) | JsonValue::Number(_) | JsonValue::String(_)
-            )
-        };
-        let fits = match (list, node) {
-            (Some(true), JsonValue::Array(items)) => {
-                !items.is_empty() && items.iter().all(|i| i.is_null() || scalar(i))
-            }
-            (Some(true), _) => false,
-            (_, v) => scalar(v),
-        };
-        if !fits || field.is_path() {
+        if !slot_kind_fits(list, node) || field.is_path() {
             return;
         }
         record.push(ValueSlot {
